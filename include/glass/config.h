@@ -1,0 +1,73 @@
+/* glasstcp — every runtime tunable, in one struct with documented defaults. */
+#ifndef GLASS_CONFIG_H
+#define GLASS_CONFIG_H
+
+#include <glass/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Timer profiles. LINUX is the default: what users see on their own machines. */
+enum glass_profile {
+    GLASS_PROFILE_LINUX = 0, /**< TIME_WAIT 60 s, FIN_WAIT_2 60 s, RTO min 200 ms, init 1 s */
+    GLASS_PROFILE_RFC = 1,   /**< MSL 2 min (TIME_WAIT 4 min), RTO min 1 s (RFC 6298 (2.4)) */
+};
+
+/** Optional allocator hooks: the core takes all its memory through these. */
+struct glass_allocator {
+    void *(*alloc)(void *ctx, size_t size);    /**< return NULL on failure; memory need not be zeroed */
+    void (*free)(void *ctx, void *p, size_t size); /**< size is what was asked for */
+    void *ctx;
+};
+
+struct glass_config {
+    enum glass_profile profile; /**< informational: which profile filled the timers */
+    uint64_t seed;              /**< seeds the stack PRNG (ISNs, ephemeral ports); default 1 */
+
+    /* Timers (RFC 9293 §3.4.2, §3.10.7.4; Linux net/ipv4/tcp_timer.c). */
+    glass_time_t msl;                /**< default 30 s: TIME_WAIT = 2*MSL = 60 s (TCP_TIMEWAIT_LEN) */
+    glass_time_t fin_wait_2_timeout; /**< orphaned FIN_WAIT_2 lifetime; default 60 s (tcp_fin_timeout) */
+    glass_time_t rto_initial;        /**< default 1 s (RFC 6298 (2.1)) */
+    glass_time_t rto_min;            /**< default 200 ms (Linux TCP_RTO_MIN) */
+    glass_time_t rto_max;            /**< default 120 s (Linux TCP_RTO_MAX) */
+    uint8_t syn_retries;             /**< SYN retransmissions before -ETIMEDOUT; default 6 (~127 s) */
+    uint8_t synack_retries;          /**< SYN,ACK retransmissions of a passive open; default 5 */
+    uint8_t retries2;                /**< data retransmissions before -ETIMEDOUT; default 15 */
+    uint8_t orphan_retries;          /**< retransmissions for a closed (orphaned) socket; default 8 */
+
+    /* Sizes. */
+    uint16_t mss;             /**< MSS we advertise and use at most; default 1460 (MTU 1500) */
+    uint32_t sndbuf;          /**< default send buffer per socket, bytes; default 65536 */
+    uint32_t rcvbuf;          /**< default receive buffer per socket, bytes; default 65535 */
+    uint32_t max_sockets;     /**< socket handles (fds); default 1024 */
+    uint32_t max_conns;       /**< TCBs in all states incl. TIME_WAIT and SYN_RCVD; default 65536 */
+    uint32_t somaxconn;       /**< cap on listen() backlog; default 4096 (Linux somaxconn) */
+    uint32_t max_time_wait;   /**< TIME_WAIT entries (tcp_max_tw_buckets); default 262144 */
+    uint16_t ephemeral_lo;    /**< ephemeral port range, default 32768.. (ip_local_port_range) */
+    uint16_t ephemeral_hi;    /**< ..60999 */
+    uint16_t history_len;     /**< transitions kept per connection; default 16 */
+    uint32_t trace_ring;      /**< transitions kept per stack (overwrite oldest); default 4096 */
+    uint32_t event_ring;      /**< socket events queued for glass_stack_next_event; default 4096 */
+    uint32_t tx_ring;         /**< output packets queued inside the stack; default 512 */
+
+    /* Behaviour switches where RFC 9293 leaves a choice. */
+    bool rfc1337;          /**< ignore RST in TIME_WAIT (RFC 1337); default true (Linux: false) */
+    bool tw_reuse_by_syn;  /**< a new SYN may take over a TIME_WAIT 4-tuple (RFC 9293 MAY-2,
+                                RFC 6191, Linux); default true */
+    bool verify_checksums; /**< drop segments with bad checksums; default true (fuzzing: false) */
+
+    struct glass_allocator allocator; /**< all-NULL: malloc/free */
+};
+
+/** Fill cfg with the defaults of the "linux" profile. */
+GLASS_API void glass_config_default(struct glass_config *cfg);
+/** Overwrite the timer fields of cfg with a profile's values. */
+GLASS_API void glass_config_profile(struct glass_config *cfg, enum glass_profile profile);
+/** Parse "linux" or "rfc"; returns 0 or -GLASS_EINVAL. */
+GLASS_API int glass_profile_parse(const char *name, enum glass_profile *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,39 @@
+/* glasstcp — socket events, read with glass_stack_next_event(). */
+#ifndef GLASS_EVENT_H
+#define GLASS_EVENT_H
+
+#include <glass/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GLASS_EVENTS(X)                                                                          \
+    X(CONNECTED, "connected")     /* connect() completed */                                      \
+    X(ACCEPTABLE, "acceptable")   /* a listener's accept queue has a connection */               \
+    X(READABLE, "readable")       /* new data to read */                                         \
+    X(WRITABLE, "writable")       /* send buffer space became available */                       \
+    X(RDHUP, "rdhup")             /* the peer's FIN: recv() returns 0 after the data */          \
+    X(HUP, "hup")                 /* the connection is closed in both directions */              \
+    X(ERROR, "error")             /* asynchronous error in `err` (-ECONNRESET, ...) */
+
+enum glass_event_kind {
+#define GLASS_X_EV(n, s) GLASS_EV_##n,
+    GLASS_EVENTS(GLASS_X_EV)
+#undef GLASS_X_EV
+        GLASS_EV_COUNT
+};
+
+struct glass_event {
+    enum glass_event_kind kind;
+    int fd;           /**< socket handle the event is for */
+    int err;          /**< GLASS_EV_ERROR: the negative error code; else 0 */
+    glass_time_t at;  /**< stack time of the event */
+};
+
+GLASS_API const char *glass_event_name(int kind);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

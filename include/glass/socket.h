@@ -1,0 +1,124 @@
+/* glasstcp — BSD-like, non-blocking socket API over a sans-IO stack.
+ *
+ * Every call acts at the stack's current time (glass_stack_now()). No call blocks: where a BSD
+ * call would wait, these return -GLASS_EAGAIN (recv/send/accept) or -GLASS_EINPROGRESS
+ * (connect); completion is reported by glass_stack_next_event() and glass_poll(). Bytes handed
+ * to glass_send() leave only when the caller drains glass_stack_output(). */
+#ifndef GLASS_SOCKET_H
+#define GLASS_SOCKET_H
+
+#include <glass/stack.h>
+#include <glass/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Levels and option names use Linux's numbers, so packetdrill scripts and users' habits map. */
+#define GLASS_SOL_SOCKET 1
+#define GLASS_SO_REUSEADDR 2
+#define GLASS_SO_ERROR 4
+#define GLASS_SO_SNDBUF 7
+#define GLASS_SO_RCVBUF 8
+#define GLASS_SO_KEEPALIVE 9
+#define GLASS_SO_LINGER 13
+#define GLASS_SOL_TCP 6
+#define GLASS_TCP_NODELAY 1
+#define GLASS_TCP_MAXSEG 2
+#define GLASS_TCP_INFO 11
+
+#define GLASS_SHUT_RD 0
+#define GLASS_SHUT_WR 1
+#define GLASS_SHUT_RDWR 2
+
+/* recv() flags */
+#define GLASS_MSG_PEEK 0x2
+
+/* poll() bits (Linux values). */
+#define GLASS_POLLIN 0x001
+#define GLASS_POLLOUT 0x004
+#define GLASS_POLLERR 0x008
+#define GLASS_POLLHUP 0x010
+#define GLASS_POLLNVAL 0x020
+#define GLASS_POLLRDHUP 0x2000
+
+struct glass_linger {
+    int l_onoff;
+    int l_linger; /**< seconds; {1,0} means abort with RST on close */
+};
+
+struct glass_pollfd {
+    int fd;
+    short events;
+    short revents;
+};
+
+/** TCP_INFO-like snapshot (glass_tcp_info() or getsockopt(GLASS_SOL_TCP, GLASS_TCP_INFO)). */
+struct glass_tcp_info {
+    uint8_t tcpi_state;         /**< Linux numbering (TCP_ESTABLISHED = 1 ...), as TCP_INFO */
+    uint8_t state;              /**< enum glass_tcp_state */
+    uint8_t retransmits;        /**< consecutive RTO expiries of the current segment */
+    uint8_t backoff;            /**< current exponential backoff shift */
+    uint32_t conn_id;           /**< glass connection id */
+    uint32_t rto_us;            /**< current retransmission timeout */
+    uint32_t snd_mss, rcv_mss;  /**< effective MSS each way */
+    uint32_t unacked;           /**< bytes in flight (SND.NXT - SND.UNA, incl. SYN/FIN) */
+    uint32_t total_retrans;     /**< segments retransmitted on this connection */
+    uint32_t iss, irs;          /**< initial send / receive sequence numbers */
+    uint32_t snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
+    uint32_t rcv_nxt, rcv_wnd;
+    uint32_t snd_cwnd, snd_ssthresh; /**< bytes */
+    uint32_t rtt_us, rttvar_us;
+    uint64_t bytes_acked, bytes_received;
+    uint64_t segs_out, segs_in;
+    uint32_t send_q, recv_q;    /**< bytes queued to send (incl. in flight) / not yet read */
+    int last_error;             /**< pending asynchronous error (negative) or 0 */
+};
+
+/** A new TCP socket (AF_INET, SOCK_STREAM). Handles start at 3 as on a Unix process.
+ *  -GLASS_EMFILE when max_sockets are open. */
+GLASS_API int glass_socket(struct glass_stack *st);
+/** Bind. addr 0 = any local address; port 0 = an ephemeral port. -GLASS_EADDRINUSE on a
+ *  conflict (Linux rules, incl. TIME_WAIT and SO_REUSEADDR), -GLASS_EADDRNOTAVAIL if addr is not
+ *  ours, -GLASS_EINVAL if already bound. */
+GLASS_API int glass_bind(struct glass_stack *st, int fd, const struct glass_endpoint *ep);
+/** Listen; an unbound socket gets an ephemeral port (as Linux). backlog is capped to
+ *  somaxconn, and <= 0 counts as 1... as Linux: accept queue holds backlog + 1. */
+GLASS_API int glass_listen(struct glass_stack *st, int fd, int backlog);
+/** Accept a queued connection: its handle, or -GLASS_EAGAIN. peer may be NULL. */
+GLASS_API int glass_accept(struct glass_stack *st, int fd, struct glass_endpoint *peer);
+/** Start an active open: -GLASS_EINPROGRESS (SYN queued), then GLASS_EV_CONNECTED or an
+ *  error event. Again while connecting: -GLASS_EALREADY; once connected: -GLASS_EISCONN. */
+GLASS_API int glass_connect(struct glass_stack *st, int fd, const struct glass_endpoint *ep);
+/** Queue bytes: the count accepted (may be short), -GLASS_EAGAIN when the buffer is full,
+ *  -GLASS_EPIPE after shutdown(SHUT_WR)/close or a reset, -GLASS_ENOTCONN before connect. */
+GLASS_API long glass_send(struct glass_stack *st, int fd, const void *buf, size_t len, int flags);
+/** Read bytes: the count (> 0), 0 at end of stream (after the peer's FIN), -GLASS_EAGAIN when
+ *  nothing is there yet, or the pending error (-GLASS_ECONNRESET ...). */
+GLASS_API long glass_recv(struct glass_stack *st, int fd, void *buf, size_t len, int flags);
+/** shutdown(2): SHUT_WR sends FIN after the queued data; SHUT_RD discards further input. */
+GLASS_API int glass_shutdown(struct glass_stack *st, int fd, int how);
+/** close(2): FIN after queued data (orphan), RST if unread data or SO_LINGER {1,0}. The handle is
+ *  freed at once; the connection lives on until CLOSED. */
+GLASS_API int glass_close(struct glass_stack *st, int fd);
+GLASS_API int glass_setsockopt(struct glass_stack *st, int fd, int level, int name,
+                               const void *val, size_t len);
+/** *len is the buffer size in, the bytes written out. */
+GLASS_API int glass_getsockopt(struct glass_stack *st, int fd, int level, int name, void *val,
+                               size_t *len);
+GLASS_API int glass_getsockname(struct glass_stack *st, int fd, struct glass_endpoint *ep);
+GLASS_API int glass_getpeername(struct glass_stack *st, int fd, struct glass_endpoint *ep);
+/** Level-triggered readiness of n sockets; returns how many have revents != 0. Never waits. */
+GLASS_API int glass_poll(struct glass_stack *st, struct glass_pollfd *fds, size_t n);
+/** TCP_INFO-like figures of a socket. */
+GLASS_API int glass_tcp_info(struct glass_stack *st, int fd, struct glass_tcp_info *info);
+/** The state of a socket's connection (enum glass_tcp_state), or a negative error. A closed
+ *  handle is -GLASS_EBADF. */
+GLASS_API int glass_sock_state(struct glass_stack *st, int fd);
+/** The connection id behind a socket (for glass_conn_history), or a negative error. */
+GLASS_API long glass_sock_conn_id(struct glass_stack *st, int fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

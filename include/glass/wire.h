@@ -1,0 +1,40 @@
+/* glasstcp — one-line decoding of IPv4/TCP packets for tools (demo, pkt, trace). */
+#ifndef GLASS_WIRE_H
+#define GLASS_WIRE_H
+
+#include <glass/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What a tool needs to know of one IPv4/TCP packet. */
+struct glass_pkt_summary {
+    struct glass_endpoint src, dst;
+    uint8_t proto;     /**< IP protocol (6 = TCP) */
+    uint8_t flags;     /**< TCP flags GLASS_TH_* */
+    uint32_t seq, ack; /**< absolute */
+    uint32_t len;      /**< TCP payload length */
+    uint16_t win;      /**< raw window field */
+    uint16_t mss;      /**< MSS option value, 0 if absent */
+    uint8_t ttl;
+};
+
+/** Decode an IPv4 datagram carrying TCP. Returns 0, or -GLASS_EINVAL when it is not a
+ *  well-formed IPv4/TCP packet (checksums are not verified). */
+GLASS_API int glass_pkt_decode(const uint8_t *pkt, size_t len, struct glass_pkt_summary *out);
+/** Flags as tcpdump prints them: "S", "S.", ".", "P.", "F.", "R", "R." ... (up to 8 letters
+ *  plus the NUL: buf holds 9 bytes). */
+GLASS_API const char *glass_tcp_flags_str(uint8_t flags, char buf[9]);
+/** One line: "192.0.2.1:40000 > 192.0.2.2:80 S. seq 1 ack 2 win 65535 len 0 <mss 1460>".
+ *  Returns the length that would have been written (snprintf-style). */
+GLASS_API int glass_pkt_describe(const uint8_t *pkt, size_t len, char *out, size_t cap);
+/** Dotted quad into buf (16 bytes). */
+GLASS_API const char *glass_ip4_str(uint32_t addr, char buf[16]);
+/** Parse a dotted quad; 0 or -GLASS_EINVAL. */
+GLASS_API int glass_ip4_parse(const char *s, uint32_t *addr);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,54 @@
+/* glasstcp — a byte ring buffer with lazily allocated storage. */
+#ifndef GLASS_UTIL_RING_H
+#define GLASS_UTIL_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Bytes [head, head + len) modulo cap. buf is NULL until the first byte is stored, so an idle
+ * connection costs no buffer memory (the caller allocates cap bytes on demand). */
+struct glass_ring {
+    uint8_t *buf;
+    uint32_t cap;
+    uint32_t head;
+    uint32_t len;
+};
+
+static inline uint32_t glass_ring_space(const struct glass_ring *r)
+{
+    return r->cap - r->len;
+}
+
+/* Append up to n bytes (buf must be allocated); returns how many were stored. */
+static inline uint32_t glass_ring_write(struct glass_ring *r, const uint8_t *p, uint32_t n)
+{
+    if (n > r->cap - r->len)
+        n = r->cap - r->len;
+    uint32_t tail = (r->head + r->len) % r->cap;
+    uint32_t first = r->cap - tail < n ? r->cap - tail : n;
+    memcpy(r->buf + tail, p, first);
+    memcpy(r->buf, p + first, n - first);
+    r->len += n;
+    return n;
+}
+
+/* Copy n bytes starting off bytes after head into out, without consuming; off + n <= len. */
+static inline void glass_ring_peek(const struct glass_ring *r, uint32_t off, uint8_t *out, uint32_t n)
+{
+    uint32_t pos = (r->head + off) % r->cap;
+    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    memcpy(out, r->buf + pos, first);
+    memcpy(out + first, r->buf, n - first);
+}
+
+/* Drop n <= len bytes from the head. */
+static inline void glass_ring_consume(struct glass_ring *r, uint32_t n)
+{
+    r->head = (r->head + n) % r->cap;
+    r->len -= n;
+    if (r->len == 0)
+        r->head = 0;
+}
+
+#endif

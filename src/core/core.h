@@ -1,0 +1,210 @@
+/* glasstcp — the stack object and the core's internal interfaces. Private to the core. */
+#ifndef GLASS_CORE_CORE_H
+#define GLASS_CORE_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/tcb.h"
+#include "util/rng.h"
+#include "wire/wire_priv.h"
+
+#include <glass/config.h>
+#include <glass/event.h>
+#include <glass/socket.h>
+#include <glass/stack.h>
+#include <glass/stats.h>
+#include <glass/trace.h>
+
+#define GLASS_MAX_IFACES 8u
+#define GLASS_FD_BASE 3          /* handles start at 3, as in a Unix process */
+#define GLASS_TX_SLOT 2048u      /* bytes per queued output packet */
+#define GLASS_WHEEL_SLOTS 1024u  /* timer wheel: 1024 slots of 1 ms */
+#define GLASS_WHEEL_TICK GLASS_NSEC_PER_MSEC
+#define GLASS_MIN_MSS 48u        /* floor on the peer's MSS (Linux tcp_min_snd_mss) */
+#define GLASS_DEFAULT_PEER_MSS 536u /* RFC 9293 §3.7.1 MUST-15: no MSS option means 536 */
+
+struct glass_iface {
+    uint32_t addr;
+    uint32_t mask;
+    uint16_t mtu;
+};
+
+struct glass_sock {
+    struct glass_tcb *tcb; /* NULL: handle free */
+};
+
+struct glass_txpkt {
+    uint16_t len;
+    uint8_t data[GLASS_TX_SLOT];
+};
+
+struct glass_wheel {
+    struct glass_wheel_entry *slot[GLASS_WHEEL_SLOTS];
+    uint64_t bitmap[GLASS_WHEEL_SLOTS / 64];
+    uint64_t tick;            /* every entry due before this tick has been fired */
+    uint32_t count;
+    glass_time_t cached_min;  /* valid unless min_dirty */
+    bool min_dirty;
+};
+
+struct glass_stack {
+    struct glass_config cfg;
+    glass_time_t now;
+    struct glass_rng rng;
+    uint64_t isn_key[2];
+
+    struct glass_iface ifaces[GLASS_MAX_IFACES];
+    unsigned n_ifaces;
+
+    /* Sockets. */
+    struct glass_sock *socks;
+    uint32_t n_socks_used;
+
+    /* Connections. */
+    uint32_t next_conn_id;
+    uint32_t n_tcbs;
+    uint32_t n_time_wait;
+    struct glass_list all;        /* every TCB in creation order */
+    struct glass_tcb **chash;     /* 4-tuple hash */
+    uint32_t chash_mask;
+    struct glass_tcb **bhash;     /* bind table by local port */
+    uint32_t bhash_mask;
+    uint16_t ephemeral_next;
+
+    /* Output: TCBs with something to send, then ready packets. */
+    struct glass_tcb *outq_head, *outq_tail;
+    struct glass_txpkt *tx;
+    uint32_t tx_head, tx_len;
+    uint16_t ip_id;
+
+    /* TCBs to free once the current call returns. */
+    struct glass_tcb *reap;
+
+    struct glass_wheel wheel;
+
+    /* Socket events. */
+    struct glass_event *events;
+    uint32_t ev_head, ev_len;
+    uint64_t ev_dropped;
+
+    /* Observability. */
+    glass_observer_fn observer;
+    void *observer_ctx;
+    struct glass_transition *ring;
+    uint32_t ring_head, ring_len;
+    uint64_t ring_dropped;
+    uint64_t arc_cause[32][GLASS_CAUSE_COUNT];
+    uint32_t in_state[GLASS_TCP_NSTATES];
+    uint64_t mib[GLASS_MIB_COUNT];
+    uint64_t drops[GLASS_DROP_COUNT];
+    /* The segment being processed, for transition records. */
+    const struct glass_tcp_repr *cur_seg;
+};
+
+/* ---- memory (stack.c) ---- */
+void *glass_alloc(struct glass_stack *st, size_t size);
+void *glass_zalloc(struct glass_stack *st, size_t size);
+void glass_free(struct glass_stack *st, void *p, size_t size);
+
+/* ---- events and counters (stack.c) ---- */
+void glass_event_push(struct glass_stack *st, struct glass_tcb *tcb, enum glass_event_kind kind,
+                      int err);
+static inline void glass_mib_inc(struct glass_stack *st, enum glass_mib m)
+{
+    st->mib[m]++;
+}
+/* Count a dropped packet and return the reason (for `return glass_drop(st, R);`). */
+int glass_drop(struct glass_stack *st, enum glass_drop_reason reason);
+/* Source address to use towards dst: an interface on its subnet, else the first; 0 if none. */
+uint32_t glass_route_src(const struct glass_stack *st, uint32_t dst);
+bool glass_is_local_addr(const struct glass_stack *st, uint32_t addr);
+uint16_t glass_route_mtu(const struct glass_stack *st, uint32_t src);
+
+/* ---- TCB lifetime and demux (demux.c) ---- */
+struct glass_tcb *glass_tcb_new(struct glass_stack *st);
+/* Queue a TCB for freeing at the end of the current call (it must be CLOSED or a child that
+ * has left its listener). */
+void glass_tcb_reap(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_reap_now(struct glass_stack *st);
+void glass_tcb_hash(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_tcb_unhash(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_tcb_bhash(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_tcb_unbhash(struct glass_stack *st, struct glass_tcb *tcb);
+struct glass_tcb *glass_demux_conn(struct glass_stack *st, uint32_t laddr, uint16_t lport,
+                                   uint32_t raddr, uint16_t rport);
+struct glass_tcb *glass_demux_listener(struct glass_stack *st, uint32_t laddr, uint16_t lport);
+/* Linux bind-conflict rule (inet_csk_bind_conflict): 0 or -GLASS_EADDRINUSE. */
+int glass_bind_check(struct glass_stack *st, const struct glass_tcb *tcb, uint32_t addr,
+                     uint16_t port);
+/* Pick an ephemeral port for tcb (RFC 6056-style random start); 0 if none is free. */
+uint16_t glass_ephemeral_port(struct glass_stack *st, const struct glass_tcb *tcb,
+                              uint32_t laddr, const struct glass_endpoint *remote);
+/* RFC 6528 initial sequence number. */
+struct glass_seq glass_isn(struct glass_stack *st, const struct glass_endpoint *local,
+                           const struct glass_endpoint *remote);
+/* Remove a passive child from its listener's queues. */
+void glass_child_unlink(struct glass_stack *st, struct glass_tcb *child);
+
+/* ---- the state machine (tcp_fsm.c) ---- */
+void glass_tcp_set_state(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_state to,
+                         enum glass_tcp_cause cause);
+/* Put a fresh TCB in its first state without recording a transition. */
+void glass_tcb_init_state(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_state s);
+/* Final bookkeeping when a TCB is freed. */
+void glass_tcb_fini_state(struct glass_stack *st, struct glass_tcb *tcb);
+
+/* ---- timers (timer.c, tcp_timer.c) ---- */
+void glass_timer_set(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k,
+                     glass_time_t at);
+void glass_timer_clear(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k);
+void glass_timer_clear_all(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_wheel_remove(struct glass_stack *st, struct glass_tcb *tcb);
+glass_time_t glass_wheel_next(struct glass_stack *st);
+void glass_wheel_run(struct glass_stack *st, glass_time_t now);
+void glass_tcp_timer_fire(struct glass_stack *st, struct glass_tcb *tcb, glass_time_t now);
+glass_time_t glass_tcp_rto(const struct glass_tcb *tcb, const struct glass_config *cfg);
+
+/* ---- input (tcp_in.c) ---- */
+int glass_tcp_input(struct glass_stack *st, const struct glass_ipv4_repr *ip,
+                    const struct glass_tcp_repr *seg);
+
+/* ---- output (tcp_out.c) ---- */
+/* Mark tcb as having something to send; tcp_output runs when the caller drains output. */
+void glass_tcp_kick(struct glass_stack *st, struct glass_tcb *tcb);
+/* Generate what tcb may send now into the tx queue. Returns false if the tx queue filled. */
+bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb);
+/* RST for tcb's connection <SEQ=SND.NXT><CTL=RST,ACK> (abort: RFC 9293 §3.10.5). */
+void glass_tcp_send_rst_for(struct glass_stack *st, struct glass_tcb *tcb);
+/* RST in reply to a segment (RFC 9293 §3.10.7.1 / §3.5.2). Never replies to an RST. */
+void glass_tcp_send_rst_reply(struct glass_stack *st, const struct glass_ipv4_repr *ip,
+                              const struct glass_tcp_repr *seg);
+/* Bare ACK <SEQ=SND.NXT><ACK=RCV.NXT>, now (not coalesced). */
+void glass_tcp_send_ack_now(struct glass_stack *st, struct glass_tcb *tcb);
+/* Sequence number of the first byte in tcb->sb. */
+struct glass_seq glass_tcp_snd_data(const struct glass_tcb *tcb);
+/* Receive window we can offer now (bytes), before the never-shrink rule. */
+uint32_t glass_tcp_rcv_space(const struct glass_tcb *tcb);
+/* After the application read: advertise a bigger window if it grew enough (RFC 9293
+ * §3.8.6.2.2 receiver SWS avoidance). */
+void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb);
+/* Ensure a buffer is allocated; false on ENOMEM. */
+bool glass_ring_ensure(struct glass_stack *st, struct glass_ring *r);
+
+/* ---- user calls (tcp_usr.c) ---- */
+/* Reset the connection for an error: CLOSED with cause, err reported to the application. */
+void glass_tcp_drop(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_cause cause,
+                    int err);
+/* Abort: send RST, then CLOSED (SO_LINGER {1,0}, unread data, listener close). */
+void glass_tcp_abort(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_cause cause);
+/* Our side is done sending: queue FIN and take the state arc (close/shutdown). */
+void glass_tcp_usr_fin(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_cause cause);
+/* Start the active open (CLOSED -> SYN_SENT). */
+int glass_tcp_usr_connect(struct glass_stack *st, struct glass_tcb *tcb,
+                          const struct glass_endpoint *remote);
+/* Copy TCB figures into a glass_tcp_info. */
+void glass_tcp_fill_info(const struct glass_stack *st, const struct glass_tcb *tcb,
+                         struct glass_tcp_info *info);
+
+#endif

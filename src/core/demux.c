@@ -1,0 +1,246 @@
+/* glasstcp — TCB lifetime, 4-tuple demux, the bind table, ephemeral ports and ISNs. */
+#include "core/core.h"
+#include "util/assert.h"
+
+#include <glass/err.h>
+
+#include <string.h>
+
+struct glass_tcb *glass_tcb_new(struct glass_stack *st)
+{
+    if (st->n_tcbs >= st->cfg.max_conns)
+        return NULL;
+    struct glass_tcb *tcb = glass_zalloc(st, sizeof *tcb);
+    if (tcb == NULL)
+        return NULL;
+    if (st->cfg.history_len > 0) {
+        tcb->hist = glass_alloc(st, sizeof(struct glass_transition) * st->cfg.history_len);
+        if (tcb->hist == NULL) {
+            glass_free(st, tcb, sizeof *tcb);
+            return NULL;
+        }
+    }
+    tcb->id = st->next_conn_id++;
+    tcb->fd = -1;
+    tcb->sndbuf = st->cfg.sndbuf;
+    tcb->rcvbuf = st->cfg.rcvbuf;
+    tcb->sb.cap = tcb->sndbuf;
+    tcb->rb.cap = tcb->rcvbuf;
+    tcb->rto = st->cfg.rto_initial;
+    tcb->rcv_mss = st->cfg.mss;
+    tcb->snd_mss = GLASS_DEFAULT_PEER_MSS;
+    for (int k = 0; k < GLASS_TT_COUNT; k++)
+        tcb->timer[k] = GLASS_TIME_NEVER;
+    tcb->synq.prev = tcb->synq.next = &tcb->synq;
+    tcb->acceptq.prev = tcb->acceptq.next = &tcb->acceptq;
+    tcb->all.prev = st->all.prev;
+    tcb->all.next = &st->all;
+    st->all.prev->next = &tcb->all;
+    st->all.prev = &tcb->all;
+    st->n_tcbs++;
+    glass_tcb_init_state(st, tcb, GLASS_TCP_CLOSED);
+    return tcb;
+}
+
+void glass_tcb_reap(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    if (tcb->flags & GLASS_TF_REAP)
+        return;
+    glass_timer_clear_all(st, tcb);
+    glass_tcb_unhash(st, tcb);
+    glass_tcb_unbhash(st, tcb);
+    if (tcb->listener != NULL)
+        glass_child_unlink(st, tcb);
+    /* Off the output list: rebuild it without tcb (rare path, list is short). */
+    if (tcb->flags & GLASS_TF_IN_OUTQ) {
+        struct glass_tcb **pp = &st->outq_head;
+        st->outq_tail = NULL;
+        while (*pp != NULL) {
+            if (*pp == tcb)
+                *pp = tcb->onext;
+            else {
+                st->outq_tail = *pp;
+                pp = &(*pp)->onext;
+            }
+        }
+        tcb->flags &= ~GLASS_TF_IN_OUTQ;
+    }
+    tcb->flags |= GLASS_TF_REAP;
+    tcb->rnext = st->reap;
+    st->reap = tcb;
+}
+
+/* ---- the 4-tuple hash ---------------------------------------------------------------------- */
+
+static uint32_t tuple_hash(const struct glass_stack *st, uint32_t laddr, uint16_t lport,
+                           uint32_t raddr, uint16_t rport)
+{
+    uint64_t h = ((uint64_t)laddr << 32 | raddr) * UINT64_C(0x9E3779B97F4A7C15);
+    h ^= ((uint64_t)lport << 16 | rport) * UINT64_C(0xC2B2AE3D27D4EB4F);
+    h ^= st->isn_key[0];
+    h ^= h >> 29;
+    h *= UINT64_C(0xBF58476D1CE4E5B9);
+    h ^= h >> 32;
+    return (uint32_t)h & st->chash_mask;
+}
+
+void glass_tcb_hash(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    if (tcb->flags & GLASS_TF_HASHED)
+        return;
+    uint32_t b = tuple_hash(st, tcb->local.addr, tcb->local.port, tcb->remote.addr,
+                            tcb->remote.port);
+    tcb->hnext = st->chash[b];
+    st->chash[b] = tcb;
+    tcb->flags |= GLASS_TF_HASHED;
+}
+
+void glass_tcb_unhash(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    if (!(tcb->flags & GLASS_TF_HASHED))
+        return;
+    uint32_t b = tuple_hash(st, tcb->local.addr, tcb->local.port, tcb->remote.addr,
+                            tcb->remote.port);
+    for (struct glass_tcb **pp = &st->chash[b]; *pp != NULL; pp = &(*pp)->hnext) {
+        if (*pp == tcb) {
+            *pp = tcb->hnext;
+            break;
+        }
+    }
+    tcb->hnext = NULL;
+    tcb->flags &= ~GLASS_TF_HASHED;
+}
+
+struct glass_tcb *glass_demux_conn(struct glass_stack *st, uint32_t laddr, uint16_t lport,
+                                   uint32_t raddr, uint16_t rport)
+{
+    uint32_t b = tuple_hash(st, laddr, lport, raddr, rport);
+    for (struct glass_tcb *t = st->chash[b]; t != NULL; t = t->hnext)
+        if (t->local.port == lport && t->remote.port == rport && t->local.addr == laddr &&
+            t->remote.addr == raddr)
+            return t;
+    return NULL;
+}
+
+/* ---- the bind table (by local port) ------------------------------------------------------- */
+
+void glass_tcb_bhash(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    if (tcb->flags & GLASS_TF_IN_BHASH)
+        return;
+    uint32_t b = tcb->local.port & st->bhash_mask;
+    tcb->bnext = st->bhash[b];
+    st->bhash[b] = tcb;
+    tcb->flags |= GLASS_TF_IN_BHASH;
+}
+
+void glass_tcb_unbhash(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    if (!(tcb->flags & GLASS_TF_IN_BHASH))
+        return;
+    uint32_t b = tcb->local.port & st->bhash_mask;
+    for (struct glass_tcb **pp = &st->bhash[b]; *pp != NULL; pp = &(*pp)->bnext) {
+        if (*pp == tcb) {
+            *pp = tcb->bnext;
+            break;
+        }
+    }
+    tcb->bnext = NULL;
+    tcb->flags &= ~GLASS_TF_IN_BHASH;
+}
+
+struct glass_tcb *glass_demux_listener(struct glass_stack *st, uint32_t laddr, uint16_t lport)
+{
+    struct glass_tcb *wild = NULL;
+    for (struct glass_tcb *t = st->bhash[lport & st->bhash_mask]; t != NULL; t = t->bnext) {
+        if (t->local.port != lport || t->state != GLASS_TCP_LISTEN ||
+            (t->flags & GLASS_TF_PASSIVE))
+            continue;
+        if (t->local.addr == laddr)
+            return t; /* an exact address beats the wildcard */
+        if (t->local.addr == 0 && wild == NULL)
+            wild = t;
+    }
+    return wild;
+}
+
+/* Linux inet_csk_bind_conflict(): a port is shared only if both sockets set SO_REUSEADDR and
+ * the other one is not listening; sockets in TIME_WAIT keep the SO_REUSEADDR flag of the socket
+ * they came from. Different specific addresses never conflict. */
+int glass_bind_check(struct glass_stack *st, const struct glass_tcb *tcb, uint32_t addr,
+                     uint16_t port)
+{
+    for (struct glass_tcb *t = st->bhash[port & st->bhash_mask]; t != NULL; t = t->bnext) {
+        if (t == tcb || t->local.port != port)
+            continue;
+        if (addr != 0 && t->local.addr != 0 && addr != t->local.addr)
+            continue;
+        bool both_reuse = (tcb->flags & GLASS_TF_REUSEADDR) && (t->flags & GLASS_TF_REUSEADDR);
+        if (both_reuse && t->state != GLASS_TCP_LISTEN)
+            continue;
+        return -GLASS_EADDRINUSE;
+    }
+    return 0;
+}
+
+/* An ephemeral port for an active open: RFC 6056 algorithm 1-style random start, then a linear
+ * walk. A port is usable if no other socket bound it, or if every socket on it is a connection
+ * to a different remote endpoint (Linux __inet_hash_connect shares ports across 4-tuples). */
+uint16_t glass_ephemeral_port(struct glass_stack *st, const struct glass_tcb *tcb,
+                              uint32_t laddr, const struct glass_endpoint *remote)
+{
+    uint32_t lo = st->cfg.ephemeral_lo, hi = st->cfg.ephemeral_hi;
+    uint32_t range = hi - lo + 1u;
+    uint32_t start = glass_rng_below(&st->rng, range);
+    for (uint32_t i = 0; i < range; i++) {
+        uint16_t port = (uint16_t)(lo + (start + i) % range);
+        bool ok = true;
+        for (struct glass_tcb *t = st->bhash[port & st->bhash_mask]; t != NULL; t = t->bnext) {
+            if (t == tcb || t->local.port != port)
+                continue;
+            if (t->local.addr != 0 && t->local.addr != laddr)
+                continue;
+            if (t->state == GLASS_TCP_LISTEN || (t->flags & GLASS_TF_BOUND) ||
+                (t->remote.addr == remote->addr && t->remote.port == remote->port)) {
+                ok = false;
+                break;
+            }
+        }
+        if (ok)
+            return port;
+    }
+    return 0;
+}
+
+/* RFC 6528 (RFC 9293 §3.4.1): ISN = M + F(localip, localport, remoteip, remoteport, key), with
+ * M a 4-microsecond clock and F a keyed hash (SipHash-2-4). The key comes from the stack's
+ * seed (deterministic in simulation; the CLI seeds it from getrandom()). */
+struct glass_seq glass_isn(struct glass_stack *st, const struct glass_endpoint *local,
+                           const struct glass_endpoint *remote)
+{
+    uint8_t buf[12];
+    glass_put32(buf, local->addr);
+    glass_put16(buf + 4, local->port);
+    glass_put32(buf + 6, remote->addr);
+    glass_put16(buf + 10, remote->port);
+    uint64_t f = glass_siphash(st->isn_key, buf, sizeof buf);
+    uint64_t m = st->now / 4000u;
+    return glass_seq((uint32_t)(m + f));
+}
+
+void glass_child_unlink(struct glass_stack *st, struct glass_tcb *child)
+{
+    struct glass_tcb *l = child->listener;
+    (void)st;
+    if (l == NULL || child->qlink.next == NULL)
+        return;
+    child->qlink.prev->next = child->qlink.next;
+    child->qlink.next->prev = child->qlink.prev;
+    child->qlink.prev = child->qlink.next = NULL;
+    if (child->inq == 1 && l->synq_len > 0)
+        l->synq_len--;
+    if (child->inq == 2 && l->acceptq_len > 0)
+        l->acceptq_len--;
+    child->inq = 0;
+    child->listener = NULL;
+}

@@ -1,0 +1,579 @@
+/* glasstcp — the stack object: configuration, interfaces, the IPv4 input/output edge, time,
+ * events, counters and read-only snapshots. */
+#include "core/core.h"
+#include "util/assert.h"
+
+#include <glass/err.h>
+#include <glass/info.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- configuration ---------------------------------------------------------------------- */
+
+void glass_config_profile(struct glass_config *cfg, enum glass_profile profile)
+{
+    cfg->profile = profile;
+    if (profile == GLASS_PROFILE_RFC) {
+        cfg->msl = GLASS_SEC(120);               /* RFC 9293 §3.4.2: MSL 2 minutes */
+        cfg->rto_min = GLASS_SEC(1);             /* RFC 6298 (2.4): RTO >= 1 s */
+        cfg->fin_wait_2_timeout = GLASS_SEC(600);
+    } else {
+        cfg->msl = GLASS_SEC(30);                /* Linux TCP_TIMEWAIT_LEN = 60 s = 2 MSL */
+        cfg->rto_min = GLASS_MSEC(200);          /* Linux TCP_RTO_MIN */
+        cfg->fin_wait_2_timeout = GLASS_SEC(60); /* Linux tcp_fin_timeout */
+    }
+    cfg->rto_initial = GLASS_SEC(1);             /* RFC 6298 (2.1), Linux TCP_TIMEOUT_INIT */
+    cfg->rto_max = GLASS_SEC(120);               /* Linux TCP_RTO_MAX */
+    cfg->syn_retries = 6;                        /* Linux tcp_syn_retries */
+    cfg->synack_retries = 5;                     /* Linux tcp_synack_retries */
+    cfg->retries2 = 15;                          /* Linux tcp_retries2 */
+    cfg->orphan_retries = 8;                     /* Linux tcp_orphan_retries 0 means 8 */
+}
+
+void glass_config_default(struct glass_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->seed = 1;
+    glass_config_profile(cfg, GLASS_PROFILE_LINUX);
+    cfg->mss = 1460;
+    cfg->sndbuf = 65536;
+    cfg->rcvbuf = 65535;
+    cfg->max_sockets = 1024;
+    cfg->max_conns = 65536;
+    cfg->somaxconn = 4096;
+    cfg->max_time_wait = 262144;
+    cfg->ephemeral_lo = 32768;
+    cfg->ephemeral_hi = 60999;
+    cfg->history_len = 16;
+    cfg->trace_ring = 4096;
+    cfg->event_ring = 4096;
+    cfg->tx_ring = 512;
+    cfg->rfc1337 = true;
+    cfg->tw_reuse_by_syn = true;
+    cfg->verify_checksums = true;
+}
+
+int glass_profile_parse(const char *name, enum glass_profile *out)
+{
+    if (name != NULL && strcmp(name, "linux") == 0) {
+        *out = GLASS_PROFILE_LINUX;
+        return 0;
+    }
+    if (name != NULL && strcmp(name, "rfc") == 0) {
+        *out = GLASS_PROFILE_RFC;
+        return 0;
+    }
+    return -GLASS_EINVAL;
+}
+
+/* ---- memory ----------------------------------------------------------------------------- */
+
+void *glass_alloc(struct glass_stack *st, size_t size)
+{
+    if (st->cfg.allocator.alloc != NULL)
+        return st->cfg.allocator.alloc(st->cfg.allocator.ctx, size);
+    return malloc(size);
+}
+
+void *glass_zalloc(struct glass_stack *st, size_t size)
+{
+    void *p = glass_alloc(st, size);
+    if (p != NULL)
+        memset(p, 0, size);
+    return p;
+}
+
+void glass_free(struct glass_stack *st, void *p, size_t size)
+{
+    if (p == NULL)
+        return;
+    if (st->cfg.allocator.free != NULL)
+        st->cfg.allocator.free(st->cfg.allocator.ctx, p, size);
+    else
+        free(p);
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+    uint32_t p = 64;
+    while (p < n && p < (1u << 24))
+        p <<= 1;
+    return p;
+}
+
+static bool config_ok(const struct glass_config *c)
+{
+    return c->ephemeral_lo > 0 && c->ephemeral_lo <= c->ephemeral_hi && c->mss >= 64 &&
+           c->mss <= GLASS_TX_SLOT - 40 && c->sndbuf > 0 && c->rcvbuf > 0 &&
+           c->max_sockets > 0 && c->max_sockets <= (1u << 24) && c->max_conns > 0 &&
+           c->tx_ring > 0 && c->rto_min > 0 && c->rto_min <= c->rto_max &&
+           c->rto_initial > 0 && c->msl > 0;
+}
+
+struct glass_stack *glass_stack_new(const struct glass_config *cfg)
+{
+    struct glass_config def;
+    if (cfg == NULL) {
+        glass_config_default(&def);
+        cfg = &def;
+    }
+    if (!config_ok(cfg))
+        return NULL;
+    struct glass_stack tmp = {.cfg = *cfg};
+    struct glass_stack *st = glass_zalloc(&tmp, sizeof *st);
+    if (st == NULL)
+        return NULL;
+    st->cfg = *cfg;
+    glass_rng_seed(&st->rng, cfg->seed);
+    st->isn_key[0] = glass_rng_next(&st->rng);
+    st->isn_key[1] = glass_rng_next(&st->rng);
+    st->ephemeral_next = 0;
+    st->ip_id = (uint16_t)glass_rng_next(&st->rng);
+    st->next_conn_id = 1;
+    st->all.prev = st->all.next = &st->all;
+    st->wheel.min_dirty = true;
+
+    uint32_t hsize = pow2_at_least(cfg->max_conns / 2u + 1u);
+    st->chash_mask = hsize - 1u;
+    st->bhash_mask = 1023u;
+    st->socks = glass_zalloc(st, sizeof(struct glass_sock) * cfg->max_sockets);
+    st->chash = glass_zalloc(st, sizeof(struct glass_tcb *) * hsize);
+    st->bhash = glass_zalloc(st, sizeof(struct glass_tcb *) * (st->bhash_mask + 1u));
+    st->tx = glass_alloc(st, sizeof(struct glass_txpkt) * cfg->tx_ring);
+    st->events = cfg->event_ring ? glass_alloc(st, sizeof(struct glass_event) * cfg->event_ring)
+                                 : NULL;
+    st->ring = cfg->trace_ring ? glass_alloc(st, sizeof(struct glass_transition) * cfg->trace_ring)
+                               : NULL;
+    if (st->socks == NULL || st->chash == NULL || st->bhash == NULL || st->tx == NULL ||
+        (cfg->event_ring && st->events == NULL) || (cfg->trace_ring && st->ring == NULL)) {
+        glass_stack_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static void free_tcb_now(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    glass_free(st, tcb->sb.buf, tcb->sb.cap);
+    glass_free(st, tcb->rb.buf, tcb->rb.cap);
+    glass_free(st, tcb->hist, sizeof(struct glass_transition) * st->cfg.history_len);
+    glass_free(st, tcb, sizeof *tcb);
+}
+
+void glass_stack_free(struct glass_stack *st)
+{
+    if (st == NULL)
+        return;
+    struct glass_list *n = st->all.next;
+    while (n != NULL && n != &st->all) {
+        struct glass_list *next = n->next;
+        free_tcb_now(st, GLASS_TCB_OF(n, all));
+        n = next;
+    }
+    glass_free(st, st->socks, sizeof(struct glass_sock) * st->cfg.max_sockets);
+    glass_free(st, st->chash, sizeof(struct glass_tcb *) * (st->chash_mask + 1u));
+    glass_free(st, st->bhash, sizeof(struct glass_tcb *) * (st->bhash_mask + 1u));
+    glass_free(st, st->tx, sizeof(struct glass_txpkt) * st->cfg.tx_ring);
+    glass_free(st, st->events, sizeof(struct glass_event) * st->cfg.event_ring);
+    glass_free(st, st->ring, sizeof(struct glass_transition) * st->cfg.trace_ring);
+    glass_free(st, st, sizeof *st);
+}
+
+const struct glass_config *glass_stack_config(const struct glass_stack *st)
+{
+    return &st->cfg;
+}
+
+/* Free TCBs queued by glass_tcb_reap(): they are unlinked from every structure already. */
+void glass_reap_now(struct glass_stack *st)
+{
+    while (st->reap != NULL) {
+        struct glass_tcb *tcb = st->reap;
+        st->reap = tcb->rnext;
+        tcb->all.prev->next = tcb->all.next;
+        tcb->all.next->prev = tcb->all.prev;
+        glass_tcb_fini_state(st, tcb);
+        st->n_tcbs--;
+        free_tcb_now(st, tcb);
+    }
+}
+
+/* ---- interfaces and routing ------------------------------------------------------------- */
+
+int glass_stack_add_iface(struct glass_stack *st, uint32_t addr, unsigned prefix_len, unsigned mtu)
+{
+    if (prefix_len > 32 || mtu < 68 || mtu > 65535 || addr == 0)
+        return -GLASS_EINVAL;
+    if (st->n_ifaces >= GLASS_MAX_IFACES)
+        return -GLASS_ENOBUFS;
+    struct glass_iface *ifc = &st->ifaces[st->n_ifaces];
+    ifc->addr = addr;
+    ifc->mask = prefix_len == 0 ? 0 : ~(uint32_t)0 << (32u - prefix_len);
+    ifc->mtu = (uint16_t)mtu;
+    return (int)st->n_ifaces++;
+}
+
+bool glass_is_local_addr(const struct glass_stack *st, uint32_t addr)
+{
+    for (unsigned i = 0; i < st->n_ifaces; i++)
+        if (st->ifaces[i].addr == addr)
+            return true;
+    return false;
+}
+
+uint32_t glass_route_src(const struct glass_stack *st, uint32_t dst)
+{
+    for (unsigned i = 0; i < st->n_ifaces; i++)
+        if ((st->ifaces[i].addr & st->ifaces[i].mask) == (dst & st->ifaces[i].mask))
+            return st->ifaces[i].addr;
+    return st->n_ifaces > 0 ? st->ifaces[0].addr : 0;
+}
+
+uint16_t glass_route_mtu(const struct glass_stack *st, uint32_t src)
+{
+    for (unsigned i = 0; i < st->n_ifaces; i++)
+        if (st->ifaces[i].addr == src)
+            return st->ifaces[i].mtu;
+    return 576; /* RFC 791: every host accepts 576-byte datagrams */
+}
+
+/* ---- counters ---------------------------------------------------------------------------- */
+
+int glass_drop(struct glass_stack *st, enum glass_drop_reason reason)
+{
+    if (reason != GLASS_DROP_NONE)
+        st->drops[reason]++;
+    return (int)reason;
+}
+
+static const char *const mib_names[GLASS_MIB_COUNT] = {
+#define X(n, d) #n,
+    GLASS_MIBS(X)
+#undef X
+};
+static const char *const mib_texts[GLASS_MIB_COUNT] = {
+#define X(n, d) d,
+    GLASS_MIBS(X)
+#undef X
+};
+static const char *const drop_names[GLASS_DROP_COUNT] = {
+#define X(n, d) #n,
+    GLASS_DROP_REASONS(X)
+#undef X
+};
+static const char *const drop_texts[GLASS_DROP_COUNT] = {
+#define X(n, d) d,
+    GLASS_DROP_REASONS(X)
+#undef X
+};
+static const char *const event_names[GLASS_EV_COUNT] = {
+#define X(n, s) s,
+    GLASS_EVENTS(X)
+#undef X
+};
+static const char *const timer_names[GLASS_TT_COUNT] = {
+#define X(n, s) s,
+    GLASS_TIMERS(X)
+#undef X
+};
+
+const char *glass_mib_name(int m)
+{
+    return m >= 0 && m < GLASS_MIB_COUNT ? mib_names[m] : NULL;
+}
+
+const char *glass_mib_text(int m)
+{
+    return m >= 0 && m < GLASS_MIB_COUNT ? mib_texts[m] : NULL;
+}
+
+const char *glass_drop_name(int r)
+{
+    return r >= 0 && r < GLASS_DROP_COUNT ? drop_names[r] : NULL;
+}
+
+const char *glass_drop_text(int r)
+{
+    return r >= 0 && r < GLASS_DROP_COUNT ? drop_texts[r] : NULL;
+}
+
+const char *glass_event_name(int k)
+{
+    return k >= 0 && k < GLASS_EV_COUNT ? event_names[k] : "?";
+}
+
+const char *glass_timer_name(int k)
+{
+    return k >= 0 && k < GLASS_TT_COUNT ? timer_names[k] : "?";
+}
+
+uint64_t glass_stack_mib(const struct glass_stack *st, int m)
+{
+    if (m == GLASS_MIB_TcpCurrEstab)
+        return (uint64_t)st->in_state[GLASS_TCP_ESTABLISHED] + st->in_state[GLASS_TCP_CLOSE_WAIT];
+    return m >= 0 && m < GLASS_MIB_COUNT ? st->mib[m] : 0;
+}
+
+uint64_t glass_stack_drops(const struct glass_stack *st, int r)
+{
+    return r >= 0 && r < GLASS_DROP_COUNT ? st->drops[r] : 0;
+}
+
+uint32_t glass_stack_in_state(const struct glass_stack *st, int s)
+{
+    return s >= 0 && s < GLASS_TCP_NSTATES ? st->in_state[s] : 0;
+}
+
+uint64_t glass_stack_arc_taken(const struct glass_stack *st, size_t arc, int cause)
+{
+    if (arc >= glass_tcp_arc_count())
+        return 0;
+    if (cause >= 0)
+        return cause < GLASS_CAUSE_COUNT ? st->arc_cause[arc][cause] : 0;
+    uint64_t sum = 0;
+    for (int c = 0; c < GLASS_CAUSE_COUNT; c++)
+        sum += st->arc_cause[arc][c];
+    return sum;
+}
+
+void glass_stack_set_observer(struct glass_stack *st, glass_observer_fn fn, void *ctx)
+{
+    st->observer = fn;
+    st->observer_ctx = ctx;
+}
+
+size_t glass_stack_transitions(const struct glass_stack *st, struct glass_transition *out,
+                               size_t max, uint64_t *dropped)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < st->ring_len && n < max; i++)
+        out[n++] = st->ring[(st->ring_head + i) % st->cfg.trace_ring];
+    if (dropped != NULL)
+        *dropped = st->ring_dropped;
+    return n;
+}
+
+/* ---- events ------------------------------------------------------------------------------ */
+
+void glass_event_push(struct glass_stack *st, struct glass_tcb *tcb, enum glass_event_kind kind,
+                      int err)
+{
+    if (tcb->fd < 0 || st->events == NULL)
+        return;
+    if (st->ev_len >= st->cfg.event_ring) {
+        st->ev_dropped++; /* glass_poll() still tells the truth */
+        return;
+    }
+    struct glass_event *ev = &st->events[(st->ev_head + st->ev_len) % st->cfg.event_ring];
+    ev->kind = kind;
+    ev->fd = tcb->fd;
+    ev->err = err;
+    ev->at = st->now;
+    st->ev_len++;
+}
+
+bool glass_stack_next_event(struct glass_stack *st, struct glass_event *ev)
+{
+    if (st->ev_len == 0)
+        return false;
+    *ev = st->events[st->ev_head];
+    st->ev_head = (st->ev_head + 1u) % st->cfg.event_ring;
+    st->ev_len--;
+    return true;
+}
+
+/* ---- time -------------------------------------------------------------------------------- */
+
+static void set_now(struct glass_stack *st, glass_time_t now)
+{
+    if (now > st->now)
+        st->now = now;
+}
+
+glass_time_t glass_stack_now(const struct glass_stack *st)
+{
+    return st->now;
+}
+
+void glass_stack_advance(struct glass_stack *st, glass_time_t now)
+{
+    set_now(st, now);
+    glass_wheel_run(st, st->now);
+    glass_reap_now(st);
+}
+
+glass_time_t glass_stack_next_deadline(struct glass_stack *st)
+{
+    return glass_wheel_next(st);
+}
+
+/* ---- IPv4 input edge (RFC 791 / RFC 1122 §3.2.1) ---------------------------------------- */
+
+static bool martian_source(const struct glass_stack *st, uint32_t src)
+{
+    uint32_t top = src >> 24;
+    if (src == 0 || src == 0xffffffffu || top == 127u || top >= 224u)
+        return true; /* RFC 1122 §3.2.1.3: this-host, limited broadcast, loopback, class D/E */
+    for (unsigned i = 0; i < st->n_ifaces; i++) {
+        const struct glass_iface *ifc = &st->ifaces[i];
+        if (src == ifc->addr)
+            return true; /* our own address coming back in */
+        if (ifc->mask != 0 && ifc->mask != 0xffffffffu && src == (ifc->addr | ~ifc->mask))
+            return true; /* subnet broadcast */
+    }
+    return false;
+}
+
+int glass_stack_input(struct glass_stack *st, glass_time_t now, const uint8_t *pkt, size_t len)
+{
+    set_now(st, now);
+    glass_mib_inc(st, GLASS_MIB_IpInReceives);
+    struct glass_ipv4_repr ip;
+    int r = glass_ipv4_parse(pkt, len, st->cfg.verify_checksums, &ip);
+    if (r != GLASS_DROP_NONE) {
+        glass_mib_inc(st, GLASS_MIB_IpInHdrErrors);
+        return glass_drop(st, (enum glass_drop_reason)r);
+    }
+    if (martian_source(st, ip.src)) {
+        glass_mib_inc(st, GLASS_MIB_IpInHdrErrors);
+        return glass_drop(st, GLASS_DROP_IP_INHDR);
+    }
+    if (!glass_is_local_addr(st, ip.dst)) {
+        glass_mib_inc(st, GLASS_MIB_IpInAddrErrors);
+        return glass_drop(st, GLASS_DROP_OTHERHOST);
+    }
+    if ((ip.frag & (GLASS_IPV4_MF | GLASS_IPV4_OFFMASK)) != 0)
+        return glass_drop(st, GLASS_DROP_IP_FRAG);
+    if (ip.proto != GLASS_IPV4_PROTO_TCP) {
+        glass_mib_inc(st, GLASS_MIB_IpInUnknownProtos);
+        return glass_drop(st, GLASS_DROP_IP_NOPROTO);
+    }
+    glass_mib_inc(st, GLASS_MIB_IpInDelivers);
+    glass_mib_inc(st, GLASS_MIB_TcpInSegs);
+    struct glass_tcp_repr seg;
+    r = glass_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, st->cfg.verify_checksums, &seg);
+    if (r != GLASS_DROP_NONE) {
+        glass_mib_inc(st, GLASS_MIB_TcpInErrs);
+        if (r == GLASS_DROP_TCP_CSUM)
+            glass_mib_inc(st, GLASS_MIB_TcpInCsumErrors);
+        return glass_drop(st, (enum glass_drop_reason)r);
+    }
+    st->cur_seg = &seg;
+    r = glass_tcp_input(st, &ip, &seg);
+    st->cur_seg = NULL;
+    glass_reap_now(st);
+    return r;
+}
+
+/* ---- output edge ------------------------------------------------------------------------- */
+
+bool glass_stack_has_output(const struct glass_stack *st)
+{
+    return st->tx_len > 0 || st->outq_head != NULL;
+}
+
+long glass_stack_output(struct glass_stack *st, glass_time_t now, uint8_t *buf, size_t cap)
+{
+    set_now(st, now);
+    while (st->tx_len == 0 && st->outq_head != NULL) {
+        struct glass_tcb *tcb = st->outq_head;
+        st->outq_head = tcb->onext;
+        if (st->outq_head == NULL)
+            st->outq_tail = NULL;
+        tcb->onext = NULL;
+        tcb->flags &= ~GLASS_TF_IN_OUTQ;
+        if (!glass_tcp_output(st, tcb))
+            glass_tcp_kick(st, tcb); /* tx queue full: try again on the next call */
+    }
+    glass_reap_now(st);
+    if (st->tx_len == 0)
+        return 0;
+    struct glass_txpkt *p = &st->tx[st->tx_head];
+    if (cap < p->len)
+        return -GLASS_EMSGSIZE;
+    memcpy(buf, p->data, p->len);
+    st->tx_head = (st->tx_head + 1u) % st->cfg.tx_ring;
+    st->tx_len--;
+    glass_mib_inc(st, GLASS_MIB_IpOutRequests);
+    return (long)p->len;
+}
+
+/* ---- snapshots --------------------------------------------------------------------------- */
+
+static void fill_conn_info(const struct glass_tcb *tcb, struct glass_conn_info *ci)
+{
+    memset(ci, 0, sizeof *ci);
+    ci->conn_id = tcb->id;
+    ci->fd = tcb->fd;
+    ci->state = tcb->state;
+    ci->local = tcb->local;
+    ci->remote = tcb->remote;
+    if (tcb->state == GLASS_TCP_LISTEN) {
+        ci->recv_q = tcb->acceptq_len;
+        ci->send_q = tcb->backlog;
+    } else {
+        ci->recv_q = tcb->rb.len;
+        ci->send_q = glass_seq_sub(tcb->snd_max, tcb->snd_una) > tcb->sb.len
+                         ? glass_seq_sub(tcb->snd_max, tcb->snd_una)
+                         : tcb->sb.len;
+    }
+    ci->state_since = tcb->state_since;
+    ci->timer_at = GLASS_TIME_NEVER;
+    ci->timer_kind = 0;
+    for (int k = 0; k < GLASS_TT_COUNT; k++) {
+        if (tcb->timer[k] < ci->timer_at) {
+            ci->timer_at = tcb->timer[k];
+            ci->timer_kind = (uint8_t)k;
+        }
+    }
+    ci->retransmits = tcb->rxtshift;
+    ci->orphan = (tcb->flags & GLASS_TF_ORPHAN) != 0;
+}
+
+size_t glass_stack_conns(const struct glass_stack *st, struct glass_conn_info *out, size_t max)
+{
+    size_t n = 0;
+    /* Listeners first, then the rest, each in creation order. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (const struct glass_list *l = st->all.next; l != &st->all; l = l->next) {
+            const struct glass_tcb *tcb = GLASS_TCB_OF(l, all);
+            bool listener = tcb->state == GLASS_TCP_LISTEN && !(tcb->flags & GLASS_TF_PASSIVE);
+            if ((pass == 0) != listener)
+                continue;
+            if (tcb->flags & GLASS_TF_REAP)
+                continue;
+            if (n < max)
+                fill_conn_info(tcb, &out[n]);
+            n++;
+        }
+    }
+    return n;
+}
+
+long glass_conn_history(const struct glass_stack *st, uint32_t conn_id,
+                        struct glass_transition *out, size_t max)
+{
+    for (const struct glass_list *l = st->all.next; l != &st->all; l = l->next) {
+        const struct glass_tcb *tcb = GLASS_TCB_OF(l, all);
+        if (tcb->id != conn_id || tcb->hist == NULL)
+            continue;
+        size_t n = 0;
+        for (uint16_t i = 0; i < tcb->hist_count && n < max; i++)
+            out[n++] = tcb->hist[(tcb->hist_head + i) % st->cfg.history_len];
+        return (long)n;
+    }
+    /* Freed: what the stack-wide ring still remembers of it. */
+    size_t n = 0;
+    bool seen = false;
+    for (uint32_t i = 0; i < st->ring_len; i++) {
+        const struct glass_transition *t = &st->ring[(st->ring_head + i) % st->cfg.trace_ring];
+        if (t->conn != conn_id)
+            continue;
+        seen = true;
+        if (n < max)
+            out[n++] = *t;
+    }
+    return seen ? (long)n : -GLASS_ENOTCONN;
+}
+

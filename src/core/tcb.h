@@ -1,0 +1,134 @@
+/* glasstcp — the transmission control block (RFC 9293 §3.3.1). Private to the core. */
+#ifndef GLASS_CORE_TCB_H
+#define GLASS_CORE_TCB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/ring.h"
+#include "util/seq.h"
+
+#include <glass/info.h>
+#include <glass/trace.h>
+#include <glass/types.h>
+
+struct glass_tcb;
+
+/* A doubly linked list node; lists are circular with a head node. */
+struct glass_list {
+    struct glass_list *prev, *next;
+};
+
+/* One entry of the stack's timer wheel: the earliest of a TCB's timers. */
+struct glass_wheel_entry {
+    struct glass_wheel_entry *next, **pprev; /* pprev == NULL: not scheduled */
+    glass_time_t deadline;
+    uint32_t slot;
+};
+
+/* TCB flags (BSD TF_*). */
+#define GLASS_TF_ACKNOW 0x0001u    /* send an ACK at the next output */
+#define GLASS_TF_FIN_QUEUED 0x0002u /* the application is done sending: FIN after the data */
+#define GLASS_TF_FIN_SENT 0x0004u  /* our FIN has been sent at least once */
+#define GLASS_TF_RCVD_FIN 0x0008u  /* the peer's FIN has been received (in order) */
+#define GLASS_TF_ORPHAN 0x0010u    /* the application closed its handle */
+#define GLASS_TF_PASSIVE 0x0020u   /* created by a listener (passive open) */
+#define GLASS_TF_REUSEADDR 0x0040u /* SO_REUSEADDR */
+#define GLASS_TF_LINGER0 0x0080u   /* SO_LINGER {1, 0}: close() aborts */
+#define GLASS_TF_BOUND 0x0100u     /* the application called bind() (port kept on CLOSED) */
+#define GLASS_TF_SHUT_RD 0x0200u   /* shutdown(SHUT_RD) */
+#define GLASS_TF_IN_OUTQ 0x0400u   /* on the stack's output list */
+#define GLASS_TF_HASHED 0x0800u    /* in the 4-tuple hash */
+#define GLASS_TF_IN_BHASH 0x1000u  /* in the bind (port) table */
+#define GLASS_TF_NODELAY 0x2000u   /* TCP_NODELAY */
+#define GLASS_TF_RTT_VALID 0x4000u /* an RTT sample is being timed (Karn's rule) */
+#define GLASS_TF_WAS_CONN 0x8000u  /* reached a synchronized state once */
+#define GLASS_TF_SNDBUF_FULL 0x10000u /* send() saw a full buffer: emit WRITABLE later */
+#define GLASS_TF_REAP 0x20000u     /* on the stack's reap list */
+#define GLASS_TF_KEEPALIVE 0x40000u /* SO_KEEPALIVE (stored; probes come with issue 4) */
+
+struct glass_tcb {
+    uint32_t id;                /* connection id, unique per stack */
+    /* The connection state. Written ONLY by glass_tcp_set_state() in tcp_fsm.c (STYLE §7.3). */
+    uint8_t state;
+    uint8_t rxtshift;           /* consecutive retransmission timeouts */
+    uint16_t hist_head, hist_count;
+    uint8_t inq;                /* child: 0 none, 1 in the listener's synq, 2 in its acceptq */
+    uint32_t flags;             /* GLASS_TF_* */
+    int fd;                     /* socket handle, -1 if none (orphan or not accepted) */
+    int so_error;               /* pending asynchronous error (negative), 0 if none */
+
+    struct glass_endpoint local, remote;
+
+    /* Send sequence space (RFC 9293 §3.3.1). snd_max: highest sequence sent + 1, kept apart
+     * from snd_nxt because a timeout pulls snd_nxt back to snd_una (go-back-N). */
+    struct glass_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
+    uint32_t snd_wnd, max_snd_wnd;
+    /* Receive sequence space. rcv_adv is the right edge we last advertised (never moves
+     * left, RFC 9293 §3.8.6.2.2). */
+    struct glass_seq irs, rcv_nxt, rcv_adv;
+    struct glass_seq fin_seq;   /* sequence number of our FIN (valid with TF_FIN_QUEUED) */
+    uint8_t persist_shift;      /* zero-window probe backoff */
+    uint16_t snd_mss;           /* MSS we send with: min(peer's MSS option, ours) */
+    uint16_t rcv_mss;           /* MSS we advertised */
+
+    /* Send buffer: bytes from the sequence number snd_data() on (see tcp_out.c). */
+    struct glass_ring sb;
+    /* Receive buffer: in-order bytes not yet read by the application. */
+    struct glass_ring rb;
+    uint32_t sndbuf, rcvbuf;    /* capacities (SO_SNDBUF, SO_RCVBUF) */
+
+    /* Retransmission timing (RFC 6298). */
+    glass_time_t rto, srtt, rttvar;
+    glass_time_t rtt_start;     /* when the timed segment was sent */
+    struct glass_seq rtt_seq;   /* the sequence number being timed */
+
+    /* Timers: absolute deadlines per kind (GLASS_TIME_NEVER = off), earliest in the wheel. */
+    glass_time_t timer[GLASS_TT_COUNT];
+    struct glass_wheel_entry wheel;
+
+    /* Listener side. */
+    struct glass_tcb *listener; /* passive child: its listener until accepted */
+    struct glass_list synq;     /* listener: children in SYN_RCVD (head) */
+    struct glass_list acceptq;  /* listener: children done with the handshake (head) */
+    struct glass_list qlink;    /* child: link in its listener's synq or acceptq */
+    uint32_t synq_len, acceptq_len;
+    uint32_t backlog;
+
+    /* Demux links. */
+    struct glass_tcb *hnext;    /* 4-tuple hash chain */
+    struct glass_tcb *bnext;    /* bind (port) table chain */
+    struct glass_list all;      /* every TCB, creation order */
+    struct glass_tcb *onext;    /* output list */
+    struct glass_tcb *rnext;    /* reap list */
+
+    /* Figures for glass_tcp_info / ss. */
+    glass_time_t state_since;
+    uint64_t bytes_acked, bytes_received, segs_in, segs_out;
+    uint32_t total_retrans;
+
+    /* Bounded transition history (history_len entries, overwrite oldest). */
+    struct glass_transition *hist;
+};
+
+#define GLASS_TCB_OF(ptr, member) ((struct glass_tcb *)(void *)((char *)(ptr) - offsetof(struct glass_tcb, member)))
+
+static inline bool glass_tcp_state_in(const struct glass_tcb *tcb, uint32_t mask)
+{
+    return ((1u << tcb->state) & mask) != 0;
+}
+
+/* States in which the connection is synchronized (RFC 9293 §3.5: after the handshake). */
+#define GLASS_TCPF_SYNCHRONIZED                                                                  \
+    (GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(FIN_WAIT_1) | GLASS_TCPF(FIN_WAIT_2) |                 \
+     GLASS_TCPF(CLOSE_WAIT) | GLASS_TCPF(CLOSING) | GLASS_TCPF(LAST_ACK) | GLASS_TCPF(TIME_WAIT))
+
+/* States in which we may still send data. */
+#define GLASS_TCPF_CAN_SEND (GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(CLOSE_WAIT))
+
+/* States in which our FIN is queued or sent. */
+#define GLASS_TCPF_FIN_STATES                                                                    \
+    (GLASS_TCPF(FIN_WAIT_1) | GLASS_TCPF(FIN_WAIT_2) | GLASS_TCPF(CLOSING) |                      \
+     GLASS_TCPF(LAST_ACK) | GLASS_TCPF(TIME_WAIT))
+
+#endif

@@ -1,0 +1,330 @@
+/* glasstcp — states, causes, the legal-arc table and glass_tcp_set_state(), the only function
+ * that writes a connection's state (DESIGN.md "One door for state changes", STYLE.md §7.3). */
+#include "core/core.h"
+#include "util/assert.h"
+
+#include <ctype.h>
+#include <string.h>
+
+struct state_names {
+    const char *canon, *ss, *rfc;
+    int linux_num;
+};
+
+static const struct state_names state_names[GLASS_TCP_NSTATES] = {
+#define X(n, canon, ss, rfc, lnx) {canon, ss, rfc, lnx},
+    GLASS_TCP_STATES(X)
+#undef X
+};
+
+static const char *const cause_names[GLASS_CAUSE_COUNT] = {
+#define X(n, name, text) name,
+    GLASS_TCP_CAUSES(X)
+#undef X
+};
+
+static const char *const cause_texts[GLASS_CAUSE_COUNT] = {
+#define X(n, name, text) text,
+    GLASS_TCP_CAUSES(X)
+#undef X
+};
+
+/* RFC 9293 Figure 5 plus the reset/abort/timeout exits: the table every change is checked
+ * against, and what `glass demo` and `glass diagram` report coverage of. */
+static const struct glass_arc arcs[] = {
+#define X(from, to, causes, label) {GLASS_TCP_##from, GLASS_TCP_##to, (causes), label},
+    GLASS_TCP_ARCS(X)
+#undef X
+};
+
+#define N_ARCS (sizeof arcs / sizeof arcs[0])
+_Static_assert(N_ARCS == 26, "STATE-MACHINE.md lists 26 legal arcs");
+_Static_assert(N_ARCS <= 32, "arc_cause is sized for 32 arcs");
+_Static_assert(GLASS_CAUSE_COUNT <= 32, "cause masks are 32 bits");
+
+const char *glass_tcp_state_name(int s)
+{
+    return s >= 0 && s < GLASS_TCP_NSTATES ? state_names[s].canon : "?";
+}
+
+const char *glass_tcp_state_ss_name(int s)
+{
+    return s >= 0 && s < GLASS_TCP_NSTATES ? state_names[s].ss : "?";
+}
+
+const char *glass_tcp_state_rfc_name(int s)
+{
+    return s >= 0 && s < GLASS_TCP_NSTATES ? state_names[s].rfc : "?";
+}
+
+int glass_tcp_state_linux(int s)
+{
+    return s >= 0 && s < GLASS_TCP_NSTATES ? state_names[s].linux_num : 0;
+}
+
+/* Compare ignoring case, with '-' and '_' equal; "FIN_WAIT1" also matches "FIN_WAIT_1". */
+static void fold(const char *in, char *out, size_t cap)
+{
+    size_t j = 0;
+    for (size_t i = 0; in[i] != '\0' && j + 1 < cap; i++) {
+        char c = in[i];
+        if (c == '-' || c == '_' || c == ' ')
+            continue; /* drop separators entirely: FIN-WAIT-1 == FIN_WAIT1 == finwait1 */
+        out[j++] = (char)toupper((unsigned char)c);
+    }
+    out[j] = '\0';
+}
+
+int glass_tcp_state_parse(const char *name)
+{
+    static const struct {
+        const char *alias;
+        int state;
+    } extra[] = {
+        {"SYNRECV", GLASS_TCP_SYN_RCVD}, {"SYNRECEIVED", GLASS_TCP_SYN_RCVD},
+        {"CLOSE", GLASS_TCP_CLOSED},     {"UNCONN", GLASS_TCP_CLOSED},
+        {"ESTAB", GLASS_TCP_ESTABLISHED}, {"LISTENING", GLASS_TCP_LISTEN},
+    };
+    char want[32], have[32];
+    if (name == NULL)
+        return -1;
+    fold(name, want, sizeof want);
+    for (int s = 0; s < GLASS_TCP_NSTATES; s++) {
+        const char *forms[3] = {state_names[s].canon, state_names[s].ss, state_names[s].rfc};
+        for (int k = 0; k < 3; k++) {
+            fold(forms[k], have, sizeof have);
+            if (strcmp(want, have) == 0)
+                return s;
+        }
+    }
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
+        if (strcmp(want, extra[i].alias) == 0)
+            return extra[i].state;
+    return -1;
+}
+
+const char *glass_tcp_cause_name(int c)
+{
+    return c >= 0 && c < GLASS_CAUSE_COUNT ? cause_names[c] : "?";
+}
+
+const char *glass_tcp_cause_text(int c)
+{
+    return c >= 0 && c < GLASS_CAUSE_COUNT ? cause_texts[c] : "?";
+}
+
+int glass_tcp_cause_parse(const char *name)
+{
+    for (int c = 0; name != NULL && c < GLASS_CAUSE_COUNT; c++)
+        if (strcmp(name, cause_names[c]) == 0)
+            return c;
+    return -1;
+}
+
+size_t glass_tcp_arc_count(void)
+{
+    return N_ARCS;
+}
+
+const struct glass_arc *glass_tcp_arc(size_t i)
+{
+    return i < N_ARCS ? &arcs[i] : NULL;
+}
+
+int glass_tcp_arc_find(int from, int to)
+{
+    for (size_t i = 0; i < N_ARCS; i++)
+        if (arcs[i].from == from && arcs[i].to == to)
+            return (int)i;
+    return -1;
+}
+
+/* ---- recording -------------------------------------------------------------------------- */
+
+static void record(struct glass_stack *st, struct glass_tcb *tcb, const struct glass_transition *t)
+{
+    uint16_t cap = st->cfg.history_len;
+    if (tcb->hist != NULL && cap > 0) {
+        uint16_t slot = (uint16_t)((tcb->hist_head + tcb->hist_count) % cap);
+        tcb->hist[slot] = *t;
+        if (tcb->hist_count < cap)
+            tcb->hist_count++;
+        else
+            tcb->hist_head = (uint16_t)((tcb->hist_head + 1u) % cap);
+    }
+    if (st->ring != NULL && st->cfg.trace_ring > 0) {
+        uint32_t rcap = st->cfg.trace_ring;
+        st->ring[(st->ring_head + st->ring_len) % rcap] = *t;
+        if (st->ring_len < rcap) {
+            st->ring_len++;
+        } else {
+            st->ring_head = (st->ring_head + 1u) % rcap;
+            st->ring_dropped++;
+        }
+    }
+    if (st->observer != NULL)
+        st->observer(st->observer_ctx, t);
+}
+
+/* RFC 1213 counters are state-transition counts: keep them here, in one place. */
+static void count_mibs(struct glass_stack *st, unsigned from, unsigned to,
+                       enum glass_tcp_cause cause)
+{
+    if (from == GLASS_TCP_CLOSED && to == GLASS_TCP_SYN_SENT)
+        glass_mib_inc(st, GLASS_MIB_TcpActiveOpens);
+    if (from == GLASS_TCP_LISTEN && to == GLASS_TCP_SYN_RCVD)
+        glass_mib_inc(st, GLASS_MIB_TcpPassiveOpens);
+    if ((from == GLASS_TCP_SYN_SENT || from == GLASS_TCP_SYN_RCVD) &&
+        (to == GLASS_TCP_CLOSED || to == GLASS_TCP_LISTEN))
+        glass_mib_inc(st, GLASS_MIB_TcpAttemptFails);
+    if ((from == GLASS_TCP_ESTABLISHED || from == GLASS_TCP_CLOSE_WAIT) && to == GLASS_TCP_CLOSED)
+        glass_mib_inc(st, GLASS_MIB_TcpEstabResets);
+    if (from == GLASS_TCP_TIME_WAIT && cause == GLASS_CAUSE_TIMEOUT_2MSL)
+        glass_mib_inc(st, GLASS_MIB_TcpExtTW);
+    if (from == GLASS_TCP_TIME_WAIT && cause == GLASS_CAUSE_REUSED_BY_SYN)
+        glass_mib_inc(st, GLASS_MIB_TcpExtTWRecycled);
+    if (from == GLASS_TCP_FIN_WAIT_2 && cause == GLASS_CAUSE_FIN_WAIT_2_TIMEOUT)
+        glass_mib_inc(st, GLASS_MIB_TcpExtTCPFinWait2Timeout);
+}
+
+/* ---- entry actions common to every path into a state (STYLE §7.3 item 5) ----------------- */
+
+static void enter_established(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    struct glass_tcb *l = tcb->listener;
+    tcb->flags |= GLASS_TF_WAS_CONN;
+    tcb->rxtshift = 0;
+    if (l != NULL) {
+        /* Passive open complete: move the child from the SYN queue to the accept queue. */
+        glass_child_unlink(st, tcb);
+        tcb->listener = l;
+        tcb->qlink.prev = l->acceptq.prev;
+        tcb->qlink.next = &l->acceptq;
+        l->acceptq.prev->next = &tcb->qlink;
+        l->acceptq.prev = &tcb->qlink;
+        l->acceptq_len++;
+        tcb->inq = 2;
+        glass_event_push(st, l, GLASS_EV_ACCEPTABLE, 0);
+    } else {
+        glass_event_push(st, tcb, GLASS_EV_CONNECTED, 0);
+        glass_event_push(st, tcb, GLASS_EV_WRITABLE, 0);
+    }
+}
+
+static void enter_closed(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    glass_timer_clear_all(st, tcb);
+    glass_tcb_unhash(st, tcb);
+    if (tcb->listener != NULL)
+        glass_child_unlink(st, tcb);
+    if (tcb->fd >= 0) {
+        /* The application still holds the handle: it keeps an explicitly bound port (Linux
+         * SOCK_BINDPORT_LOCK) and any unread bytes; the send queue is gone. */
+        if (!(tcb->flags & GLASS_TF_BOUND))
+            glass_tcb_unbhash(st, tcb);
+        tcb->sb.len = 0;
+        tcb->sb.head = 0;
+        glass_event_push(st, tcb, GLASS_EV_HUP, 0);
+    } else {
+        glass_tcb_unbhash(st, tcb);
+        glass_tcb_reap(st, tcb);
+    }
+}
+
+static void enter_state(struct glass_stack *st, struct glass_tcb *tcb, unsigned from)
+{
+    if (from == GLASS_TCP_TIME_WAIT && st->n_time_wait > 0)
+        st->n_time_wait--;
+    switch ((enum glass_tcp_state)tcb->state) {
+    case GLASS_TCP_ESTABLISHED:
+        enter_established(st, tcb);
+        break;
+    case GLASS_TCP_TIME_WAIT:
+        /* RFC 9293 §3.10.7.4: TIME-WAIT holds the 4-tuple for 2 MSL; nothing else runs. */
+        glass_timer_clear_all(st, tcb);
+        glass_timer_set(st, tcb, GLASS_TT_TIMEWAIT, st->now + 2u * st->cfg.msl);
+        st->n_time_wait++;
+        break;
+    case GLASS_TCP_FIN_WAIT_2:
+        glass_timer_clear(st, tcb, GLASS_TT_REXMT);
+        if (tcb->flags & GLASS_TF_ORPHAN)
+            glass_timer_set(st, tcb, GLASS_TT_FINWAIT2, st->now + st->cfg.fin_wait_2_timeout);
+        break;
+    case GLASS_TCP_CLOSED:
+        enter_closed(st, tcb);
+        break;
+    case GLASS_TCP_LISTEN:
+        if (from == GLASS_TCP_SYN_RCVD) {
+            /* RFC 9293 §3.10.7.4: a passive child reset in SYN-RECEIVED "returns to LISTEN":
+             * the listener already is there, so the child leaves and is freed. */
+            glass_timer_clear_all(st, tcb);
+            glass_tcb_unhash(st, tcb);
+            glass_child_unlink(st, tcb);
+            glass_tcb_reap(st, tcb);
+        }
+        break;
+    case GLASS_TCP_CLOSE_WAIT:
+    case GLASS_TCP_SYN_SENT:
+    case GLASS_TCP_SYN_RCVD:
+    case GLASS_TCP_FIN_WAIT_1:
+    case GLASS_TCP_CLOSING:
+    case GLASS_TCP_LAST_ACK:
+    case GLASS_TCP_NSTATES:
+        break;
+    }
+}
+
+void glass_tcp_set_state(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_state to,
+                         enum glass_tcp_cause cause)
+{
+    unsigned from = tcb->state;
+    if (from == (unsigned)to)
+        return;
+    int arc = glass_tcp_arc_find((int)from, (int)to);
+    bool legal = arc >= 0 && (arcs[arc].causes & (1u << cause)) != 0;
+    if (!legal) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtIllegalArcs);
+        GLASS_ASSERT(legal);
+    }
+
+    struct glass_transition t = {
+        .at = st->now,
+        .conn = tcb->id,
+        .from = (uint8_t)from,
+        .to = (uint8_t)to,
+        .cause = (uint8_t)cause,
+    };
+    if (st->cur_seg != NULL) {
+        t.has_seg = true;
+        t.seg_flags = st->cur_seg->flags;
+        t.seg_seq = st->cur_seg->seq;
+        t.seg_ack = st->cur_seg->ack;
+        t.seg_len = (uint16_t)st->cur_seg->payload_len;
+    }
+
+    tcb->state = (uint8_t)to;
+    tcb->state_since = st->now;
+    if (st->in_state[from] > 0)
+        st->in_state[from]--;
+    st->in_state[to]++;
+    if (arc >= 0)
+        st->arc_cause[arc][cause]++;
+    count_mibs(st, from, (unsigned)to, cause);
+    record(st, tcb, &t);
+    enter_state(st, tcb, from);
+}
+
+void glass_tcb_init_state(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_state s)
+{
+    tcb->state = (uint8_t)s;
+    tcb->state_since = st->now;
+    st->in_state[s]++;
+}
+
+void glass_tcb_fini_state(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    if (st->in_state[tcb->state] > 0)
+        st->in_state[tcb->state]--;
+    if (tcb->state == GLASS_TCP_TIME_WAIT && st->n_time_wait > 0)
+        st->n_time_wait--;
+}

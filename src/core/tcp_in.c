@@ -1,0 +1,639 @@
+/* glasstcp — SEGMENT ARRIVES (RFC 9293 §3.10.7), shaped like the RFC: one function for each of
+ * CLOSED, LISTEN and SYN-SENT, one for TIME-WAIT (Linux's rules), then one pipeline of checks
+ * for SYN-RECEIVED and every synchronized state. */
+#include "core/core.h"
+#include "util/assert.h"
+
+#include <glass/err.h>
+
+/* What a check decided. */
+enum seg_verdict {
+    SEG_CONTINUE, /* go on with the next check */
+    SEG_DONE,     /* the segment was consumed */
+};
+
+/* The segment as the pipeline trims it (RFC 9293 §3.10.7.4 "first": trim to the window). */
+struct seg {
+    const struct glass_tcp_repr *r;
+    struct glass_seq seq;     /* sequence number of the first payload byte (after trimming) */
+    const uint8_t *data;
+    uint32_t len;             /* payload bytes */
+    bool syn, fin, rst, ack;
+    int drop;                 /* drop reason to return */
+};
+
+static uint32_t seg_space(const struct glass_tcp_repr *r)
+{
+    return (uint32_t)r->payload_len + ((r->flags & GLASS_TH_SYN) ? 1u : 0u) +
+           ((r->flags & GLASS_TH_FIN) ? 1u : 0u);
+}
+
+static uint16_t peer_mss(const struct glass_stack *st, const struct glass_tcb *tcb,
+                         const struct glass_tcp_repr *r)
+{
+    uint32_t mss = r->mss ? r->mss : GLASS_DEFAULT_PEER_MSS;
+    uint32_t mtu = glass_route_mtu(st, tcb->local.addr);
+    if (mss < GLASS_MIN_MSS)
+        mss = GLASS_MIN_MSS; /* catalogue 70/71: never 0, never tiny */
+    if (mss > st->cfg.mss)
+        mss = st->cfg.mss;
+    if (mtu > 40u && mss > mtu - 40u)
+        mss = mtu - 40u; /* RFC 9293 MUST-16: Eff.snd.MSS = min(SendMSS, MMS_S) */
+    return (uint16_t)mss;
+}
+
+/* ---- RFC 6298 RTT estimation ------------------------------------------------------------ */
+
+glass_time_t glass_tcp_rto(const struct glass_tcb *tcb, const struct glass_config *cfg)
+{
+    glass_time_t rto = tcb->rto;
+    for (unsigned i = 0; i < tcb->rxtshift && rto < cfg->rto_max; i++)
+        rto *= 2u; /* RFC 6298 (5.5): back off the timer */
+    return rto > cfg->rto_max ? cfg->rto_max : rto;
+}
+
+static void rtt_sample(struct glass_stack *st, struct glass_tcb *tcb, glass_time_t r)
+{
+    if (tcb->srtt == 0) {
+        tcb->srtt = r; /* RFC 6298 (2.2) */
+        tcb->rttvar = r / 2u;
+    } else { /* RFC 6298 (2.3), alpha 1/8, beta 1/4 */
+        glass_time_t delta = tcb->srtt > r ? tcb->srtt - r : r - tcb->srtt;
+        tcb->rttvar = (3u * tcb->rttvar + delta) / 4u;
+        tcb->srtt = (7u * tcb->srtt + r) / 8u;
+    }
+    glass_time_t var = 4u * tcb->rttvar;
+    glass_time_t rto;
+    if (st->cfg.profile == GLASS_PROFILE_LINUX) {
+        /* Linux floors the variance term, not the sum: RTO = SRTT + max(4*RTTVAR, rto_min). */
+        rto = tcb->srtt + (var > st->cfg.rto_min ? var : st->cfg.rto_min);
+    } else {
+        rto = tcb->srtt + (var > GLASS_MSEC(1) ? var : GLASS_MSEC(1));
+        if (rto < st->cfg.rto_min)
+            rto = st->cfg.rto_min; /* RFC 6298 (2.4) */
+    }
+    tcb->rto = rto > st->cfg.rto_max ? st->cfg.rto_max : rto;
+}
+
+/* ---- CLOSED (RFC 9293 §3.10.7.1) -------------------------------------------------------- */
+
+static int rcv_closed(struct glass_stack *st, const struct glass_ipv4_repr *ip,
+                      const struct glass_tcp_repr *r)
+{
+    glass_tcp_send_rst_reply(st, ip, r);
+    return glass_drop(st, GLASS_DROP_NO_SOCKET);
+}
+
+/* ---- LISTEN (RFC 9293 §3.10.7.2) -------------------------------------------------------- */
+
+static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct glass_ipv4_repr *ip,
+                      const struct glass_tcp_repr *r)
+{
+    if (r->flags & GLASS_TH_RST)
+        return glass_drop(st, GLASS_DROP_TCP_RESET); /* first: an RST is ignored */
+    if (r->flags & GLASS_TH_ACK) {
+        glass_tcp_send_rst_reply(st, ip, r); /* second: <SEQ=SEG.ACK><CTL=RST> */
+        return glass_drop(st, GLASS_DROP_TCP_FLAGS);
+    }
+    if (!(r->flags & GLASS_TH_SYN))
+        return glass_drop(st, GLASS_DROP_TCP_FLAGS); /* fourth: anything else is dropped */
+    if (ip->src == ip->dst && r->src_port == r->dst_port)
+        return glass_drop(st, GLASS_DROP_TCP_FLAGS); /* LAND (catalogue 90) */
+    /* Linux: a SYN is dropped while the accept queue is full (tcp_conn_request) or the SYN
+     * queue is at the backlog; the client retransmits. */
+    if (l->acceptq_len > l->backlog) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtListenOverflows);
+        glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
+        return glass_drop(st, GLASS_DROP_TCP_LISTEN_OVERFLOW);
+    }
+    if (l->synq_len >= (l->backlog > 0 ? l->backlog : 1u)) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
+        return glass_drop(st, GLASS_DROP_TCP_LISTEN_OVERFLOW);
+    }
+    struct glass_tcb *c = glass_tcb_new(st);
+    if (c == NULL) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
+        return glass_drop(st, GLASS_DROP_NOMEM);
+    }
+    glass_tcb_fini_state(st, c);
+    glass_tcb_init_state(st, c, GLASS_TCP_LISTEN);
+    c->flags |= GLASS_TF_PASSIVE |
+                (l->flags & (GLASS_TF_REUSEADDR | GLASS_TF_NODELAY | GLASS_TF_KEEPALIVE |
+                             GLASS_TF_LINGER0));
+    c->sndbuf = c->sb.cap = l->sndbuf;
+    c->rcvbuf = c->rb.cap = l->rcvbuf;
+    c->local.addr = ip->dst;
+    c->local.port = r->dst_port;
+    c->remote.addr = ip->src;
+    c->remote.port = r->src_port;
+    /* third: RCV.NXT = SEG.SEQ + 1, IRS = SEG.SEQ, ISS chosen, <SEQ=ISS><ACK=RCV.NXT><SYN,ACK> */
+    c->irs = glass_seq(r->seq);
+    c->rcv_nxt = glass_seq_add(c->irs, 1);
+    c->iss = glass_isn(st, &c->local, &c->remote);
+    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    c->snd_wnd = r->win;
+    c->max_snd_wnd = r->win;
+    c->snd_wl1 = c->irs;
+    c->snd_wl2 = c->iss;
+    c->snd_mss = peer_mss(st, c, r);
+    c->listener = l;
+    c->qlink.prev = l->synq.prev;
+    c->qlink.next = &l->synq;
+    l->synq.prev->next = &c->qlink;
+    l->synq.prev = &c->qlink;
+    l->synq_len++;
+    c->inq = 1;
+    glass_tcb_hash(st, c);
+    glass_tcb_bhash(st, c);
+    glass_tcp_set_state(st, c, GLASS_TCP_SYN_RCVD, GLASS_CAUSE_RCV_SYN);
+    /* Data in a SYN is not delivered before the handshake completes (no TFO): the peer will
+     * send it again, since our SYN,ACK acknowledges only the SYN. */
+    glass_tcp_kick(st, c);
+    return GLASS_DROP_NONE;
+}
+
+/* ---- SYN-SENT (RFC 9293 §3.10.7.3) ------------------------------------------------------ */
+
+static int rcv_syn_sent(struct glass_stack *st, struct glass_tcb *tcb,
+                        const struct glass_ipv4_repr *ip, const struct glass_tcp_repr *r)
+{
+    struct glass_seq ack = glass_seq(r->ack);
+    bool has_ack = (r->flags & GLASS_TH_ACK) != 0;
+    /* first: an ACK must satisfy ISS < SEG.ACK =< SND.NXT */
+    if (has_ack && !glass_seq_in_left_open(ack, tcb->iss, tcb->snd_max)) {
+        glass_tcp_send_rst_reply(st, ip, r); /* <SEQ=SEG.ACK><CTL=RST>, unless it is an RST */
+        return glass_drop(st, GLASS_DROP_TCP_BAD_SYNACK);
+    }
+    /* second: RST. Acceptable only with an acceptable ACK (catalogue 84). */
+    if (r->flags & GLASS_TH_RST) {
+        if (!has_ack)
+            return glass_drop(st, GLASS_DROP_TCP_RESET);
+        glass_tcp_drop(st, tcb, GLASS_CAUSE_RCV_RST, -GLASS_ECONNREFUSED);
+        return GLASS_DROP_NONE;
+    }
+    /* fourth: SYN */
+    if (!(r->flags & GLASS_TH_SYN))
+        return glass_drop(st, GLASS_DROP_TCP_FLAGS); /* fifth: neither SYN nor RST (Linux) */
+    tcb->irs = glass_seq(r->seq);
+    tcb->rcv_nxt = glass_seq_add(tcb->irs, 1);
+    tcb->snd_mss = peer_mss(st, tcb, r);
+    tcb->snd_wnd = r->win;
+    tcb->max_snd_wnd = r->win;
+    tcb->snd_wl1 = tcb->irs;
+    if (has_ack) {
+        tcb->snd_wl2 = ack;
+        tcb->snd_una = ack;
+        if (glass_seq_gt(tcb->snd_nxt, tcb->snd_una) == false)
+            tcb->snd_nxt = tcb->snd_una;
+        if ((tcb->flags & GLASS_TF_RTT_VALID) && tcb->rxtshift == 0)
+            rtt_sample(st, tcb, st->now - tcb->rtt_start);
+        tcb->flags &= ~GLASS_TF_RTT_VALID;
+        tcb->rxtshift = 0;
+        glass_timer_clear(st, tcb, GLASS_TT_REXMT);
+        tcb->rcv_adv = glass_seq_add(tcb->rcv_nxt, glass_tcp_rcv_space(tcb));
+        tcb->flags |= GLASS_TF_ACKNOW;
+        glass_tcp_set_state(st, tcb, GLASS_TCP_ESTABLISHED, GLASS_CAUSE_RCV_SYN_ACK);
+        glass_tcp_kick(st, tcb);
+        return GLASS_DROP_NONE;
+    }
+    /* Simultaneous open (MUST-10): SYN-RECEIVED, and our SYN goes again as SYN,ACK. */
+    tcb->snd_wl2 = tcb->iss;
+    tcb->snd_nxt = tcb->snd_max = tcb->iss;
+    tcb->rxtshift = 0;
+    tcb->flags &= ~GLASS_TF_RTT_VALID;
+    glass_timer_clear(st, tcb, GLASS_TT_REXMT);
+    glass_tcp_set_state(st, tcb, GLASS_TCP_SYN_RCVD, GLASS_CAUSE_RCV_SYN);
+    glass_tcp_kick(st, tcb);
+    return GLASS_DROP_NONE;
+}
+
+/* ---- TIME-WAIT (RFC 9293 §3.10.7.4 with Linux's tcp_timewait_state_process choices) ------ */
+
+static int rcv_time_wait(struct glass_stack *st, struct glass_tcb *tcb,
+                         const struct glass_ipv4_repr *ip, const struct glass_tcp_repr *r)
+{
+    struct glass_seq seq = glass_seq(r->seq);
+    if (r->flags & GLASS_TH_RST) {
+        if (st->cfg.rfc1337) {
+            /* RFC 1337 "TW-fix": an RST must not assassinate TIME-WAIT. */
+            glass_mib_inc(st, GLASS_MIB_TcpExtTCPTimeWaitRst);
+            return glass_drop(st, GLASS_DROP_TCP_TIMEWAIT);
+        }
+        if (glass_seq_eq(seq, tcb->rcv_nxt)) {
+            glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_RCV_RST);
+            return GLASS_DROP_NONE;
+        }
+        return glass_drop(st, GLASS_DROP_TCP_RST_NOT_ACCEPTABLE);
+    }
+    if ((r->flags & (GLASS_TH_SYN | GLASS_TH_ACK)) == GLASS_TH_SYN && st->cfg.tw_reuse_by_syn &&
+        glass_seq_gt(seq, tcb->rcv_nxt)) {
+        /* RFC 9293 MAY-2 / RFC 6191: a new SYN above the old RCV.NXT may reopen the 4-tuple. */
+        struct glass_tcb *l = glass_demux_listener(st, ip->dst, r->dst_port);
+        if (l != NULL) {
+            glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_REUSED_BY_SYN);
+            return rcv_listen(st, l, ip, r);
+        }
+    }
+    if (glass_seq_eq(seq, tcb->rcv_nxt) && seg_space(r) == 0 && !(r->flags & GLASS_TH_SYN))
+        return glass_drop(st, GLASS_DROP_TCP_TIMEWAIT); /* in-window bare ACK: nothing to do */
+    /* Anything else (a retransmitted FIN above all): ACK it and, if it carries an ACK,
+     * restart the 2MSL timer (RFC 9293 §3.10.7.4 "FIN bit": restart the 2 MSL time-out). */
+    if (r->flags & GLASS_TH_ACK) {
+        glass_timer_set(st, tcb, GLASS_TT_TIMEWAIT, st->now + 2u * st->cfg.msl);
+        glass_mib_inc(st, GLASS_MIB_TcpExtTCPRcvTimeWaitFin);
+    }
+    tcb->flags |= GLASS_TF_ACKNOW;
+    glass_tcp_kick(st, tcb);
+    return glass_drop(st, GLASS_DROP_TCP_TIMEWAIT);
+}
+
+/* ---- the pipeline for SYN-RECEIVED and the synchronized states (§3.10.7.4) -------------- */
+
+static uint32_t rcv_wnd(const struct glass_tcb *tcb)
+{
+    return glass_seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? glass_seq_sub(tcb->rcv_adv, tcb->rcv_nxt) : 0;
+}
+
+static void send_ack_soon(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    tcb->flags |= GLASS_TF_ACKNOW;
+    glass_tcp_kick(st, tcb);
+}
+
+/* first: is the segment acceptable? The four cases of the RFC's table; with a zero window a
+ * segment at RCV.NXT is still taken for its ACK, URG and RST (MUST-66). Then trim it. */
+static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
+{
+    uint32_t wnd = rcv_wnd(tcb);
+    uint32_t space = s->len + (s->syn ? 1u : 0u) + (s->fin ? 1u : 0u);
+    struct glass_seq nxt = tcb->rcv_nxt;
+    struct glass_seq edge = glass_seq_add(nxt, wnd);
+    bool ok;
+    if (space == 0)
+        ok = wnd == 0 ? glass_seq_eq(s->seq, nxt) : glass_seq_in_window(s->seq, nxt, edge);
+    else if (wnd == 0)
+        ok = glass_seq_eq(s->seq, nxt);
+    else
+        ok = glass_seq_in_window(s->seq, nxt, edge) ||
+             glass_seq_in_window(glass_seq_add(s->seq, space - 1u), nxt, edge);
+    if (!ok) {
+        if (s->rst) {
+            s->drop = GLASS_DROP_TCP_RST_NOT_ACCEPTABLE;
+            return SEG_DONE;
+        }
+        /* A retransmitted SYN to a passive child: send the SYN,ACK again (Linux). */
+        if (tcb->state == GLASS_TCP_SYN_RCVD && s->syn && glass_seq_eq(s->seq, tcb->irs) &&
+            glass_seq_eq(tcb->snd_una, tcb->iss)) {
+            tcb->snd_nxt = tcb->iss;
+            glass_tcp_kick(st, tcb);
+            s->drop = GLASS_DROP_NONE;
+            return SEG_DONE;
+        }
+        send_ack_soon(st, tcb);
+        glass_mib_inc(st, GLASS_MIB_TcpExtTCPACKSkippedSeq);
+        s->drop = GLASS_DROP_TCP_INVALID_SEQUENCE;
+        return SEG_DONE;
+    }
+    /* Trim what lies before RCV.NXT (an old SYN counts as the first octet). */
+    if (s->syn && glass_seq_lt(s->seq, nxt)) {
+        s->syn = false;
+        s->seq = glass_seq_add(s->seq, 1);
+    }
+    if (glass_seq_lt(s->seq, nxt)) {
+        uint32_t d = glass_seq_sub(nxt, s->seq);
+        if (d >= s->len) {
+            s->len = 0;
+        } else {
+            s->data += d;
+            s->len -= d;
+        }
+        s->seq = nxt;
+    }
+    /* Trim what lies beyond the window; a FIN beyond it is not taken. */
+    uint32_t room = glass_seq_ge(edge, s->seq) ? glass_seq_sub(edge, s->seq) : 0;
+    if (s->len > room) {
+        s->len = room;
+        s->fin = false;
+    }
+    return SEG_CONTINUE;
+}
+
+/* Linux tcp_reset(): the error the application sees depends on the state. */
+static int reset_error(const struct glass_tcb *tcb)
+{
+    switch ((enum glass_tcp_state)tcb->state) {
+    case GLASS_TCP_SYN_SENT:
+    case GLASS_TCP_SYN_RCVD:
+        return -GLASS_ECONNREFUSED;
+    case GLASS_TCP_CLOSE_WAIT:
+        return -GLASS_EPIPE;
+    default:
+        return -GLASS_ECONNRESET;
+    }
+}
+
+static void challenge_ack(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    glass_mib_inc(st, GLASS_MIB_TcpExtTCPChallengeACK);
+    send_ack_soon(st, tcb);
+}
+
+/* second: RST (RFC 9293 §3.10.7.4 with RFC 5961 §3: reset only on an exact match). */
+static enum seg_verdict check_rst(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
+{
+    if (!s->rst)
+        return SEG_CONTINUE;
+    if (!glass_seq_eq(s->seq, tcb->rcv_nxt)) {
+        challenge_ack(st, tcb);
+        s->drop = GLASS_DROP_TCP_RST_NOT_ACCEPTABLE;
+        return SEG_DONE;
+    }
+    if (tcb->state == GLASS_TCP_SYN_RCVD && (tcb->flags & GLASS_TF_PASSIVE))
+        glass_tcp_set_state(st, tcb, GLASS_TCP_LISTEN, GLASS_CAUSE_RCV_RST);
+    else
+        glass_tcp_drop(st, tcb, GLASS_CAUSE_RCV_RST, reset_error(tcb));
+    s->drop = GLASS_DROP_NONE;
+    return SEG_DONE;
+}
+
+/* fourth: SYN in SYN-RECEIVED or a synchronized state: challenge ACK (RFC 5961 §4,
+ * RFC 9293 §3.10.7.4). */
+static enum seg_verdict check_syn(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
+{
+    if (!s->syn)
+        return SEG_CONTINUE;
+    glass_mib_inc(st, GLASS_MIB_TcpExtTCPSYNChallenge);
+    challenge_ack(st, tcb);
+    s->drop = GLASS_DROP_TCP_INVALID_SYN;
+    return SEG_DONE;
+}
+
+/* Bytes of our send buffer covered by an ACK moving SND.UNA to ack. */
+static uint32_t data_acked(const struct glass_tcb *tcb, struct glass_seq ack)
+{
+    struct glass_seq data = glass_tcp_snd_data(tcb);
+    if (!glass_seq_gt(ack, data))
+        return 0;
+    uint32_t n = glass_seq_sub(ack, data);
+    return n > tcb->sb.len ? tcb->sb.len : n;
+}
+
+static void new_ack(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq ack)
+{
+    uint32_t n = data_acked(tcb, ack);
+    if (n > 0) {
+        glass_ring_consume(&tcb->sb, n);
+        tcb->bytes_acked += n;
+    }
+    /* RFC 6298 (2.x) sample, Karn's rule: only segments never retransmitted. */
+    if ((tcb->flags & GLASS_TF_RTT_VALID) && glass_seq_gt(ack, tcb->rtt_seq)) {
+        rtt_sample(st, tcb, st->now - tcb->rtt_start);
+        tcb->flags &= ~GLASS_TF_RTT_VALID;
+    }
+    tcb->snd_una = ack;
+    if (glass_seq_lt(tcb->snd_nxt, ack))
+        tcb->snd_nxt = ack;
+    tcb->rxtshift = 0;
+    /* RFC 6298 (5.2)/(5.3): stop the timer when all is acknowledged, else restart it. */
+    if (glass_seq_eq(tcb->snd_una, tcb->snd_max))
+        glass_timer_clear(st, tcb, GLASS_TT_REXMT);
+    else
+        glass_timer_set(st, tcb, GLASS_TT_REXMT, st->now + glass_tcp_rto(tcb, &st->cfg));
+    if ((tcb->flags & GLASS_TF_SNDBUF_FULL) && glass_ring_space(&tcb->sb) > 0) {
+        tcb->flags &= ~GLASS_TF_SNDBUF_FULL;
+        glass_event_push(st, tcb, GLASS_EV_WRITABLE, 0);
+    }
+    glass_tcp_kick(st, tcb);
+}
+
+/* RFC 9293 §3.10.7.4 "fifth", ESTABLISHED: the send-window update rule with SND.WL1/WL2. */
+static void update_window(struct glass_stack *st, struct glass_tcb *tcb, const struct seg *s,
+                          struct glass_seq ack)
+{
+    if (glass_seq_lt(tcb->snd_wl1, s->seq) ||
+        (glass_seq_eq(tcb->snd_wl1, s->seq) && glass_seq_le(tcb->snd_wl2, ack))) {
+        uint32_t old = tcb->snd_wnd;
+        tcb->snd_wnd = s->r->win;
+        tcb->snd_wl1 = s->seq;
+        tcb->snd_wl2 = ack;
+        if (tcb->snd_wnd > tcb->max_snd_wnd)
+            tcb->max_snd_wnd = tcb->snd_wnd;
+        if (old == 0 && tcb->snd_wnd > 0) {
+            glass_timer_clear(st, tcb, GLASS_TT_PERSIST);
+            tcb->persist_shift = 0;
+            glass_tcp_kick(st, tcb);
+        }
+    }
+}
+
+static bool fin_acked(const struct glass_tcb *tcb)
+{
+    return (tcb->flags & GLASS_TF_FIN_SENT) && glass_seq_gt(tcb->snd_una, tcb->fin_seq);
+}
+
+/* Will this segment's FIN be taken (it is in order and all its payload fits)? */
+static bool fin_in_order(const struct glass_tcb *tcb, const struct seg *s)
+{
+    return s->fin && glass_seq_eq(s->seq, tcb->rcv_nxt) &&
+           s->len <= glass_ring_space(&tcb->rb) &&
+           (s->len == 0 || !(tcb->flags & GLASS_TF_ORPHAN));
+}
+
+/* fifth: the ACK field. */
+static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s,
+                                  const struct glass_ipv4_repr *ip)
+{
+    if (!s->ack) {
+        s->drop = GLASS_DROP_TCP_FLAGS_NO_ACK; /* "if the ACK bit is off, drop the segment" */
+        return SEG_DONE;
+    }
+    struct glass_seq ack = glass_seq(s->r->ack);
+    if (tcb->state == GLASS_TCP_SYN_RCVD) {
+        if (!glass_seq_in_left_open(ack, tcb->snd_una, tcb->snd_max)) {
+            glass_tcp_send_rst_reply(st, ip, s->r); /* <SEQ=SEG.ACK><CTL=RST> */
+            s->drop = GLASS_DROP_TCP_ACK_UNSENT_DATA;
+            return SEG_DONE;
+        }
+        struct glass_tcb *l = tcb->listener;
+        if (l != NULL && l->acceptq_len > l->backlog) {
+            /* Linux (tcp_abort_on_overflow = 0): drop the ACK, keep SYN_RCVD; the SYN,ACK is
+             * retransmitted and the client's next ACK may find room. */
+            glass_mib_inc(st, GLASS_MIB_TcpExtListenOverflows);
+            glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
+            s->drop = GLASS_DROP_TCP_LISTEN_OVERFLOW;
+            return SEG_DONE;
+        }
+        tcb->snd_wnd = s->r->win;
+        tcb->max_snd_wnd = s->r->win > tcb->max_snd_wnd ? s->r->win : tcb->max_snd_wnd;
+        tcb->snd_wl1 = s->seq;
+        tcb->snd_wl2 = ack;
+        new_ack(st, tcb, ack);
+        glass_tcp_set_state(st, tcb, GLASS_TCP_ESTABLISHED, GLASS_CAUSE_RCV_ACK_OF_SYN);
+        return SEG_CONTINUE;
+    }
+    if (glass_seq_gt(ack, tcb->snd_max)) {
+        send_ack_soon(st, tcb); /* ACK of something not yet sent: ACK, drop (catalogue 98) */
+        s->drop = GLASS_DROP_TCP_ACK_UNSENT_DATA;
+        return SEG_DONE;
+    }
+    uint32_t maxwnd = tcb->max_snd_wnd > 0 ? tcb->max_snd_wnd : 1u;
+    if (glass_seq_lt(ack, glass_seq_add(tcb->snd_una, (uint32_t)0 - maxwnd))) {
+        send_ack_soon(st, tcb); /* RFC 5961 §5.2: too old, ACK and drop */
+        s->drop = GLASS_DROP_TCP_OLD_ACK;
+        return SEG_DONE;
+    }
+    if (glass_seq_gt(ack, tcb->snd_una))
+        new_ack(st, tcb, ack);
+    if (glass_seq_ge(ack, tcb->snd_una))
+        update_window(st, tcb, s, ack);
+
+    switch ((enum glass_tcp_state)tcb->state) {
+    case GLASS_TCP_FIN_WAIT_1:
+        /* If our FIN is now acknowledged, enter FIN-WAIT-2 — unless this very segment also
+         * carries the peer's FIN: then FIN_WAIT_1 -> TIME_WAIT in one step (the seed's
+         * shortcut), taken by check_fin. */
+        if (fin_acked(tcb) && !fin_in_order(tcb, s))
+            glass_tcp_set_state(st, tcb, GLASS_TCP_FIN_WAIT_2, GLASS_CAUSE_RCV_ACK_OF_FIN);
+        break;
+    case GLASS_TCP_CLOSING:
+        if (fin_acked(tcb)) {
+            glass_tcp_set_state(st, tcb, GLASS_TCP_TIME_WAIT, GLASS_CAUSE_RCV_ACK_OF_FIN);
+            s->drop = GLASS_DROP_NONE;
+            return SEG_DONE;
+        }
+        break;
+    case GLASS_TCP_LAST_ACK:
+        if (fin_acked(tcb)) {
+            glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_RCV_ACK_OF_FIN);
+            s->drop = GLASS_DROP_NONE;
+            return SEG_DONE;
+        }
+        break;
+    default:
+        break;
+    }
+    return SEG_CONTINUE;
+}
+
+/* seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2 only. Out-of-order data is
+ * not queued in this build: it is dropped and answered with a duplicate ACK. */
+static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
+{
+    if (s->len == 0)
+        return SEG_CONTINUE;
+    if (!glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(FIN_WAIT_1) |
+                                     GLASS_TCPF(FIN_WAIT_2))) {
+        s->len = 0; /* after the peer's FIN: "should not occur", ignore the text */
+        return SEG_CONTINUE;
+    }
+    if (tcb->flags & GLASS_TF_ORPHAN) {
+        /* Data for a socket the application has closed: nobody will read it. Linux resets
+         * (tcp_rcv_state_process, TCPAbortOnData). */
+        glass_mib_inc(st, GLASS_MIB_TcpExtTCPAbortOnData);
+        glass_tcp_abort(st, tcb, GLASS_CAUSE_CLOSE_UNREAD);
+        s->drop = GLASS_DROP_TCP_CLOSE;
+        return SEG_DONE;
+    }
+    if (!glass_seq_eq(s->seq, tcb->rcv_nxt)) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtTCPOFODrop);
+        send_ack_soon(st, tcb);
+        s->drop = GLASS_DROP_TCP_OFO_DROP;
+        s->fin = false;
+        return SEG_DONE;
+    }
+    if (!glass_ring_ensure(st, &tcb->rb)) {
+        s->drop = GLASS_DROP_NOMEM;
+        return SEG_DONE;
+    }
+    uint32_t n = glass_ring_write(&tcb->rb, s->data, s->len);
+    if (n == 0) {
+        send_ack_soon(st, tcb);
+        s->drop = GLASS_DROP_TCP_ZEROWINDOW;
+        return SEG_DONE;
+    }
+    if (n < s->len)
+        s->fin = false;
+    tcb->rcv_nxt = glass_seq_add(tcb->rcv_nxt, n);
+    tcb->bytes_received += n;
+    s->seq = tcb->rcv_nxt;
+    s->len = 0;
+    send_ack_soon(st, tcb);
+    glass_event_push(st, tcb, GLASS_EV_READABLE, 0);
+    return SEG_CONTINUE;
+}
+
+/* eighth: FIN. */
+static void check_fin(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
+{
+    if (!s->fin || !glass_seq_eq(s->seq, tcb->rcv_nxt) || (tcb->flags & GLASS_TF_RCVD_FIN))
+        return;
+    tcb->rcv_nxt = glass_seq_add(tcb->rcv_nxt, 1);
+    tcb->flags |= GLASS_TF_RCVD_FIN;
+    send_ack_soon(st, tcb);
+    switch ((enum glass_tcp_state)tcb->state) {
+    case GLASS_TCP_ESTABLISHED:
+        glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSE_WAIT, GLASS_CAUSE_RCV_FIN);
+        break;
+    case GLASS_TCP_FIN_WAIT_1:
+        if (fin_acked(tcb))
+            glass_tcp_set_state(st, tcb, GLASS_TCP_TIME_WAIT, GLASS_CAUSE_RCV_FIN_ACK);
+        else
+            glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSING, GLASS_CAUSE_RCV_FIN);
+        break;
+    case GLASS_TCP_FIN_WAIT_2:
+        glass_tcp_set_state(st, tcb, GLASS_TCP_TIME_WAIT, GLASS_CAUSE_RCV_FIN);
+        break;
+    default:
+        break;
+    }
+    glass_event_push(st, tcb, GLASS_EV_RDHUP, 0);
+}
+
+static int rcv_synchronized(struct glass_stack *st, struct glass_tcb *tcb,
+                            const struct glass_ipv4_repr *ip, const struct glass_tcp_repr *r)
+{
+    struct seg s = {
+        .r = r,
+        .seq = glass_seq(r->seq),
+        .data = r->payload,
+        .len = (uint32_t)r->payload_len,
+        .syn = (r->flags & GLASS_TH_SYN) != 0,
+        .fin = (r->flags & GLASS_TH_FIN) != 0,
+        .rst = (r->flags & GLASS_TH_RST) != 0,
+        .ack = (r->flags & GLASS_TH_ACK) != 0,
+        .drop = GLASS_DROP_NONE,
+    };
+    if (check_seq(st, tcb, &s) == SEG_DONE || check_rst(st, tcb, &s) == SEG_DONE ||
+        check_syn(st, tcb, &s) == SEG_DONE || check_ack(st, tcb, &s, ip) == SEG_DONE)
+        return glass_drop(st, (enum glass_drop_reason)s.drop);
+    /* sixth: URG is accepted and ignored (RFC 6093: urgent data is deprecated; the pointer
+     * is never used as an offset, catalogue 107-110). */
+    if (process_text(st, tcb, &s) == SEG_DONE)
+        return glass_drop(st, (enum glass_drop_reason)s.drop);
+    check_fin(st, tcb, &s);
+    return GLASS_DROP_NONE;
+}
+
+int glass_tcp_input(struct glass_stack *st, const struct glass_ipv4_repr *ip,
+                    const struct glass_tcp_repr *seg)
+{
+    struct glass_tcb *tcb = glass_demux_conn(st, ip->dst, seg->dst_port, ip->src, seg->src_port);
+    if (tcb != NULL) {
+        tcb->segs_in++;
+        switch ((enum glass_tcp_state)tcb->state) {
+        case GLASS_TCP_SYN_SENT:
+            return rcv_syn_sent(st, tcb, ip, seg);
+        case GLASS_TCP_TIME_WAIT:
+            return rcv_time_wait(st, tcb, ip, seg);
+        case GLASS_TCP_CLOSED:
+        case GLASS_TCP_LISTEN:
+            break; /* not in the 4-tuple hash; cannot happen */
+        default:
+            return rcv_synchronized(st, tcb, ip, seg);
+        }
+    }
+    struct glass_tcb *l = glass_demux_listener(st, ip->dst, seg->dst_port);
+    if (l != NULL)
+        return rcv_listen(st, l, ip, seg);
+    return rcv_closed(st, ip, seg);
+}

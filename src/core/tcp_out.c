@@ -1,0 +1,324 @@
+/* glasstcp — what to send now: SYN, data, FIN, ACK, RST (RFC 9293 §3.8, §3.10.4–§3.10.7). */
+#include "core/core.h"
+#include "util/assert.h"
+
+#include <string.h>
+
+struct glass_seq glass_tcp_snd_data(const struct glass_tcb *tcb)
+{
+    /* Until our SYN is acknowledged it occupies ISS; data starts after it. */
+    return glass_seq_eq(tcb->snd_una, tcb->iss) ? glass_seq_add(tcb->iss, 1) : tcb->snd_una;
+}
+
+bool glass_ring_ensure(struct glass_stack *st, struct glass_ring *r)
+{
+    if (r->buf != NULL)
+        return true;
+    r->buf = glass_alloc(st, r->cap);
+    r->head = 0;
+    r->len = 0;
+    return r->buf != NULL;
+}
+
+void glass_tcp_kick(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    if (tcb->flags & (GLASS_TF_IN_OUTQ | GLASS_TF_REAP))
+        return;
+    tcb->flags |= GLASS_TF_IN_OUTQ;
+    tcb->onext = NULL;
+    if (st->outq_tail != NULL)
+        st->outq_tail->onext = tcb;
+    else
+        st->outq_head = tcb;
+    st->outq_tail = tcb;
+}
+
+uint32_t glass_tcp_rcv_space(const struct glass_tcb *tcb)
+{
+    uint32_t space = tcb->rcvbuf > tcb->rb.len ? tcb->rcvbuf - tcb->rb.len : 0;
+    return space > 65535u ? 65535u : space; /* no window scaling (RFC 7323) in this build */
+}
+
+/* The window to put in a segment, and the right edge it advertises. RFC 9293 §3.8.6.2.2:
+ * never move the right edge left; move it right only by at least min(RCV.BUFF / 2, Eff.snd.MSS)
+ * (receiver silly-window avoidance). */
+static uint16_t advertise_window(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    uint32_t space = glass_tcp_rcv_space(tcb);
+    uint32_t cur = glass_seq_ge(tcb->rcv_adv, tcb->rcv_nxt) ? glass_seq_sub(tcb->rcv_adv, tcb->rcv_nxt)
+                                                            : 0;
+    uint32_t step = tcb->rcvbuf / 2u < tcb->rcv_mss ? tcb->rcvbuf / 2u : tcb->rcv_mss;
+    if (space > cur && space - cur >= step) {
+        if (cur == 0)
+            glass_mib_inc(st, GLASS_MIB_TcpExtTCPFromZeroWindowAdv);
+        cur = space;
+        tcb->rcv_adv = glass_seq_add(tcb->rcv_nxt, cur);
+    } else if (cur == 0 && space == 0) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtTCPWantZeroWindowAdv);
+    }
+    return (uint16_t)cur;
+}
+
+/* Append one IPv4/TCP packet to the tx queue. Payload, if any, is copied from tcb->sb at
+ * offset `off`. Returns false when the queue is full (nothing is changed then). */
+static bool tx_push(struct glass_stack *st, uint32_t src, uint32_t dst, struct glass_tcp_repr *r,
+                    const struct glass_ring *payload, uint32_t off)
+{
+    if (st->tx_len >= st->cfg.tx_ring) {
+        glass_mib_inc(st, GLASS_MIB_IpOutDiscards);
+        return false;
+    }
+    struct glass_txpkt *p = &st->tx[(st->tx_head + st->tx_len) % st->cfg.tx_ring];
+    size_t hl = glass_tcp_hdr_len(r);
+    size_t total = GLASS_IPV4_HDR_MIN + hl + r->payload_len;
+    GLASS_ASSERT(total <= GLASS_TX_SLOT);
+    if (total > GLASS_TX_SLOT)
+        return false;
+    uint8_t *tcp = p->data + GLASS_IPV4_HDR_MIN;
+    if (r->payload_len > 0 && payload != NULL) {
+        glass_ring_peek(payload, off, tcp + hl, (uint32_t)r->payload_len);
+        r->payload = NULL;
+    }
+    size_t tl = glass_tcp_emit(tcp, GLASS_TX_SLOT - GLASS_IPV4_HDR_MIN, r, src, dst);
+    struct glass_ipv4_repr ip = {
+        .src = src, .dst = dst, .proto = GLASS_IPV4_PROTO_TCP, .ttl = 64, .id = st->ip_id++,
+        .frag = GLASS_IPV4_DF,
+    };
+    size_t il = glass_ipv4_emit(p->data, GLASS_TX_SLOT, &ip, tl);
+    if (tl == 0 || il == 0)
+        return false;
+    p->len = (uint16_t)(il + tl);
+    st->tx_len++;
+    if (r->flags & GLASS_TH_RST)
+        glass_mib_inc(st, GLASS_MIB_TcpOutRsts);
+    return true;
+}
+
+static uint16_t our_mss(const struct glass_stack *st, const struct glass_tcb *tcb)
+{
+    uint32_t mtu = glass_route_mtu(st, tcb->local.addr);
+    uint32_t mss = mtu > 40u ? mtu - 40u : 536u;
+    if (mss > st->cfg.mss)
+        mss = st->cfg.mss;
+    return (uint16_t)mss;
+}
+
+/* Build and queue one segment of tcb's connection. */
+static bool send_segment(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
+                         uint8_t flags, uint32_t off, uint32_t len)
+{
+    struct glass_tcp_repr r = {
+        .src_port = tcb->local.port,
+        .dst_port = tcb->remote.port,
+        .seq = seq.v,
+        .flags = flags,
+        .wscale = -1,
+        .payload_len = len,
+    };
+    if (flags & GLASS_TH_ACK)
+        r.ack = tcb->rcv_nxt.v;
+    if (flags & GLASS_TH_SYN) {
+        tcb->rcv_mss = our_mss(st, tcb);
+        r.mss = tcb->rcv_mss;
+        /* RFC 9293 §3.8.6: the window in a SYN is never scaled. */
+        r.win = (uint16_t)glass_tcp_rcv_space(tcb);
+        if (flags & GLASS_TH_ACK)
+            tcb->rcv_adv = glass_seq_add(tcb->rcv_nxt, r.win);
+    } else if (flags & GLASS_TH_RST) {
+        r.win = 0;
+    } else {
+        r.win = advertise_window(st, tcb);
+    }
+    if (!tx_push(st, tcb->local.addr, tcb->remote.addr, &r, len ? &tcb->sb : NULL, off))
+        return false;
+    tcb->segs_out++;
+    if (flags & GLASS_TH_ACK)
+        tcb->flags &= ~GLASS_TF_ACKNOW;
+    return true;
+}
+
+/* Account for a segment that occupies sequence space [seq, seq + n). */
+static void sent_space(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
+                       uint32_t n, bool syn)
+{
+    struct glass_seq end = glass_seq_add(seq, n);
+    if (glass_seq_lt(seq, tcb->snd_max)) {
+        glass_mib_inc(st, GLASS_MIB_TcpRetransSegs);
+        tcb->total_retrans++;
+        if (syn)
+            glass_mib_inc(st, GLASS_MIB_TcpExtTCPSynRetrans);
+        /* Karn's rule (RFC 6298 §3): no RTT sample from a retransmitted segment. */
+        tcb->flags &= ~GLASS_TF_RTT_VALID;
+    } else {
+        glass_mib_inc(st, GLASS_MIB_TcpOutSegs);
+        if (!(tcb->flags & GLASS_TF_RTT_VALID) && tcb->rxtshift == 0) {
+            tcb->flags |= GLASS_TF_RTT_VALID;
+            tcb->rtt_seq = seq;
+            tcb->rtt_start = st->now;
+        }
+    }
+    tcb->snd_nxt = end;
+    if (glass_seq_gt(end, tcb->snd_max))
+        tcb->snd_max = end;
+    /* RFC 6298 (5.1): start the timer if it is not running. */
+    if (tcb->timer[GLASS_TT_REXMT] == GLASS_TIME_NEVER)
+        glass_timer_set(st, tcb, GLASS_TT_REXMT, st->now + glass_tcp_rto(tcb, &st->cfg));
+}
+
+static bool send_pure_ack(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    bool ok = send_segment(st, tcb, tcb->snd_nxt, GLASS_TH_ACK, 0, 0);
+    if (ok)
+        glass_mib_inc(st, GLASS_MIB_TcpOutSegs);
+    return ok;
+}
+
+void glass_tcp_send_ack_now(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    (void)send_pure_ack(st, tcb);
+}
+
+/* Nagle (RFC 9293 §3.7.4, RFC 896) and sender SWS avoidance (§3.8.6.2.1): may a segment of
+ * len bytes go now, when avail bytes are ready to send? */
+static bool may_send(const struct glass_tcb *tcb, uint32_t len, uint32_t avail, bool fin)
+{
+    if (len == 0)
+        return fin;
+    if (len >= tcb->snd_mss)
+        return true;
+    bool idle = glass_seq_eq(tcb->snd_nxt, tcb->snd_una) || glass_seq_eq(tcb->snd_una, tcb->snd_max);
+    if (len == avail && (idle || (tcb->flags & GLASS_TF_NODELAY) || fin))
+        return true;
+    if (tcb->max_snd_wnd > 0 && len >= tcb->max_snd_wnd / 2u)
+        return true;
+    /* retransmission after a timeout: send what the window allows */
+    return glass_seq_lt(tcb->snd_nxt, tcb->snd_max);
+}
+
+bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    uint32_t sendable = GLASS_TCPF(SYN_SENT) | GLASS_TCPF(SYN_RCVD) | GLASS_TCPF(ESTABLISHED) |
+                        GLASS_TCPF(CLOSE_WAIT) | GLASS_TCPF(FIN_WAIT_1) | GLASS_TCPF(CLOSING) |
+                        GLASS_TCPF(LAST_ACK) | GLASS_TCPF(FIN_WAIT_2) | GLASS_TCPF(TIME_WAIT);
+    if (!glass_tcp_state_in(tcb, sendable)) {
+        tcb->flags &= ~GLASS_TF_ACKNOW;
+        return true;
+    }
+    for (int guard = 0; guard < 1024; guard++) {
+        /* Our SYN (SYN,ACK once we have the peer's SYN) until it is acknowledged. */
+        if (glass_seq_eq(tcb->snd_una, tcb->iss) && glass_seq_eq(tcb->snd_nxt, tcb->iss)) {
+            uint8_t fl = GLASS_TH_SYN;
+            if (tcb->state != GLASS_TCP_SYN_SENT)
+                fl |= GLASS_TH_ACK;
+            if (!send_segment(st, tcb, tcb->iss, fl, 0, 0))
+                return false;
+            sent_space(st, tcb, tcb->iss, 1, true);
+            continue;
+        }
+        if (tcb->state == GLASS_TCP_SYN_SENT || glass_seq_lt(tcb->snd_nxt, tcb->iss) ||
+            glass_seq_eq(tcb->snd_nxt, tcb->iss))
+            break;
+
+        struct glass_seq data = glass_tcp_snd_data(tcb);
+        uint32_t off = glass_seq_ge(tcb->snd_nxt, data) ? glass_seq_sub(tcb->snd_nxt, data) : 0;
+        uint32_t avail = off < tcb->sb.len ? tcb->sb.len - off : 0;
+        bool fin_pending = (tcb->flags & GLASS_TF_FIN_QUEUED) &&
+                           glass_tcp_state_in(tcb, GLASS_TCPF_FIN_STATES) &&
+                           glass_seq_le(tcb->snd_nxt, tcb->fin_seq);
+        bool data_ok = glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(CLOSE_WAIT) |
+                                                   GLASS_TCPF_FIN_STATES) &&
+                       !glass_seq_eq(tcb->snd_una, tcb->iss);
+        if (!data_ok)
+            avail = 0;
+        /* Usable window: SND.UNA + SND.WND - SND.NXT (RFC 9293 §3.8.6.2.1), never negative even
+         * if the peer shrank its window (MUST-34). */
+        struct glass_seq right = glass_seq_add(tcb->snd_una, tcb->snd_wnd);
+        uint32_t usable = glass_seq_gt(right, tcb->snd_nxt) ? glass_seq_sub(right, tcb->snd_nxt) : 0;
+        uint32_t len = avail;
+        if (len > tcb->snd_mss)
+            len = tcb->snd_mss;
+        if (len > usable)
+            len = usable;
+        bool fin = fin_pending && len == avail &&
+                   glass_seq_eq(glass_seq_add(tcb->snd_nxt, len), tcb->fin_seq);
+        if (!data_ok)
+            fin = false;
+        if ((len > 0 || fin) && may_send(tcb, len, avail, fin)) {
+            uint8_t fl = GLASS_TH_ACK;
+            if (len > 0 && off + len == tcb->sb.len)
+                fl |= GLASS_TH_PSH;
+            if (fin)
+                fl |= GLASS_TH_FIN;
+            struct glass_seq seq = tcb->snd_nxt;
+            if (!send_segment(st, tcb, seq, fl, off, len))
+                return false;
+            if (fin)
+                tcb->flags |= GLASS_TF_FIN_SENT;
+            sent_space(st, tcb, seq, len + (fin ? 1u : 0u), false);
+            continue;
+        }
+        /* Zero window with data waiting and nothing in flight: the persist timer probes it
+         * (RFC 9293 §3.8.6.1, MUST-35). */
+        if (avail > 0 && usable == 0 && glass_seq_eq(tcb->snd_una, tcb->snd_max) &&
+            tcb->timer[GLASS_TT_PERSIST] == GLASS_TIME_NEVER &&
+            tcb->timer[GLASS_TT_REXMT] == GLASS_TIME_NEVER)
+            glass_timer_set(st, tcb, GLASS_TT_PERSIST, st->now + glass_tcp_rto(tcb, &st->cfg));
+        break;
+    }
+    if (tcb->flags & GLASS_TF_ACKNOW) {
+        if (!send_pure_ack(st, tcb))
+            return false;
+    }
+    return true;
+}
+
+void glass_tcp_send_rst_for(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    uint8_t fl = GLASS_TH_RST;
+    if (tcb->state != GLASS_TCP_SYN_SENT)
+        fl |= GLASS_TH_ACK;
+    if (!send_segment(st, tcb, tcb->snd_nxt, fl, 0, 0))
+        glass_mib_inc(st, GLASS_MIB_TcpExtTCPAbortFailed);
+}
+
+void glass_tcp_send_rst_reply(struct glass_stack *st, const struct glass_ipv4_repr *ip,
+                              const struct glass_tcp_repr *seg)
+{
+    if (seg->flags & GLASS_TH_RST)
+        return; /* RFC 9293 §3.10.7.1: an incoming RST is discarded, never answered */
+    struct glass_tcp_repr r = {
+        .src_port = seg->dst_port,
+        .dst_port = seg->src_port,
+        .wscale = -1,
+    };
+    if (seg->flags & GLASS_TH_ACK) {
+        r.seq = seg->ack;
+        r.flags = GLASS_TH_RST;
+    } else {
+        uint32_t len = (uint32_t)seg->payload_len;
+        if (seg->flags & GLASS_TH_SYN)
+            len++;
+        if (seg->flags & GLASS_TH_FIN)
+            len++;
+        r.seq = 0;
+        r.ack = seg->seq + len;
+        r.flags = GLASS_TH_RST | GLASS_TH_ACK;
+    }
+    if (tx_push(st, ip->dst, ip->src, &r, NULL, 0))
+        glass_mib_inc(st, GLASS_MIB_TcpOutSegs);
+}
+
+void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    if (!glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(FIN_WAIT_1) |
+                                     GLASS_TCPF(FIN_WAIT_2)))
+        return;
+    uint32_t space = glass_tcp_rcv_space(tcb);
+    uint32_t cur = glass_seq_ge(tcb->rcv_adv, tcb->rcv_nxt) ? glass_seq_sub(tcb->rcv_adv, tcb->rcv_nxt)
+                                                            : 0;
+    uint32_t step = tcb->rcvbuf / 2u < tcb->rcv_mss ? tcb->rcvbuf / 2u : tcb->rcv_mss;
+    if (space > cur && space - cur >= step) {
+        tcb->flags |= GLASS_TF_ACKNOW;
+        glass_tcp_kick(st, tcb);
+    }
+}

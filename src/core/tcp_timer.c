@@ -1,0 +1,107 @@
+/* glasstcp — what each TCP timer does when it fires (FreeBSD tcp_timer.c's dispatch, RFC 9293
+ * §3.8.1, RFC 6298 §5, RFC 1122 §4.2.3.5). */
+#include "core/core.h"
+#include "util/assert.h"
+
+#include <glass/err.h>
+
+/* How many timeouts in a row this connection may take (RFC 1122 R2, Linux sysctls). */
+static unsigned retrans_limit(const struct glass_stack *st, const struct glass_tcb *tcb)
+{
+    if (tcb->state == GLASS_TCP_SYN_SENT)
+        return st->cfg.syn_retries;
+    if (tcb->state == GLASS_TCP_SYN_RCVD && (tcb->flags & GLASS_TF_PASSIVE))
+        return st->cfg.synack_retries;
+    if (tcb->flags & GLASS_TF_ORPHAN)
+        return st->cfg.orphan_retries;
+    return st->cfg.retries2;
+}
+
+static void rexmt_timeout(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    if (tcb->rxtshift >= retrans_limit(st, tcb)) {
+        /* R2 reached: give up (RFC 1122 §4.2.3.5, RFC 9293 MUST-20). */
+        enum glass_tcp_cause cause = GLASS_CAUSE_RETRANS_TIMEOUT;
+        if (tcb->state == GLASS_TCP_SYN_SENT)
+            cause = GLASS_CAUSE_SYN_TIMEOUT;
+        else if (tcb->state == GLASS_TCP_SYN_RCVD && (tcb->flags & GLASS_TF_PASSIVE))
+            cause = GLASS_CAUSE_SYNACK_TIMEOUT;
+        if (glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED))
+            glass_mib_inc(st, GLASS_MIB_TcpExtTCPAbortOnTimeout);
+        glass_tcp_drop(st, tcb, cause, -GLASS_ETIMEDOUT);
+        return;
+    }
+    glass_mib_inc(st, GLASS_MIB_TcpExtTCPTimeouts);
+    tcb->rxtshift++;
+    /* RFC 6298 (5.4)-(5.6): retransmit the earliest unacknowledged segment with the backed-off
+     * timer; everything after it is sent again as the window allows (go-back-N until SACK). */
+    tcb->snd_nxt = tcb->snd_una;
+    tcb->flags &= ~GLASS_TF_RTT_VALID;
+    glass_tcp_kick(st, tcb);
+}
+
+static void persist_timeout(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    /* RFC 9293 §3.8.6.1: probe the zero window. Like Linux, the probe is a segment with an old
+     * sequence number (SND.UNA - 1) and no data: it occupies no sequence space, so an
+     * unresponsive window never counts as retransmission loss (MUST-37), and the peer
+     * answers it with an ACK carrying its current window. */
+    if (tcb->snd_wnd != 0 || tcb->sb.len == 0)
+        return;
+    struct glass_seq keep = tcb->snd_nxt;
+    tcb->snd_nxt = glass_seq_add(tcb->snd_una, (uint32_t)-1);
+    glass_tcp_send_ack_now(st, tcb);
+    tcb->snd_nxt = keep;
+    if (tcb->persist_shift < 16)
+        tcb->persist_shift++;
+    glass_time_t t = tcb->rto;
+    for (unsigned i = 0; i < tcb->persist_shift && t < st->cfg.rto_max; i++)
+        t *= 2u;
+    if (t > st->cfg.rto_max)
+        t = st->cfg.rto_max;
+    glass_timer_set(st, tcb, GLASS_TT_PERSIST, st->now + t);
+}
+
+void glass_tcp_timer_fire(struct glass_stack *st, struct glass_tcb *tcb, glass_time_t now)
+{
+    for (int k = 0; k < GLASS_TT_COUNT; k++) {
+        if (tcb->timer[k] > now || (tcb->flags & GLASS_TF_REAP))
+            continue;
+        tcb->timer[k] = GLASS_TIME_NEVER;
+        switch ((enum glass_timer_kind)k) {
+        case GLASS_TT_REXMT:
+            rexmt_timeout(st, tcb);
+            break;
+        case GLASS_TT_PERSIST:
+            persist_timeout(st, tcb);
+            break;
+        case GLASS_TT_TIMEWAIT:
+            glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_TIMEOUT_2MSL);
+            break;
+        case GLASS_TT_FINWAIT2:
+            /* Orphaned FIN_WAIT_2: the peer never sent its FIN. Linux lets it expire quietly
+             * (a FIN_WAIT2 timewait socket), without an RST. */
+            if (tcb->state == GLASS_TCP_FIN_WAIT_2)
+                glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_FIN_WAIT_2_TIMEOUT);
+            break;
+        case GLASS_TT_COUNT:
+            break;
+        }
+    }
+    if (!(tcb->flags & GLASS_TF_REAP)) {
+        /* re-file under whatever timers remain */
+        glass_time_t min = GLASS_TIME_NEVER;
+        for (int k = 0; k < GLASS_TT_COUNT; k++)
+            if (tcb->timer[k] < min)
+                min = tcb->timer[k];
+        if (min != GLASS_TIME_NEVER && tcb->wheel.pprev == NULL) {
+            /* glass_timer_set re-inserts; use it on the earliest kind */
+            for (int k = 0; k < GLASS_TT_COUNT; k++) {
+                if (tcb->timer[k] == min) {
+                    glass_timer_set(st, tcb, (enum glass_timer_kind)k, min);
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+/* glasstcp — the user calls of RFC 9293 §3.10 (OPEN, SEND's FIN, CLOSE, ABORT) as the state
+ * machine sees them; errno semantics live in src/sock/socket.c. */
+#include "core/core.h"
+#include "util/assert.h"
+
+#include <glass/err.h>
+
+#include <string.h>
+
+void glass_tcp_drop(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_cause cause,
+                    int err)
+{
+    if (err != 0 && tcb->fd >= 0) {
+        tcb->so_error = err;
+        glass_event_push(st, tcb, GLASS_EV_ERROR, err);
+    }
+    glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, cause);
+}
+
+void glass_tcp_abort(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_cause cause)
+{
+    /* RFC 9293 §3.10.5 ABORT: in SYN-RECEIVED and the synchronized states send
+     * <SEQ=SND.NXT><CTL=RST>; in SYN-SENT just delete the TCB. */
+    if (glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED | GLASS_TCPF(SYN_RCVD)) &&
+        tcb->state != GLASS_TCP_TIME_WAIT)
+        glass_tcp_send_rst_for(st, tcb);
+    glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, cause);
+}
+
+void glass_tcp_usr_fin(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_cause cause)
+{
+    enum glass_tcp_state to;
+    switch ((enum glass_tcp_state)tcb->state) {
+    case GLASS_TCP_SYN_RCVD:
+    case GLASS_TCP_ESTABLISHED:
+        to = GLASS_TCP_FIN_WAIT_1;
+        break;
+    case GLASS_TCP_CLOSE_WAIT:
+        to = GLASS_TCP_LAST_ACK;
+        break;
+    default:
+        return;
+    }
+    if (!(tcb->flags & GLASS_TF_FIN_QUEUED)) {
+        /* The FIN follows every queued byte (RFC 9293 §3.10.4 "queue this until all
+         * preceding SENDs have been segmentized"). In SYN-RECEIVED it waits for the ACK of
+         * our SYN, as Linux does. */
+        tcb->flags |= GLASS_TF_FIN_QUEUED;
+        tcb->fin_seq = glass_seq_add(glass_tcp_snd_data(tcb), tcb->sb.len);
+    }
+    glass_tcp_set_state(st, tcb, to, cause);
+    glass_tcp_kick(st, tcb);
+}
+
+int glass_tcp_usr_connect(struct glass_stack *st, struct glass_tcb *tcb,
+                          const struct glass_endpoint *remote)
+{
+    uint32_t laddr = tcb->local.addr != 0 ? tcb->local.addr : glass_route_src(st, remote->addr);
+    if (laddr == 0)
+        return -GLASS_ENETUNREACH;
+    uint16_t lport = tcb->local.port;
+    if (lport == 0) {
+        lport = glass_ephemeral_port(st, tcb, laddr, remote);
+        if (lport == 0)
+            return -GLASS_EADDRNOTAVAIL;
+    } else if (glass_demux_conn(st, laddr, lport, remote->addr, remote->port) != NULL) {
+        /* The 4-tuple is taken (e.g. our own TIME_WAIT). */
+        return -GLASS_EADDRNOTAVAIL;
+    }
+    tcb->local.addr = laddr;
+    tcb->local.port = lport;
+    tcb->remote = *remote;
+    tcb->iss = glass_isn(st, &tcb->local, &tcb->remote);
+    tcb->snd_una = tcb->snd_nxt = tcb->snd_max = tcb->iss;
+    tcb->snd_wnd = 0;
+    tcb->rxtshift = 0;
+    tcb->rto = st->cfg.rto_initial;
+    glass_tcb_bhash(st, tcb);
+    glass_tcb_hash(st, tcb);
+    glass_tcp_set_state(st, tcb, GLASS_TCP_SYN_SENT, GLASS_CAUSE_APP_CONNECT);
+    glass_tcp_kick(st, tcb);
+    return -GLASS_EINPROGRESS;
+}
+
+void glass_tcp_fill_info(const struct glass_stack *st, const struct glass_tcb *tcb,
+                         struct glass_tcp_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->state = tcb->state;
+    info->tcpi_state = (uint8_t)glass_tcp_state_linux(tcb->state);
+    info->retransmits = tcb->rxtshift;
+    info->backoff = tcb->rxtshift;
+    info->conn_id = tcb->id;
+    info->rto_us = (uint32_t)(glass_tcp_rto(tcb, &st->cfg) / 1000u);
+    info->snd_mss = tcb->snd_mss;
+    info->rcv_mss = tcb->rcv_mss;
+    info->unacked = glass_seq_sub(tcb->snd_max, tcb->snd_una);
+    info->total_retrans = tcb->total_retrans;
+    info->iss = tcb->iss.v;
+    info->irs = tcb->irs.v;
+    info->snd_una = tcb->snd_una.v;
+    info->snd_nxt = tcb->snd_nxt.v;
+    info->snd_wnd = tcb->snd_wnd;
+    info->snd_wl1 = tcb->snd_wl1.v;
+    info->snd_wl2 = tcb->snd_wl2.v;
+    info->rcv_nxt = tcb->rcv_nxt.v;
+    info->rcv_wnd = glass_seq_gt(tcb->rcv_adv, tcb->rcv_nxt)
+                        ? glass_seq_sub(tcb->rcv_adv, tcb->rcv_nxt)
+                        : 0;
+    /* No congestion control in this build: cwnd/ssthresh read 0 ("not limiting"). */
+    info->rtt_us = (uint32_t)(tcb->srtt / 1000u);
+    info->rttvar_us = (uint32_t)(tcb->rttvar / 1000u);
+    info->bytes_acked = tcb->bytes_acked;
+    info->bytes_received = tcb->bytes_received;
+    info->segs_out = tcb->segs_out;
+    info->segs_in = tcb->segs_in;
+    info->send_q = tcb->sb.len;
+    info->recv_q = tcb->rb.len;
+    info->last_error = tcb->so_error;
+}

@@ -506,7 +506,7 @@ static void fill_conn_info(const struct glass_tcb *tcb, struct glass_conn_info *
     memset(ci, 0, sizeof *ci);
     ci->conn_id = tcb->id;
     ci->fd = tcb->fd;
-    ci->state = tcb->state;
+    ci->state = tcb->state; /* not-tcb-state */
     ci->local = tcb->local;
     ci->remote = tcb->remote;
     if (tcb->state == GLASS_TCP_LISTEN) {

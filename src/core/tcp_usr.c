@@ -86,7 +86,7 @@ void glass_tcp_fill_info(const struct glass_stack *st, const struct glass_tcb *t
                          struct glass_tcp_info *info)
 {
     memset(info, 0, sizeof *info);
-    info->state = tcb->state;
+    info->state = tcb->state; /* not-tcb-state */
     info->tcpi_state = (uint8_t)glass_tcp_state_linux(tcb->state);
     info->retransmits = tcb->rxtshift;
     info->backoff = tcb->rxtshift;

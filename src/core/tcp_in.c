@@ -276,14 +276,22 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
     else
         ok = glass_seq_in_window(s->seq, nxt, edge) ||
              glass_seq_in_window(glass_seq_add(s->seq, space - 1u), nxt, edge);
+    bool syn_of_peer = s->syn && glass_seq_eq(s->seq, tcb->irs) &&
+                       glass_tcp_state_in(tcb, GLASS_TCPF(SYN_RCVD) | GLASS_TCPF(FIN_WAIT_1)) &&
+                       glass_seq_eq(tcb->snd_una, tcb->iss);
+    if (!ok && syn_of_peer && s->ack && s->len == 0) {
+        /* Simultaneous open (RFC 9293 Figure 8): the peer's SYN,ACK repeats the SYN we already
+         * have and acknowledges ours. Like Linux (tcp_validate_incoming), take it for its ACK:
+         * the SYN is trimmed below as an old octet. */
+        ok = true;
+    }
     if (!ok) {
         if (s->rst) {
             s->drop = GLASS_DROP_TCP_RST_NOT_ACCEPTABLE;
             return SEG_DONE;
         }
         /* A retransmitted SYN to a passive child: send the SYN,ACK again (Linux). */
-        if (tcb->state == GLASS_TCP_SYN_RCVD && s->syn && glass_seq_eq(s->seq, tcb->irs) &&
-            glass_seq_eq(tcb->snd_una, tcb->iss)) {
+        if (syn_of_peer && !s->ack) {
             tcb->snd_nxt = tcb->iss;
             glass_tcp_kick(st, tcb);
             s->drop = GLASS_DROP_NONE;

@@ -236,10 +236,10 @@ long glass_recv(struct glass_stack *st, int fd, void *buf, size_t len, int flags
         return 0; /* len == 0 */
     if (tcb->so_error != 0)
         return take_error(tcb);
-    if ((tcb->flags & (GLASS_TF_RCVD_FIN | GLASS_TF_SHUT_RD)) || (tcb->flags & GLASS_TF_WAS_CONN))
-        return 0; /* end of stream: after the FIN, or the connection is gone */
+    if (tcb->flags & (GLASS_TF_RCVD_FIN | GLASS_TF_SHUT_RD))
+        return 0; /* end of stream: after the peer's FIN */
     if (tcb->state == GLASS_TCP_CLOSED)
-        return -GLASS_ENOTCONN;
+        return (tcb->flags & GLASS_TF_WAS_CONN) ? 0 : -GLASS_ENOTCONN;
     return -GLASS_EAGAIN;
 }
 

@@ -1,0 +1,12 @@
+/* glass CLI — the subcommands. Each takes (argc, argv) with argv[0] = its own name and returns
+ * the process exit status: 0 ok, 1 failed, 2 usage error. */
+#ifndef GLASS_TOOLS_CMDS_H
+#define GLASS_TOOLS_CMDS_H
+
+#define GLASS_EXIT_OK 0
+#define GLASS_EXIT_FAILED 1
+#define GLASS_EXIT_USAGE 2
+
+int glass_cmd_demo(int argc, char **argv);
+
+#endif

@@ -685,9 +685,10 @@ const struct scenario demo_scenarios[] = {
      "The client closes before the SYN,ACK arrives, and its stack answers the SYN,ACK with RST:\n"
      "the server's passively opened SYN_RCVD child returns to LISTEN; the listener carries on.",
      NULL, run_listen_rst},
-    {"close-in-syn-rcvd", "close() in SYN_RCVD (simultaneous open): FIN at once, FIN_WAIT_1",
+    {"close-in-syn-rcvd", "close() in SYN_RCVD (simultaneous open): FIN_WAIT_1 at once",
      "During a simultaneous open the client calls close() while still in SYN_RCVD: it goes\n"
-     "to FIN_WAIT_1 at once (close / snd FIN), then finishes like any active closer.",
+     "to FIN_WAIT_1 at once; its FIN leaves once its SYN is ACKed (as Linux), then it finishes\n"
+     "like any active closer.",
      NULL, run_close_in_syn_rcvd},
     {"time-wait-reack", "the last ACK is lost: TIME_WAIT re-ACKs the FIN and restarts 2MSL",
      "The client's last ACK is lost, so the server in LAST_ACK retransmits its FIN; the client,\n"

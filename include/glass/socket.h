@@ -91,7 +91,8 @@ GLASS_API int glass_accept(struct glass_stack *st, int fd, struct glass_endpoint
  *  error event. Again while connecting: -GLASS_EALREADY; once connected: -GLASS_EISCONN. */
 GLASS_API int glass_connect(struct glass_stack *st, int fd, const struct glass_endpoint *ep);
 /** Queue bytes: the count accepted (may be short), -GLASS_EAGAIN when the buffer is full,
- *  -GLASS_EPIPE after shutdown(SHUT_WR)/close or a reset, -GLASS_ENOTCONN before connect. */
+ *  -GLASS_EPIPE after shutdown(SHUT_WR), after a reset, or on a socket that never connected
+ *  (Linux), the pending error if there is one. */
 GLASS_API long glass_send(struct glass_stack *st, int fd, const void *buf, size_t len, int flags);
 /** Read bytes: the count (> 0), 0 at end of stream (after the peer's FIN), -GLASS_EAGAIN when
  *  nothing is there yet, or the pending error (-GLASS_ECONNRESET ...). */

@@ -46,6 +46,7 @@ struct glass_wheel_entry {
 #define GLASS_TF_SNDBUF_FULL 0x10000u /* send() saw a full buffer: emit WRITABLE later */
 #define GLASS_TF_REAP 0x20000u     /* on the stack's reap list */
 #define GLASS_TF_KEEPALIVE 0x40000u /* SO_KEEPALIVE (stored; probes come with issue 4) */
+#define GLASS_TF_FORCE 0x80000u    /* persist timer: send what the window allows, however small */
 
 struct glass_tcb {
     uint32_t id;                /* connection id, unique per stack */

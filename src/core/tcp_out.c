@@ -184,8 +184,8 @@ static bool may_send(const struct glass_tcb *tcb, uint32_t len, uint32_t avail, 
 {
     if (len == 0)
         return fin;
-    if (len >= tcb->snd_mss)
-        return true;
+    if (len >= tcb->snd_mss || (tcb->flags & GLASS_TF_FORCE))
+        return true; /* a full segment, or the override timeout of §3.8.6.2.1 fired */
     bool idle = glass_seq_eq(tcb->snd_nxt, tcb->snd_una) || glass_seq_eq(tcb->snd_una, tcb->snd_max);
     if (len == avail && (idle || (tcb->flags & GLASS_TF_NODELAY) || fin))
         return true;
@@ -254,12 +254,14 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
                 return false;
             if (fin)
                 tcb->flags |= GLASS_TF_FIN_SENT;
+            tcb->flags &= ~GLASS_TF_FORCE;
             sent_space(st, tcb, seq, len + (fin ? 1u : 0u), false);
             continue;
         }
-        /* Zero window with data waiting and nothing in flight: the persist timer probes it
-         * (RFC 9293 §3.8.6.1, MUST-35). */
-        if (avail > 0 && usable == 0 && glass_seq_eq(tcb->snd_una, tcb->snd_max) &&
+        /* Data waiting, nothing in flight, and the window is zero or too small to send into
+         * under SWS avoidance: the persist timer either probes the zero window (RFC 9293
+         * §3.8.6.1, MUST-35) or, as the override timeout of §3.8.6.2.1, sends what fits. */
+        if (avail > 0 && glass_seq_eq(tcb->snd_una, tcb->snd_max) &&
             tcb->timer[GLASS_TT_PERSIST] == GLASS_TIME_NEVER &&
             tcb->timer[GLASS_TT_REXMT] == GLASS_TIME_NEVER)
             glass_timer_set(st, tcb, GLASS_TT_PERSIST, st->now + glass_tcp_rto(tcb, &st->cfg));

@@ -46,8 +46,15 @@ static void persist_timeout(struct glass_stack *st, struct glass_tcb *tcb)
      * sequence number (SND.UNA - 1) and no data: it occupies no sequence space, so an
      * unresponsive window never counts as retransmission loss (MUST-37), and the peer
      * answers it with an ACK carrying its current window. */
-    if (tcb->snd_wnd != 0 || tcb->sb.len == 0)
+    if (tcb->sb.len == 0)
         return;
+    if (tcb->snd_wnd != 0) {
+        /* A window smaller than we would send into (SWS avoidance): the override timeout
+         * of §3.8.6.2.1 sends what fits. */
+        tcb->flags |= GLASS_TF_FORCE;
+        glass_tcp_kick(st, tcb);
+        return;
+    }
     struct glass_seq keep = tcb->snd_nxt;
     tcb->snd_nxt = glass_seq_add(tcb->snd_una, (uint32_t)-1);
     glass_tcp_send_ack_now(st, tcb);

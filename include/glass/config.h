@@ -14,6 +14,12 @@ enum glass_profile {
     GLASS_PROFILE_RFC = 1,   /**< MSL 2 min (TIME_WAIT 4 min), RTO min 1 s (RFC 6298 (2.4)) */
 };
 
+/** Congestion control algorithms (RFC 9438 CUBIC is the default, as on Linux). */
+enum glass_cc_algo {
+    GLASS_CC_CUBIC = 0,
+    GLASS_CC_NEWRENO = 1, /**< RFC 5681 + RFC 6582 */
+};
+
 /** Optional allocator hooks: the core takes all its memory through these. */
 struct glass_allocator {
     void *(*alloc)(void *ctx, size_t size);    /**< return NULL on failure; memory need not be zeroed */
@@ -50,6 +56,19 @@ struct glass_config {
     uint32_t trace_ring;      /**< transitions kept per stack (overwrite oldest); default 4096 */
     uint32_t event_ring;      /**< socket events queued for glass_stack_next_event; default 4096 */
     uint32_t tx_ring;         /**< output packets queued inside the stack; default 512 */
+
+    /* Transfer (RFC 5681, 6298, 7323, 2018, 8985, 1122). */
+    enum glass_cc_algo cc;     /**< default CUBIC */
+    uint8_t init_cwnd;         /**< initial window in segments (RFC 6928); default 10 */
+    bool sack;                 /**< offer/accept SACK (RFC 2018); default true */
+    bool timestamps;           /**< offer/accept timestamps (RFC 7323); default true */
+    bool window_scaling;       /**< offer/accept window scaling (RFC 7323); default true */
+    bool rack;                 /**< RACK-TLP loss detection (RFC 8985); default true */
+    glass_time_t delack_min;   /**< delayed-ACK timeout; default 40 ms (Linux TCP_DELACK_MIN) */
+    glass_time_t delack_max;   /**< default 200 ms (Linux TCP_DELACK_MAX) */
+    glass_time_t keepalive_time;  /**< idle before the first probe; default 7200 s */
+    glass_time_t keepalive_intvl; /**< between probes; default 75 s */
+    uint8_t keepalive_probes;     /**< unanswered probes before -ETIMEDOUT; default 9 */
 
     /* Behaviour switches where RFC 9293 leaves a choice. */
     bool rfc1337;          /**< ignore RST in TIME_WAIT (RFC 1337); default true (Linux: false) */

@@ -49,6 +49,17 @@ void glass_config_default(struct glass_config *cfg)
     cfg->trace_ring = 4096;
     cfg->event_ring = 4096;
     cfg->tx_ring = 512;
+    cfg->cc = GLASS_CC_CUBIC;
+    cfg->init_cwnd = 10;
+    cfg->sack = true;
+    cfg->timestamps = true;
+    cfg->window_scaling = true;
+    cfg->rack = true;
+    cfg->delack_min = GLASS_MSEC(40);
+    cfg->delack_max = GLASS_MSEC(200);
+    cfg->keepalive_time = GLASS_SEC(7200);
+    cfg->keepalive_intvl = GLASS_SEC(75);
+    cfg->keepalive_probes = 9;
     cfg->rfc1337 = true;
     cfg->tw_reuse_by_syn = true;
     cfg->verify_checksums = true;

@@ -58,6 +58,9 @@ struct glass_tcb {
     uint32_t flags;             /* GLASS_TF_* */
     int fd;                     /* socket handle, -1 if none (orphan or not accepted) */
     int so_error;               /* pending asynchronous error (negative), 0 if none */
+    int soft_error;             /* last ICMP soft error (negative), reported only if the
+                                   connection then times out (RFC 1122 §4.2.3.9) */
+    uint16_t pmtu;              /* path MTU learned from ICMP (RFC 1191), 0 = interface MTU */
 
     struct glass_endpoint local, remote;
 

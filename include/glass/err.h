@@ -13,6 +13,7 @@ extern "C" {
  * no <errno.h>. */
 #define GLASS_ERRORS(X)                                                                          \
     X(EPERM, 1, "Operation not permitted")                                                       \
+    X(ENOENT, 2, "No such file or directory")                                                    \
     X(EBADF, 9, "Bad file descriptor")                                                           \
     X(EAGAIN, 11, "Resource temporarily unavailable")                                            \
     X(ENOMEM, 12, "Cannot allocate memory")                                                      \

@@ -29,6 +29,8 @@ struct glass_conn_info {
     X(REXMT, "on")           /* retransmission (SYN, SYN,ACK, data, FIN) */                      \
     X(TIMEWAIT, "timewait")  /* 2MSL */                                                          \
     X(PERSIST, "persist")    /* zero-window probe */                                             \
+    X(DELACK, "delack")      /* delayed ACK */                                                   \
+    X(KEEPALIVE, "keepalive") /* keepalive probe */                                              \
     X(FINWAIT2, "keepalive") /* orphaned FIN_WAIT_2 (ss shows it as keepalive, as Linux) */
 
 enum glass_timer_kind {

@@ -25,7 +25,12 @@ extern "C" {
 #define GLASS_SOL_TCP 6
 #define GLASS_TCP_NODELAY 1
 #define GLASS_TCP_MAXSEG 2
+#define GLASS_TCP_KEEPIDLE 4
+#define GLASS_TCP_KEEPINTVL 5
+#define GLASS_TCP_KEEPCNT 6
 #define GLASS_TCP_INFO 11
+#define GLASS_TCP_CONGESTION 13
+#define GLASS_TCP_USER_TIMEOUT 18
 
 #define GLASS_SHUT_RD 0
 #define GLASS_SHUT_WR 1
@@ -73,6 +78,11 @@ struct glass_tcp_info {
     uint64_t segs_out, segs_in;
     uint32_t send_q, recv_q;    /**< bytes queued to send (incl. in flight) / not yet read */
     int last_error;             /**< pending asynchronous error (negative) or 0 */
+    uint8_t ca_state;           /**< 0 open, 1 disorder, 2 recovery, 3 loss (Linux names) */
+    uint8_t snd_wscale, rcv_wscale; /**< window scale shifts (RFC 7323) */
+    uint8_t options;            /**< 1 timestamps, 2 SACK, 4 window scaling (Linux TCPI_OPT_*) */
+    uint32_t sacked;            /**< bytes SACKed above SND.UNA */
+    uint32_t reordering;        /**< duplicate ACKs in a row */
 };
 
 /** A new TCP socket (AF_INET, SOCK_STREAM). Handles start at 3 as on a Unix process.

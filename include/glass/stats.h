@@ -50,6 +50,15 @@ extern "C" {
     X(TcpExtTCPFromZeroWindowAdv, "window advertised went from zero to non-zero")                \
     X(TcpExtTCPWantZeroWindowAdv, "window would have been zero")                                 \
     X(TcpExtTCPOFOQueue, "segments queued out of order")                                         \
+    X(TcpExtTCPFastRetrans, "fast retransmits (entering fast recovery)")                          \
+    X(TcpExtTCPSackRecovery, "fast recoveries driven by SACK (RFC 6675)")                         \
+    X(TcpExtTCPRenoRecovery, "fast recoveries without SACK (NewReno, RFC 6582)")                  \
+    X(TcpExtTCPLossProbes, "tail loss probes sent (RFC 8985)")                                   \
+    X(TcpExtTCPSpuriousRTOs, "retransmission timeouts found spurious")                           \
+    X(TcpExtDelayedACKs, "delayed-ACK timers armed")                                             \
+    X(TcpExtPAWSEstab, "segments dropped by PAWS (RFC 7323)")                                    \
+    X(TcpExtTCPKeepAlive, "keepalive probes sent")                                               \
+    X(TcpExtTCPWinProbe, "zero-window probes sent")                                              \
     X(TcpExtTCPOFODrop, "out-of-order segments dropped: queue full")                             \
     X(TcpExtIllegalArcs, "state changes not in the legal-arc table (glasstcp; must stay 0)")
 
@@ -88,6 +97,7 @@ enum glass_mib {
     X(TCP_CLOSE, "data or segment after the connection stopped receiving")                       \
     X(TCP_OFO_DROP, "out-of-order queue full")                                                   \
     X(TCP_TIMEWAIT, "segment ignored in TIME_WAIT")                                              \
+    X(TCP_RFC7323_PAWS, "timestamp older than TS.Recent (PAWS, RFC 7323)")                       \
     X(NOMEM, "out of memory")                                                                    \
     X(ICMP, "ICMP message not handled")
 

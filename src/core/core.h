@@ -182,6 +182,13 @@ void glass_tcp_send_rst_reply(struct glass_stack *st, const struct glass_ipv4_re
                               const struct glass_tcp_repr *seg);
 /* Bare ACK <SEQ=SND.NXT><ACK=RCV.NXT>, now (not coalesced). */
 void glass_tcp_send_ack_now(struct glass_stack *st, struct glass_tcb *tcb);
+/* Our timestamp clock (RFC 7323 §5.4): milliseconds, offset per connection. */
+uint32_t glass_tcp_ts_now(const struct glass_stack *st, const struct glass_tcb *tcb);
+/* Our window-scale shift for tcb's receive buffer. */
+uint8_t glass_tcp_our_wscale(const struct glass_tcb *tcb);
+/* Negotiate SYN options from the peer's SYN (or SYN,ACK) into tcb. */
+void glass_tcp_syn_options(struct glass_stack *st, struct glass_tcb *tcb,
+                           const struct glass_tcp_repr *r);
 /* Sequence number of the first byte in tcb->sb. */
 struct glass_seq glass_tcp_snd_data(const struct glass_tcb *tcb);
 /* Receive window we can offer now (bytes), before the never-shrink rule. */
@@ -191,6 +198,40 @@ uint32_t glass_tcp_rcv_space(const struct glass_tcb *tcb);
 void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb);
 /* Ensure a buffer is allocated; false on ENOMEM. */
 bool glass_ring_ensure(struct glass_stack *st, struct glass_ring *r);
+
+/* ---- receive reassembly (tcp_reass.c) ---- */
+/* Hold an out-of-order segment (seq after RCV.NXT). False: no room, the segment is dropped. */
+bool glass_reass_insert(struct glass_tcb *tcb, struct glass_seq seq, const uint8_t *data,
+                        uint32_t len);
+/* Take in-order bytes at RCV.NXT, then every queued range they reach; returns how far RCV.NXT
+ * advanced (0 if the ring is full). */
+uint32_t glass_reass_in_order(struct glass_tcb *tcb, const uint8_t *data, uint32_t len);
+/* SACK blocks to report, most recent first (RFC 2018 §4). */
+size_t glass_reass_sack_blocks(const struct glass_tcb *tcb, struct glass_sack_block *out,
+                               size_t max);
+
+/* ---- sender scoreboard (tcp_sack.c) ---- */
+uint32_t glass_sack_update(struct glass_tcb *tcb, const struct glass_tcp_repr *r);
+void glass_sack_trim(struct glass_tcb *tcb);
+void glass_sack_clear(struct glass_tcb *tcb);
+bool glass_sack_is_sacked(const struct glass_tcb *tcb, struct glass_seq seq);
+bool glass_sack_is_lost(const struct glass_tcb *tcb, struct glass_seq seq);
+uint32_t glass_sack_pipe(const struct glass_tcb *tcb);
+bool glass_sack_next_lost(const struct glass_tcb *tcb, struct glass_seq *seq, uint32_t *len);
+struct glass_seq glass_sack_skip(const struct glass_tcb *tcb, struct glass_seq seq, uint32_t *run);
+
+/* ---- congestion control (tcp_cc.c) ---- */
+const char *glass_cc_name(int algo);
+int glass_cc_parse(const char *name, size_t len);
+void glass_cc_init(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_cc_on_ack(struct glass_stack *st, struct glass_tcb *tcb, uint32_t acked);
+uint32_t glass_cc_ssthresh(struct glass_tcb *tcb, uint32_t flight);
+void glass_cc_on_rto(struct glass_tcb *tcb);
+
+/* ---- invariants (check.c) ---- */
+/* 0 if every connection's invariants hold (robustness §5.2 properties 4-8, 10), else -1 with a
+ * description in why. For tests and the simulator; O(connections). */
+int glass_stack_check(const struct glass_stack *st, char *why, size_t cap);
 
 /* ---- user calls (tcp_usr.c) ---- */
 /* Reset the connection for an error: CLOSED with cause, err reported to the application. */

@@ -27,6 +27,12 @@ struct glass_tcb *glass_tcb_new(struct glass_stack *st)
     tcb->sb.cap = tcb->sndbuf;
     tcb->rb.cap = tcb->rcvbuf;
     tcb->rto = st->cfg.rto_initial;
+    tcb->cc_algo = (uint8_t)st->cfg.cc;
+    tcb->keep_idle = st->cfg.keepalive_time;
+    tcb->keep_intvl = st->cfg.keepalive_intvl;
+    tcb->keep_cnt = st->cfg.keepalive_probes;
+    tcb->cwnd = (uint32_t)st->cfg.init_cwnd * GLASS_DEFAULT_PEER_MSS;
+    tcb->ssthresh = UINT32_MAX;
     tcb->rcv_mss = st->cfg.mss;
     tcb->snd_mss = GLASS_DEFAULT_PEER_MSS;
     for (int k = 0; k < GLASS_TT_COUNT; k++)

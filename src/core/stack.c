@@ -37,8 +37,8 @@ void glass_config_default(struct glass_config *cfg)
     cfg->seed = 1;
     glass_config_profile(cfg, GLASS_PROFILE_LINUX);
     cfg->mss = 1460;
-    cfg->sndbuf = 65536;
-    cfg->rcvbuf = 65535;
+    cfg->sndbuf = 131072; /* Linux tcp_wmem/tcp_rmem defaults are 16 KiB/128 KiB, autotuned */
+    cfg->rcvbuf = 131072;
     cfg->max_sockets = 1024;
     cfg->max_conns = 65536;
     cfg->somaxconn = 4096;

@@ -47,6 +47,37 @@ struct glass_wheel_entry {
 #define GLASS_TF_REAP 0x20000u     /* on the stack's reap list */
 #define GLASS_TF_KEEPALIVE 0x40000u /* SO_KEEPALIVE (stored; probes come with issue 4) */
 #define GLASS_TF_FORCE 0x80000u    /* persist timer: send what the window allows, however small */
+#define GLASS_TF_SACK_OK 0x100000u /* both SYNs carried SACK-permitted */
+#define GLASS_TF_TS_OK 0x200000u   /* both SYNs carried timestamps */
+#define GLASS_TF_WS_OK 0x400000u   /* both SYNs carried window scale */
+#define GLASS_TF_OOO_FIN 0x800000u /* a FIN arrived out of order (ooo_fin) */
+#define GLASS_TF_LOST_RTX 0x1000000u /* NewReno: retransmit SND.UNA once (partial ACK) */
+
+#define GLASS_OOO_MAX 16u  /* out-of-order ranges held per connection (catalogue 100) */
+#define GLASS_SACK_MAX 32u /* SACK scoreboard ranges per connection (catalogue 77) */
+
+/* A half-open range of sequence space [start, end). */
+struct glass_range {
+    struct glass_seq start, end;
+};
+
+/* Congestion-avoidance state (Linux's ca_state names). */
+enum glass_ca_state {
+    GLASS_CA_OPEN = 0,     /* normal */
+    GLASS_CA_DISORDER,     /* duplicate ACKs / SACKs seen, no loss decided yet */
+    GLASS_CA_RECOVERY,     /* fast recovery (RFC 5681 / 6582 / 6675) */
+    GLASS_CA_LOSS,         /* after a retransmission timeout */
+};
+
+/* CUBIC (RFC 9438) per-connection state; windows in bytes, times in ns. */
+struct glass_cubic {
+    uint32_t w_max;        /* window before the last reduction */
+    uint32_t w_last_max;   /* for fast convergence (RFC 9438 §4.7) */
+    glass_time_t epoch;    /* start of the current congestion-avoidance epoch, 0 = none */
+    uint32_t origin;       /* W_max at the epoch's origin, bytes */
+    double k;              /* seconds to reach origin */
+    double w_est;          /* Reno-friendly estimate, bytes (RFC 9438 §4.3) */
+};
 
 struct glass_tcb {
     uint32_t id;                /* connection id, unique per stack */
@@ -105,6 +136,45 @@ struct glass_tcb {
     struct glass_list all;      /* every TCB, creation order */
     struct glass_tcb *onext;    /* output list */
     struct glass_tcb *rnext;    /* reap list */
+
+    /* Options negotiated on the SYNs (RFC 7323, RFC 2018). */
+    uint8_t snd_wscale;         /* shift for the peer's window field */
+    uint8_t rcv_wscale;         /* shift for our window field */
+    uint8_t cc_algo;            /* enum glass_cc_algo */
+    uint8_t ca_state;           /* enum glass_ca_state */
+    uint32_t ts_recent;         /* RFC 7323 TS.Recent */
+    glass_time_t ts_recent_age; /* when ts_recent was taken */
+    uint32_t ts_off;            /* per-connection TSval offset (RFC 7323 §5.4) */
+    struct glass_seq last_ack_sent;
+    bool last_win_nonzero;      /* the last window we advertised was not zero */
+
+    /* Receive side: out-of-order data sits in rb beyond rb.len; these are its ranges,
+     * sorted, disjoint, above rcv_nxt. ooo_last: the range most recently added to (it is
+     * reported first in SACK blocks, RFC 2018 §4). */
+    struct glass_range ooo[GLASS_OOO_MAX];
+    uint8_t n_ooo, ooo_last;
+    struct glass_seq ooo_fin;   /* sequence number of an out-of-order FIN (TF_OOO_FIN) */
+
+    /* Send side: SACK scoreboard (sorted, disjoint, within SND.UNA..SND.MAX). */
+    struct glass_range sacked[GLASS_SACK_MAX];
+    uint8_t n_sacked;
+    uint8_t dupacks;
+    struct glass_seq recover;   /* RFC 6582 "recover" / RFC 6675 RecoveryPoint */
+    struct glass_seq high_rxt;  /* RFC 6675 HighRxt: highest sequence retransmitted + 1 */
+    uint32_t cwnd, ssthresh;    /* bytes (RFC 5681) */
+    uint32_t ca_acked;          /* bytes acked toward the next additive increase */
+    uint32_t prior_cwnd;        /* cwnd before recovery (for undo figures) */
+    struct glass_cubic cubic;
+
+    /* Delayed ACKs (RFC 9293 §3.8.6.3, RFC 5681 §4.2). */
+    uint8_t quickack;           /* ACK this many more data segments at once (Linux quickack) */
+    uint8_t delack_segs;        /* full-sized segments received since our last ACK */
+
+    /* Keepalive (RFC 1122 §4.2.3.6) and TCP_USER_TIMEOUT (RFC 5482). */
+    glass_time_t keep_idle, keep_intvl, user_timeout;
+    uint8_t keep_cnt, keep_probes;
+    glass_time_t last_rcv;      /* when the last segment arrived */
+    glass_time_t rtx_since;     /* when the oldest unacknowledged data was first sent, 0 = none */
 
     /* Figures for glass_tcp_info / ss. */
     glass_time_t state_since;

@@ -42,6 +42,58 @@ static uint16_t peer_mss(const struct glass_stack *st, const struct glass_tcb *t
     return (uint16_t)mss;
 }
 
+/* Our window-scale shift: Linux's 7 (what a 6 MB maximum buffer needs), or more if the
+ * receive buffer is larger still (RFC 7323 §2.3: at most 14). */
+uint8_t glass_tcp_our_wscale(const struct glass_tcb *tcb)
+{
+    uint8_t sh = 7;
+    while (sh < 14 && (tcb->rcvbuf >> sh) > 65535u)
+        sh++;
+    return sh;
+}
+
+void glass_tcp_syn_options(struct glass_stack *st, struct glass_tcb *tcb,
+                           const struct glass_tcp_repr *r)
+{
+    tcb->flags &= ~(GLASS_TF_SACK_OK | GLASS_TF_TS_OK | GLASS_TF_WS_OK);
+    if (st->cfg.sack && r->sack_perm)
+        tcb->flags |= GLASS_TF_SACK_OK;
+    if (st->cfg.timestamps && r->has_ts) {
+        tcb->flags |= GLASS_TF_TS_OK;
+        tcb->ts_recent = r->ts_val;
+        tcb->ts_recent_age = st->now;
+    }
+    if (st->cfg.window_scaling && r->wscale >= 0) {
+        /* RFC 7323 §2.3: a shift above 14 is used as 14 (catalogue 74). */
+        tcb->flags |= GLASS_TF_WS_OK;
+        tcb->snd_wscale = (uint8_t)(r->wscale > 14 ? 14 : r->wscale);
+        tcb->rcv_wscale = glass_tcp_our_wscale(tcb);
+    } else {
+        tcb->snd_wscale = 0;
+        tcb->rcv_wscale = 0;
+    }
+    tcb->snd_mss = peer_mss(st, tcb, r);
+    /* RFC 6691 / Linux: the MSS counts payload; timestamps take 12 bytes of every segment. */
+    if ((tcb->flags & GLASS_TF_TS_OK) && tcb->snd_mss > GLASS_MIN_MSS + 12u)
+        tcb->snd_mss = (uint16_t)(tcb->snd_mss - 12u);
+}
+
+/* Connection established: congestion control and delayed-ACK state start here. */
+static void transfer_init(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    glass_cc_init(st, tcb);
+    /* RFC 6298 (5.7) / Linux: if the SYN or SYN,ACK had to be retransmitted, start with a
+     * one-segment window. */
+    if (tcb->total_retrans > 1)
+        tcb->cwnd = tcb->snd_mss;
+    tcb->recover = tcb->snd_una;
+    tcb->high_rxt = tcb->snd_una;
+    tcb->quickack = 16; /* Linux TCP_MAX_QUICKACKS: ACK the first segments at once */
+    tcb->last_rcv = st->now;
+    if (tcb->flags & GLASS_TF_KEEPALIVE)
+        glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, st->now + tcb->keep_idle);
+}
+
 /* ---- RFC 6298 RTT estimation ------------------------------------------------------------ */
 
 glass_time_t glass_tcp_rto(const struct glass_tcb *tcb, const struct glass_config *cfg)
@@ -135,7 +187,13 @@ static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct 
     c->max_snd_wnd = r->win;
     c->snd_wl1 = c->irs;
     c->snd_wl2 = c->iss;
-    c->snd_mss = peer_mss(st, c, r);
+    c->cc_algo = l->cc_algo;
+    c->keep_idle = l->keep_idle;
+    c->keep_intvl = l->keep_intvl;
+    c->keep_cnt = l->keep_cnt;
+    c->user_timeout = l->user_timeout;
+    c->ts_off = (uint32_t)glass_rng_next(&st->rng);
+    glass_tcp_syn_options(st, c, r);
     c->listener = l;
     c->qlink.prev = l->synq.prev;
     c->qlink.next = &l->synq;
@@ -176,8 +234,8 @@ static int rcv_syn_sent(struct glass_stack *st, struct glass_tcb *tcb,
         return glass_drop(st, GLASS_DROP_TCP_FLAGS); /* fifth: neither SYN nor RST (Linux) */
     tcb->irs = glass_seq(r->seq);
     tcb->rcv_nxt = glass_seq_add(tcb->irs, 1);
-    tcb->snd_mss = peer_mss(st, tcb, r);
-    tcb->snd_wnd = r->win;
+    glass_tcp_syn_options(st, tcb, r);
+    tcb->snd_wnd = r->win; /* RFC 7323 §2.2: the window of a SYN is not scaled */
     tcb->max_snd_wnd = r->win;
     tcb->snd_wl1 = tcb->irs;
     if (has_ack) {
@@ -192,6 +250,7 @@ static int rcv_syn_sent(struct glass_stack *st, struct glass_tcb *tcb,
         glass_timer_clear(st, tcb, GLASS_TT_REXMT);
         tcb->rcv_adv = glass_seq_add(tcb->rcv_nxt, glass_tcp_rcv_space(tcb));
         tcb->flags |= GLASS_TF_ACKNOW;
+        transfer_init(st, tcb);
         glass_tcp_set_state(st, tcb, GLASS_TCP_ESTABLISHED, GLASS_CAUSE_RCV_SYN_ACK);
         glass_tcp_kick(st, tcb);
         return GLASS_DROP_NONE;
@@ -386,47 +445,65 @@ static uint32_t data_acked(const struct glass_tcb *tcb, struct glass_seq ack)
     return n > tcb->sb.len ? tcb->sb.len : n;
 }
 
-static void new_ack(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq ack)
+/* SND.UNA advances to ack: free the acknowledged bytes, take an RTT sample, manage the
+ * retransmission timer (RFC 6298 §5). Returns the bytes of sequence space acknowledged. */
+static uint32_t new_ack(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq ack,
+                        const struct glass_tcp_repr *r)
 {
+    uint32_t acked = glass_seq_sub(ack, tcb->snd_una);
     uint32_t n = data_acked(tcb, ack);
     if (n > 0) {
         glass_ring_consume(&tcb->sb, n);
         tcb->bytes_acked += n;
     }
-    /* RFC 6298 (2.x) sample, Karn's rule: only segments never retransmitted. */
-    if ((tcb->flags & GLASS_TF_RTT_VALID) && glass_seq_gt(ack, tcb->rtt_seq)) {
+    if ((tcb->flags & GLASS_TF_TS_OK) && r->has_ts && r->ts_ecr != 0) {
+        /* RFC 7323 §4.1: every ACK of new data gives a sample from the echoed timestamp. */
+        uint32_t ms = glass_tcp_ts_now(st, tcb) - r->ts_ecr;
+        if (ms < 600000u)
+            rtt_sample(st, tcb, (glass_time_t)(ms ? ms : 1u) * GLASS_NSEC_PER_MSEC);
+        tcb->flags &= ~GLASS_TF_RTT_VALID;
+    } else if ((tcb->flags & GLASS_TF_RTT_VALID) && glass_seq_gt(ack, tcb->rtt_seq)) {
+        /* RFC 6298 §3, Karn's rule: only segments never retransmitted are timed. */
         rtt_sample(st, tcb, st->now - tcb->rtt_start);
         tcb->flags &= ~GLASS_TF_RTT_VALID;
     }
     tcb->snd_una = ack;
     if (glass_seq_lt(tcb->snd_nxt, ack))
         tcb->snd_nxt = ack;
+    if (glass_seq_lt(tcb->high_rxt, ack))
+        tcb->high_rxt = ack;
+    glass_sack_trim(tcb);
     tcb->rxtshift = 0;
     /* RFC 6298 (5.2)/(5.3): stop the timer when all is acknowledged, else restart it. */
-    if (glass_seq_eq(tcb->snd_una, tcb->snd_max))
+    if (glass_seq_eq(tcb->snd_una, tcb->snd_max)) {
         glass_timer_clear(st, tcb, GLASS_TT_REXMT);
-    else
+        tcb->rtx_since = 0;
+    } else {
         glass_timer_set(st, tcb, GLASS_TT_REXMT, st->now + glass_tcp_rto(tcb, &st->cfg));
+        tcb->rtx_since = st->now;
+    }
     if ((tcb->flags & GLASS_TF_SNDBUF_FULL) && glass_ring_space(&tcb->sb) > 0) {
         tcb->flags &= ~GLASS_TF_SNDBUF_FULL;
         glass_event_push(st, tcb, GLASS_EV_WRITABLE, 0);
     }
     glass_tcp_kick(st, tcb);
+    return acked;
 }
 
-/* RFC 9293 §3.10.7.4 "fifth", ESTABLISHED: the send-window update rule with SND.WL1/WL2. */
+/* RFC 9293 §3.10.7.4 "fifth", ESTABLISHED: the send-window update rule with SND.WL1/WL2; the
+ * field is scaled by the peer's shift (RFC 7323 §2.3). */
 static void update_window(struct glass_stack *st, struct glass_tcb *tcb, const struct seg *s,
                           struct glass_seq ack)
 {
     if (glass_seq_lt(tcb->snd_wl1, s->seq) ||
         (glass_seq_eq(tcb->snd_wl1, s->seq) && glass_seq_le(tcb->snd_wl2, ack))) {
         uint32_t old = tcb->snd_wnd;
-        tcb->snd_wnd = s->r->win;
+        tcb->snd_wnd = (uint32_t)s->r->win << tcb->snd_wscale;
         tcb->snd_wl1 = s->seq;
         tcb->snd_wl2 = ack;
         if (tcb->snd_wnd > tcb->max_snd_wnd)
             tcb->max_snd_wnd = tcb->snd_wnd;
-        if (old == 0 && tcb->snd_wnd > 0) {
+        if (tcb->snd_wnd > old) {
             glass_timer_clear(st, tcb, GLASS_TT_PERSIST);
             tcb->persist_shift = 0;
             glass_tcp_kick(st, tcb);
@@ -445,6 +522,100 @@ static bool fin_in_order(const struct glass_tcb *tcb, const struct seg *s)
     return s->fin && glass_seq_eq(s->seq, tcb->rcv_nxt) &&
            s->len <= glass_ring_space(&tcb->rb) &&
            (s->len == 0 || !(tcb->flags & GLASS_TF_ORPHAN));
+}
+
+/* RFC 5681 §2 duplicate ACK: no data, no SYN/FIN, the same ACK and window while data is
+ * outstanding; with SACK, an ACK bringing new SACK information counts too (RFC 6675 §2). */
+static bool is_dupack(const struct glass_tcb *tcb, const struct seg *s, struct glass_seq ack,
+                      uint32_t sacked)
+{
+    if (s->r->payload_len != 0 || s->syn || s->fin || !glass_seq_eq(ack, tcb->snd_una) ||
+        glass_seq_eq(tcb->snd_una, tcb->snd_max))
+        return false;
+    return sacked > 0 || ((uint32_t)s->r->win << tcb->snd_wscale) == tcb->snd_wnd;
+}
+
+static void enter_recovery(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    /* RFC 5681 §3.2 steps 2-4 / RFC 6675 §5 / RFC 6582 §3.2 step 2. */
+    uint32_t flight = glass_seq_sub(tcb->snd_max, tcb->snd_una);
+    tcb->prior_cwnd = tcb->cwnd;
+    tcb->ssthresh = glass_cc_ssthresh(tcb, flight);
+    tcb->cwnd = tcb->ssthresh;
+    if (!(tcb->flags & GLASS_TF_SACK_OK))
+        tcb->cwnd += 3u * tcb->snd_mss; /* RFC 5681 (3): inflate by the three dup ACKs */
+    tcb->recover = tcb->snd_max;
+    tcb->high_rxt = tcb->snd_una;
+    tcb->ca_state = GLASS_CA_RECOVERY;
+    tcb->flags |= GLASS_TF_LOST_RTX;
+    glass_mib_inc(st, GLASS_MIB_TcpExtTCPFastRetrans);
+    glass_mib_inc(st, (tcb->flags & GLASS_TF_SACK_OK) ? GLASS_MIB_TcpExtTCPSackRecovery
+                                                      : GLASS_MIB_TcpExtTCPRenoRecovery);
+    glass_tcp_kick(st, tcb);
+}
+
+/* Congestion control and loss recovery for one acceptable ACK. */
+static void ack_congestion(struct glass_stack *st, struct glass_tcb *tcb, const struct seg *s,
+                           struct glass_seq ack, uint32_t acked, uint32_t sacked)
+{
+    if (acked > 0) {
+        tcb->dupacks = 0;
+        switch ((enum glass_ca_state)tcb->ca_state) {
+        case GLASS_CA_RECOVERY:
+            if (glass_seq_ge(ack, tcb->recover)) {
+                /* RFC 6582 §3.2 step 3 (full ACK): deflate to min(ssthresh, flight + SMSS). */
+                uint32_t flight = glass_seq_sub(tcb->snd_max, tcb->snd_una);
+                uint32_t w = flight + tcb->snd_mss;
+                tcb->cwnd = tcb->ssthresh < w ? tcb->ssthresh : w;
+                tcb->ca_state = GLASS_CA_OPEN;
+            } else if (!(tcb->flags & GLASS_TF_SACK_OK)) {
+                /* RFC 6582 §3.2 step 4 (partial ACK): retransmit the next hole, deflate by
+                 * what was acknowledged, add back one SMSS. */
+                tcb->flags |= GLASS_TF_LOST_RTX;
+                tcb->cwnd = tcb->cwnd > acked ? tcb->cwnd - acked : 0;
+                tcb->cwnd += tcb->snd_mss;
+            }
+            break;
+        case GLASS_CA_LOSS:
+            if (glass_seq_ge(ack, tcb->recover))
+                tcb->ca_state = GLASS_CA_OPEN;
+            glass_cc_on_ack(st, tcb, acked);
+            break;
+        case GLASS_CA_DISORDER:
+        case GLASS_CA_OPEN:
+            tcb->ca_state = GLASS_CA_OPEN;
+            glass_cc_on_ack(st, tcb, acked);
+            break;
+        }
+        if (tcb->cwnd < tcb->snd_mss)
+            tcb->cwnd = tcb->snd_mss;
+        return;
+    }
+    if (!is_dupack(tcb, s, ack, sacked))
+        return;
+    if (tcb->dupacks < 255u)
+        tcb->dupacks++;
+    switch ((enum glass_ca_state)tcb->ca_state) {
+    case GLASS_CA_OPEN:
+    case GLASS_CA_DISORDER:
+        tcb->ca_state = GLASS_CA_DISORDER;
+        /* RFC 6582 §3.2 step 1: no new recovery for losses from before the last one. */
+        if (glass_seq_lt(tcb->snd_una, tcb->recover))
+            break;
+        if (tcb->dupacks >= 3u ||
+            ((tcb->flags & GLASS_TF_SACK_OK) && glass_sack_is_lost(tcb, tcb->snd_una)))
+            enter_recovery(st, tcb);
+        else
+            glass_tcp_kick(st, tcb); /* RFC 3042 limited transmit */
+        break;
+    case GLASS_CA_RECOVERY:
+        if (!(tcb->flags & GLASS_TF_SACK_OK))
+            tcb->cwnd += tcb->snd_mss; /* RFC 5681 (4): inflate per further dup ACK */
+        glass_tcp_kick(st, tcb);
+        break;
+    case GLASS_CA_LOSS:
+        break;
+    }
 }
 
 /* fifth: the ACK field. */
@@ -471,11 +642,12 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
             s->drop = GLASS_DROP_TCP_LISTEN_OVERFLOW;
             return SEG_DONE;
         }
-        tcb->snd_wnd = s->r->win;
-        tcb->max_snd_wnd = s->r->win > tcb->max_snd_wnd ? s->r->win : tcb->max_snd_wnd;
+        tcb->snd_wnd = (uint32_t)s->r->win << tcb->snd_wscale;
+        tcb->max_snd_wnd = tcb->snd_wnd > tcb->max_snd_wnd ? tcb->snd_wnd : tcb->max_snd_wnd;
         tcb->snd_wl1 = s->seq;
         tcb->snd_wl2 = ack;
-        new_ack(st, tcb, ack);
+        (void)new_ack(st, tcb, ack, s->r);
+        transfer_init(st, tcb);
         glass_tcp_set_state(st, tcb, GLASS_TCP_ESTABLISHED, GLASS_CAUSE_RCV_ACK_OF_SYN);
         return SEG_CONTINUE;
     }
@@ -490,10 +662,20 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
         s->drop = GLASS_DROP_TCP_OLD_ACK;
         return SEG_DONE;
     }
+    bool was_syn_unacked = glass_seq_eq(tcb->snd_una, tcb->iss);
+    uint32_t sacked = glass_sack_update(tcb, s->r);
+    uint32_t acked = 0;
     if (glass_seq_gt(ack, tcb->snd_una))
-        new_ack(st, tcb, ack);
+        acked = new_ack(st, tcb, ack, s->r);
+    if (was_syn_unacked && acked > 0) {
+        /* FIN_WAIT_1 entered from SYN_RCVD: the handshake completes here. */
+        acked--;
+        transfer_init(st, tcb);
+    }
     if (glass_seq_ge(ack, tcb->snd_una))
         update_window(st, tcb, s, ack);
+    if (!was_syn_unacked)
+        ack_congestion(st, tcb, s, ack, acked, sacked);
 
     switch ((enum glass_tcp_state)tcb->state) {
     case GLASS_TCP_FIN_WAIT_1:
@@ -523,8 +705,26 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
     return SEG_CONTINUE;
 }
 
-/* seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2 only. Out-of-order data is
- * not queued in this build: it is dropped and answered with a duplicate ACK. */
+/* RFC 5681 §4.2 / RFC 9293 §3.8.6.3: ACK at least every second full-sized segment and within
+ * delack_min otherwise; at once while in quick-ACK mode, for out-of-order data and when a
+ * hole is filled. */
+static void ack_policy(struct glass_stack *st, struct glass_tcb *tcb, bool immediate)
+{
+    uint32_t unacked = glass_seq_sub(tcb->rcv_nxt, tcb->last_ack_sent);
+    if (immediate || tcb->quickack > 0 || unacked > tcb->rcv_mss) {
+        if (tcb->quickack > 0)
+            tcb->quickack--;
+        send_ack_soon(st, tcb);
+        return;
+    }
+    if (tcb->timer[GLASS_TT_DELACK] == GLASS_TIME_NEVER) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtDelayedACKs);
+        glass_timer_set(st, tcb, GLASS_TT_DELACK, st->now + st->cfg.delack_min);
+    }
+}
+
+/* seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2 only. In-order bytes go
+ * to the application; out-of-order bytes wait in the reassembly queue (tcp_reass.c). */
 static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
 {
     if (s->len == 0)
@@ -542,30 +742,45 @@ static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *t
         s->drop = GLASS_DROP_TCP_CLOSE;
         return SEG_DONE;
     }
-    if (!glass_seq_eq(s->seq, tcb->rcv_nxt)) {
-        glass_mib_inc(st, GLASS_MIB_TcpExtTCPOFODrop);
-        send_ack_soon(st, tcb);
-        s->drop = GLASS_DROP_TCP_OFO_DROP;
-        s->fin = false;
-        return SEG_DONE;
-    }
     if (!glass_ring_ensure(st, &tcb->rb)) {
         s->drop = GLASS_DROP_NOMEM;
         return SEG_DONE;
     }
-    uint32_t n = glass_ring_write(&tcb->rb, s->data, s->len);
-    if (n == 0) {
+    if (!glass_seq_eq(s->seq, tcb->rcv_nxt)) {
+        bool ok = glass_reass_insert(tcb, s->seq, s->data, s->len);
+        if (ok && s->fin) {
+            tcb->flags |= GLASS_TF_OOO_FIN;
+            tcb->ooo_fin = glass_seq_add(s->seq, s->len);
+        }
+        send_ack_soon(st, tcb); /* RFC 5681 §4.2: out-of-order data is ACKed at once */
+        s->fin = false;
+        if (!ok) {
+            glass_mib_inc(st, GLASS_MIB_TcpExtTCPOFODrop);
+            s->drop = GLASS_DROP_TCP_OFO_DROP;
+            return SEG_DONE;
+        }
+        glass_mib_inc(st, GLASS_MIB_TcpExtTCPOFOQueue);
+        s->len = 0;
+        return SEG_CONTINUE;
+    }
+    bool had_holes = tcb->n_ooo > 0;
+    uint32_t before = tcb->rb.len;
+    uint32_t adv = glass_reass_in_order(tcb, s->data, s->len);
+    if (adv == 0) {
         send_ack_soon(st, tcb);
         s->drop = GLASS_DROP_TCP_ZEROWINDOW;
         return SEG_DONE;
     }
-    if (n < s->len)
+    if (adv < s->len)
         s->fin = false;
-    tcb->rcv_nxt = glass_seq_add(tcb->rcv_nxt, n);
-    tcb->bytes_received += n;
+    tcb->bytes_received += tcb->rb.len - before;
     s->seq = tcb->rcv_nxt;
     s->len = 0;
-    send_ack_soon(st, tcb);
+    if ((tcb->flags & GLASS_TF_OOO_FIN) && glass_seq_eq(tcb->rcv_nxt, tcb->ooo_fin)) {
+        s->fin = true; /* the FIN that arrived early is now in order */
+        tcb->flags &= ~GLASS_TF_OOO_FIN;
+    }
+    ack_policy(st, tcb, had_holes);
     glass_event_push(st, tcb, GLASS_EV_READABLE, 0);
     return SEG_CONTINUE;
 }
@@ -575,6 +790,8 @@ static void check_fin(struct glass_stack *st, struct glass_tcb *tcb, struct seg 
 {
     if (!s->fin || !glass_seq_eq(s->seq, tcb->rcv_nxt) || (tcb->flags & GLASS_TF_RCVD_FIN))
         return;
+    if (tcb->n_ooo > 0)
+        return; /* data beyond the FIN cannot be: ignore such a FIN */
     tcb->rcv_nxt = glass_seq_add(tcb->rcv_nxt, 1);
     tcb->flags |= GLASS_TF_RCVD_FIN;
     send_ack_soon(st, tcb);
@@ -597,6 +814,23 @@ static void check_fin(struct glass_stack *st, struct glass_tcb *tcb, struct seg 
     glass_event_push(st, tcb, GLASS_EV_RDHUP, 0);
 }
 
+/* RFC 7323 §5.3 PAWS, R1: a segment whose TSval is older than TS.Recent is a duplicate from an
+ * earlier incarnation of the sequence space: ACK it (unless RST) and drop it. TS.Recent older
+ * than 24 days is no longer trusted. */
+static bool paws_reject(struct glass_stack *st, struct glass_tcb *tcb, const struct seg *s)
+{
+    if (!(tcb->flags & GLASS_TF_TS_OK) || !s->r->has_ts || s->rst)
+        return false;
+    if ((int32_t)(s->r->ts_val - tcb->ts_recent) >= 0)
+        return false;
+    if (st->now - tcb->ts_recent_age > GLASS_SEC(24u * 24u * 3600u)) {
+        tcb->ts_recent = s->r->ts_val;
+        tcb->ts_recent_age = st->now;
+        return false;
+    }
+    return true;
+}
+
 static int rcv_synchronized(struct glass_stack *st, struct glass_tcb *tcb,
                             const struct glass_ipv4_repr *ip, const struct glass_tcp_repr *r)
 {
@@ -611,8 +845,23 @@ static int rcv_synchronized(struct glass_stack *st, struct glass_tcb *tcb,
         .ack = (r->flags & GLASS_TH_ACK) != 0,
         .drop = GLASS_DROP_NONE,
     };
-    if (check_seq(st, tcb, &s) == SEG_DONE || check_rst(st, tcb, &s) == SEG_DONE ||
-        check_syn(st, tcb, &s) == SEG_DONE || check_ack(st, tcb, &s, ip) == SEG_DONE)
+    tcb->last_rcv = st->now;
+    tcb->keep_probes = 0;
+    if (paws_reject(st, tcb, &s)) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtPAWSEstab);
+        send_ack_soon(st, tcb);
+        return glass_drop(st, GLASS_DROP_TCP_RFC7323_PAWS);
+    }
+    struct glass_seq orig_seq = s.seq;
+    if (check_seq(st, tcb, &s) == SEG_DONE)
+        return glass_drop(st, (enum glass_drop_reason)s.drop);
+    /* RFC 7323 §4.3: remember the timestamp of a segment that covers Last.ACK.sent. */
+    if ((tcb->flags & GLASS_TF_TS_OK) && r->has_ts && glass_seq_le(orig_seq, tcb->last_ack_sent)) {
+        tcb->ts_recent = r->ts_val;
+        tcb->ts_recent_age = st->now;
+    }
+    if (check_rst(st, tcb, &s) == SEG_DONE || check_syn(st, tcb, &s) == SEG_DONE ||
+        check_ack(st, tcb, &s, ip) == SEG_DONE)
         return glass_drop(st, (enum glass_drop_reason)s.drop);
     /* sixth: URG is accepted and ignored (RFC 6093: urgent data is deprecated; the pointer
      * is never used as an offset, catalogue 107-110). */

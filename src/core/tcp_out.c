@@ -36,27 +36,44 @@ void glass_tcp_kick(struct glass_stack *st, struct glass_tcb *tcb)
 uint32_t glass_tcp_rcv_space(const struct glass_tcb *tcb)
 {
     uint32_t space = tcb->rcvbuf > tcb->rb.len ? tcb->rcvbuf - tcb->rb.len : 0;
-    return space > 65535u ? 65535u : space; /* no window scaling (RFC 7323) in this build */
+    uint32_t max = 65535u << tcb->rcv_wscale; /* RFC 7323 §2.3 */
+    return space > max ? max : space;
 }
 
-/* The window to put in a segment, and the right edge it advertises. RFC 9293 §3.8.6.2.2:
- * never move the right edge left; move it right only by at least min(RCV.BUFF / 2, Eff.snd.MSS)
- * (receiver silly-window avoidance). */
+uint32_t glass_tcp_ts_now(const struct glass_stack *st, const struct glass_tcb *tcb)
+{
+    return (uint32_t)(st->now / GLASS_NSEC_PER_MSEC) + tcb->ts_off;
+}
+
+/* The window field to put in a segment, and the right edge it advertises. RFC 9293
+ * §3.8.6.2.2: never move the right edge left; move it right only by at least
+ * min(RCV.BUFF / 2, Eff.snd.MSS) (receiver silly-window avoidance). With window scaling
+ * (RFC 7323 §2.3) the field is the window >> rcv_wscale: a new edge is rounded down to the
+ * scale's granularity, an old edge is kept by rounding up. */
 static uint16_t advertise_window(struct glass_stack *st, struct glass_tcb *tcb)
 {
     uint32_t space = glass_tcp_rcv_space(tcb);
     uint32_t cur = glass_seq_ge(tcb->rcv_adv, tcb->rcv_nxt) ? glass_seq_sub(tcb->rcv_adv, tcb->rcv_nxt)
                                                             : 0;
     uint32_t step = tcb->rcvbuf / 2u < tcb->rcv_mss ? tcb->rcvbuf / 2u : tcb->rcv_mss;
-    if (space > cur && space - cur >= step) {
+    uint8_t sh = tcb->rcv_wscale;
+    uint32_t aligned = (space >> sh) << sh;
+    if (aligned > cur && aligned - cur >= step) {
         if (cur == 0)
             glass_mib_inc(st, GLASS_MIB_TcpExtTCPFromZeroWindowAdv);
-        cur = space;
+        cur = aligned;
         tcb->rcv_adv = glass_seq_add(tcb->rcv_nxt, cur);
     } else if (cur == 0 && space == 0) {
         glass_mib_inc(st, GLASS_MIB_TcpExtTCPWantZeroWindowAdv);
     }
-    return (uint16_t)cur;
+    uint32_t field = (cur + ((1u << sh) - 1u)) >> sh;
+    if (field > 65535u)
+        field = 65535u;
+    if (field == 0 && cur == 0 && tcb->last_win_nonzero) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtTCPToZeroWindowAdv);
+    }
+    tcb->last_win_nonzero = field != 0;
+    return (uint16_t)field;
 }
 
 /* Append one IPv4/TCP packet to the tx queue. Payload, if any, is copied from tcb->sb at
@@ -118,37 +135,80 @@ static bool send_segment(struct glass_stack *st, struct glass_tcb *tcb, struct g
     if (flags & GLASS_TH_ACK)
         r.ack = tcb->rcv_nxt.v;
     if (flags & GLASS_TH_SYN) {
+        /* SYN options in Linux's order (mss, sackOK, TS, nop, wscale). A SYN offers what the
+         * configuration allows; a SYN,ACK answers only what the peer offered (RFC 7323 §1.3,
+         * RFC 2018 §2). */
+        bool synack = (flags & GLASS_TH_ACK) != 0;
         tcb->rcv_mss = our_mss(st, tcb);
         r.mss = tcb->rcv_mss;
-        /* RFC 9293 §3.8.6: the window in a SYN is never scaled. */
-        r.win = (uint16_t)glass_tcp_rcv_space(tcb);
-        if (flags & GLASS_TH_ACK)
+        if (synack ? (tcb->flags & GLASS_TF_SACK_OK) != 0 : st->cfg.sack)
+            r.sack_perm = true;
+        if (synack ? (tcb->flags & GLASS_TF_TS_OK) != 0 : st->cfg.timestamps) {
+            r.has_ts = true;
+            r.ts_val = glass_tcp_ts_now(st, tcb);
+            r.ts_ecr = synack ? tcb->ts_recent : 0;
+        }
+        if (synack ? (tcb->flags & GLASS_TF_WS_OK) != 0 : st->cfg.window_scaling)
+            r.wscale = (int16_t)tcb->rcv_wscale;
+        /* RFC 7323 §2.2: the window in a SYN is never scaled. */
+        uint32_t w = tcb->rcvbuf > tcb->rb.len ? tcb->rcvbuf - tcb->rb.len : 0;
+        r.win = (uint16_t)(w > 65535u ? 65535u : w);
+        if (synack)
             tcb->rcv_adv = glass_seq_add(tcb->rcv_nxt, r.win);
     } else if (flags & GLASS_TH_RST) {
         r.win = 0;
     } else {
         r.win = advertise_window(st, tcb);
+        if (tcb->flags & GLASS_TF_TS_OK) {
+            r.has_ts = true;
+            r.ts_val = glass_tcp_ts_now(st, tcb);
+            r.ts_ecr = tcb->ts_recent;
+        }
+        if ((tcb->flags & GLASS_TF_SACK_OK) && tcb->n_ooo > 0 && (flags & GLASS_TH_ACK)) {
+            /* RFC 2018 §4: up to 4 blocks, 3 when timestamps take their 12 bytes. */
+            size_t max = r.has_ts ? 3u : 4u;
+            r.nsack = (uint8_t)glass_reass_sack_blocks(tcb, r.sack, max);
+        }
     }
     if (!tx_push(st, tcb->local.addr, tcb->remote.addr, &r, len ? &tcb->sb : NULL, off))
         return false;
     tcb->segs_out++;
-    if (flags & GLASS_TH_ACK)
+    if (flags & GLASS_TH_ACK) {
         tcb->flags &= ~GLASS_TF_ACKNOW;
+        tcb->last_ack_sent = tcb->rcv_nxt;
+        tcb->delack_segs = 0;
+        glass_timer_clear(st, tcb, GLASS_TT_DELACK);
+    }
     return true;
 }
 
-/* Account for a segment that occupies sequence space [seq, seq + n). */
+/* Account for a retransmission of [seq, seq + n) (RFC 6298 §3, Karn's rule: no RTT sample
+ * from it unless timestamps tell the copies apart). */
+static void count_retrans(struct glass_stack *st, struct glass_tcb *tcb, bool syn)
+{
+    glass_mib_inc(st, GLASS_MIB_TcpRetransSegs);
+    tcb->total_retrans++;
+    if (syn)
+        glass_mib_inc(st, GLASS_MIB_TcpExtTCPSynRetrans);
+    tcb->flags &= ~GLASS_TF_RTT_VALID;
+}
+
+static void arm_rexmt(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    /* RFC 6298 (5.1): start the timer if it is not running. */
+    if (tcb->timer[GLASS_TT_REXMT] == GLASS_TIME_NEVER)
+        glass_timer_set(st, tcb, GLASS_TT_REXMT, st->now + glass_tcp_rto(tcb, &st->cfg));
+    if (tcb->rtx_since == 0)
+        tcb->rtx_since = st->now;
+}
+
+/* Account for a segment sent from SND.NXT that occupies [seq, seq + n). */
 static void sent_space(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
                        uint32_t n, bool syn)
 {
     struct glass_seq end = glass_seq_add(seq, n);
     if (glass_seq_lt(seq, tcb->snd_max)) {
-        glass_mib_inc(st, GLASS_MIB_TcpRetransSegs);
-        tcb->total_retrans++;
-        if (syn)
-            glass_mib_inc(st, GLASS_MIB_TcpExtTCPSynRetrans);
-        /* Karn's rule (RFC 6298 §3): no RTT sample from a retransmitted segment. */
-        tcb->flags &= ~GLASS_TF_RTT_VALID;
+        count_retrans(st, tcb, syn);
     } else {
         glass_mib_inc(st, GLASS_MIB_TcpOutSegs);
         if (!(tcb->flags & GLASS_TF_RTT_VALID) && tcb->rxtshift == 0) {
@@ -160,9 +220,7 @@ static void sent_space(struct glass_stack *st, struct glass_tcb *tcb, struct gla
     tcb->snd_nxt = end;
     if (glass_seq_gt(end, tcb->snd_max))
         tcb->snd_max = end;
-    /* RFC 6298 (5.1): start the timer if it is not running. */
-    if (tcb->timer[GLASS_TT_REXMT] == GLASS_TIME_NEVER)
-        glass_timer_set(st, tcb, GLASS_TT_REXMT, st->now + glass_tcp_rto(tcb, &st->cfg));
+    arm_rexmt(st, tcb);
 }
 
 static bool send_pure_ack(struct glass_stack *st, struct glass_tcb *tcb)
@@ -195,6 +253,45 @@ static bool may_send(const struct glass_tcb *tcb, uint32_t len, uint32_t avail, 
     return glass_seq_lt(tcb->snd_nxt, tcb->snd_max);
 }
 
+/* Retransmit [seq, seq + len) of the send buffer without moving SND.NXT: fast retransmit and
+ * RFC 6675 hole filling. Returns false if the tx queue is full. */
+static bool send_hole(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
+                      uint32_t len)
+{
+    struct glass_seq data = glass_tcp_snd_data(tcb);
+    uint32_t off = glass_seq_sub(seq, data);
+    if (off >= tcb->sb.len)
+        return true; /* only the FIN is left there: the timer takes care of it */
+    if (len > tcb->sb.len - off)
+        len = tcb->sb.len - off;
+    uint8_t fl = GLASS_TH_ACK;
+    if (off + len == tcb->sb.len)
+        fl |= GLASS_TH_PSH;
+    if (!send_segment(st, tcb, seq, fl, off, len))
+        return false;
+    count_retrans(st, tcb, false);
+    struct glass_seq end = glass_seq_add(seq, len);
+    if (glass_seq_gt(end, tcb->high_rxt))
+        tcb->high_rxt = end;
+    arm_rexmt(st, tcb);
+    return true;
+}
+
+/* How many more bytes congestion control lets us put in flight now. */
+static uint32_t cwnd_room(const struct glass_tcb *tcb)
+{
+    uint32_t inflight;
+    if (tcb->ca_state == GLASS_CA_RECOVERY && (tcb->flags & GLASS_TF_SACK_OK))
+        inflight = glass_sack_pipe(tcb); /* RFC 6675 §5 (C): while pipe < cwnd */
+    else
+        inflight = glass_seq_sub(tcb->snd_nxt, tcb->snd_una); /* BSD: what this round sent */
+    uint32_t cwnd = tcb->cwnd;
+    /* RFC 3042 limited transmit: one new segment for each of the first two duplicate ACKs. */
+    if (tcb->ca_state == GLASS_CA_DISORDER && tcb->dupacks <= 2u)
+        cwnd += (uint32_t)tcb->dupacks * tcb->snd_mss;
+    return cwnd > inflight ? cwnd - inflight : 0;
+}
+
 bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
 {
     uint32_t sendable = GLASS_TCPF(SYN_SENT) | GLASS_TCPF(SYN_RCVD) | GLASS_TCPF(ESTABLISHED) |
@@ -204,7 +301,7 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         tcb->flags &= ~GLASS_TF_ACKNOW;
         return true;
     }
-    for (int guard = 0; guard < 1024; guard++) {
+    for (int guard = 0; guard < 4096; guard++) {
         /* Our SYN (SYN,ACK once we have the peer's SYN) until it is acknowledged. */
         if (glass_seq_eq(tcb->snd_una, tcb->iss) && glass_seq_eq(tcb->snd_nxt, tcb->iss)) {
             uint8_t fl = GLASS_TH_SYN;
@@ -215,34 +312,63 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
             sent_space(st, tcb, tcb->iss, 1, true);
             continue;
         }
-        if (tcb->state == GLASS_TCP_SYN_SENT || glass_seq_lt(tcb->snd_nxt, tcb->iss) ||
-            glass_seq_eq(tcb->snd_nxt, tcb->iss))
+        if (tcb->state == GLASS_TCP_SYN_SENT || glass_seq_le(tcb->snd_nxt, tcb->iss))
+            break;
+        bool data_ok = glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(CLOSE_WAIT) |
+                                                   GLASS_TCPF_FIN_STATES) &&
+                       !glass_seq_eq(tcb->snd_una, tcb->iss);
+        if (!data_ok)
             break;
 
+        /* Loss recovery first: the fast retransmit of SND.UNA (RFC 5681 §3.2 step 2, RFC 6582
+         * partial ACKs), then RFC 6675 NextSeg holes while pipe < cwnd. */
+        if (tcb->flags & GLASS_TF_LOST_RTX) {
+            tcb->flags &= ~GLASS_TF_LOST_RTX;
+            if (glass_seq_lt(tcb->snd_una, tcb->snd_max)) {
+                if (!send_hole(st, tcb, tcb->snd_una, tcb->snd_mss))
+                    return false;
+                continue;
+            }
+        }
+        if (tcb->ca_state == GLASS_CA_RECOVERY && (tcb->flags & GLASS_TF_SACK_OK) &&
+            cwnd_room(tcb) >= tcb->snd_mss) {
+            struct glass_seq hs;
+            uint32_t hl;
+            if (glass_sack_next_lost(tcb, &hs, &hl)) {
+                if (!send_hole(st, tcb, hs, hl))
+                    return false;
+                continue;
+            }
+        }
+
+        /* New data from SND.NXT (or, after a timeout, go-back-N from SND.UNA, skipping what
+         * the receiver has SACKed). */
+        uint32_t run = UINT32_MAX;
+        if (glass_seq_lt(tcb->snd_nxt, tcb->snd_max) && tcb->n_sacked > 0)
+            tcb->snd_nxt = glass_sack_skip(tcb, tcb->snd_nxt, &run);
         struct glass_seq data = glass_tcp_snd_data(tcb);
         uint32_t off = glass_seq_ge(tcb->snd_nxt, data) ? glass_seq_sub(tcb->snd_nxt, data) : 0;
         uint32_t avail = off < tcb->sb.len ? tcb->sb.len - off : 0;
         bool fin_pending = (tcb->flags & GLASS_TF_FIN_QUEUED) &&
                            glass_tcp_state_in(tcb, GLASS_TCPF_FIN_STATES) &&
                            glass_seq_le(tcb->snd_nxt, tcb->fin_seq);
-        bool data_ok = glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(CLOSE_WAIT) |
-                                                   GLASS_TCPF_FIN_STATES) &&
-                       !glass_seq_eq(tcb->snd_una, tcb->iss);
-        if (!data_ok)
-            avail = 0;
         /* Usable window: SND.UNA + SND.WND - SND.NXT (RFC 9293 §3.8.6.2.1), never negative even
-         * if the peer shrank its window (MUST-34). */
+         * if the peer shrank its window (MUST-34); and what congestion control allows. */
         struct glass_seq right = glass_seq_add(tcb->snd_una, tcb->snd_wnd);
         uint32_t usable = glass_seq_gt(right, tcb->snd_nxt) ? glass_seq_sub(right, tcb->snd_nxt) : 0;
+        uint32_t room = cwnd_room(tcb);
         uint32_t len = avail;
         if (len > tcb->snd_mss)
             len = tcb->snd_mss;
         if (len > usable)
             len = usable;
+        if (len > run)
+            len = run;
+        bool cwnd_limited = len > room;
+        if (cwnd_limited)
+            len = room;
         bool fin = fin_pending && len == avail &&
                    glass_seq_eq(glass_seq_add(tcb->snd_nxt, len), tcb->fin_seq);
-        if (!data_ok)
-            fin = false;
         if ((len > 0 || fin) && may_send(tcb, len, avail, fin)) {
             uint8_t fl = GLASS_TH_ACK;
             if (len > 0 && off + len == tcb->sb.len)
@@ -261,7 +387,7 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         /* Data waiting, nothing in flight, and the window is zero or too small to send into
          * under SWS avoidance: the persist timer either probes the zero window (RFC 9293
          * §3.8.6.1, MUST-35) or, as the override timeout of §3.8.6.2.1, sends what fits. */
-        if (avail > 0 && glass_seq_eq(tcb->snd_una, tcb->snd_max) &&
+        if (avail > 0 && !cwnd_limited && glass_seq_eq(tcb->snd_una, tcb->snd_max) &&
             tcb->timer[GLASS_TT_PERSIST] == GLASS_TIME_NEVER &&
             tcb->timer[GLASS_TT_REXMT] == GLASS_TIME_NEVER)
             glass_timer_set(st, tcb, GLASS_TT_PERSIST, st->now + glass_tcp_rto(tcb, &st->cfg));

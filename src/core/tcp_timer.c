@@ -17,27 +17,80 @@ static unsigned retrans_limit(const struct glass_stack *st, const struct glass_t
     return st->cfg.retries2;
 }
 
+/* The error a connection that gives up reports: a recent ICMP soft error if there was one
+ * (RFC 1122 §4.2.3.9, Linux sk_err_soft), else -ETIMEDOUT. */
+static int timeout_error(const struct glass_tcb *tcb)
+{
+    return tcb->soft_error != 0 ? tcb->soft_error : -GLASS_ETIMEDOUT;
+}
+
 static void rexmt_timeout(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    if (tcb->rxtshift >= retrans_limit(st, tcb)) {
-        /* R2 reached: give up (RFC 1122 §4.2.3.5, RFC 9293 MUST-20). */
+    bool user_expired = tcb->user_timeout != 0 && tcb->rtx_since != 0 &&
+                        st->now - tcb->rtx_since >= tcb->user_timeout &&
+                        glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED | GLASS_TCPF(SYN_SENT));
+    if (tcb->rxtshift >= retrans_limit(st, tcb) || user_expired) {
+        /* R2 reached, or TCP_USER_TIMEOUT (RFC 5482): give up (RFC 1122 §4.2.3.5, MUST-20). */
         enum glass_tcp_cause cause = GLASS_CAUSE_RETRANS_TIMEOUT;
-        if (tcb->state == GLASS_TCP_SYN_SENT)
+        if (user_expired)
+            cause = GLASS_CAUSE_USER_TIMEOUT;
+        else if (tcb->state == GLASS_TCP_SYN_SENT)
             cause = GLASS_CAUSE_SYN_TIMEOUT;
         else if (tcb->state == GLASS_TCP_SYN_RCVD && (tcb->flags & GLASS_TF_PASSIVE))
             cause = GLASS_CAUSE_SYNACK_TIMEOUT;
         if (glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED))
             glass_mib_inc(st, GLASS_MIB_TcpExtTCPAbortOnTimeout);
-        glass_tcp_drop(st, tcb, cause, -GLASS_ETIMEDOUT);
+        glass_tcp_drop(st, tcb, cause, timeout_error(tcb));
         return;
     }
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPTimeouts);
     tcb->rxtshift++;
+    /* RFC 5681 (4)/(5): ssthresh from the flight, cwnd one segment; RFC 6675 §5.1: the
+     * scoreboard is not trusted after a timeout. */
+    if (glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED) && !glass_seq_eq(tcb->snd_una, tcb->iss)) {
+        glass_cc_on_rto(tcb);
+        glass_sack_clear(tcb);
+        tcb->dupacks = 0;
+        tcb->high_rxt = tcb->snd_una;
+        tcb->flags &= ~GLASS_TF_LOST_RTX;
+    }
     /* RFC 6298 (5.4)-(5.6): retransmit the earliest unacknowledged segment with the backed-off
-     * timer; everything after it is sent again as the window allows (go-back-N until SACK). */
+     * timer; everything after it is sent again as the window allows (go-back-N). */
     tcb->snd_nxt = tcb->snd_una;
     tcb->flags &= ~GLASS_TF_RTT_VALID;
     glass_tcp_kick(st, tcb);
+}
+
+/* RFC 1122 §4.2.3.6: after keep_idle without a segment from the peer and with nothing in
+ * flight, send up to keep_cnt probes keep_intvl apart; then give up. */
+static void keepalive_timeout(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    if (!(tcb->flags & GLASS_TF_KEEPALIVE) ||
+        !glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(CLOSE_WAIT) |
+                                     GLASS_TCPF(FIN_WAIT_2)))
+        return;
+    glass_time_t idle = st->now - tcb->last_rcv;
+    if (!glass_seq_eq(tcb->snd_una, tcb->snd_max) || tcb->sb.len > 0) {
+        /* data in flight: the retransmission timer watches the peer */
+        glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, st->now + tcb->keep_idle);
+        return;
+    }
+    if (idle < tcb->keep_idle && tcb->keep_probes == 0) {
+        glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, tcb->last_rcv + tcb->keep_idle);
+        return;
+    }
+    if (tcb->keep_probes >= tcb->keep_cnt) {
+        glass_tcp_drop(st, tcb, GLASS_CAUSE_KEEPALIVE_TIMEOUT, timeout_error(tcb));
+        return;
+    }
+    /* The probe: SEG.SEQ = SND.NXT - 1 and no data (RFC 1122 §4.2.3.6, as Linux). */
+    struct glass_seq keep = tcb->snd_nxt;
+    tcb->snd_nxt = glass_seq_add(tcb->snd_una, (uint32_t)-1);
+    glass_tcp_send_ack_now(st, tcb);
+    tcb->snd_nxt = keep;
+    tcb->keep_probes++;
+    glass_mib_inc(st, GLASS_MIB_TcpExtTCPKeepAlive);
+    glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, st->now + tcb->keep_intvl);
 }
 
 static void persist_timeout(struct glass_stack *st, struct glass_tcb *tcb)
@@ -59,6 +112,7 @@ static void persist_timeout(struct glass_stack *st, struct glass_tcb *tcb)
     tcb->snd_nxt = glass_seq_add(tcb->snd_una, (uint32_t)-1);
     glass_tcp_send_ack_now(st, tcb);
     tcb->snd_nxt = keep;
+    glass_mib_inc(st, GLASS_MIB_TcpExtTCPWinProbe);
     if (tcb->persist_shift < 16)
         tcb->persist_shift++;
     glass_time_t t = tcb->rto;
@@ -81,6 +135,15 @@ void glass_tcp_timer_fire(struct glass_stack *st, struct glass_tcb *tcb, glass_t
             break;
         case GLASS_TT_PERSIST:
             persist_timeout(st, tcb);
+            break;
+        case GLASS_TT_DELACK:
+            if (glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED)) {
+                tcb->flags |= GLASS_TF_ACKNOW;
+                glass_tcp_kick(st, tcb);
+            }
+            break;
+        case GLASS_TT_KEEPALIVE:
+            keepalive_timeout(st, tcb);
             break;
         case GLASS_TT_TIMEWAIT:
             glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_TIMEOUT_2MSL);

@@ -71,6 +71,8 @@ int glass_tcp_usr_connect(struct glass_stack *st, struct glass_tcb *tcb,
     tcb->local.port = lport;
     tcb->remote = *remote;
     tcb->iss = glass_isn(st, &tcb->local, &tcb->remote);
+    tcb->ts_off = (uint32_t)glass_rng_next(&st->rng);
+    tcb->rcv_wscale = st->cfg.window_scaling ? glass_tcp_our_wscale(tcb) : 0;
     tcb->snd_una = tcb->snd_nxt = tcb->snd_max = tcb->iss;
     tcb->snd_wnd = 0;
     tcb->rxtshift = 0;
@@ -107,7 +109,18 @@ void glass_tcp_fill_info(const struct glass_stack *st, const struct glass_tcb *t
     info->rcv_wnd = glass_seq_gt(tcb->rcv_adv, tcb->rcv_nxt)
                         ? glass_seq_sub(tcb->rcv_adv, tcb->rcv_nxt)
                         : 0;
-    /* No congestion control in this build: cwnd/ssthresh read 0 ("not limiting"). */
+    info->snd_cwnd = tcb->cwnd;
+    info->snd_ssthresh = tcb->ssthresh;
+    info->ca_state = tcb->ca_state;
+    info->snd_wscale = tcb->snd_wscale;
+    info->rcv_wscale = tcb->rcv_wscale;
+    info->options = (uint8_t)(((tcb->flags & GLASS_TF_TS_OK) ? 1u : 0u) |
+                              ((tcb->flags & GLASS_TF_SACK_OK) ? 2u : 0u) |
+                              ((tcb->flags & GLASS_TF_WS_OK) ? 4u : 0u));
+    info->sacked = 0;
+    for (uint8_t k = 0; k < tcb->n_sacked; k++)
+        info->sacked += glass_seq_sub(tcb->sacked[k].end, tcb->sacked[k].start);
+    info->reordering = tcb->dupacks;
     info->rtt_us = (uint32_t)(tcb->srtt / 1000u);
     info->rttvar_us = (uint32_t)(tcb->rttvar / 1000u);
     info->bytes_acked = tcb->bytes_acked;

@@ -350,13 +350,22 @@ int glass_setsockopt(struct glass_stack *st, int fd, int level, int name, const 
     int v = 0;
     if (level == GLASS_SOL_SOCKET) {
         switch (name) {
-        case GLASS_SO_REUSEADDR:
+        case GLASS_SO_REUSEADDR: {
+            int r = opt_int(val, len, &v);
+            if (r < 0)
+                return r;
+            set_flag(tcb, GLASS_TF_REUSEADDR, v);
+            return 0;
+        }
         case GLASS_SO_KEEPALIVE: {
             int r = opt_int(val, len, &v);
             if (r < 0)
                 return r;
-            set_flag(tcb, name == GLASS_SO_REUSEADDR ? GLASS_TF_REUSEADDR : GLASS_TF_KEEPALIVE,
-                     v);
+            set_flag(tcb, GLASS_TF_KEEPALIVE, v);
+            if (!v)
+                glass_timer_clear(st, tcb, GLASS_TT_KEEPALIVE);
+            else if (glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(CLOSE_WAIT)))
+                glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, st->now + tcb->keep_idle);
             return 0;
         }
         case GLASS_SO_LINGER: {
@@ -400,6 +409,56 @@ int glass_setsockopt(struct glass_stack *st, int fd, int level, int name, const 
             set_flag(tcb, GLASS_TF_NODELAY, v);
             if (v)
                 glass_tcp_kick(st, tcb);
+            return 0;
+        }
+        case GLASS_TCP_KEEPIDLE:
+        case GLASS_TCP_KEEPINTVL: {
+            /* seconds, 1..32767 as Linux (MAX_TCP_KEEPIDLE) */
+            int r = opt_int(val, len, &v);
+            if (r < 0)
+                return r;
+            if (v < 1 || v > 32767)
+                return -GLASS_EINVAL;
+            if (name == GLASS_TCP_KEEPIDLE) {
+                tcb->keep_idle = GLASS_SEC((uint64_t)v);
+                if ((tcb->flags & GLASS_TF_KEEPALIVE) &&
+                    tcb->timer[GLASS_TT_KEEPALIVE] != GLASS_TIME_NEVER)
+                    glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, tcb->last_rcv + tcb->keep_idle);
+            } else {
+                tcb->keep_intvl = GLASS_SEC((uint64_t)v);
+            }
+            return 0;
+        }
+        case GLASS_TCP_KEEPCNT: {
+            int r = opt_int(val, len, &v);
+            if (r < 0)
+                return r;
+            if (v < 1 || v > 127)
+                return -GLASS_EINVAL;
+            tcb->keep_cnt = (uint8_t)v;
+            return 0;
+        }
+        case GLASS_TCP_USER_TIMEOUT: {
+            /* milliseconds; 0 = the retransmission count decides (RFC 5482, Linux) */
+            int r = opt_int(val, len, &v);
+            if (r < 0)
+                return r;
+            if (v < 0)
+                return -GLASS_EINVAL;
+            tcb->user_timeout = GLASS_MSEC((uint64_t)v);
+            return 0;
+        }
+        case GLASS_TCP_CONGESTION: {
+            if (val == NULL || len == 0)
+                return -GLASS_EINVAL;
+            const char *name_s = val;
+            size_t n = 0;
+            while (n < len && name_s[n] != '\0')
+                n++;
+            int algo = glass_cc_parse(val, n);
+            if (algo < 0)
+                return -GLASS_ENOENT;
+            tcb->cc_algo = (uint8_t)algo;
             return 0;
         }
         case GLASS_TCP_MAXSEG: {
@@ -468,6 +527,26 @@ int glass_getsockopt(struct glass_stack *st, int fd, int level, int name, void *
             return put_int(val, len, (tcb->flags & GLASS_TF_NODELAY) ? 1 : 0);
         case GLASS_TCP_MAXSEG:
             return put_int(val, len, (int)tcb->snd_mss);
+        case GLASS_TCP_KEEPIDLE:
+            return put_int(val, len, (int)(tcb->keep_idle / GLASS_NSEC_PER_SEC));
+        case GLASS_TCP_KEEPINTVL:
+            return put_int(val, len, (int)(tcb->keep_intvl / GLASS_NSEC_PER_SEC));
+        case GLASS_TCP_KEEPCNT:
+            return put_int(val, len, (int)tcb->keep_cnt);
+        case GLASS_TCP_USER_TIMEOUT:
+            return put_int(val, len, (int)(tcb->user_timeout / GLASS_NSEC_PER_MSEC));
+        case GLASS_TCP_CONGESTION: {
+            const char *nm = glass_cc_name(tcb->cc_algo);
+            size_t n = strlen(nm) + 1u;
+            if (val == NULL || len == NULL || *len == 0)
+                return -GLASS_EINVAL;
+            if (n > *len)
+                n = *len;
+            memcpy(val, nm, n);
+            ((char *)val)[n - 1] = '\0';
+            *len = n;
+            return 0;
+        }
         case GLASS_TCP_INFO: {
             struct glass_tcp_info info;
             if (val == NULL || len == NULL)

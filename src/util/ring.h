@@ -33,6 +33,16 @@ static inline uint32_t glass_ring_write(struct glass_ring *r, const uint8_t *p, 
     return n;
 }
 
+/* Store n bytes at off bytes after head without changing len (out-of-order data beyond the
+ * readable bytes); off + n <= cap. */
+static inline void glass_ring_write_at(struct glass_ring *r, uint32_t off, const uint8_t *p, uint32_t n)
+{
+    uint32_t pos = (r->head + off) % r->cap;
+    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    memcpy(r->buf + pos, p, first);
+    memcpy(r->buf, p + first, n - first);
+}
+
 /* Copy n bytes starting off bytes after head into out, without consuming; off + n <= len. */
 static inline void glass_ring_peek(const struct glass_ring *r, uint32_t off, uint8_t *out, uint32_t n)
 {
@@ -42,13 +52,12 @@ static inline void glass_ring_peek(const struct glass_ring *r, uint32_t off, uin
     memcpy(out + first, r->buf, n - first);
 }
 
-/* Drop n <= len bytes from the head. */
+/* Drop n <= len bytes from the head. (The head is never reset when the ring empties: bytes
+ * stored beyond len with glass_ring_write_at are addressed from it.) */
 static inline void glass_ring_consume(struct glass_ring *r, uint32_t n)
 {
     r->head = (r->head + n) % r->cap;
     r->len -= n;
-    if (r->len == 0)
-        r->head = 0;
 }
 
 #endif

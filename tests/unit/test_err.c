@@ -26,7 +26,7 @@ static void test_err_strerror_unknown(void **state)
 {
     (void)state;
     assert_string_equal(glass_strerror(0), "Unknown error");
-    assert_string_equal(glass_strerror(2), "Unknown error");
+    assert_string_equal(glass_strerror(3), "Unknown error");
     assert_string_equal(glass_strerror(-12345), "Unknown error");
     assert_string_equal(glass_strerror(INT_MAX), "Unknown error");
     assert_string_equal(glass_strerror(INT_MIN), "Unknown error");

@@ -1,0 +1,151 @@
+/* glasstcp — white-box invariants of every connection (robustness/README.md §5.2, properties
+ * 4-8 and 10), for the simulator's soak tests and fuzzers. */
+#include "core/core.h"
+
+/* A tiny bounded string builder (the core has no stdio). */
+struct why {
+    char *buf;
+    size_t cap, len;
+};
+
+static void put_str(struct why *w, const char *s)
+{
+    while (*s != '\0' && w->len + 1 < w->cap)
+        w->buf[w->len++] = *s++;
+    if (w->cap > 0)
+        w->buf[w->len] = '\0';
+}
+
+static void put_u64(struct why *w, uint64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0 && n < 23);
+    char out[24];
+    for (int i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    put_str(w, out);
+}
+
+/* "conn ID (STATE): msg [a, b]" */
+static int fail2(char *buf, size_t cap, const struct glass_tcb *tcb, const char *msg, uint64_t a,
+                 uint64_t b, int nargs)
+{
+    if (buf == NULL || cap == 0)
+        return -1;
+    struct why w = {buf, cap, 0};
+    put_str(&w, "conn ");
+    put_u64(&w, tcb->id);
+    put_str(&w, " (");
+    put_str(&w, glass_tcp_state_name(tcb->state));
+    put_str(&w, "): ");
+    put_str(&w, msg);
+    if (nargs > 0) {
+        put_str(&w, " [");
+        put_u64(&w, a);
+        if (nargs > 1) {
+            put_str(&w, ", ");
+            put_u64(&w, b);
+        }
+        put_str(&w, "]");
+    }
+    return -1;
+}
+
+static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, char *why,
+                     size_t cap)
+{
+    const struct glass_config *c = &st->cfg;
+    if (tcb->state >= GLASS_TCP_NSTATES)
+        return fail2(why, cap, tcb, "state out of range", (uint64_t)(tcb->state), (uint64_t)(0), 1);
+    if (tcb->sb.len > tcb->sb.cap || tcb->rb.len > tcb->rb.cap)
+        return fail2(why, cap, tcb, "a buffer over capacity [sb, rb]", (uint64_t)(tcb->sb.len), (uint64_t)(tcb->rb.len), 2);
+    if (tcb->n_ooo > GLASS_OOO_MAX || tcb->n_sacked > GLASS_SACK_MAX)
+        return fail2(why, cap, tcb, "queue bounds [ooo, sack]", (uint64_t)(tcb->n_ooo), (uint64_t)(tcb->n_sacked), 2);
+    if (tcb->state == GLASS_TCP_CLOSED || tcb->state == GLASS_TCP_LISTEN) {
+        if (tcb->state == GLASS_TCP_CLOSED) {
+            for (int k = 0; k < GLASS_TT_COUNT; k++)
+                if (tcb->timer[k] != GLASS_TIME_NEVER)
+                    return fail2(why, cap, tcb, "CLOSED with a timer armed [kind]", (uint64_t)(k), (uint64_t)(0), 1);
+        }
+        return 0;
+    }
+    if (tcb->state == GLASS_TCP_SYN_SENT)
+        return 0;
+    /* Property 4: SND.UNA <= SND.NXT <= SND.MAX, and what is in flight is backed by the send
+     * buffer plus SYN and FIN. */
+    if (glass_seq_gt(tcb->snd_una, tcb->snd_nxt) || glass_seq_gt(tcb->snd_nxt, tcb->snd_max))
+        return fail2(why, cap, tcb, "SND.UNA <= SND.NXT <= SND.MAX broken [una, nxt]", (uint64_t)(tcb->snd_una.v), (uint64_t)(tcb->snd_nxt.v), 2);
+    uint32_t flight = glass_seq_sub(tcb->snd_max, tcb->snd_una);
+    uint32_t backed = tcb->sb.len + (glass_seq_eq(tcb->snd_una, tcb->iss) ? 1u : 0u) +
+                      ((tcb->flags & GLASS_TF_FIN_QUEUED) ? 1u : 0u);
+    if (flight > backed)
+        return fail2(why, cap, tcb, "more in flight than in the send buffer [flight, backed]", (uint64_t)(flight), (uint64_t)(backed), 2);
+    /* Property 5: RCV.NXT + window never behind the advertised right edge's past. */
+    if (glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED) && glass_seq_lt(tcb->rcv_adv, tcb->rcv_nxt) &&
+        glass_seq_sub(tcb->rcv_nxt, tcb->rcv_adv) > 1u)
+        return fail2(why, cap, tcb, "RCV.NXT beyond the advertised edge", (uint64_t)(tcb->rcv_nxt.v), (uint64_t)(tcb->rcv_adv.v), 2);
+    /* Out-of-order ranges sorted, disjoint, above RCV.NXT and inside the ring. */
+    for (uint8_t i = 0; i < tcb->n_ooo; i++) {
+        const struct glass_range *r = &tcb->ooo[i];
+        if (!glass_seq_lt(r->start, r->end) || !glass_seq_gt(r->start, tcb->rcv_nxt) ||
+            (i > 0 && !glass_seq_gt(r->start, tcb->ooo[i - 1].end)))
+            return fail2(why, cap, tcb, "out-of-order range malformed", (uint64_t)(i), (uint64_t)(0), 1);
+        if (tcb->rb.len + glass_seq_sub(r->end, tcb->rcv_nxt) > tcb->rb.cap)
+            return fail2(why, cap, tcb, "out-of-order range beyond the ring", (uint64_t)(i), (uint64_t)(0), 1);
+    }
+    for (uint8_t i = 0; i < tcb->n_sacked; i++) {
+        const struct glass_range *r = &tcb->sacked[i];
+        if (!glass_seq_lt(r->start, r->end) || glass_seq_lt(r->start, tcb->snd_una) ||
+            glass_seq_gt(r->end, tcb->snd_max) ||
+            (i > 0 && !glass_seq_gt(r->start, tcb->sacked[i - 1].end)))
+            return fail2(why, cap, tcb, "SACK range malformed", (uint64_t)(i), (uint64_t)(0), 1);
+    }
+    /* Property 8: RTO within bounds; cwnd at least one segment; ssthresh at least two. */
+    if (tcb->rto < c->rto_min || tcb->rto > c->rto_max)
+        return fail2(why, cap, tcb, "RTO outside [rto_min, rto_max] [rto ns, rto_min ns]", (uint64_t)(tcb->rto), (uint64_t)(c->rto_min), 2);
+    if (glass_tcp_rto(tcb, c) > c->rto_max)
+        return fail2(why, cap, tcb, "backed-off RTO beyond rto_max", (uint64_t)(0), (uint64_t)(0), 0);
+    if (glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED) && tcb->cwnd < tcb->snd_mss)
+        return fail2(why, cap, tcb, "cwnd below one MSS [cwnd, mss]", (uint64_t)(tcb->cwnd), (uint64_t)(tcb->snd_mss), 2);
+    if (tcb->ssthresh < 2u * tcb->snd_mss)
+        return fail2(why, cap, tcb, "ssthresh below two MSS", (uint64_t)(tcb->ssthresh), (uint64_t)(0), 1);
+    /* Property 7: timers armed only where the state needs them. */
+    if (tcb->state == GLASS_TCP_TIME_WAIT) {
+        if (tcb->timer[GLASS_TT_TIMEWAIT] == GLASS_TIME_NEVER)
+            return fail2(why, cap, tcb, "TIME_WAIT without its 2MSL timer", (uint64_t)(0), (uint64_t)(0), 0);
+        if (tcb->timer[GLASS_TT_REXMT] != GLASS_TIME_NEVER)
+            return fail2(why, cap, tcb, "TIME_WAIT with a retransmission timer", (uint64_t)(0), (uint64_t)(0), 0);
+    } else if (tcb->timer[GLASS_TT_TIMEWAIT] != GLASS_TIME_NEVER) {
+        return fail2(why, cap, tcb, "2MSL timer outside TIME_WAIT", (uint64_t)(0), (uint64_t)(0), 0);
+    }
+    if (tcb->timer[GLASS_TT_REXMT] != GLASS_TIME_NEVER && glass_seq_eq(tcb->snd_una, tcb->snd_max))
+        return fail2(why, cap, tcb, "retransmission timer with nothing outstanding", (uint64_t)(0), (uint64_t)(0), 0);
+    if (!glass_seq_eq(tcb->snd_una, tcb->snd_max) && tcb->timer[GLASS_TT_REXMT] == GLASS_TIME_NEVER &&
+        tcb->timer[GLASS_TT_PERSIST] == GLASS_TIME_NEVER && !(tcb->flags & GLASS_TF_IN_OUTQ))
+        return fail2(why, cap, tcb, "data outstanding without a retransmission timer", (uint64_t)(0), (uint64_t)(0), 0);
+    return 0;
+}
+
+int glass_stack_check(const struct glass_stack *st, char *why, size_t cap)
+{
+    uint32_t n = 0;
+    for (const struct glass_list *l = st->all.next; l != &st->all; l = l->next) {
+        const struct glass_tcb *tcb = GLASS_TCB_OF(l, all);
+        if (++n > st->n_tcbs)
+            return fail2(why, cap, tcb, "connection list longer than the count", (uint64_t)(st->n_tcbs), (uint64_t)(0), 1);
+        if (check_tcb(st, tcb, why, cap) != 0)
+            return -1;
+    }
+    if (n != st->n_tcbs || st->tx_len > st->cfg.tx_ring || st->ev_len > st->cfg.event_ring) {
+        struct why w = {why, cap, 0};
+        if (why != NULL && cap > 0)
+            put_str(&w, "stack: connection count or queues inconsistent");
+        return -1;
+    }
+    return 0;
+}

@@ -83,6 +83,7 @@ struct glass_tcp_info {
     uint8_t options;            /**< 1 timestamps, 2 SACK, 4 window scaling (Linux TCPI_OPT_*) */
     uint32_t sacked;            /**< bytes SACKed above SND.UNA */
     uint32_t reordering;        /**< duplicate ACKs in a row */
+    uint32_t ts_recent;         /**< RFC 7323 TS.Recent (the peer's last timestamp we keep) */
 };
 
 /** A new TCP socket (AF_INET, SOCK_STREAM). Handles start at 3 as on a Unix process.

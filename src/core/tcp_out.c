@@ -45,11 +45,12 @@ uint32_t glass_tcp_ts_now(const struct glass_stack *st, const struct glass_tcb *
     return (uint32_t)(st->now / GLASS_NSEC_PER_MSEC) + tcb->ts_off;
 }
 
-/* The window field to put in a segment, and the right edge it advertises. RFC 9293
- * §3.8.6.2.2: never move the right edge left; move it right only by at least
- * min(RCV.BUFF / 2, Eff.snd.MSS) (receiver silly-window avoidance). With window scaling
- * (RFC 7323 §2.3) the field is the window >> rcv_wscale: a new edge is rounded down to the
- * scale's granularity, an old edge is kept by rounding up. */
+/* The window field to put in a segment. RFC 9293 §3.8.6.2.2: the right edge we offer
+ * (rcv_adv) never moves left, and moves right only by at least min(RCV.BUFF / 2,
+ * Eff.snd.MSS) (receiver silly-window avoidance). With window scaling (RFC 7323 §2.3) the
+ * field is the window >> rcv_wscale, rounded down: the peer may see the edge up to
+ * 2^rcv_wscale - 1 bytes short (RFC 7323 §2.4 expects that), and we never offer a byte the
+ * receive buffer cannot hold. */
 static uint16_t advertise_window(struct glass_stack *st, struct glass_tcb *tcb)
 {
     uint32_t space = glass_tcp_rcv_space(tcb);
@@ -59,18 +60,18 @@ static uint16_t advertise_window(struct glass_stack *st, struct glass_tcb *tcb)
     uint8_t sh = tcb->rcv_wscale;
     uint32_t aligned = (space >> sh) << sh;
     if (aligned > cur && aligned - cur >= step) {
-        if (cur == 0)
+        if ((cur >> sh) == 0)
             glass_mib_inc(st, GLASS_MIB_TcpExtTCPFromZeroWindowAdv);
         cur = aligned;
         tcb->rcv_adv = glass_seq_add(tcb->rcv_nxt, cur);
-    } else if (cur == 0 && space == 0) {
-        glass_mib_inc(st, GLASS_MIB_TcpExtTCPWantZeroWindowAdv);
     }
-    uint32_t field = (cur + ((1u << sh) - 1u)) >> sh;
+    uint32_t field = cur >> sh;
     if (field > 65535u)
         field = 65535u;
-    if (field == 0 && cur == 0 && tcb->last_win_nonzero) {
-        glass_mib_inc(st, GLASS_MIB_TcpExtTCPToZeroWindowAdv);
+    if (field == 0) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtTCPWantZeroWindowAdv);
+        if (tcb->last_win_nonzero)
+            glass_mib_inc(st, GLASS_MIB_TcpExtTCPToZeroWindowAdv);
     }
     tcb->last_win_nonzero = field != 0;
     return (uint16_t)field;
@@ -387,7 +388,7 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         /* Data waiting, nothing in flight, and the window is zero or too small to send into
          * under SWS avoidance: the persist timer either probes the zero window (RFC 9293
          * §3.8.6.1, MUST-35) or, as the override timeout of §3.8.6.2.1, sends what fits. */
-        if (avail > 0 && !cwnd_limited && glass_seq_eq(tcb->snd_una, tcb->snd_max) &&
+        if (avail > 0 && !cwnd_limited && glass_seq_eq(tcb->snd_una, tcb->snd_nxt) &&
             tcb->timer[GLASS_TT_PERSIST] == GLASS_TIME_NEVER &&
             tcb->timer[GLASS_TT_REXMT] == GLASS_TIME_NEVER)
             glass_timer_set(st, tcb, GLASS_TT_PERSIST, st->now + glass_tcp_rto(tcb, &st->cfg));

@@ -121,6 +121,7 @@ void glass_tcp_fill_info(const struct glass_stack *st, const struct glass_tcb *t
     for (uint8_t k = 0; k < tcb->n_sacked; k++)
         info->sacked += glass_seq_sub(tcb->sacked[k].end, tcb->sacked[k].start);
     info->reordering = tcb->dupacks;
+    info->ts_recent = tcb->ts_recent;
     info->rtt_us = (uint32_t)(tcb->srtt / 1000u);
     info->rttvar_us = (uint32_t)(tcb->rttvar / 1000u);
     info->bytes_acked = tcb->bytes_acked;

@@ -31,6 +31,8 @@ struct glass_conn_info {
     X(PERSIST, "persist")    /* zero-window probe */                                             \
     X(DELACK, "delack")      /* delayed ACK */                                                   \
     X(KEEPALIVE, "keepalive") /* keepalive probe */                                              \
+    X(RACK, "on")            /* RACK reordering window (RFC 8985 §6.2) */                        \
+    X(TLP, "on")             /* tail loss probe (RFC 8985 §7) */                                 \
     X(FINWAIT2, "keepalive") /* orphaned FIN_WAIT_2 (ss shows it as keepalive, as Linux) */
 
 enum glass_timer_kind {

@@ -228,6 +228,19 @@ void glass_cc_on_ack(struct glass_stack *st, struct glass_tcb *tcb, uint32_t ack
 uint32_t glass_cc_ssthresh(struct glass_tcb *tcb, uint32_t flight);
 void glass_cc_on_rto(struct glass_tcb *tcb);
 
+/* ---- RACK-TLP (tcp_rack.c) ---- */
+bool glass_rack_enabled(const struct glass_stack *st, const struct glass_tcb *tcb);
+void glass_rack_free(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_rack_on_send(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
+                        uint32_t len, bool retrans);
+void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb);
+bool glass_rack_detect(struct glass_stack *st, struct glass_tcb *tcb);
+bool glass_rack_next_lost(struct glass_tcb *tcb, struct glass_seq *seq, uint32_t *len);
+void glass_rack_arm_tlp(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_rack_tlp_fire(struct glass_stack *st, struct glass_tcb *tcb);
+/* Enter fast recovery (tcp_in.c); RACK calls it when its timer finds a loss. */
+void glass_tcp_enter_recovery(struct glass_stack *st, struct glass_tcb *tcb);
+
 /* ---- invariants (check.c) ---- */
 /* 0 if every connection's invariants hold (robustness §5.2 properties 4-8, 10), else -1 with a
  * description in why. For tests and the simulator; O(connections). */

@@ -166,6 +166,7 @@ struct glass_stack *glass_stack_new(const struct glass_config *cfg)
 
 static void free_tcb_now(struct glass_stack *st, struct glass_tcb *tcb)
 {
+    glass_rack_free(st, tcb);
     glass_free(st, tcb->sb.buf, tcb->sb.cap);
     glass_free(st, tcb->rb.buf, tcb->rb.cap);
     glass_free(st, tcb->hist, sizeof(struct glass_transition) * st->cfg.history_len);

@@ -52,6 +52,7 @@ struct glass_wheel_entry {
 #define GLASS_TF_WS_OK 0x400000u   /* both SYNs carried window scale */
 #define GLASS_TF_OOO_FIN 0x800000u /* a FIN arrived out of order (ooo_fin) */
 #define GLASS_TF_LOST_RTX 0x1000000u /* NewReno: retransmit SND.UNA once (partial ACK) */
+#define GLASS_TF_PROBE 0x2000000u  /* RACK-TLP: send one probe segment now (RFC 8985 §7.3) */
 
 #define GLASS_OOO_MAX 16u  /* out-of-order ranges held per connection (catalogue 100) */
 #define GLASS_SACK_MAX 32u /* SACK scoreboard ranges per connection (catalogue 77) */
@@ -77,6 +78,26 @@ struct glass_cubic {
     uint32_t origin;       /* W_max at the epoch's origin, bytes */
     double k;              /* seconds to reach origin */
     double w_est;          /* Reno-friendly estimate, bytes (RFC 9438 §4.3) */
+};
+
+/* RACK (RFC 8985): one record per transmitted segment, in sequence order. */
+#define GLASS_TXREC_MAX 128u
+#define GLASS_TXREC_RETRANS 0x01u /* sent more than once */
+#define GLASS_TXREC_SACKED 0x02u  /* delivered out of order (SACKed) */
+#define GLASS_TXREC_LOST 0x04u    /* marked lost, awaiting retransmission */
+struct glass_txrec {
+    struct glass_seq start, end;
+    glass_time_t xmit; /* last transmission */
+    uint8_t flags;
+};
+
+struct glass_rack {
+    glass_time_t xmit_ts;   /* RACK.xmit_ts: latest transmission among delivered segments */
+    struct glass_seq end_seq;
+    glass_time_t rtt;       /* RACK.rtt */
+    glass_time_t min_rtt;
+    bool reordering_seen;
+    bool tlp_out;           /* a tail loss probe is outstanding */
 };
 
 struct glass_tcb {
@@ -165,6 +186,11 @@ struct glass_tcb {
     uint32_t ca_acked;          /* bytes acked toward the next additive increase */
     uint32_t prior_cwnd;        /* cwnd before recovery (for undo figures) */
     struct glass_cubic cubic;
+
+    /* RACK-TLP (RFC 8985), when cfg.rack: records allocated on first use. */
+    struct glass_txrec *txrec;
+    uint16_t txrec_head, txrec_len;
+    struct glass_rack rack;
 
     /* Delayed ACKs (RFC 9293 §3.8.6.3, RFC 5681 §4.2). */
     uint8_t quickack;           /* ACK this many more data segments at once (Linux quickack) */

@@ -535,7 +535,7 @@ static bool is_dupack(const struct glass_tcb *tcb, const struct seg *s, struct g
     return sacked > 0 || ((uint32_t)s->r->win << tcb->snd_wscale) == tcb->snd_wnd;
 }
 
-static void enter_recovery(struct glass_stack *st, struct glass_tcb *tcb)
+void glass_tcp_enter_recovery(struct glass_stack *st, struct glass_tcb *tcb)
 {
     /* RFC 5681 §3.2 steps 2-4 / RFC 6675 §5 / RFC 6582 §3.2 step 2. */
     uint32_t flight = glass_seq_sub(tcb->snd_max, tcb->snd_una);
@@ -547,7 +547,11 @@ static void enter_recovery(struct glass_stack *st, struct glass_tcb *tcb)
     tcb->recover = tcb->snd_max;
     tcb->high_rxt = tcb->snd_una;
     tcb->ca_state = GLASS_CA_RECOVERY;
-    tcb->flags |= GLASS_TF_LOST_RTX;
+    glass_timer_clear(st, tcb, GLASS_TT_TLP);
+    /* The segment at SND.UNA goes at once (RFC 5681 §3.2 step 2); with RACK, the segments it
+     * marked lost go instead. */
+    if (!glass_rack_enabled(st, tcb))
+        tcb->flags |= GLASS_TF_LOST_RTX;
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPFastRetrans);
     glass_mib_inc(st, (tcb->flags & GLASS_TF_SACK_OK) ? GLASS_MIB_TcpExtTCPSackRecovery
                                                       : GLASS_MIB_TcpExtTCPRenoRecovery);
@@ -602,15 +606,18 @@ static void ack_congestion(struct glass_stack *st, struct glass_tcb *tcb, const 
         /* RFC 6582 §3.2 step 1: no new recovery for losses from before the last one. */
         if (glass_seq_lt(tcb->snd_una, tcb->recover))
             break;
-        if (tcb->dupacks >= 3u ||
-            ((tcb->flags & GLASS_TF_SACK_OK) && glass_sack_is_lost(tcb, tcb->snd_una)))
-            enter_recovery(st, tcb);
+        if (glass_rack_enabled(st, tcb) ? glass_rack_detect(st, tcb)
+                                         : (tcb->dupacks >= 3u ||
+                                            ((tcb->flags & GLASS_TF_SACK_OK) &&
+                                             glass_sack_is_lost(tcb, tcb->snd_una))))
+            glass_tcp_enter_recovery(st, tcb);
         else
             glass_tcp_kick(st, tcb); /* RFC 3042 limited transmit */
         break;
     case GLASS_CA_RECOVERY:
         if (!(tcb->flags & GLASS_TF_SACK_OK))
             tcb->cwnd += tcb->snd_mss; /* RFC 5681 (4): inflate per further dup ACK */
+        (void)glass_rack_detect(st, tcb);
         glass_tcp_kick(st, tcb);
         break;
     case GLASS_CA_LOSS:
@@ -674,8 +681,18 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
     }
     if (glass_seq_ge(ack, tcb->snd_una))
         update_window(st, tcb, s, ack);
-    if (!was_syn_unacked)
+    if (!was_syn_unacked) {
+        glass_rack_on_ack(st, tcb);
         ack_congestion(st, tcb, s, ack, acked, sacked);
+        /* RACK (RFC 8985 §6.2): new deliveries may show earlier segments lost. */
+        if (acked > 0 && glass_rack_detect(st, tcb)) {
+            if (tcb->ca_state != GLASS_CA_RECOVERY && glass_seq_ge(tcb->snd_una, tcb->recover))
+                glass_tcp_enter_recovery(st, tcb);
+            glass_tcp_kick(st, tcb);
+        }
+        if (glass_seq_eq(tcb->snd_una, tcb->snd_max))
+            glass_timer_clear(st, tcb, GLASS_TT_TLP);
+    }
 
     switch ((enum glass_tcp_state)tcb->state) {
     case GLASS_TCP_FIN_WAIT_1:

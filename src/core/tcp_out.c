@@ -208,6 +208,8 @@ static void sent_space(struct glass_stack *st, struct glass_tcb *tcb, struct gla
                        uint32_t n, bool syn)
 {
     struct glass_seq end = glass_seq_add(seq, n);
+    if (!syn)
+        glass_rack_on_send(st, tcb, seq, n, glass_seq_lt(seq, tcb->snd_max));
     if (glass_seq_lt(seq, tcb->snd_max)) {
         count_retrans(st, tcb, syn);
     } else {
@@ -259,6 +261,7 @@ static bool may_send(const struct glass_tcb *tcb, uint32_t len, uint32_t avail, 
 static bool send_hole(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
                       uint32_t len)
 {
+    glass_rack_on_send(st, tcb, seq, len, true);
     struct glass_seq data = glass_tcp_snd_data(tcb);
     uint32_t off = glass_seq_sub(seq, data);
     if (off >= tcb->sb.len)
@@ -331,11 +334,15 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
                 continue;
             }
         }
-        if (tcb->ca_state == GLASS_CA_RECOVERY && (tcb->flags & GLASS_TF_SACK_OK) &&
-            cwnd_room(tcb) >= tcb->snd_mss) {
+        bool rack = glass_rack_enabled(st, tcb);
+        bool probe = (tcb->flags & GLASS_TF_PROBE) != 0;
+        if (((tcb->ca_state == GLASS_CA_RECOVERY && (tcb->flags & GLASS_TF_SACK_OK) &&
+              cwnd_room(tcb) >= tcb->snd_mss) ||
+             probe)) {
             struct glass_seq hs;
             uint32_t hl;
-            if (glass_sack_next_lost(tcb, &hs, &hl)) {
+            if (rack ? glass_rack_next_lost(tcb, &hs, &hl) : glass_sack_next_lost(tcb, &hs, &hl)) {
+                tcb->flags &= ~GLASS_TF_PROBE;
                 if (!send_hole(st, tcb, hs, hl))
                     return false;
                 continue;
@@ -358,6 +365,8 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         struct glass_seq right = glass_seq_add(tcb->snd_una, tcb->snd_wnd);
         uint32_t usable = glass_seq_gt(right, tcb->snd_nxt) ? glass_seq_sub(right, tcb->snd_nxt) : 0;
         uint32_t room = cwnd_room(tcb);
+        if ((tcb->flags & GLASS_TF_PROBE) && room < tcb->snd_mss)
+            room = tcb->snd_mss; /* RFC 8985 §7.3: the probe may exceed cwnd by a segment */
         uint32_t len = avail;
         if (len > tcb->snd_mss)
             len = tcb->snd_mss;
@@ -381,8 +390,11 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
                 return false;
             if (fin)
                 tcb->flags |= GLASS_TF_FIN_SENT;
-            tcb->flags &= ~GLASS_TF_FORCE;
+            tcb->flags &= ~(GLASS_TF_FORCE | GLASS_TF_PROBE);
+            bool fresh = glass_seq_ge(seq, tcb->snd_max);
             sent_space(st, tcb, seq, len + (fin ? 1u : 0u), false);
+            if (fresh)
+                glass_rack_arm_tlp(st, tcb);
             continue;
         }
         /* Data waiting, nothing in flight, and the window is zero or too small to send into
@@ -394,6 +406,7 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
             glass_timer_set(st, tcb, GLASS_TT_PERSIST, st->now + glass_tcp_rto(tcb, &st->cfg));
         break;
     }
+    tcb->flags &= ~GLASS_TF_PROBE;
     if (tcb->flags & GLASS_TF_ACKNOW) {
         if (!send_pure_ack(st, tcb))
             return false;

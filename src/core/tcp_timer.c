@@ -50,6 +50,8 @@ static void rexmt_timeout(struct glass_stack *st, struct glass_tcb *tcb)
     if (glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED) && !glass_seq_eq(tcb->snd_una, tcb->iss)) {
         glass_cc_on_rto(tcb);
         glass_sack_clear(tcb);
+        glass_timer_clear(st, tcb, GLASS_TT_TLP);
+        glass_timer_clear(st, tcb, GLASS_TT_RACK);
         tcb->dupacks = 0;
         tcb->high_rxt = tcb->snd_una;
         tcb->flags &= ~GLASS_TF_LOST_RTX;
@@ -144,6 +146,17 @@ void glass_tcp_timer_fire(struct glass_stack *st, struct glass_tcb *tcb, glass_t
             break;
         case GLASS_TT_KEEPALIVE:
             keepalive_timeout(st, tcb);
+            break;
+        case GLASS_TT_RACK:
+            /* RFC 8985 §6.3: the reordering window passed: look again. */
+            if (glass_rack_detect(st, tcb)) {
+                if (tcb->ca_state != GLASS_CA_RECOVERY && glass_seq_ge(tcb->snd_una, tcb->recover))
+                    glass_tcp_enter_recovery(st, tcb);
+                glass_tcp_kick(st, tcb);
+            }
+            break;
+        case GLASS_TT_TLP:
+            glass_rack_tlp_fire(st, tcb);
             break;
         case GLASS_TT_TIMEWAIT:
             glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_TIMEOUT_2MSL);

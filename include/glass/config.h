@@ -70,6 +70,12 @@ struct glass_config {
     glass_time_t keepalive_intvl; /**< between probes; default 75 s */
     uint8_t keepalive_probes;     /**< unanswered probes before -ETIMEDOUT; default 9 */
 
+    /* Protections (RFC 5961, robustness/README.md §3). */
+    uint32_t challenge_ack_limit; /**< challenge ACKs per second, whole stack; default 1000 */
+    glass_time_t invalid_ratelimit; /**< at most one ACK per this interval for out-of-window
+                                        pure ACKs/SYNs on a connection; default 500 ms (Linux) */
+    uint64_t mem_max;          /**< bytes the stack may allocate in all; default 1 GiB */
+
     /* Behaviour switches where RFC 9293 leaves a choice. */
     bool rfc1337;          /**< ignore RST in TIME_WAIT (RFC 1337); default true (Linux: false) */
     bool tw_reuse_by_syn;  /**< a new SYN may take over a TIME_WAIT 4-tuple (RFC 9293 MAY-2,

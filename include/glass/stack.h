@@ -61,6 +61,8 @@ GLASS_API uint64_t glass_stack_arc_taken(const struct glass_stack *st, size_t ar
 GLASS_API uint32_t glass_stack_in_state(const struct glass_stack *st, int state);
 /** A MIB counter (enum glass_mib). */
 GLASS_API uint64_t glass_stack_mib(const struct glass_stack *st, int mib);
+/** Bytes the stack has allocated now (everything: tables, connections, buffers). */
+GLASS_API uint64_t glass_stack_mem_used(const struct glass_stack *st);
 /** Packets dropped for a reason (enum glass_drop_reason). */
 GLASS_API uint64_t glass_stack_drops(const struct glass_stack *st, int reason);
 

@@ -45,6 +45,7 @@ extern "C" {
     X(TcpExtTCPTimeWaitRst, "RSTs ignored in TIME_WAIT, RFC 1337 (glasstcp)")                              \
     X(TcpExtTCPChallengeACK, "challenge ACKs sent (RFC 5961)")                                   \
     X(TcpExtTCPSYNChallenge, "SYNs in a synchronized state answered by a challenge ACK")         \
+    X(TcpExtTCPChallengeACKLimited, "challenge ACKs not sent: rate limit (glasstcp)")            \
     X(TcpExtTCPACKSkippedSeq, "ACKs for out-of-window segments")                                 \
     X(TcpExtTCPToZeroWindowAdv, "window advertised went from non-zero to zero")                  \
     X(TcpExtTCPFromZeroWindowAdv, "window advertised went from zero to non-zero")                \

@@ -101,6 +101,11 @@ struct glass_stack {
     uint64_t drops[GLASS_DROP_COUNT];
     /* The segment being processed, for transition records. */
     const struct glass_tcp_repr *cur_seg;
+
+    /* Protections: bytes allocated (mem_max), the RFC 5961 challenge-ACK token bucket. */
+    uint64_t mem_used;
+    uint32_t challenge_tokens;
+    glass_time_t challenge_refill;
 };
 
 /* ---- memory (stack.c) ---- */

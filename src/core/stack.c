@@ -60,6 +60,9 @@ void glass_config_default(struct glass_config *cfg)
     cfg->keepalive_time = GLASS_SEC(7200);
     cfg->keepalive_intvl = GLASS_SEC(75);
     cfg->keepalive_probes = 9;
+    cfg->challenge_ack_limit = 1000;
+    cfg->invalid_ratelimit = GLASS_MSEC(500);
+    cfg->mem_max = UINT64_C(1) << 30;
     cfg->rfc1337 = true;
     cfg->tw_reuse_by_syn = true;
     cfg->verify_checksums = true;
@@ -82,9 +85,14 @@ int glass_profile_parse(const char *name, enum glass_profile *out)
 
 void *glass_alloc(struct glass_stack *st, size_t size)
 {
-    if (st->cfg.allocator.alloc != NULL)
-        return st->cfg.allocator.alloc(st->cfg.allocator.ctx, size);
-    return malloc(size);
+    /* The global memory budget: the stack never holds more than mem_max bytes. */
+    if (st->cfg.mem_max != 0 && (st->mem_used > st->cfg.mem_max || size > st->cfg.mem_max - st->mem_used))
+        return NULL;
+    void *p = st->cfg.allocator.alloc != NULL ? st->cfg.allocator.alloc(st->cfg.allocator.ctx, size)
+                                              : malloc(size);
+    if (p != NULL)
+        st->mem_used += size;
+    return p;
 }
 
 void *glass_zalloc(struct glass_stack *st, size_t size)
@@ -99,6 +107,7 @@ void glass_free(struct glass_stack *st, void *p, size_t size)
 {
     if (p == NULL)
         return;
+    st->mem_used = st->mem_used >= size ? st->mem_used - size : 0;
     if (st->cfg.allocator.free != NULL)
         st->cfg.allocator.free(st->cfg.allocator.ctx, p, size);
     else
@@ -136,6 +145,7 @@ struct glass_stack *glass_stack_new(const struct glass_config *cfg)
     if (st == NULL)
         return NULL;
     st->cfg = *cfg;
+    st->mem_used = tmp.mem_used;
     glass_rng_seed(&st->rng, cfg->seed);
     st->isn_key[0] = glass_rng_next(&st->rng);
     st->isn_key[1] = glass_rng_next(&st->rng);
@@ -325,6 +335,11 @@ uint64_t glass_stack_mib(const struct glass_stack *st, int m)
     if (m == GLASS_MIB_TcpCurrEstab)
         return (uint64_t)st->in_state[GLASS_TCP_ESTABLISHED] + st->in_state[GLASS_TCP_CLOSE_WAIT];
     return m >= 0 && m < GLASS_MIB_COUNT ? st->mib[m] : 0;
+}
+
+uint64_t glass_stack_mem_used(const struct glass_stack *st)
+{
+    return st->mem_used;
 }
 
 uint64_t glass_stack_drops(const struct glass_stack *st, int r)

@@ -240,6 +240,14 @@ static void enter_state(struct glass_stack *st, struct glass_tcb *tcb, unsigned 
         enter_established(st, tcb);
         break;
     case GLASS_TCP_TIME_WAIT:
+        if (st->n_time_wait >= st->cfg.max_time_wait) {
+            /* The TIME_WAIT table is full (Linux tcp_max_tw_buckets): the entry is not kept,
+             * the connection ends at once (robustness catalogue 114). */
+            glass_mib_inc(st, GLASS_MIB_TcpExtTCPTimeWaitOverflow);
+            st->n_time_wait++; /* balanced by the exit below */
+            glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_TW_OVERFLOW);
+            break;
+        }
         /* RFC 9293 §3.10.7.4: TIME-WAIT holds the 4-tuple for 2 MSL; nothing else runs. */
         glass_timer_clear_all(st, tcb);
         glass_timer_set(st, tcb, GLASS_TT_TIMEWAIT, st->now + 2u * st->cfg.msl);

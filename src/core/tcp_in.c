@@ -319,6 +319,20 @@ static void send_ack_soon(struct glass_stack *st, struct glass_tcb *tcb)
     glass_tcp_kick(st, tcb);
 }
 
+/* Linux tcp_oow_rate_limited(): an ACK answering an out-of-window segment that carries no data
+ * (a pure ACK or a SYN) goes at most once per invalid_ratelimit per connection, so two stacks
+ * cannot ping-pong ACKs forever and a blind attacker cannot make us an ACK amplifier
+ * (robustness catalogue 94). Returns true if the ACK may be sent. */
+static bool oow_ack_allowed(struct glass_stack *st, struct glass_tcb *tcb, const struct seg *s)
+{
+    if (s->len > 0 && !s->syn)
+        return true;
+    if (tcb->last_oow_ack != 0 && st->now - tcb->last_oow_ack < st->cfg.invalid_ratelimit)
+        return false;
+    tcb->last_oow_ack = st->now;
+    return true;
+}
+
 /* first: is the segment acceptable? The four cases of the RFC's table; with a zero window a
  * segment at RCV.NXT is still taken for its ACK, URG and RST (MUST-66). Then trim it. */
 static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
@@ -356,8 +370,10 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
             s->drop = GLASS_DROP_NONE;
             return SEG_DONE;
         }
-        send_ack_soon(st, tcb);
-        glass_mib_inc(st, GLASS_MIB_TcpExtTCPACKSkippedSeq);
+        if (oow_ack_allowed(st, tcb, s))
+            send_ack_soon(st, tcb);
+        else
+            glass_mib_inc(st, GLASS_MIB_TcpExtTCPACKSkippedSeq);
         s->drop = GLASS_DROP_TCP_INVALID_SEQUENCE;
         return SEG_DONE;
     }
@@ -399,8 +415,22 @@ static int reset_error(const struct glass_tcb *tcb)
     }
 }
 
+/* RFC 5961 §7: challenge ACKs are rate limited, per stack (a token bucket of
+ * challenge_ack_limit per second) and per connection (invalid_ratelimit), so that they cannot
+ * be used to flood or, with a global counter alone, as a side channel. */
 static void challenge_ack(struct glass_stack *st, struct glass_tcb *tcb)
 {
+    if (st->now - st->challenge_refill >= GLASS_SEC(1) || st->challenge_refill == 0) {
+        st->challenge_refill = st->now;
+        st->challenge_tokens = st->cfg.challenge_ack_limit;
+    }
+    if (st->challenge_tokens == 0 ||
+        (tcb->last_oow_ack != 0 && st->now - tcb->last_oow_ack < st->cfg.invalid_ratelimit)) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtTCPChallengeACKLimited);
+        return;
+    }
+    st->challenge_tokens--;
+    tcb->last_oow_ack = st->now;
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPChallengeACK);
     send_ack_soon(st, tcb);
 }

@@ -1,9 +1,20 @@
 /* glasstcp — a deterministic simulated network: stacks in one process, one virtual clock.
  *
  * The simnet owns a virtual clock and a link that carries IPv4 datagrams between the attached
- * stacks with a fixed one-way delay (plus per-packet verdicts from an optional filter). It
- * delivers packets and fires timers in time order; ties are broken by the order packets were
- * sent, then by node index, so the same inputs give the same packets byte for byte. */
+ * stacks, and fires the stacks' timers. Every packet a stack emits goes through the same
+ * pipeline, per direction (from node, to node), each step drawing from that direction's PRNG
+ * (seeded from `seed`) only when its knob is non-zero:
+ *
+ *   filter verdict -> loss -> bottleneck queue (tail drop at queue_pkts) and serialization at
+ *   rate_bps -> copies (the original, plus a duplicate with probability dup), each with:
+ *   delay + jitter (FIFO: jitter never reorders) -> delay spikes -> corruption (one random bit
+ *   flipped with probability corrupt) -> reordering (with probability reorder, the copy is
+ *   overtaken by 1..reorder_max later packets of its direction)
+ *
+ * Deliveries and timers happen in time order; simultaneous deliveries in send order (a
+ * reordered copy right after the packet that overtook it, a duplicate right after its
+ * original), then timers in node order. The same inputs and seed give the same packets, byte
+ * for byte, and the same trace hash. */
 #ifndef GLASS_SIM_H
 #define GLASS_SIM_H
 
@@ -18,20 +29,79 @@ extern "C" {
 struct glass_simnet;
 
 struct glass_simnet_config {
-    uint64_t seed;       /**< PRNG for the link (random loss); stacks have their own seeds */
-    glass_time_t delay;  /**< one-way delay; default 10 ms */
+    uint64_t seed;       /**< PRNG for the link (impairments); stacks have their own seeds */
+    glass_time_t delay;  /**< one-way propagation delay; default 10 ms */
     double loss;         /**< probability each packet is dropped; default 0 */
     uint32_t max_in_flight; /**< packets on the link at once; beyond: dropped; default 65536 */
+
+    /* Impairments (robustness README §5.2). All default to 0 = off. Probabilities are in
+     * [0, 1]; glass_simnet_new() returns NULL for values out of range. */
+    double dup;          /**< probability a packet is duplicated (the copy arrives just after) */
+    double reorder;      /**< probability a packet is overtaken by 1..reorder_max later ones */
+    uint32_t reorder_max; /**< how many later packets may overtake it; default 3. A reordered
+                               packet is released right after the k-th later packet of its
+                               direction, or at the latest k * max(1 ms, its serialization
+                               time) after it would have arrived */
+    double corrupt;      /**< probability one random bit of a packet is flipped */
+    glass_time_t jitter; /**< extra delay, uniform in [0, jitter]; packets stay in order */
+    uint64_t rate_bps;   /**< bottleneck rate: packets are serialized one after another at
+                              this many bits per second; 0 = infinitely fast */
+    uint32_t queue_pkts; /**< bottleneck queue capacity in packets (with rate_bps): a packet
+                              arriving when queue_pkts are waiting or being serialized is
+                              dropped (tail drop); 0 = unbounded (max_in_flight) */
+    glass_time_t spike_every; /**< delay spikes: one in each window [n, n+1) * spike_every of
+                                   virtual time, at a random point (from the seed) ... */
+    glass_time_t spike_len;   /**< ... the link stalls for spike_len: packets due during the
+                                   stall arrive when it ends. Must be < spike_every */
+    uint32_t mtu;        /**< MTU of the interfaces glass_simnet_attach() adds; default 1500 */
+};
+
+/** Counters of what the link did (glass_simnet_stats()). */
+struct glass_simnet_stats {
+    uint64_t sent;        /**< packets the stacks emitted */
+    uint64_t sent_bytes;
+    uint64_t delivered;   /**< copies handed to a stack (duplicates included) */
+    uint64_t delivered_bytes;
+    uint64_t dropped;     /**< every drop, all reasons below */
+    uint64_t filtered;    /**< dropped by the filter (or discarded when held) */
+    uint64_t lost;        /**< dropped by random loss */
+    uint64_t queue_drops; /**< tail-dropped at the bottleneck queue */
+    uint64_t link_full;   /**< dropped: max_in_flight reached, or out of memory */
+    uint64_t no_route;    /**< dropped: no node has the destination address */
+    uint64_t duplicated;  /**< extra copies made */
+    uint64_t corrupted;   /**< copies with a flipped bit */
+    uint64_t reordered;   /**< copies that let later packets overtake them */
+    uint64_t spiked;      /**< copies held back by a delay spike */
+    uint32_t queue_max;   /**< deepest bottleneck queue seen, packets */
+};
+
+/* glass_sim_packet.flags: what the link did to this copy. */
+#define GLASS_SIM_PKT_DUP 0x01u       /**< a duplicate made by the link (no SENT event) */
+#define GLASS_SIM_PKT_CORRUPT 0x02u   /**< one bit flipped */
+#define GLASS_SIM_PKT_REORDERED 0x04u /**< overtaken by later packets */
+#define GLASS_SIM_PKT_SPIKED 0x08u    /**< held back by a delay spike */
+
+/** Why a packet was dropped (glass_sim_packet.drop, with GLASS_SIM_DROPPED). */
+enum glass_sim_drop {
+    GLASS_SIM_DROP_NONE = 0,
+    GLASS_SIM_DROP_FILTER,  /**< the filter's verdict, or a held packet discarded */
+    GLASS_SIM_DROP_LOSS,    /**< random loss */
+    GLASS_SIM_DROP_QUEUE,   /**< bottleneck queue full */
+    GLASS_SIM_DROP_FULL,    /**< max_in_flight reached or out of memory */
+    GLASS_SIM_DROP_NOROUTE, /**< no node has the destination address */
 };
 
 /** A packet on the simulated link. */
 struct glass_sim_packet {
-    uint64_t id;          /**< 1, 2, 3 ... in send order */
+    uint64_t id;          /**< 1, 2, 3 ... in send order (a duplicate gets the next free id) */
     int from, to;         /**< node indexes; to = -1 if no node has the destination address */
     glass_time_t sent_at; /**< when the sender's stack emitted it */
     glass_time_t deliver_at;
     const uint8_t *data;
     size_t len;
+    uint32_t flags;       /**< GLASS_SIM_PKT_* (DELIVERED, DROPPED) */
+    uint64_t dup_of;      /**< GLASS_SIM_PKT_DUP: the id of the original */
+    uint8_t drop;         /**< enum glass_sim_drop (DROPPED) */
 };
 
 enum glass_sim_verdict {
@@ -43,7 +113,7 @@ enum glass_sim_verdict {
 enum glass_sim_pkt_event {
     GLASS_SIM_SENT,      /**< a stack emitted it (verdict applied after) */
     GLASS_SIM_DELIVERED, /**< handed to the destination stack */
-    GLASS_SIM_DROPPED,   /**< lost (filter, random loss, no destination, link full) */
+    GLASS_SIM_DROPPED,   /**< lost (filter, random loss, queue, no destination, link full) */
     GLASS_SIM_HELD,      /**< held by the filter */
 };
 
@@ -57,12 +127,12 @@ typedef void (*glass_simnet_tap_fn)(void *ctx, const struct glass_sim_packet *p,
 typedef void (*glass_simnet_app_fn)(void *ctx, struct glass_simnet *net, int node,
                                     const struct glass_event *ev);
 
-/** Defaults for a config. */
+/** Defaults for a config (every impairment off, delay 10 ms, MTU 1500). */
 GLASS_API void glass_simnet_config_default(struct glass_simnet_config *cfg);
 GLASS_API struct glass_simnet *glass_simnet_new(const struct glass_simnet_config *cfg);
 /** Frees the simnet and its queued packets, not the stacks. */
 GLASS_API void glass_simnet_free(struct glass_simnet *net);
-/** Attach a stack reachable at addr (also added as the stack's interface, /24, MTU 1500).
+/** Attach a stack reachable at addr (also added as the stack's interface, /24, cfg mtu).
  *  Returns the node index (0, 1, ...) or a negative error. */
 GLASS_API int glass_simnet_attach(struct glass_simnet *net, struct glass_stack *st, uint32_t addr);
 GLASS_API struct glass_stack *glass_simnet_stack(struct glass_simnet *net, int node);
@@ -90,8 +160,11 @@ GLASS_API int glass_simnet_discard(struct glass_simnet *net, uint64_t id);
 /** Packets on the link (not yet delivered), and held. */
 GLASS_API size_t glass_simnet_in_flight(const struct glass_simnet *net);
 GLASS_API size_t glass_simnet_held(const struct glass_simnet *net);
-/** FNV-1a 64 hash over every packet sent (time, nodes, bytes): equal seeds, equal hashes. */
+/** A 64-bit hash over every packet sent (time, nodes, length, bytes) and every copy the link
+ *  queued (delivery time, flags): equal seeds and inputs, equal hashes. */
 GLASS_API uint64_t glass_simnet_trace_hash(const struct glass_simnet *net);
+/** What the link did so far. */
+GLASS_API void glass_simnet_stats(const struct glass_simnet *net, struct glass_simnet_stats *out);
 
 #ifdef __cplusplus
 }

@@ -185,8 +185,10 @@ void glass_tcp_send_rst_for(struct glass_stack *st, struct glass_tcb *tcb);
 /* RST in reply to a segment (RFC 9293 §3.10.7.1 / §3.5.2). Never replies to an RST. */
 void glass_tcp_send_rst_reply(struct glass_stack *st, const struct glass_ipv4_repr *ip,
                               const struct glass_tcp_repr *seg);
-/* Bare ACK <SEQ=SND.NXT><ACK=RCV.NXT>, now (not coalesced). */
+/* Bare ACK <SEQ=SND.MAX><ACK=RCV.NXT>, now (not coalesced). */
 void glass_tcp_send_ack_now(struct glass_stack *st, struct glass_tcb *tcb);
+/* Probe <SEQ=SND.UNA-1><ACK=RCV.NXT> (zero window, keepalive). */
+void glass_tcp_send_probe(struct glass_stack *st, struct glass_tcb *tcb);
 /* Our timestamp clock (RFC 7323 §5.4): milliseconds, offset per connection. */
 uint32_t glass_tcp_ts_now(const struct glass_stack *st, const struct glass_tcb *tcb);
 /* Our window-scale shift for tcb's receive buffer. */

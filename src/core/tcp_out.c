@@ -226,9 +226,12 @@ static void sent_space(struct glass_stack *st, struct glass_tcb *tcb, struct gla
     arm_rexmt(st, tcb);
 }
 
+/* A pure ACK carries SEG.SEQ = SND.MAX, not SND.NXT: after a timeout pulled SND.NXT back
+ * (go-back-N), the peer already holds everything below SND.MAX and would find an ACK at the
+ * old SND.NXT unacceptable and ignore its acknowledgment (Linux tcp_acceptable_seq). */
 static bool send_pure_ack(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    bool ok = send_segment(st, tcb, tcb->snd_nxt, GLASS_TH_ACK, 0, 0);
+    bool ok = send_segment(st, tcb, tcb->snd_max, GLASS_TH_ACK, 0, 0);
     if (ok)
         glass_mib_inc(st, GLASS_MIB_TcpOutSegs);
     return ok;
@@ -237,6 +240,15 @@ static bool send_pure_ack(struct glass_stack *st, struct glass_tcb *tcb)
 void glass_tcp_send_ack_now(struct glass_stack *st, struct glass_tcb *tcb)
 {
     (void)send_pure_ack(st, tcb);
+}
+
+void glass_tcp_send_probe(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    /* SEG.SEQ = SND.UNA - 1, no data: the peer must answer with an ACK carrying its window
+     * (zero-window probe, RFC 9293 §3.8.6.1; keepalive, RFC 1122 §4.2.3.6), and the probe
+     * occupies no sequence space. */
+    if (send_segment(st, tcb, glass_seq_add(tcb->snd_una, (uint32_t)-1), GLASS_TH_ACK, 0, 0))
+        glass_mib_inc(st, GLASS_MIB_TcpOutSegs);
 }
 
 /* Nagle (RFC 9293 §3.7.4, RFC 896) and sender SWS avoidance (§3.8.6.2.1): may a segment of
@@ -419,7 +431,7 @@ void glass_tcp_send_rst_for(struct glass_stack *st, struct glass_tcb *tcb)
     uint8_t fl = GLASS_TH_RST;
     if (tcb->state != GLASS_TCP_SYN_SENT)
         fl |= GLASS_TH_ACK;
-    if (!send_segment(st, tcb, tcb->snd_nxt, fl, 0, 0))
+    if (!send_segment(st, tcb, tcb->snd_max, fl, 0, 0))
         glass_mib_inc(st, GLASS_MIB_TcpExtTCPAbortFailed);
 }
 

@@ -86,10 +86,7 @@ static void keepalive_timeout(struct glass_stack *st, struct glass_tcb *tcb)
         return;
     }
     /* The probe: SEG.SEQ = SND.NXT - 1 and no data (RFC 1122 §4.2.3.6, as Linux). */
-    struct glass_seq keep = tcb->snd_nxt;
-    tcb->snd_nxt = glass_seq_add(tcb->snd_una, (uint32_t)-1);
-    glass_tcp_send_ack_now(st, tcb);
-    tcb->snd_nxt = keep;
+    glass_tcp_send_probe(st, tcb);
     tcb->keep_probes++;
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPKeepAlive);
     glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, st->now + tcb->keep_intvl);
@@ -110,10 +107,7 @@ static void persist_timeout(struct glass_stack *st, struct glass_tcb *tcb)
         glass_tcp_kick(st, tcb);
         return;
     }
-    struct glass_seq keep = tcb->snd_nxt;
-    tcb->snd_nxt = glass_seq_add(tcb->snd_una, (uint32_t)-1);
-    glass_tcp_send_ack_now(st, tcb);
-    tcb->snd_nxt = keep;
+    glass_tcp_send_probe(st, tcb);
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPWinProbe);
     if (tcb->persist_shift < 16)
         tcb->persist_shift++;

@@ -9,7 +9,16 @@
  * After each event the stack's socket events are dispatched to its app callback (where an
  * application may act at once, e.g. close on RDHUP so that its FIN rides on the pending ACK),
  * then every stack's output is drained onto the link. Nothing depends on the wall clock or on
- * addresses in memory: the same inputs and seed give the same packets, byte for byte. */
+ * addresses in memory: the same inputs and seed give the same packets, byte for byte.
+ *
+ * Impairments are decided per direction by link/fault.c; this file applies the verdicts: it
+ * puts each copy on the link with its delivery time and rank (rank = 4 * id keeps send order
+ * among simultaneous deliveries), flips the chosen bit of a corrupted copy, and does the
+ * overtaking of reordered copies: such a copy waits in the queue until its deadline, and each
+ * later in-order copy of its direction counts it down; at zero it is re-timed to arrive right
+ * after that copy (rank + 1). Packets are copied once, from the sender's output into a link
+ * slot, and delivered from the slot in place. */
+#include "link/fault.h"
 #include "link/sim_link.h"
 #include "util/rng.h"
 
@@ -23,9 +32,27 @@
 #define SIM_MAX_NODES 16
 #define SIM_BUF 65536u
 
-/* FNV-1a 64 (the hash of everything sent). */
-#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME UINT64_C(0x100000001b3)
+/* The trace hash: start value, and the multiplier of its word-wise mixing. */
+#define HASH_START UINT64_C(0xcbf29ce484222325)
+#define HASH_MUL UINT64_C(0x9fb21c651e98df25)
+
+/* Link metadata flag beyond the public GLASS_SIM_PKT_*: a reordered copy still waiting to be
+ * overtaken (it is in its direction's pending list). */
+#define SIM_F_PENDING 0x100u
+#define SIM_F_PUBLIC 0xffu
+
+/* A reordered copy waiting for k more copies of its direction to overtake it. */
+struct reorder_pend {
+    uint32_t handle; /* its link slot */
+    uint64_t id;
+    uint32_t k;
+};
+
+struct sim_dir {
+    struct glass_fault_dir f;
+    struct reorder_pend *pend; /* in the order they were sent */
+    uint32_t n_pend, cap_pend;
+};
 
 struct sim_node {
     struct glass_stack *st;
@@ -43,7 +70,9 @@ struct glass_simnet {
     glass_time_t now;
     glass_time_t delay;
     struct glass_sim_link *link;
-    struct glass_rng rng;
+    struct glass_fault_params fp;
+    struct sim_dir dirs[SIM_MAX_NODES][SIM_MAX_NODES];
+    struct glass_simnet_stats stats;
 
     struct sim_node nodes[SIM_MAX_NODES];
     int n_nodes;
@@ -60,7 +89,6 @@ struct glass_simnet {
     bool dispatching; /* inside an app callback: events are not re-dispatched recursively */
 
     uint8_t txbuf[SIM_BUF]; /* what a stack is emitting */
-    uint8_t rxbuf[SIM_BUF]; /* what is being delivered */
     uint8_t xbuf[SIM_BUF];  /* a held packet being released or discarded */
 };
 
@@ -71,6 +99,25 @@ GLASS_API void glass_simnet_config_default(struct glass_simnet_config *cfg)
     cfg->delay = GLASS_MSEC(10);
     cfg->loss = 0.0;
     cfg->max_in_flight = 65536;
+    cfg->reorder_max = 3;
+    cfg->mtu = 1500;
+}
+
+static void fault_params(struct glass_fault_params *fp, const struct glass_simnet_config *c)
+{
+    memset(fp, 0, sizeof *fp);
+    fp->seed = c->seed;
+    fp->delay = c->delay;
+    fp->loss = c->loss;
+    fp->dup = c->dup;
+    fp->reorder = c->reorder;
+    fp->corrupt = c->corrupt;
+    fp->reorder_max = c->reorder_max;
+    fp->jitter = c->jitter;
+    fp->rate_bps = c->rate_bps;
+    fp->queue_pkts = c->queue_pkts;
+    fp->spike_every = c->spike_every;
+    fp->spike_len = c->spike_len;
 }
 
 GLASS_API struct glass_simnet *glass_simnet_new(const struct glass_simnet_config *cfg)
@@ -80,21 +127,24 @@ GLASS_API struct glass_simnet *glass_simnet_new(const struct glass_simnet_config
         c = *cfg;
     else
         glass_simnet_config_default(&c);
-    if (!(c.loss >= 0.0 && c.loss <= 1.0) || c.max_in_flight == 0)
+    struct glass_fault_params fp;
+    fault_params(&fp, &c);
+    if (glass_fault_params_check(&fp) != 0 || c.max_in_flight == 0 || c.mtu < 68 ||
+        c.mtu > 65535)
         return NULL;
     struct glass_simnet *net = calloc(1, sizeof *net);
     if (net == NULL)
         return NULL;
-    net->link = glass_sim_link_new(c.max_in_flight);
+    net->link = glass_sim_link_new(c.max_in_flight, c.mtu);
     if (net->link == NULL) {
         free(net);
         return NULL;
     }
     net->cfg = c;
+    net->fp = fp;
     net->delay = c.delay;
     net->next_id = 1;
-    net->hash = FNV_OFFSET;
-    glass_rng_seed(&net->rng, c.seed);
+    net->hash = HASH_START;
     return net;
 }
 
@@ -102,6 +152,12 @@ GLASS_API void glass_simnet_free(struct glass_simnet *net)
 {
     if (net == NULL)
         return;
+    for (int i = 0; i < SIM_MAX_NODES; i++) {
+        for (int j = 0; j < SIM_MAX_NODES; j++) {
+            glass_fault_dir_fini(&net->dirs[i][j].f);
+            free(net->dirs[i][j].pend);
+        }
+    }
     glass_sim_link_free(net->link);
     free(net);
 }
@@ -118,7 +174,7 @@ GLASS_API int glass_simnet_attach(struct glass_simnet *net, struct glass_stack *
         if (net->nodes[i].addr == addr)
             return -GLASS_EADDRINUSE;
     }
-    int rc = glass_stack_add_iface(st, addr, 24, 1500);
+    int rc = glass_stack_add_iface(st, addr, 24, net->cfg.mtu);
     if (rc < 0)
         return rc;
     struct sim_node *n = &net->nodes[net->n_nodes];
@@ -185,23 +241,78 @@ GLASS_API uint64_t glass_simnet_trace_hash(const struct glass_simnet *net)
     return net->hash;
 }
 
-/* ---- sending ------------------------------------------------------------------------------ */
-
-static void hash_bytes(uint64_t *h, const uint8_t *p, size_t n)
+GLASS_API void glass_simnet_stats(const struct glass_simnet *net, struct glass_simnet_stats *out)
 {
-    for (size_t i = 0; i < n; i++) {
-        *h ^= p[i];
-        *h *= FNV_PRIME;
-    }
+    *out = net->stats;
 }
 
-/* Fixed-width little-endian, so the hash does not depend on the host. */
+/* ---- sending ------------------------------------------------------------------------------ */
+
+static uint64_t rotl64(uint64_t x, unsigned k)
+{
+    return (x << k) | (x >> (64u - k));
+}
+
+static inline bool host_le(void)
+{
+    const uint16_t one = 1;
+    uint8_t b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* Little-endian load, so the hash does not depend on the host. */
+static inline uint64_t load_le64(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, sizeof w);
+    if (host_le())
+        return w;
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+           (uint64_t)p[7] << 56;
+}
+
+static uint64_t fmix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    return x ^ (x >> 33);
+}
+
+/* Fold n bytes into *h: four independent multiply-rotate lanes over 32-byte blocks (so the
+ * hash of a gigabyte costs a fraction of copying it), then the tail word by word. */
+static void hash_bytes(uint64_t *h, const uint8_t *p, size_t n)
+{
+    uint64_t a = *h ^ UINT64_C(0x243f6a8885a308d3), b = *h ^ UINT64_C(0x13198a2e03707344);
+    uint64_t c = *h ^ UINT64_C(0xa4093822299f31d0), d = *h ^ UINT64_C(0x082efa98ec4e6c89);
+    size_t len = n;
+    while (n >= 32) {
+        a = rotl64((a ^ load_le64(p)) * HASH_MUL, 29);
+        b = rotl64((b ^ load_le64(p + 8)) * HASH_MUL, 29);
+        c = rotl64((c ^ load_le64(p + 16)) * HASH_MUL, 29);
+        d = rotl64((d ^ load_le64(p + 24)) * HASH_MUL, 29);
+        p += 32;
+        n -= 32;
+    }
+    uint64_t x = rotl64(a, 1) + rotl64(b, 7) + rotl64(c, 12) + rotl64(d, 18);
+    while (n >= 8) {
+        x = rotl64((x ^ load_le64(p)) * HASH_MUL, 29);
+        p += 8;
+        n -= 8;
+    }
+    uint64_t tail = 0;
+    for (size_t i = 0; i < n; i++)
+        tail |= (uint64_t)p[i] << (8 * i);
+    x = rotl64((x ^ tail ^ ((uint64_t)len << 56)) * HASH_MUL, 29);
+    *h = fmix64(*h ^ x);
+}
+
 static void hash_u64(uint64_t *h, uint64_t v)
 {
-    uint8_t b[8];
-    for (unsigned i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    hash_bytes(h, b, sizeof b);
+    *h = fmix64((*h ^ v) * HASH_MUL + UINT64_C(0x9e3779b97f4a7c15));
 }
 
 static glass_time_t time_add(glass_time_t a, glass_time_t b)
@@ -230,68 +341,227 @@ static void tap(struct glass_simnet *net, const struct glass_sim_packet *p,
         net->tap(net->tap_ctx, p, what);
 }
 
-/* Uniform double in [0, 1) from the simnet's PRNG. */
-static double rng_unit(struct glass_simnet *net)
+static struct sim_dir *dir_of(struct glass_simnet *net, int from, int to)
 {
-    return (double)(glass_rng_next(&net->rng) >> 11) * (1.0 / 9007199254740992.0);
+    struct sim_dir *d = &net->dirs[from][to];
+    if (!d->f.ready)
+        glass_fault_dir_init(&d->f, net->cfg.seed, (unsigned)from, (unsigned)to);
+    return d;
 }
 
-/* One packet a stack emitted (in net->txbuf): id, tap, filter, loss, then onto the link. */
-static void send_packet(struct glass_simnet *net, int from, size_t len)
+static void drop_tap(struct glass_simnet *net, struct glass_sim_packet *p, enum glass_sim_drop why)
+{
+    net->stats.dropped++;
+    switch (why) {
+    case GLASS_SIM_DROP_FILTER: net->stats.filtered++; break;
+    case GLASS_SIM_DROP_LOSS: net->stats.lost++; break;
+    case GLASS_SIM_DROP_QUEUE: net->stats.queue_drops++; break;
+    case GLASS_SIM_DROP_NOROUTE: net->stats.no_route++; break;
+    case GLASS_SIM_DROP_FULL:
+    case GLASS_SIM_DROP_NONE: net->stats.link_full++; break;
+    }
+    p->drop = (uint8_t)why;
+    tap(net, p, GLASS_SIM_DROPPED);
+}
+
+static bool pend_add(struct sim_dir *d, uint32_t handle, uint64_t id, uint32_t k)
+{
+    if (d->n_pend == d->cap_pend) {
+        uint32_t ncap = d->cap_pend != 0 ? d->cap_pend * 2 : 16u;
+        struct reorder_pend *np = realloc(d->pend, (size_t)ncap * sizeof *np);
+        if (np == NULL)
+            return false;
+        d->pend = np;
+        d->cap_pend = ncap;
+    }
+    d->pend[d->n_pend++] = (struct reorder_pend){.handle = handle, .id = id, .k = k};
+    return true;
+}
+
+static void pend_remove(struct sim_dir *d, uint32_t handle)
+{
+    for (uint32_t i = 0; i < d->n_pend; i++) {
+        if (d->pend[i].handle != handle)
+            continue;
+        memmove(&d->pend[i], &d->pend[i + 1], (size_t)(d->n_pend - i - 1) * sizeof *d->pend);
+        d->n_pend--;
+        return;
+    }
+}
+
+/* An in-order copy *m was queued in direction d: it overtakes every waiting reordered copy;
+ * those whose count reaches zero are re-timed to arrive right after it. */
+static void pend_overtake(struct glass_simnet *net, struct sim_dir *d,
+                          const struct glass_sim_link_meta *m)
+{
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < d->n_pend; i++) {
+        struct reorder_pend *e = &d->pend[i];
+        if (--e->k > 0) {
+            d->pend[keep++] = *e;
+            continue;
+        }
+        const struct glass_sim_link_meta *cur = glass_sim_link_meta(net->link, e->handle);
+        if (cur == NULL || cur->id != e->id)
+            continue;
+        struct glass_sim_link_meta nm = *cur;
+        nm.flags &= ~SIM_F_PENDING;
+        if (m->deliver_at <= nm.deliver_at) { /* else its deadline came first: keep it */
+            nm.deliver_at = m->deliver_at;
+            nm.rank = m->rank + 1;
+        }
+        glass_sim_link_retime(net->link, e->handle, &nm);
+    }
+    d->n_pend = keep;
+}
+
+/* Put copy c of the packet at data on the link: the first copy takes the spare slot if the
+ * packet was built there (no copy at all), others are copied. */
+static int put_copy(struct glass_simnet *net, const struct glass_sim_link_meta *m,
+                    const uint8_t *data, size_t len, bool in_spare, bool hold, uint32_t *handle)
+{
+    if (in_spare)
+        return glass_sim_link_put_spare(net->link, m, len, hold, handle);
+    return glass_sim_link_put(net->link, m, data, len, hold, handle);
+}
+
+/* One packet a stack emitted (at data: the link's spare slot if in_spare, else net->txbuf):
+ * id, tap, filter, impairments, onto the link. */
+static void send_packet(struct glass_simnet *net, int from, const uint8_t *data, size_t len,
+                        bool in_spare)
 {
     struct glass_sim_packet p;
     memset(&p, 0, sizeof p);
     p.id = net->next_id++;
     p.from = from;
-    p.to = route(net, net->txbuf, len);
+    p.to = route(net, data, len);
     p.sent_at = net->now;
     p.deliver_at = time_add(net->now, net->delay);
-    p.data = net->txbuf;
+    p.data = data;
     p.len = len;
 
     hash_u64(&net->hash, p.sent_at);
-    hash_u64(&net->hash, (uint64_t)(int64_t)p.from);
-    hash_u64(&net->hash, (uint64_t)(int64_t)p.to);
-    hash_u64(&net->hash, (uint64_t)len);
-    hash_bytes(&net->hash, net->txbuf, len);
+    hash_u64(&net->hash, ((uint64_t)(uint32_t)p.from << 32) | (uint64_t)(uint32_t)p.to);
+    hash_bytes(&net->hash, data, len);
+    net->stats.sent++;
+    net->stats.sent_bytes += len;
 
     tap(net, &p, GLASS_SIM_SENT);
     if (p.to < 0) {
-        tap(net, &p, GLASS_SIM_DROPPED);
+        drop_tap(net, &p, GLASS_SIM_DROP_NOROUTE);
         return;
     }
     enum glass_sim_verdict v = GLASS_SIM_PASS;
     if (net->filter != NULL)
         v = net->filter(net->filter_ctx, &p);
     if (v == GLASS_SIM_DROP) {
-        tap(net, &p, GLASS_SIM_DROPPED);
+        drop_tap(net, &p, GLASS_SIM_DROP_FILTER);
         return;
     }
-    if (v == GLASS_SIM_PASS && net->cfg.loss > 0.0 && rng_unit(net) < net->cfg.loss) {
-        tap(net, &p, GLASS_SIM_DROPPED);
-        return;
-    }
-    struct glass_sim_link_meta m = {
-        .id = p.id, .from = p.from, .to = p.to, .sent_at = p.sent_at, .deliver_at = p.deliver_at};
-    bool hold = v == GLASS_SIM_HOLD;
-    if (glass_sim_link_put(net->link, &m, net->txbuf, len, hold) != GLASS_SIM_LINK_OK) {
-        tap(net, &p, GLASS_SIM_DROPPED);
-        return;
-    }
-    if (hold)
+    if (v == GLASS_SIM_HOLD) {
+        struct glass_sim_link_meta m = {.id = p.id,
+                                        .rank = 4 * p.id,
+                                        .from = p.from,
+                                        .to = p.to,
+                                        .sent_at = p.sent_at,
+                                        .deliver_at = p.deliver_at};
+        if (put_copy(net, &m, data, len, in_spare, true, NULL) != GLASS_SIM_LINK_OK) {
+            drop_tap(net, &p, GLASS_SIM_DROP_FULL);
+            return;
+        }
         tap(net, &p, GLASS_SIM_HELD);
+        return;
+    }
+
+    struct sim_dir *d = dir_of(net, p.from, p.to);
+    struct glass_fault_verdict fv;
+    net->fp.delay = net->delay;
+    glass_fault_decide(&d->f, &net->fp, net->now, len, net->cfg.max_in_flight, &fv);
+    if (fv.queue_depth > net->stats.queue_max)
+        net->stats.queue_max = fv.queue_depth;
+    switch (fv.fate) {
+    case GLASS_FAULT_PASS: break;
+    case GLASS_FAULT_LOSS: drop_tap(net, &p, GLASS_SIM_DROP_LOSS); return;
+    case GLASS_FAULT_QUEUE: drop_tap(net, &p, GLASS_SIM_DROP_QUEUE); return;
+    case GLASS_FAULT_NOMEM: drop_tap(net, &p, GLASS_SIM_DROP_FULL); return;
+    }
+
+    /* Queue every copy from the intact bytes first, then flip the chosen bits in the copies:
+     * data stays valid throughout (the spare slot becomes copy 0's slot in place). */
+    uint32_t handles[2] = {GLASS_SIM_NO_SLOT, GLASS_SIM_NO_SLOT};
+    for (unsigned c = 0; c < fv.n_copies; c++) {
+        const struct glass_fault_copy *cp = &fv.copy[c];
+        struct glass_sim_link_meta m = {.id = c == 0 ? p.id : net->next_id++,
+                                        .from = p.from,
+                                        .to = p.to,
+                                        .sent_at = p.sent_at,
+                                        .deliver_at = cp->arrive};
+        m.rank = 4 * m.id;
+        if (c > 0)
+            m.flags |= GLASS_SIM_PKT_DUP; /* a duplicate's id is its original's + 1 */
+        if (cp->spiked)
+            m.flags |= GLASS_SIM_PKT_SPIKED;
+        if (cp->corrupt_bit >= 0)
+            m.flags |= GLASS_SIM_PKT_CORRUPT;
+        if (cp->reorder_k > 0) {
+            m.flags |= GLASS_SIM_PKT_REORDERED | SIM_F_PENDING;
+            m.deliver_at = cp->reorder_deadline;
+        }
+        int rc = put_copy(net, &m, data, len, in_spare && c == 0, false, &handles[c]);
+        if (rc != GLASS_SIM_LINK_OK) {
+            struct glass_sim_packet q = p;
+            q.id = m.id;
+            q.flags = m.flags & SIM_F_PUBLIC & ~(uint32_t)GLASS_SIM_PKT_REORDERED;
+            q.dup_of = c > 0 ? p.id : 0;
+            drop_tap(net, &q, GLASS_SIM_DROP_FULL);
+            continue;
+        }
+        if ((m.flags & SIM_F_PENDING) && !pend_add(d, handles[c], m.id, cp->reorder_k)) {
+            /* No room to track it: it arrives at its deadline, still late. */
+            m.flags &= ~SIM_F_PENDING;
+            glass_sim_link_retime(net->link, handles[c], &m);
+        }
+        hash_u64(&net->hash, m.deliver_at);
+        hash_u64(&net->hash, ((uint64_t)m.flags << 32) | (uint64_t)cp->reorder_k);
+        net->stats.duplicated += c > 0;
+        net->stats.spiked += cp->spiked;
+        net->stats.reordered += cp->reorder_k > 0;
+        if (cp->reorder_k == 0)
+            pend_overtake(net, d, &m);
+    }
+    for (unsigned c = 0; c < fv.n_copies; c++) {
+        size_t n;
+        uint8_t *b;
+        if (fv.copy[c].corrupt_bit < 0 || handles[c] == GLASS_SIM_NO_SLOT ||
+            (b = glass_sim_link_bytes(net->link, handles[c], &n)) == NULL)
+            continue;
+        size_t byte = (size_t)fv.copy[c].corrupt_bit / 8u;
+        if (byte < n)
+            b[byte] ^= (uint8_t)(1u << ((unsigned)fv.copy[c].corrupt_bit % 8u));
+        net->stats.corrupted++;
+    }
 }
 
-/* Drain one node's output; true if it sent anything. */
+/* Drain one node's output; true if it sent anything. Packets are built in the link's spare
+ * slot (no copy); one too big for a slot goes through txbuf. */
 static bool drain_node(struct glass_simnet *net, int i)
 {
     bool any = false;
+    struct glass_stack *st = net->nodes[i].st;
     for (;;) {
-        long n = glass_stack_output(net->nodes[i].st, net->now, net->txbuf, sizeof net->txbuf);
+        size_t cap = 0;
+        uint8_t *buf = glass_sim_link_spare(net->link, &cap);
+        bool in_spare = buf != NULL;
+        long n = in_spare ? glass_stack_output(st, net->now, buf, cap) : -GLASS_EMSGSIZE;
+        if (n == -GLASS_EMSGSIZE) {
+            in_spare = false;
+            buf = net->txbuf;
+            n = glass_stack_output(st, net->now, buf, sizeof net->txbuf);
+        }
         if (n <= 0)
             return any;
         any = true;
-        send_packet(net, i, (size_t)n);
+        send_packet(net, i, buf, (size_t)n, in_spare);
     }
 }
 
@@ -388,27 +658,34 @@ static bool step(struct glass_simnet *net, glass_time_t limit)
     if (have_pkt && t_pkt <= t_timer) {
         if (t_pkt > limit)
             return false;
-        size_t len = glass_sim_link_pop(net->link, &m, net->rxbuf, sizeof net->rxbuf);
+        const uint8_t *data;
+        size_t len;
+        uint32_t handle = glass_sim_link_pop_ref(net->link, &m, &data, &len);
+        if (m.flags & SIM_F_PENDING)
+            pend_remove(&net->dirs[m.from][m.to], handle); /* its deadline came first */
         if (m.deliver_at > net->now)
             net->now = m.deliver_at;
-        if (len > sizeof net->rxbuf)
-            len = sizeof net->rxbuf;
         if (m.to >= 0 && m.to < net->n_nodes) {
             struct sim_node *n = &net->nodes[m.to];
             /* Bring the stack's clock to the simnet's, unless a timer is due now: that one
              * fires after the delivery (deliveries win ties). */
             if (glass_stack_next_deadline(n->st) > net->now)
                 glass_stack_advance(n->st, net->now);
-            glass_stack_input(n->st, net->now, net->rxbuf, len);
+            glass_stack_input(n->st, net->now, data, len);
+            net->stats.delivered++;
+            net->stats.delivered_bytes += len;
             struct glass_sim_packet p = {.id = m.id,
                                          .from = m.from,
                                          .to = m.to,
                                          .sent_at = m.sent_at,
                                          .deliver_at = m.deliver_at,
-                                         .data = net->rxbuf,
-                                         .len = len};
+                                         .data = data,
+                                         .len = len,
+                                         .flags = m.flags & SIM_F_PUBLIC,
+                                         .dup_of = (m.flags & GLASS_SIM_PKT_DUP) ? m.id - 1 : 0};
             tap(net, &p, GLASS_SIM_DELIVERED);
         }
+        glass_sim_link_done(net->link, handle);
         dispatch_all(net, m.to);
         drain_all(net);
         return true;
@@ -470,7 +747,8 @@ GLASS_API int glass_simnet_release(struct glass_simnet *net, uint64_t id)
     if (len > sizeof net->xbuf)
         len = sizeof net->xbuf;
     m.deliver_at = time_add(net->now, net->delay);
-    if (glass_sim_link_put(net->link, &m, net->xbuf, len, false) != GLASS_SIM_LINK_OK) {
+    m.rank = 4 * m.id;
+    if (glass_sim_link_put(net->link, &m, net->xbuf, len, false, NULL) != GLASS_SIM_LINK_OK) {
         struct glass_sim_packet p = {.id = m.id,
                                      .from = m.from,
                                      .to = m.to,
@@ -478,7 +756,7 @@ GLASS_API int glass_simnet_release(struct glass_simnet *net, uint64_t id)
                                      .deliver_at = m.deliver_at,
                                      .data = net->xbuf,
                                      .len = len};
-        tap(net, &p, GLASS_SIM_DROPPED);
+        drop_tap(net, &p, GLASS_SIM_DROP_FULL);
         return -GLASS_ENOBUFS;
     }
     return 0;
@@ -500,6 +778,6 @@ GLASS_API int glass_simnet_discard(struct glass_simnet *net, uint64_t id)
                                  .deliver_at = m.deliver_at,
                                  .data = net->xbuf,
                                  .len = len};
-    tap(net, &p, GLASS_SIM_DROPPED);
+    drop_tap(net, &p, GLASS_SIM_DROP_FILTER);
     return 0;
 }

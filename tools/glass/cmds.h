@@ -8,5 +8,6 @@
 #define GLASS_EXIT_USAGE 2
 
 int glass_cmd_demo(int argc, char **argv);
+int glass_cmd_sim(int argc, char **argv);
 
 #endif

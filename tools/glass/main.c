@@ -19,6 +19,7 @@ struct command {
 static const struct command commands[] = {
     {"demo", glass_cmd_demo,
      "run TCP state-machine scenarios between two stacks and draw ladder diagrams"},
+    {"sim", glass_cmd_sim, "a verified bulk transfer over the impaired simulated link"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

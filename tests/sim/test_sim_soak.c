@@ -1,0 +1,1031 @@
+/* glasstcp tests — soak: many seeds of a verified bulk transfer over the impaired simnet.
+ *
+ * Each run is exactly what `glass sim` does with the same options (tools/glass/cmd_sim.c: the
+ * same seeds, the same stream, the same application calls at the same virtual times), so a
+ * failing run is printed with the `glass sim ... --seed S` command that replays it, and
+ * test_replay_matches_cli checks that the replay gives the same trace hash.
+ *
+ * After every simnet step (robustness/README.md §5.2):
+ *   - stream integrity (1): each side's received bytes are a prefix of the peer's stream
+ *     (checked as they are read: no loss inside the prefix, no duplication, no corruption), and
+ *     never more than the peer has handed to send();
+ *   - EOF correctness (2): recv() returns 0 only after every byte, and then again 0;
+ *   - the core's white-box invariants (4-8, 10): glass_stack_check() on both stacks;
+ *   - bounded memory (10): each stack's allocator use stays under a bound;
+ *   - no illegal arc (7): TcpExtIllegalArcs stays 0.
+ * At quiescence:
+ *   - eventual delivery (14): every byte arrived within a virtual-time bound;
+ *   - eventual closure (15): both connections CLOSED (TIME_WAIT included) within close + 2MSL
+ *     + the longest backoff; the stacks list no connection and have no timer armed;
+ *   - no leaks (12): each stack's allocator use is back to what it was right after
+ *     glass_stack_new(), and to zero after glass_stack_free().
+ *
+ * The grid: loss 0-30 %, duplication, reordering, corruption, delay spikes longer than the RTO,
+ * jitter, a bottleneck with a small queue, a receiver that reads slowly or stops reading for a
+ * while (zero window), both directions at once.
+ *
+ * Environment: GLASS_SOAK_SEEDS=N runs N seeds per grid point (default: a number that keeps the
+ * whole test well under a minute), GLASS_SOAK_SEED0=S starts at seed S (default 1),
+ * GLASS_SOAK_ONLY=text runs only the grid points whose name contains text, GLASS_SOAK_VERBOSE=1
+ * prints per-point sums (retransmissions, RTOs, zero windows, what the link did). */
+#define _POSIX_C_SOURCE 200809L /* popen */
+
+#include "core/core.h" /* glass_stack_check */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <glass/glass.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_CLIENT 0
+#define S_SERVER 1
+#define S_SIDES 2
+#define CLIENT_ADDR GLASS_IP4(192, 0, 2, 1)
+#define SERVER_ADDR GLASS_IP4(192, 0, 2, 2)
+#define PORT 5201
+#define CHUNK (256u * 1024u)     /* as cmd_sim.c SIM_CHUNK */
+#define READ_TICK GLASS_MSEC(10) /* as cmd_sim.c */
+#define MAX_CONNS 16
+/* Seeds per grid point unless GLASS_SOAK_SEEDS says otherwise; fewer under ASan, which is
+ * several times slower. */
+#if defined(__SANITIZE_ADDRESS__)
+#define DEFAULT_SEEDS 40
+#else
+#define DEFAULT_SEEDS 300
+#endif
+
+/* ---- options: the subset of `glass sim` the grid uses (same meaning, same defaults) ---------- */
+
+struct sopts {
+    uint64_t bytes;
+    bool duplex;
+    double loss, dup, reorder, corrupt;
+    uint32_t reorder_max;
+    double delay_ms, jitter_ms;
+    double rate_mbit;
+    uint32_t queue;
+    double spike_every_ms, spike_len_ms;
+    uint32_t buf;
+    uint64_t read_rate, pause_at;
+    double pause_ms;
+    unsigned syn_retries, retries; /* 0: the stack's defaults */
+    uint64_t seed;
+};
+
+static void sopts_default(struct sopts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->seed = 1;
+    o->delay_ms = 10.0;
+    o->reorder_max = 3;
+    o->spike_len_ms = 1500.0;
+    o->buf = 1u << 20;
+}
+
+/* A double printed so that strtod gives it back exactly. */
+static void put_double(char *buf, size_t cap, double v)
+{
+    snprintf(buf, cap, "%g", v);
+    if (strtod(buf, NULL) != v)
+        snprintf(buf, cap, "%.17g", v);
+}
+
+static void replay_cmd(const struct sopts *o, char *out, size_t cap)
+{
+    size_t n = 0;
+    char d[40];
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        int k_ = snprintf(out + n, n < cap ? cap - n : 0, __VA_ARGS__);                            \
+        if (k_ > 0)                                                                                \
+            n += (size_t)k_;                                                                       \
+    } while (0)
+#define ADD_D(flag, v, dflt)                                                                       \
+    do {                                                                                           \
+        if ((v) != (dflt)) {                                                                       \
+            put_double(d, sizeof d, (v));                                                          \
+            ADD(" " flag " %s", d);                                                                \
+        }                                                                                          \
+    } while (0)
+    ADD("glass sim --bytes %" PRIu64, o->bytes);
+    if (o->duplex)
+        ADD(" --duplex");
+    ADD_D("--loss", o->loss, 0.0);
+    ADD_D("--dup", o->dup, 0.0);
+    ADD_D("--reorder", o->reorder, 0.0);
+    if (o->reorder_max != 3)
+        ADD(" --reorder-max %" PRIu32, o->reorder_max);
+    ADD_D("--corrupt", o->corrupt, 0.0);
+    ADD_D("--delay", o->delay_ms, 10.0);
+    ADD_D("--jitter", o->jitter_ms, 0.0);
+    ADD_D("--rate", o->rate_mbit, 0.0);
+    if (o->queue != 0)
+        ADD(" --queue %" PRIu32, o->queue);
+    if (o->spike_every_ms > 0.0) {
+        ADD_D("--spike-every", o->spike_every_ms, 0.0);
+        ADD_D("--spike-len", o->spike_len_ms, 1500.0);
+    }
+    if (o->buf != (1u << 20))
+        ADD(" --buf %" PRIu32, o->buf);
+    if (o->read_rate != 0)
+        ADD(" --read-rate %" PRIu64, o->read_rate);
+    if (o->pause_ms > 0.0) {
+        ADD(" --read-pause-at %" PRIu64, o->pause_at);
+        ADD_D("--read-pause", o->pause_ms, 0.0);
+    }
+    if (o->syn_retries != 0)
+        ADD(" --syn-retries %u", o->syn_retries);
+    if (o->retries != 0)
+        ADD(" --retries %u", o->retries);
+    ADD(" --seed %" PRIu64, o->seed);
+#undef ADD_D
+#undef ADD
+}
+
+/* ---- as cmd_sim.c ------------------------------------------------------------------------- */
+
+static glass_time_t ms_to_ns(double ms)
+{
+    return (glass_time_t)(ms * 1e6 + 0.5);
+}
+
+static uint64_t splitmix64(uint64_t x)
+{
+    x += UINT64_C(0x9e3779b97f4a7c15);
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+static uint64_t derive_seed(uint64_t seed, uint64_t k)
+{
+    return splitmix64(seed ^ (k * UINT64_C(0xd1b54a32d192ed03)));
+}
+
+static inline uint64_t stream_word(uint64_t key, uint64_t k)
+{
+    uint64_t z = (key ^ k) * UINT64_C(0x9e3779b97f4a7c15);
+    return z ^ (z >> 29);
+}
+
+static inline uint8_t stream_byte(uint64_t key, uint64_t off)
+{
+    return (uint8_t)(stream_word(key, off >> 3) >> (8 * (off & 7)));
+}
+
+static inline void store_le64(uint8_t *p, uint64_t w)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(w >> (8 * i));
+    memcpy(p, b, 8);
+}
+
+static void stream_fill(uint64_t key, uint64_t off, uint8_t *p, size_t n)
+{
+    while (n > 0 && (off & 7) != 0) {
+        *p++ = stream_byte(key, off++);
+        n--;
+    }
+    for (; n >= 8; n -= 8, p += 8, off += 8)
+        store_le64(p, stream_word(key, off >> 3));
+    while (n > 0) {
+        *p++ = stream_byte(key, off++);
+        n--;
+    }
+}
+
+static size_t stream_check(uint64_t key, uint64_t off, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    uint8_t w8[8];
+    while (i < n && ((off + i) & 7) != 0) {
+        if (p[i] != stream_byte(key, off + i))
+            return i;
+        i++;
+    }
+    for (; i + 8 <= n; i += 8) {
+        store_le64(w8, stream_word(key, (off + i) >> 3));
+        if (memcmp(p + i, w8, 8) != 0)
+            break;
+    }
+    for (; i < n; i++) {
+        if (p[i] != stream_byte(key, off + i))
+            return i;
+    }
+    return n;
+}
+
+/* ---- counting allocator --------------------------------------------------------------------- */
+
+struct acct {
+    long long bytes, blocks, peak, bad;
+};
+
+static void *acct_alloc(void *ctx, size_t size)
+{
+    struct acct *a = ctx;
+    void *p = malloc(size != 0 ? size : 1);
+    if (p != NULL) {
+        a->bytes += (long long)size;
+        a->blocks++;
+        if (a->bytes > a->peak)
+            a->peak = a->bytes;
+    }
+    return p;
+}
+
+static void acct_free(void *ctx, void *p, size_t size)
+{
+    struct acct *a = ctx;
+    if (p == NULL)
+        return;
+    a->bytes -= (long long)size;
+    a->blocks--;
+    if (a->bytes < 0 || a->blocks < 0)
+        a->bad++;
+    free(p);
+}
+
+/* ---- one run -------------------------------------------------------------------------------- */
+
+struct conn_seen {
+    uint32_t conn;
+    int last;
+};
+
+struct run;
+
+struct side {
+    struct run *r;
+    int idx;
+    struct glass_stack *st;
+    struct acct acct;
+    long long baseline; /* allocator bytes right after glass_stack_new + attach */
+    int node, fd, lfd;
+    uint64_t tx_key, rx_key, tx_total, tx_done;
+    uint8_t *txb;
+    uint64_t txb_off;
+    size_t txb_len, txb_pos;
+    bool shut_when_sent, shut, closed, eof;
+    uint64_t rx_expect, rx_done;
+    glass_time_t rx_last_at;
+    bool paused;
+    glass_time_t pause_end;
+    long conn_id;
+    struct conn_seen conns[MAX_CONNS];
+    size_t n_conns;
+};
+
+struct run {
+    const struct sopts *o;
+    struct glass_simnet *net;
+    struct side side[S_SIDES];
+    uint8_t *rbuf;
+    glass_time_t t0;
+    bool failed;
+    char why[512];
+    uint64_t steps;
+    uint64_t hash;
+    uint64_t retrans, timeouts, zero_win, probes;
+    glass_time_t t_deliver, t_end; /* last byte read, both CLOSED (relative to t0) */
+    struct glass_simnet_stats link;
+};
+
+static const char *const side_names[S_SIDES] = {"client", "server"};
+
+static void run_fail(struct run *r, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void run_fail(struct run *r, const char *fmt, ...)
+{
+    if (r->failed)
+        return;
+    r->failed = true;
+    char tb[32];
+    glass_time_t t = r->net != NULL ? glass_simnet_now(r->net) - r->t0 : 0;
+    snprintf(tb, sizeof tb, "t=%.6f s: ", (double)t / 1e9);
+    size_t n = strlen(tb);
+    memcpy(r->why, tb, n + 1);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->why + n, sizeof r->why - n, fmt, ap);
+    va_end(ap);
+}
+
+static const char *ename(long rc)
+{
+    const char *n = rc < 0 && rc > -4096 ? glass_errname((int)rc) : NULL;
+    return n != NULL ? n : "?";
+}
+
+static void side_send(struct side *sd)
+{
+    while (sd->tx_done < sd->tx_total) {
+        if (sd->txb_pos == sd->txb_len) {
+            uint64_t left = sd->tx_total - sd->tx_done;
+            size_t n = left < CHUNK ? (size_t)left : CHUNK;
+            sd->txb_off = sd->tx_done;
+            stream_fill(sd->tx_key, sd->txb_off, sd->txb, n);
+            sd->txb_len = n;
+            sd->txb_pos = 0;
+        }
+        long rc = glass_send(sd->st, sd->fd, sd->txb + sd->txb_pos, sd->txb_len - sd->txb_pos, 0);
+        if (rc == -GLASS_EAGAIN)
+            return;
+        if (rc <= 0) {
+            run_fail(sd->r, "%s: send() = %ld (%s) after %" PRIu64 " bytes", side_names[sd->idx],
+                     rc, ename(rc), sd->tx_done);
+            return;
+        }
+        sd->txb_pos += (size_t)rc;
+        sd->tx_done += (uint64_t)rc;
+    }
+}
+
+static uint64_t read_allowance(struct side *sd)
+{
+    const struct sopts *o = sd->r->o;
+    glass_time_t now = glass_simnet_now(sd->r->net);
+    if (o->pause_ms > 0.0 && sd->rx_done >= o->pause_at) {
+        if (!sd->paused) {
+            sd->paused = true;
+            sd->pause_end = now + ms_to_ns(o->pause_ms);
+        }
+        if (now < sd->pause_end)
+            return 0;
+    }
+    if (o->read_rate == 0)
+        return UINT64_MAX;
+    glass_time_t el = now - sd->r->t0;
+    uint64_t allowed = (el / GLASS_NSEC_PER_SEC) * o->read_rate +
+                       (el % GLASS_NSEC_PER_SEC) * o->read_rate / GLASS_NSEC_PER_SEC;
+    return allowed > sd->rx_done ? allowed - sd->rx_done : 0;
+}
+
+static void side_recv(struct side *sd)
+{
+    struct run *r = sd->r;
+    const struct side *peer = &r->side[1 - sd->idx];
+    while (!sd->eof) {
+        uint64_t allow = read_allowance(sd);
+        if (allow == 0)
+            return;
+        size_t want = allow < CHUNK ? (size_t)allow : CHUNK;
+        long rc = glass_recv(sd->st, sd->fd, r->rbuf, want, 0);
+        if (rc == -GLASS_EAGAIN)
+            return;
+        if (rc < 0) {
+            run_fail(r, "%s: recv() = %ld (%s) after %" PRIu64 " of %" PRIu64 " bytes",
+                     side_names[sd->idx], rc, ename(rc), sd->rx_done, sd->rx_expect);
+            sd->eof = true;
+            return;
+        }
+        if (rc == 0) {
+            /* Property 2: end of stream only after every byte, and then always. */
+            sd->eof = true;
+            if (sd->rx_done != sd->rx_expect)
+                run_fail(r, "%s: end of stream after %" PRIu64 " of %" PRIu64 " bytes",
+                         side_names[sd->idx], sd->rx_done, sd->rx_expect);
+            long again = glass_recv(sd->st, sd->fd, r->rbuf, 1, 0);
+            if (again != 0)
+                run_fail(r, "%s: recv() after end of stream = %ld, not 0", side_names[sd->idx],
+                         again);
+            return;
+        }
+        size_t n = (size_t)rc;
+        /* Property 1: a prefix of what the peer handed to send(), intact. */
+        if (sd->rx_done + n > peer->tx_done) {
+            run_fail(r, "%s: received %" PRIu64 " bytes, but the peer has sent only %" PRIu64,
+                     side_names[sd->idx], sd->rx_done + n, peer->tx_done);
+        } else {
+            size_t bad = stream_check(sd->rx_key, sd->rx_done, r->rbuf, n);
+            if (bad < n)
+                run_fail(r, "%s: stream byte %" PRIu64 " is 0x%02x, expected 0x%02x (read of %zu)",
+                         side_names[sd->idx], sd->rx_done + bad, r->rbuf[bad],
+                         stream_byte(sd->rx_key, sd->rx_done + bad), n);
+        }
+        sd->rx_done += n;
+        sd->rx_last_at = glass_simnet_now(r->net);
+    }
+}
+
+static glass_time_t side_wake(const struct side *sd)
+{
+    const struct sopts *o = sd->r->o;
+    if (sd->fd < 0 || sd->closed || sd->eof)
+        return GLASS_TIME_NEVER;
+    glass_time_t now = glass_simnet_now(sd->r->net);
+    if (sd->paused && now < sd->pause_end)
+        return sd->pause_end;
+    if (o->read_rate == 0)
+        return GLASS_TIME_NEVER;
+    glass_time_t el = now - sd->r->t0;
+    return sd->r->t0 + (el / READ_TICK + 1) * READ_TICK;
+}
+
+static void side_pump(struct side *sd)
+{
+    if (sd->fd < 0 || sd->closed)
+        return;
+    side_send(sd);
+    side_recv(sd);
+    bool sent = sd->tx_done == sd->tx_total;
+    if (sent && sd->shut_when_sent && !sd->shut) {
+        int rc = glass_shutdown(sd->st, sd->fd, GLASS_SHUT_WR);
+        if (rc < 0)
+            run_fail(sd->r, "%s: shutdown() = %d (%s)", side_names[sd->idx], rc, ename(rc));
+        sd->shut = true;
+    }
+    if (sent && sd->eof && (sd->shut || !sd->shut_when_sent)) {
+        int rc = glass_close(sd->st, sd->fd);
+        if (rc < 0)
+            run_fail(sd->r, "%s: close() = %d (%s)", side_names[sd->idx], rc, ename(rc));
+        sd->closed = true;
+        sd->fd = -1;
+    }
+}
+
+static void side_accept(struct side *sd)
+{
+    struct glass_endpoint peer;
+    int fd = glass_accept(sd->st, sd->lfd, &peer);
+    if (fd == -GLASS_EAGAIN)
+        return;
+    if (fd < 0) {
+        run_fail(sd->r, "server: accept() = %d (%s)", fd, ename(fd));
+        return;
+    }
+    if (sd->fd >= 0) {
+        run_fail(sd->r, "server: a second connection was accepted");
+        glass_close(sd->st, fd);
+        return;
+    }
+    sd->fd = fd;
+    sd->conn_id = glass_sock_conn_id(sd->st, fd);
+    glass_close(sd->st, sd->lfd);
+    sd->lfd = -1;
+}
+
+static void app_fn(void *ctx, struct glass_simnet *net, int node, const struct glass_event *ev)
+{
+    struct side *sd = ctx;
+    (void)net;
+    (void)node;
+    if (ev->kind == GLASS_EV_ACCEPTABLE && ev->fd == sd->lfd && sd->lfd >= 0)
+        side_accept(sd);
+    if (ev->kind == GLASS_EV_ERROR && ev->fd == sd->fd && sd->fd >= 0)
+        run_fail(sd->r, "%s: asynchronous error %d (%s)", side_names[sd->idx], ev->err,
+                 ename(ev->err));
+    side_pump(sd);
+}
+
+static void observer_fn(void *ctx, const struct glass_transition *t)
+{
+    struct side *sd = ctx;
+    for (size_t i = 0; i < sd->n_conns; i++) {
+        if (sd->conns[i].conn == t->conn) {
+            sd->conns[i].last = t->to;
+            return;
+        }
+    }
+    if (sd->n_conns < MAX_CONNS)
+        sd->conns[sd->n_conns++] = (struct conn_seen){.conn = t->conn, .last = t->to};
+}
+
+static int side_state(const struct side *sd)
+{
+    for (size_t i = 0; i < sd->n_conns; i++)
+        if (sd->conn_id >= 0 && sd->conns[i].conn == (uint32_t)sd->conn_id)
+            return sd->conns[i].last;
+    return -1;
+}
+
+static bool side_finished(const struct side *sd)
+{
+    return sd->closed && side_state(sd) == GLASS_TCP_CLOSED;
+}
+
+static const char *state_str(int s)
+{
+    return s >= 0 ? glass_tcp_state_name(s) : "none";
+}
+
+/* Per-step checks (after every simnet step). */
+static void check_step(struct run *r)
+{
+    char why[256];
+    for (int s = 0; s < S_SIDES && !r->failed; s++) {
+        struct side *sd = &r->side[s];
+        why[0] = '\0';
+        if (glass_stack_check(sd->st, why, sizeof why) != 0)
+            run_fail(r, "%s: glass_stack_check: %s", side_names[s], why);
+        if (glass_stack_mib(sd->st, GLASS_MIB_TcpExtIllegalArcs) != 0)
+            run_fail(r, "%s: TcpExtIllegalArcs = %" PRIu64, side_names[s],
+                     glass_stack_mib(sd->st, GLASS_MIB_TcpExtIllegalArcs));
+        /* Property 10: what a connection may hold (both buffers, reassembly inside the ring)
+         * plus the stack's own tables, with room for the TIME_WAIT record and history. */
+        long long bound = sd->baseline + 3LL * ((long long)r->o->buf * 2) + (256LL << 10);
+        if (sd->acct.bytes > bound)
+            run_fail(r, "%s: allocator holds %lld bytes, bound %lld", side_names[s], sd->acct.bytes,
+                     bound);
+        if (sd->acct.bad != 0)
+            run_fail(r, "%s: allocator: a free of more than was allocated", side_names[s]);
+    }
+}
+
+/* The application's buffers, reused by every run (no per-run mmap of 256 KiB blocks). */
+static uint8_t app_rbuf[CHUNK], app_txb[S_SIDES][CHUNK];
+
+/* Run one transfer; returns true if every check held. *r gets the run (hash, counters). */
+static bool run_one(const struct sopts *o, struct run *r, bool checks)
+{
+    memset(r, 0, sizeof *r);
+    r->o = o;
+    r->rbuf = app_rbuf;
+
+    struct glass_simnet_config ncfg;
+    glass_simnet_config_default(&ncfg);
+    ncfg.seed = derive_seed(o->seed, 0);
+    ncfg.delay = ms_to_ns(o->delay_ms);
+    ncfg.loss = o->loss;
+    ncfg.dup = o->dup;
+    ncfg.reorder = o->reorder;
+    ncfg.reorder_max = o->reorder_max;
+    ncfg.corrupt = o->corrupt;
+    ncfg.jitter = ms_to_ns(o->jitter_ms);
+    ncfg.rate_bps = (uint64_t)(o->rate_mbit * 1e6 + 0.5);
+    ncfg.queue_pkts = o->queue;
+    if (o->spike_every_ms > 0.0 && o->spike_len_ms > 0.0) {
+        ncfg.spike_every = ms_to_ns(o->spike_every_ms);
+        ncfg.spike_len = ms_to_ns(o->spike_len_ms);
+    }
+    r->net = glass_simnet_new(&ncfg);
+    assert_non_null(r->net);
+
+    for (int s = 0; s < S_SIDES; s++) {
+        struct side *sd = &r->side[s];
+        sd->r = r;
+        sd->idx = s;
+        sd->fd = sd->lfd = -1;
+        sd->conn_id = -1;
+        struct glass_config cfg;
+        glass_config_default(&cfg);
+        cfg.seed = derive_seed(o->seed, (uint64_t)s + 1);
+        cfg.sndbuf = o->buf;
+        cfg.rcvbuf = o->buf;
+        if (o->syn_retries != 0) {
+            cfg.syn_retries = (uint8_t)o->syn_retries;
+            cfg.synack_retries = (uint8_t)o->syn_retries;
+        }
+        if (o->retries != 0)
+            cfg.retries2 = (uint8_t)o->retries;
+        cfg.allocator.alloc = acct_alloc;
+        cfg.allocator.free = acct_free;
+        cfg.allocator.ctx = &sd->acct;
+        sd->st = glass_stack_new(&cfg);
+        assert_non_null(sd->st);
+        sd->node = glass_simnet_attach(r->net, sd->st, s == S_CLIENT ? CLIENT_ADDR : SERVER_ADDR);
+        assert_true(sd->node >= 0);
+        sd->baseline = sd->acct.bytes;
+        glass_stack_set_observer(sd->st, observer_fn, sd);
+        glass_simnet_set_app(r->net, sd->node, app_fn, sd);
+        sd->txb = app_txb[s];
+    }
+    struct side *cs = &r->side[S_CLIENT], *ss = &r->side[S_SERVER];
+    uint64_t kc = derive_seed(o->seed, 3), ks = derive_seed(o->seed, 4);
+    cs->tx_key = kc;
+    cs->rx_key = ks;
+    ss->tx_key = ks;
+    ss->rx_key = kc;
+    cs->tx_total = o->bytes;
+    ss->rx_expect = o->bytes;
+    cs->shut_when_sent = true;
+    if (o->duplex) {
+        ss->tx_total = o->bytes;
+        cs->rx_expect = o->bytes;
+        ss->shut_when_sent = true;
+    }
+
+    ss->lfd = glass_socket(ss->st);
+    int one = 1;
+    assert_true(ss->lfd >= 0);
+    assert_int_equal(
+        glass_setsockopt(ss->st, ss->lfd, GLASS_SOL_SOCKET, GLASS_SO_REUSEADDR, &one, sizeof one),
+        0);
+    assert_int_equal(glass_bind(ss->st, ss->lfd, &(struct glass_endpoint){0, PORT}), 0);
+    assert_int_equal(glass_listen(ss->st, ss->lfd, 1), 0);
+    cs->fd = glass_socket(cs->st);
+    assert_true(cs->fd >= 0);
+    cs->conn_id = glass_sock_conn_id(cs->st, cs->fd);
+    r->t0 = glass_simnet_now(r->net);
+    int rc = glass_connect(cs->st, cs->fd, &(struct glass_endpoint){SERVER_ADDR, PORT});
+    assert_true(rc == -GLASS_EINPROGRESS || rc == 0);
+
+    /* Liveness bounds (virtual time). Delivery: an hour, plus what the reader's pace needs.
+     * Closure: then 2MSL plus the longest run of backed-off retransmissions (retries2 + 1
+     * timeouts of at most rto_max, 120 s, each). */
+    glass_time_t deliver_by = r->t0 + GLASS_SEC(3600) + ms_to_ns(o->pause_ms);
+    if (o->read_rate != 0)
+        deliver_by += (o->bytes / o->read_rate + 1) * GLASS_NSEC_PER_SEC;
+    unsigned r2 = o->retries != 0 ? o->retries : 15;
+    glass_time_t close_by = deliver_by + GLASS_SEC(60) + GLASS_SEC((uint64_t)(r2 + 1) * 120);
+    bool delivered = false;
+    for (;;) {
+        if (side_finished(cs) && side_finished(ss))
+            break;
+        if (!delivered && ss->rx_done == ss->rx_expect && cs->rx_done == cs->rx_expect) {
+            delivered = true;
+            if (glass_simnet_now(r->net) > deliver_by)
+                run_fail(r, "eventual delivery: the last byte arrived after the bound");
+        }
+        glass_time_t limit = delivered ? close_by : deliver_by;
+        glass_time_t wake = side_wake(cs) < side_wake(ss) ? side_wake(cs) : side_wake(ss);
+        glass_time_t until = wake < limit ? wake : limit;
+        if (glass_simnet_step(r->net, until)) {
+            r->steps++;
+            if (checks)
+                check_step(r);
+            if (r->failed && checks) /* a replay (no checks) runs on, as glass sim does */
+                break;
+            continue;
+        }
+        if (wake > limit) {
+            if (!delivered)
+                run_fail(r,
+                         "eventual delivery: after %.0f s of virtual time the server has "
+                         "%" PRIu64 " of %" PRIu64 " bytes, the client %" PRIu64 " of %" PRIu64
+                         " (client %s, server %s)",
+                         (double)(limit - r->t0) / 1e9, ss->rx_done, ss->rx_expect, cs->rx_done,
+                         cs->rx_expect, state_str(side_state(cs)), state_str(side_state(ss)));
+            else
+                run_fail(r,
+                         "eventual closure: not both CLOSED by %.0f s (client %s%s, server "
+                         "%s%s)",
+                         (double)(limit - r->t0) / 1e9, state_str(side_state(cs)),
+                         cs->closed ? " closed" : " open", state_str(side_state(ss)),
+                         ss->closed ? " closed" : " open");
+            break;
+        }
+        glass_simnet_run_until(r->net, wake);
+        side_pump(cs);
+        side_pump(ss);
+        glass_simnet_flush(r->net);
+        if (checks)
+            check_step(r);
+        if (r->failed && checks)
+            break;
+    }
+
+    r->hash = glass_simnet_trace_hash(r->net);
+    glass_simnet_stats(r->net, &r->link);
+    for (int s = 0; s < S_SIDES; s++) {
+        r->retrans += glass_stack_mib(r->side[s].st, GLASS_MIB_TcpRetransSegs);
+        r->timeouts += glass_stack_mib(r->side[s].st, GLASS_MIB_TcpExtTCPTimeouts);
+        r->zero_win += glass_stack_mib(r->side[s].st, GLASS_MIB_TcpExtTCPToZeroWindowAdv);
+    }
+    glass_time_t last = ss->rx_last_at > cs->rx_last_at ? ss->rx_last_at : cs->rx_last_at;
+    r->t_deliver = last > r->t0 ? last - r->t0 : 0;
+    r->t_end = glass_simnet_now(r->net) - r->t0;
+    /* Quiescence. */
+    if (!r->failed && (ss->rx_done != ss->rx_expect || cs->rx_done != cs->rx_expect))
+        run_fail(r,
+                 "eventual delivery: server %" PRIu64 "/%" PRIu64 ", client %" PRIu64 "/%" PRIu64,
+                 ss->rx_done, ss->rx_expect, cs->rx_done, cs->rx_expect);
+    for (int s = 0; s < S_SIDES && !r->failed; s++) {
+        struct side *sd = &r->side[s];
+        struct glass_conn_info ci[4];
+        size_t n = glass_stack_conns(sd->st, ci, 4);
+        if (n != 0)
+            run_fail(r, "%s: %zu connection(s) left at quiescence (first: %s)", side_names[s], n,
+                     glass_tcp_state_name(ci[0].state));
+        else if (glass_stack_next_deadline(sd->st) != GLASS_TIME_NEVER)
+            run_fail(r, "%s: a timer is still armed at quiescence", side_names[s]);
+        else if (sd->acct.bytes != sd->baseline)
+            run_fail(r, "%s: allocator holds %lld bytes at quiescence, %lld after glass_stack_new",
+                     side_names[s], sd->acct.bytes, sd->baseline);
+    }
+    for (int s = 0; s < S_SIDES; s++) {
+        struct side *sd = &r->side[s];
+        glass_stack_set_observer(sd->st, NULL, NULL);
+        glass_stack_free(sd->st);
+        if (!r->failed && (sd->acct.bytes != 0 || sd->acct.blocks != 0))
+            run_fail(r, "%s: leak after glass_stack_free: %lld bytes in %lld blocks", side_names[s],
+                     sd->acct.bytes, sd->acct.blocks);
+    }
+    glass_simnet_free(r->net);
+    r->net = NULL;
+    return !r->failed;
+}
+
+/* ---- the grid ------------------------------------------------------------------------------- */
+
+struct gcase {
+    const char *name;
+    struct sopts o; /* seed filled per run */
+};
+
+static unsigned n_seeds(void)
+{
+    const char *e = getenv("GLASS_SOAK_SEEDS");
+    if (e == NULL || *e == '\0')
+        return DEFAULT_SEEDS;
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(e, &end, 10);
+    if (errno != 0 || end == e || *end != '\0' || v == 0 || v > 1000000)
+        return DEFAULT_SEEDS;
+    return (unsigned)v;
+}
+
+/* First seed (GLASS_SOAK_SEED0, default 1): to explore other seeds than CI's. */
+static uint64_t seed0(void)
+{
+    const char *e = getenv("GLASS_SOAK_SEED0");
+    if (e == NULL || *e == '\0')
+        return 1;
+    return strtoull(e, NULL, 10);
+}
+
+static unsigned total_runs, total_failed;
+
+static bool verbose(void)
+{
+    const char *e = getenv("GLASS_SOAK_VERBOSE");
+    return e != NULL && *e != '\0' && strcmp(e, "0") != 0;
+}
+
+/* GLASS_SOAK_ONLY=text: run only the grid points whose name contains text. */
+static bool selected(const char *name)
+{
+    const char *e = getenv("GLASS_SOAK_ONLY");
+    return e == NULL || *e == '\0' || strstr(name, e) != NULL;
+}
+
+static void run_cases(const struct gcase *cases, size_t n)
+{
+    unsigned seeds = n_seeds(), failed = 0, runs = 0;
+    uint64_t s0 = seed0();
+    for (size_t i = 0; i < n; i++) {
+        if (!selected(cases[i].name))
+            continue;
+        /* Per grid point: sums over its seeds (GLASS_SOAK_VERBOSE=1 prints them). */
+        uint64_t steps = 0, rtx = 0, rto = 0, zw = 0, lost = 0, dup = 0, reo = 0, cor = 0, spk = 0,
+                 qd = 0;
+        double xfer = 0.0, dur = 0.0;
+        for (unsigned k = 0; k < seeds; k++) {
+            struct sopts o = cases[i].o;
+            o.seed = s0 + k;
+            struct run r;
+            runs++;
+            bool ok = run_one(&o, &r, true);
+            steps += r.steps;
+            rtx += r.retrans;
+            rto += r.timeouts;
+            zw += r.zero_win;
+            lost += r.link.lost;
+            dup += r.link.duplicated;
+            reo += r.link.reordered;
+            cor += r.link.corrupted;
+            spk += r.link.spiked;
+            qd += r.link.queue_drops;
+            xfer += (double)r.t_deliver / 1e9;
+            dur += (double)r.t_end / 1e9;
+            if (ok)
+                continue;
+            failed++;
+            char cmd[512];
+            replay_cmd(&o, cmd, sizeof cmd);
+            print_error("soak FAILED [%s] seed %" PRIu64 ": %s\n    replay: %s\n", cases[i].name,
+                        o.seed, r.why, cmd);
+        }
+        if (verbose())
+            print_message("  %-44s %u seeds: steps %" PRIu64 ", retrans %" PRIu64 ", RTOs %" PRIu64
+                          ", zero-win %" PRIu64 ", link lost %" PRIu64 " dup %" PRIu64
+                          " reord %" PRIu64 " corrupt %" PRIu64 " spiked %" PRIu64 " qdrop %" PRIu64
+                          ", mean transfer %.2f s, mean run %.1f s\n",
+                          cases[i].name, seeds, steps, rtx, rto, zw, lost, dup, reo, cor, spk, qd,
+                          xfer / seeds, dur / seeds);
+    }
+    total_runs += runs;
+    total_failed += failed;
+    print_message("soak: %u runs, %u failed\n", runs, failed);
+    assert_int_equal(failed, 0);
+}
+
+/* Every grid point allows 20 SYN and 40 data retransmissions instead of Linux's 6 and 15:
+ * with 30 % loss each way, 16 failed rounds in a row (0.51^16, about 2e-5 per segment) would
+ * otherwise end some runs with a legitimate ETIMEDOUT, while the property checked here is
+ * that every byte arrives. A stack that stops making progress still fails the delivery bound. */
+#define CASE(nm, ...)                                                                              \
+    {                                                                                              \
+        .name = nm, .o = {                                                                         \
+            .delay_ms = 10.0,                                                                      \
+            .reorder_max = 3,                                                                      \
+            .spike_len_ms = 1500.0,                                                                \
+            .buf = 1u << 20,                                                                       \
+            .syn_retries = 20,                                                                     \
+            .retries = 40,                                                                         \
+            __VA_ARGS__                                                                            \
+        }                                                                                          \
+    }
+
+static void test_soak_loss(void **state)
+{
+    (void)state;
+    static const struct gcase cases[] = {
+        CASE("clean", .bytes = 200000),
+        CASE("loss 1%", .bytes = 200000, .loss = 0.01),
+        CASE("loss 2%", .bytes = 200000, .loss = 0.02),
+        CASE("loss 5%", .bytes = 150000, .loss = 0.05),
+        CASE("loss 10%", .bytes = 100000, .loss = 0.10),
+        CASE("loss 20%", .bytes = 60000, .loss = 0.20),
+        CASE("loss 30%", .bytes = 30000, .loss = 0.30),
+    };
+    run_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_soak_dup_reorder_corrupt(void **state)
+{
+    (void)state;
+    static const struct gcase cases[] = {
+        CASE("dup 5%", .bytes = 200000, .dup = 0.05),
+        CASE("dup 20%", .bytes = 100000, .dup = 0.20),
+        CASE("reorder 10% by 1..3", .bytes = 200000, .reorder = 0.10),
+        CASE("reorder 30% by 1..10", .bytes = 150000, .reorder = 0.30, .reorder_max = 10),
+        CASE("corrupt 1%", .bytes = 200000, .corrupt = 0.01),
+        CASE("corrupt 5%", .bytes = 100000, .corrupt = 0.05),
+        CASE("jitter 5 ms", .bytes = 200000, .jitter_ms = 5.0),
+    };
+    run_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_soak_spikes_bottleneck(void **state)
+{
+    (void)state;
+    static const struct gcase cases[] = {
+        /* Stalls of 1.5 s and 400 ms, far beyond an RTO of ~200 ms: spurious retransmissions. */
+        CASE("spikes 1.5 s every 3 s", .bytes = 1000000, .spike_every_ms = 3000.0,
+             .spike_len_ms = 1500.0, .rate_mbit = 5.0),
+        CASE("spikes 400 ms every 1 s, loss 2%", .bytes = 500000, .spike_every_ms = 1000.0,
+             .spike_len_ms = 400.0, .loss = 0.02, .rate_mbit = 5.0),
+        CASE("bottleneck 10 Mbit/s, queue 20", .bytes = 500000, .rate_mbit = 10.0, .queue = 20),
+        CASE("bottleneck 2 Mbit/s, queue 5, delay 50 ms", .bytes = 200000, .rate_mbit = 2.0,
+             .queue = 5, .delay_ms = 50.0),
+    };
+    run_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_soak_receiver(void **state)
+{
+    (void)state;
+    static const struct gcase cases[] = {
+        /* Small buffers, so that the window closes. */
+        CASE("slow reader 50 kB/s", .bytes = 150000, .buf = 16384, .read_rate = 50000),
+        CASE("reader stops 3 s (zero window)", .bytes = 200000, .buf = 16384, .pause_at = 40000,
+             .pause_ms = 3000.0),
+        CASE("reader stops 30 s, loss 5%", .bytes = 100000, .buf = 8192, .pause_at = 20000,
+             .pause_ms = 30000.0, .loss = 0.05),
+        CASE("slow reader, reorder, dup", .bytes = 100000, .buf = 16384, .read_rate = 40000,
+             .reorder = 0.1, .dup = 0.05),
+    };
+    run_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_soak_mixed_duplex(void **state)
+{
+    (void)state;
+    static const struct gcase cases[] = {
+        CASE("duplex clean", .bytes = 200000, .duplex = true),
+        CASE("duplex loss 5%", .bytes = 100000, .duplex = true, .loss = 0.05),
+        CASE("everything", .bytes = 100000, .duplex = true, .loss = 0.05, .dup = 0.03,
+             .reorder = 0.05, .corrupt = 0.01, .jitter_ms = 2.0),
+        CASE("everything, hard", .bytes = 50000, .duplex = true, .loss = 0.15, .dup = 0.05,
+             .reorder = 0.2, .reorder_max = 6, .corrupt = 0.02, .jitter_ms = 5.0,
+             .spike_every_ms = 4000.0, .spike_len_ms = 1000.0, .buf = 16384),
+    };
+    run_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* ---- determinism ---------------------------------------------------------------------------- */
+
+static void test_same_seed_same_hash(void **state)
+{
+    (void)state;
+    struct sopts o;
+    sopts_default(&o);
+    o.bytes = 100000;
+    o.duplex = true;
+    o.loss = 0.05;
+    o.dup = 0.03;
+    o.reorder = 0.1;
+    o.corrupt = 0.01;
+    o.jitter_ms = 3.0;
+    o.rate_mbit = 20.0;
+    o.queue = 30;
+    o.spike_every_ms = 2000.0;
+    o.spike_len_ms = 500.0;
+    o.seed = 42;
+    struct run a, b, c;
+    assert_true(run_one(&o, &a, false));
+    assert_true(run_one(&o, &b, false));
+    assert_true(a.hash == b.hash);
+    assert_true(a.steps == b.steps);
+    assert_true(a.retrans == b.retrans);
+    o.seed = 43;
+    assert_true(run_one(&o, &c, false));
+    assert_true(c.hash != a.hash);
+}
+
+/* The printed replay command gives the same run: `glass sim ... --json` reports the same trace
+ * hash as the driver here (GLASS_CLI is the path of the glass binary, set by
+ * tests/sim/CMakeLists.txt). */
+static void test_replay_matches_cli(void **state)
+{
+    (void)state;
+#ifndef GLASS_CLI
+    skip();
+#else
+    struct sopts cases[3];
+    for (int i = 0; i < 3; i++)
+        sopts_default(&cases[i]);
+    cases[0].bytes = 100000;
+    cases[0].loss = 0.05;
+    cases[0].seed = 7;
+    cases[1].bytes = 80000;
+    cases[1].duplex = true;
+    cases[1].dup = 0.05;
+    cases[1].reorder = 0.2;
+    cases[1].corrupt = 0.02;
+    cases[1].jitter_ms = 2.5;
+    cases[1].seed = 11;
+    cases[2].bytes = 120000;
+    cases[2].buf = 16384;
+    cases[2].pause_at = 30000;
+    cases[2].pause_ms = 2000.0;
+    cases[2].read_rate = 60000;
+    cases[2].rate_mbit = 8.0;
+    cases[2].queue = 10;
+    cases[2].spike_every_ms = 1500.0;
+    cases[2].spike_len_ms = 600.0;
+    cases[2].seed = 3;
+    for (int i = 0; i < 3; i++) {
+        struct run r;
+        run_one(&cases[i], &r, false);
+        char cmd[600], full[900];
+        replay_cmd(&cases[i], cmd, sizeof cmd);
+        /* "glass sim ..." -> "<path> sim ... --json" */
+        snprintf(full, sizeof full, "'%s'%s --json", GLASS_CLI, cmd + strlen("glass"));
+        FILE *p = popen(full, "r");
+        assert_non_null(p);
+        char out[8192];
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = '\0';
+        pclose(p);
+        char want[64];
+        snprintf(want, sizeof want, "\"trace_hash\":\"%016" PRIx64 "\"", r.hash);
+        if (strstr(out, want) == NULL) {
+            print_error("replay mismatch for: %s\n  driver: %s\n  cli: %s\n", full, want, out);
+            fail();
+        }
+    }
+#endif
+}
+
+int main(void)
+{
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+    /* Thousands of runs allocate and free the same megabyte rings: keep them in the heap
+     * instead of an mmap and a page fault per page each time. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_seed_same_hash),
+        cmocka_unit_test(test_replay_matches_cli),
+        cmocka_unit_test(test_soak_loss),
+        cmocka_unit_test(test_soak_dup_reorder_corrupt),
+        cmocka_unit_test(test_soak_spikes_bottleneck),
+        cmocka_unit_test(test_soak_receiver),
+        cmocka_unit_test(test_soak_mixed_duplex),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    print_message("soak total: %u runs, %u failed (%u seeds per grid point; GLASS_SOAK_SEEDS)\n",
+                  total_runs, total_failed, n_seeds());
+    return rc;
+}

@@ -9,5 +9,6 @@
 
 int glass_cmd_demo(int argc, char **argv);
 int glass_cmd_sim(int argc, char **argv);
+int glass_cmd_pkt(int argc, char **argv);
 
 #endif

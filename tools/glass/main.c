@@ -20,6 +20,7 @@ static const struct command commands[] = {
     {"demo", glass_cmd_demo,
      "run TCP state-machine scenarios between two stacks and draw ladder diagrams"},
     {"sim", glass_cmd_sim, "a verified bulk transfer over the impaired simulated link"},
+    {"pkt", glass_cmd_pkt, "run packetdrill scripts against the stack in virtual time"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -103,6 +103,7 @@ struct glass_stack {
     const struct glass_tcp_repr *cur_seg;
 
     /* Protections: bytes allocated (mem_max), the RFC 5961 challenge-ACK token bucket. */
+    uint32_t reuse_isn; /* ISN for a SYN taking over TIME_WAIT (0 = none) */
     uint64_t mem_used;
     uint32_t challenge_tokens;
     glass_time_t challenge_refill;

@@ -53,6 +53,8 @@ struct glass_wheel_entry {
 #define GLASS_TF_OOO_FIN 0x800000u /* a FIN arrived out of order (ooo_fin) */
 #define GLASS_TF_LOST_RTX 0x1000000u /* NewReno: retransmit SND.UNA once (partial ACK) */
 #define GLASS_TF_PROBE 0x2000000u  /* RACK-TLP: send one probe segment now (RFC 8985 §7.3) */
+#define GLASS_TF_CONNECT_SEEN 0x4000000u /* connect() already reported the completed open */
+#define GLASS_TF_SHUT_PENDING 0x8000000u /* shutdown(SHUT_WR) in SYN_RCVD: FIN after the ACK */
 
 #define GLASS_OOO_MAX 16u  /* out-of-order ranges held per connection (catalogue 100) */
 #define GLASS_SACK_MAX 32u /* SACK scoreboard ranges per connection (catalogue 77) */

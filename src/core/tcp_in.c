@@ -15,6 +15,7 @@ enum seg_verdict {
 /* The segment as the pipeline trims it (RFC 9293 §3.10.7.4 "first": trim to the window). */
 struct seg {
     const struct glass_tcp_repr *r;
+    const struct glass_ipv4_repr *ip;
     struct glass_seq seq;     /* sequence number of the first payload byte (after trimming) */
     const uint8_t *data;
     uint32_t len;             /* payload bytes */
@@ -181,7 +182,7 @@ static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct 
     /* third: RCV.NXT = SEG.SEQ + 1, IRS = SEG.SEQ, ISS chosen, <SEQ=ISS><ACK=RCV.NXT><SYN,ACK> */
     c->irs = glass_seq(r->seq);
     c->rcv_nxt = glass_seq_add(c->irs, 1);
-    c->iss = glass_isn(st, &c->local, &c->remote);
+    c->iss = st->reuse_isn != 0 ? glass_seq(st->reuse_isn) : glass_isn(st, &c->local, &c->remote);
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     c->snd_wnd = r->win;
     c->max_snd_wnd = r->win;
@@ -289,12 +290,21 @@ static int rcv_time_wait(struct glass_stack *st, struct glass_tcb *tcb,
         /* RFC 9293 MAY-2 / RFC 6191: a new SYN above the old RCV.NXT may reopen the 4-tuple. */
         struct glass_tcb *l = glass_demux_listener(st, ip->dst, r->dst_port);
         if (l != NULL) {
+            /* Linux: the new incarnation's ISN continues above the old one's sequence space,
+             * so old duplicates cannot be mistaken for new data. */
+            uint32_t isn = tcb->snd_nxt.v + 65535u + 2u;
+            st->reuse_isn = isn != 0 ? isn : 1u;
             glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_REUSED_BY_SYN);
-            return rcv_listen(st, l, ip, r);
+            int res = rcv_listen(st, l, ip, r);
+            st->reuse_isn = 0;
+            return res;
         }
     }
-    if (glass_seq_eq(seq, tcb->rcv_nxt) && seg_space(r) == 0 && !(r->flags & GLASS_TH_SYN))
-        return glass_drop(st, GLASS_DROP_TCP_TIMEWAIT); /* in-window bare ACK: nothing to do */
+    if (glass_seq_eq(seq, tcb->rcv_nxt) && seg_space(r) == 0 && !(r->flags & GLASS_TH_SYN)) {
+        /* In-window bare ACK: nothing to answer; Linux restarts the 2MSL timer. */
+        glass_timer_set(st, tcb, GLASS_TT_TIMEWAIT, st->now + 2u * st->cfg.msl);
+        return glass_drop(st, GLASS_DROP_TCP_TIMEWAIT);
+    }
     /* Anything else (a retransmitted FIN above all): ACK it and, if it carries an ACK,
      * restart the 2MSL timer (RFC 9293 §3.10.7.4 "FIN bit": restart the 2 MSL time-out). */
     if (r->flags & GLASS_TH_ACK) {
@@ -686,6 +696,10 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
         (void)new_ack(st, tcb, ack, s->r);
         transfer_init(st, tcb);
         glass_tcp_set_state(st, tcb, GLASS_TCP_ESTABLISHED, GLASS_CAUSE_RCV_ACK_OF_SYN);
+        if (tcb->flags & GLASS_TF_SHUT_PENDING) {
+            tcb->flags &= ~GLASS_TF_SHUT_PENDING;
+            glass_tcp_usr_fin(st, tcb, GLASS_CAUSE_APP_SHUTDOWN_WR);
+        }
         return SEG_CONTINUE;
     }
     if (glass_seq_gt(ack, tcb->snd_max)) {
@@ -693,9 +707,12 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
         s->drop = GLASS_DROP_TCP_ACK_UNSENT_DATA;
         return SEG_DONE;
     }
-    uint32_t maxwnd = tcb->max_snd_wnd > 0 ? tcb->max_snd_wnd : 1u;
+    /* RFC 5961 §5.2: SND.UNA - MAX.SND.WND <= SEG.ACK; like Linux, MAX.SND.WND is bounded by
+     * what has been acknowledged so far, so an ACK below our ISN is never acceptable. */
+    uint64_t acked_so_far = tcb->bytes_acked + 1u; /* + our SYN */
+    uint32_t maxwnd = tcb->max_snd_wnd < acked_so_far ? tcb->max_snd_wnd : (uint32_t)acked_so_far;
     if (glass_seq_lt(ack, glass_seq_add(tcb->snd_una, (uint32_t)0 - maxwnd))) {
-        send_ack_soon(st, tcb); /* RFC 5961 §5.2: too old, ACK and drop */
+        challenge_ack(st, tcb); /* too old: challenge ACK, drop */
         s->drop = GLASS_DROP_TCP_OLD_ACK;
         return SEG_DONE;
     }
@@ -785,7 +802,8 @@ static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *t
         /* Data for a socket the application has closed: nobody will read it. Linux resets
          * (tcp_rcv_state_process, TCPAbortOnData). */
         glass_mib_inc(st, GLASS_MIB_TcpExtTCPAbortOnData);
-        glass_tcp_abort(st, tcb, GLASS_CAUSE_CLOSE_UNREAD);
+        glass_tcp_send_rst_reply(st, s->ip, s->r); /* Linux: a reply RST, <SEQ=SEG.ACK> */
+        glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_CLOSE_UNREAD);
         s->drop = GLASS_DROP_TCP_CLOSE;
         return SEG_DONE;
     }
@@ -883,6 +901,7 @@ static int rcv_synchronized(struct glass_stack *st, struct glass_tcb *tcb,
 {
     struct seg s = {
         .r = r,
+        .ip = ip,
         .seq = glass_seq(r->seq),
         .data = r->payload,
         .len = (uint32_t)r->payload_len,

@@ -333,6 +333,16 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         bool data_ok = glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(CLOSE_WAIT) |
                                                    GLASS_TCPF_FIN_STATES) &&
                        !glass_seq_eq(tcb->snd_una, tcb->iss);
+        if (!data_ok && (tcb->flags & GLASS_TF_FIN_QUEUED) && tcb->state == GLASS_TCP_FIN_WAIT_1 &&
+            tcb->sb.len == 0 && glass_seq_eq(tcb->snd_nxt, tcb->fin_seq)) {
+            /* close() in SYN_RCVD: the FIN follows the SYN,ACK at once (RFC 9293 §3.10.4,
+             * Linux tcp_close). */
+            if (!send_segment(st, tcb, tcb->snd_nxt, GLASS_TH_FIN | GLASS_TH_ACK, 0, 0))
+                return false;
+            tcb->flags |= GLASS_TF_FIN_SENT;
+            sent_space(st, tcb, tcb->fin_seq, 1, false);
+            continue;
+        }
         if (!data_ok)
             break;
 

@@ -82,6 +82,7 @@ static void keepalive_timeout(struct glass_stack *st, struct glass_tcb *tcb)
         return;
     }
     if (tcb->keep_probes >= tcb->keep_cnt) {
+        glass_tcp_send_rst_for(st, tcb); /* Linux tells the (maybe living) peer */
         glass_tcp_drop(st, tcb, GLASS_CAUSE_KEEPALIVE_TIMEOUT, timeout_error(tcb));
         return;
     }

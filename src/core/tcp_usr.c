@@ -43,8 +43,7 @@ void glass_tcp_usr_fin(struct glass_stack *st, struct glass_tcb *tcb, enum glass
     }
     if (!(tcb->flags & GLASS_TF_FIN_QUEUED)) {
         /* The FIN follows every queued byte (RFC 9293 §3.10.4 "queue this until all
-         * preceding SENDs have been segmentized"). In SYN-RECEIVED it waits for the ACK of
-         * our SYN, as Linux does. */
+         * preceding SENDs have been segmentized"); from SYN-RECEIVED it is sent at once. */
         tcb->flags |= GLASS_TF_FIN_QUEUED;
         tcb->fin_seq = glass_seq_add(glass_tcp_snd_data(tcb), tcb->sb.len);
     }

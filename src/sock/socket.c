@@ -169,6 +169,10 @@ int glass_connect(struct glass_stack *st, int fd, const struct glass_endpoint *e
     case GLASS_TCP_CLOSED:
         break;
     default:
+        if (!(tcb->flags & GLASS_TF_CONNECT_SEEN) && !(tcb->flags & GLASS_TF_PASSIVE)) {
+            tcb->flags |= GLASS_TF_CONNECT_SEEN; /* Linux: the completed connect reports 0 once */
+            return 0;
+        }
         return -GLASS_EISCONN;
     }
     if (tcb->so_error != 0)
@@ -234,10 +238,10 @@ long glass_recv(struct glass_stack *st, int fd, void *buf, size_t len, int flags
     }
     if (tcb->rb.len > 0)
         return 0; /* len == 0 */
+    if (tcb->flags & (GLASS_TF_RCVD_FIN | GLASS_TF_SHUT_RD))
+        return 0; /* end of stream after the peer's FIN, before any later error (Linux) */
     if (tcb->so_error != 0)
         return take_error(tcb);
-    if (tcb->flags & (GLASS_TF_RCVD_FIN | GLASS_TF_SHUT_RD))
-        return 0; /* end of stream: after the peer's FIN */
     if (tcb->state == GLASS_TCP_CLOSED)
         return (tcb->flags & GLASS_TF_WAS_CONN) ? 0 : -GLASS_ENOTCONN;
     return -GLASS_EAGAIN;
@@ -258,6 +262,8 @@ int glass_shutdown(struct glass_stack *st, int fd, int how)
     if (how != GLASS_SHUT_RD) {
         if (tcb->state == GLASS_TCP_SYN_SENT)
             glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_APP_SHUTDOWN_WR);
+        else if (tcb->state == GLASS_TCP_SYN_RCVD)
+            tcb->flags |= GLASS_TF_SHUT_PENDING; /* Linux: the FIN follows the handshake */
         else
             glass_tcp_usr_fin(st, tcb, GLASS_CAUSE_APP_SHUTDOWN_WR);
     }
@@ -275,6 +281,8 @@ static void close_listener(struct glass_stack *st, struct glass_tcb *l)
             glass_child_unlink(st, c);
             if (c->state == GLASS_TCP_CLOSED)
                 glass_tcb_reap(st, c);
+            else if (c->state == GLASS_TCP_SYN_RCVD)
+                glass_tcp_set_state(st, c, GLASS_TCP_CLOSED, GLASS_CAUSE_LISTEN_CLOSE);
             else
                 glass_tcp_abort(st, c, GLASS_CAUSE_LISTEN_CLOSE);
         }

@@ -538,10 +538,14 @@ static void test_simnet_corruption_caught(void **state)
     uint64_t drops[GLASS_DROP_COUNT];
     transfer(&c, &o, drops, true); /* every byte checked by xfer_app */
     assert_true(o.corrupt > 5);
-    /* Every corrupted copy was thrown away, by a checksum or a header check. */
+    /* Every corrupted copy was thrown away, by a checksum or a header check (other drops,
+     * e.g. a duplicate of a retransmitted segment, are the protocol's business). */
+    static const int bad[] = {GLASS_DROP_PKT_TOO_SMALL, GLASS_DROP_IP_INHDR, GLASS_DROP_IP_CSUM,
+                              GLASS_DROP_TCP_CSUM, GLASS_DROP_TCP_HDR, GLASS_DROP_TCP_FLAGS,
+                              GLASS_DROP_TCP_PORT0};
     uint64_t dropped = 0;
-    for (int d = 1; d < GLASS_DROP_COUNT; d++)
-        dropped += drops[d];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        dropped += drops[bad[i]];
     assert_int_equal(dropped, o.corrupt);
     assert_true(drops[GLASS_DROP_TCP_CSUM] + drops[GLASS_DROP_IP_CSUM] > 0);
 

@@ -49,6 +49,8 @@ enum glass_tcp_state {
     X(RCV_FIN_ACK, "rcv_fin_ack", "FIN and the ACK of our FIN in one segment; ACK sent")         \
     X(RCV_ACK_OF_FIN, "rcv_ack_of_fin", "ACK of our FIN received")                               \
     X(RCV_RST, "rcv_rst", "acceptable RST received")                                             \
+    X(RCV_ICMP_UNREACH, "rcv_icmp_unreach",                                                      \
+      "ICMP port/protocol unreachable for our SYN (RFC 1122 §4.2.3.9)")                          \
     X(SYN_TIMEOUT, "syn_timeout", "SYN retransmissions exhausted")                               \
     X(SYNACK_TIMEOUT, "synack_timeout", "SYN,ACK retransmissions exhausted")                     \
     X(RETRANS_TIMEOUT, "retrans_timeout", "retransmissions exhausted")                           \
@@ -79,7 +81,8 @@ enum glass_tcp_cause {
     X(SYN_SENT, SYN_RCVD, GLASS_CAUSEF(RCV_SYN), "rcv SYN / snd SYN,ACK")                        \
     X(SYN_SENT, CLOSED,                                                                          \
       GLASS_CAUSEF(RCV_RST) | GLASS_CAUSEF(APP_CLOSE) | GLASS_CAUSEF(APP_ABORT) |                \
-          GLASS_CAUSEF(APP_SHUTDOWN_WR) | GLASS_CAUSEF(SYN_TIMEOUT) | GLASS_CAUSEF(USER_TIMEOUT), \
+          GLASS_CAUSEF(APP_SHUTDOWN_WR) | GLASS_CAUSEF(SYN_TIMEOUT) | GLASS_CAUSEF(USER_TIMEOUT) | \
+          GLASS_CAUSEF(RCV_ICMP_UNREACH),                                                        \
       "rcv RST, close(), SYN timeout")                                                           \
     X(SYN_RCVD, ESTABLISHED, GLASS_CAUSEF(RCV_ACK_OF_SYN), "rcv ACK of SYN")                     \
     X(SYN_RCVD, FIN_WAIT_1, GLASS_CAUSEF(APP_CLOSE) | GLASS_CAUSEF(APP_SHUTDOWN_WR),              \

@@ -49,6 +49,107 @@ struct glass_wheel {
     bool min_dirty;
 };
 
+/* ==== IPv4 edge, fragment reassembly, ICMP (ip.c, ip_reass.c, icmp.c) ===================== */
+
+#define GLASS_IP_MAX_DGRAM 65535u         /* RFC 791: total length is 16 bits */
+#define GLASS_REASS_TIMEOUT GLASS_SEC(30) /* Linux ipfrag_time (RFC 1122 §3.3.2: 60-120 s "MAY") */
+#define GLASS_REASS_MAX_DGRAMS 64u        /* datagrams being reassembled at once */
+#define GLASS_REASS_MAX_FRAGS 64u         /* fragments per datagram (a 65535-byte datagram is 45
+                                             fragments at MTU 1500) */
+#define GLASS_REASS_MEM_MAX (4u << 20)    /* bytes held by all of them (Linux ipfrag_high_thresh) */
+#define GLASS_PMTU_FLOOR_VALID 68u        /* RFC 791: smaller "next-hop MTU" values are bogus */
+#define GLASS_PMTU_MIN 576u               /* RFC 1122 §3.3.3: never believe a path below this */
+#define GLASS_ICMP_ERROR_MAX 576u         /* RFC 1812 §4.3.2.3: an ICMP error fits in 576 bytes */
+#define GLASS_ICMP_RATE 1000u             /* ICMP errors per second (Linux icmp_msgs_per_sec) */
+#define GLASS_ICMP_BURST 50u              /* and burst (Linux icmp_msgs_burst) */
+/* The cause a hard ICMP error in SYN_SENT is recorded with. The state machine must list it on
+ * SYN_SENT -> CLOSED (trace.h); until it does, icmp.c keeps such errors as soft ones. */
+#define GLASS_ICMP_HARD_CAUSE "rcv_icmp_unreach"
+
+#define GLASS_ICMP_UNREACH 3u
+#define GLASS_ICMP_UNREACH_PROTO 2u
+#define GLASS_ICMP_TIMXCEED 11u
+#define GLASS_ICMP_TIMXCEED_REASS 1u
+
+/* Counters of this layer, Linux nstat names where Linux has one (glass_ipx_mib()). */
+#define GLASS_IPX_MIBS(X)                                                                         \
+    X(IpReasmTimeout, "datagrams whose reassembly timed out")                                     \
+    X(IpReasmReqds, "fragments received")                                                         \
+    X(IpReasmOKs, "datagrams reassembled")                                                        \
+    X(IpReasmFails, "reassembly failures (bad, overlapping or evicted fragments, timeouts)")      \
+    X(IpReasmDups, "exact duplicate fragments ignored (glasstcp)")                                \
+    X(IpFragOKs, "datagrams fragmented on output")                                                \
+    X(IpFragFails, "datagrams not sent: their fragments did not fit the tx queue")                \
+    X(IpFragCreates, "fragments created on output")                                               \
+    X(IcmpInMsgs, "ICMP messages received")                                                       \
+    X(IcmpInErrors, "ICMP messages received with errors (length, checksum)")                      \
+    X(IcmpInCsumErrors, "ICMP messages received with a bad checksum")                             \
+    X(IcmpInDestUnreachs, "Destination Unreachable received")                                     \
+    X(IcmpInTimeExcds, "Time Exceeded received")                                                  \
+    X(IcmpInParmProbs, "Parameter Problem received")                                              \
+    X(IcmpInSrcQuenchs, "Source Quench received (ignored, RFC 6633)")                             \
+    X(IcmpInRedirects, "Redirect received (ignored: a host does not route)")                      \
+    X(IcmpInEchos, "echo requests received")                                                      \
+    X(IcmpInEchoReps, "echo replies received (ignored)")                                          \
+    X(IcmpInBadMtu, "Fragmentation Needed ignored: MTU below 68 or not below the path's (glasstcp)") \
+    X(IcmpOutMsgs, "ICMP messages sent")                                                          \
+    X(IcmpOutRateLimitGlobal, "ICMP errors not sent: rate limit")                                 \
+    X(IcmpOutDestUnreachs, "Destination Unreachable sent")                                        \
+    X(IcmpOutTimeExcds, "Time Exceeded sent")                                                     \
+    X(IcmpOutEchoReps, "echo replies sent")                                                       \
+    X(TcpExtOutOfWindowIcmps, "ICMP errors quoting a sequence number outside SND.UNA..SND.NXT")   \
+    X(TcpExtIcmpSoftErrors, "ICMP errors kept as a connection's soft error (glasstcp)")           \
+    X(TcpExtIcmpHardErrors, "connection attempts failed by ICMP port/protocol unreachable (glasstcp)") \
+    X(TcpExtPmtuUpdates, "path MTU lowered by Fragmentation Needed (glasstcp)")
+
+enum glass_ipx_mib {
+#define GLASS_X_IPX(n, d) GLASS_IPX_##n,
+    GLASS_IPX_MIBS(GLASS_X_IPX)
+#undef GLASS_X_IPX
+        GLASS_IPX_MIB_COUNT
+};
+
+struct glass_ipfrag_q; /* ip_reass.c */
+
+/* Per-stack state of the IPv4/ICMP layer (embedded in struct glass_stack as `ipx`). */
+struct glass_ipx {
+    struct glass_ipfrag_q *reass_head, *reass_tail; /* oldest first = earliest deadline */
+    uint32_t reass_count;
+    uint32_t reass_mem;          /* bytes charged against GLASS_REASS_MEM_MAX */
+    uint32_t icmp_tokens;        /* ICMP error token bucket */
+    glass_time_t icmp_refill;
+    bool icmp_bucket_init;
+    uint64_t mib[GLASS_IPX_MIB_COUNT];
+};
+
+struct glass_ipv4_repr;
+/* ip.c: the input edge behind glass_stack_input() (time already set). */
+int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len);
+/* ip.c: hand a whole, validated datagram for us to TCP or ICMP. */
+int glass_ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip);
+/* ip.c: queue one datagram (payload = hdr[0..hlen) then body[0..blen)) for output, fragmented to
+ * the interface MTU if needed, all fragments or none. No DF. False if it does not fit. */
+bool glass_ip_output(struct glass_stack *st, uint32_t src, uint32_t dst, uint8_t proto,
+                     uint8_t tos, const uint8_t *hdr, size_t hlen, const uint8_t *body,
+                     size_t blen);
+/* ip.c: RFC 1122 §3.2.1.3 — not a source we may answer. */
+bool glass_ip_martian_source(const struct glass_stack *st, uint32_t src);
+const char *glass_ipx_mib_name(int mib);
+uint64_t glass_ipx_mib(const struct glass_stack *st, int mib);
+/* ip_reass.c */
+int glass_ipfrag_input(struct glass_stack *st, const struct glass_ipv4_repr *ip);
+void glass_ipfrag_expire(struct glass_stack *st, glass_time_t now);
+glass_time_t glass_ipfrag_next_deadline(const struct glass_stack *st);
+void glass_ipfrag_free_all(struct glass_stack *st);
+/* icmp.c */
+int glass_icmp_input(struct glass_stack *st, const struct glass_ipv4_repr *ip);
+/* An ICMP error about datagram ip (its header at ip->payload - ip->hdr_len), rate-limited and
+ * never where RFC 1122 §3.2.2 forbids one. mtu: the next-hop MTU of a Fragmentation Needed. */
+void glass_icmp_send_error(struct glass_stack *st, const struct glass_ipv4_repr *ip, uint8_t type,
+                           uint8_t code, uint16_t mtu);
+
+/* ==== end of the IPv4/ICMP block ============================================================ */
+
 struct glass_stack {
     struct glass_config cfg;
     glass_time_t now;
@@ -107,6 +208,9 @@ struct glass_stack {
     uint64_t mem_used;
     uint32_t challenge_tokens;
     glass_time_t challenge_refill;
+
+    /* IPv4 reassembly, ICMP rate limit and counters (ip.c, ip_reass.c, icmp.c). */
+    struct glass_ipx ipx;
 };
 
 /* ---- memory (stack.c) ---- */

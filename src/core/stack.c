@@ -193,6 +193,7 @@ void glass_stack_free(struct glass_stack *st)
         free_tcb_now(st, GLASS_TCB_OF(n, all));
         n = next;
     }
+    glass_ipfrag_free_all(st); /* fragments held for reassembly (ip_reass.c) */
     glass_free(st, st->socks, sizeof(struct glass_sock) * st->cfg.max_sockets);
     glass_free(st, st->chash, sizeof(struct glass_tcb *) * (st->chash_mask + 1u));
     glass_free(st, st->bhash, sizeof(struct glass_tcb *) * (st->bhash_mask + 1u));
@@ -427,70 +428,23 @@ void glass_stack_advance(struct glass_stack *st, glass_time_t now)
 {
     set_now(st, now);
     glass_wheel_run(st, st->now);
+    glass_ipfrag_expire(st, st->now); /* IPv4 reassembly timeouts (ip_reass.c) */
     glass_reap_now(st);
 }
 
 glass_time_t glass_stack_next_deadline(struct glass_stack *st)
 {
-    return glass_wheel_next(st);
+    glass_time_t t = glass_wheel_next(st);
+    glass_time_t frag = glass_ipfrag_next_deadline(st); /* ip_reass.c */
+    return frag < t ? frag : t;
 }
 
-/* ---- IPv4 input edge (RFC 791 / RFC 1122 §3.2.1) ---------------------------------------- */
-
-static bool martian_source(const struct glass_stack *st, uint32_t src)
-{
-    uint32_t top = src >> 24;
-    if (src == 0 || src == 0xffffffffu || top == 127u || top >= 224u)
-        return true; /* RFC 1122 §3.2.1.3: this-host, limited broadcast, loopback, class D/E */
-    for (unsigned i = 0; i < st->n_ifaces; i++) {
-        const struct glass_iface *ifc = &st->ifaces[i];
-        if (src == ifc->addr)
-            return true; /* our own address coming back in */
-        if (ifc->mask != 0 && ifc->mask != 0xffffffffu && src == (ifc->addr | ~ifc->mask))
-            return true; /* subnet broadcast */
-    }
-    return false;
-}
+/* ---- IPv4 input edge: src/core/ip.c ------------------------------------------------------ */
 
 int glass_stack_input(struct glass_stack *st, glass_time_t now, const uint8_t *pkt, size_t len)
 {
     set_now(st, now);
-    glass_mib_inc(st, GLASS_MIB_IpInReceives);
-    struct glass_ipv4_repr ip;
-    int r = glass_ipv4_parse(pkt, len, st->cfg.verify_checksums, &ip);
-    if (r != GLASS_DROP_NONE) {
-        glass_mib_inc(st, GLASS_MIB_IpInHdrErrors);
-        return glass_drop(st, (enum glass_drop_reason)r);
-    }
-    if (martian_source(st, ip.src)) {
-        glass_mib_inc(st, GLASS_MIB_IpInHdrErrors);
-        return glass_drop(st, GLASS_DROP_IP_INHDR);
-    }
-    if (!glass_is_local_addr(st, ip.dst)) {
-        glass_mib_inc(st, GLASS_MIB_IpInAddrErrors);
-        return glass_drop(st, GLASS_DROP_OTHERHOST);
-    }
-    if ((ip.frag & (GLASS_IPV4_MF | GLASS_IPV4_OFFMASK)) != 0)
-        return glass_drop(st, GLASS_DROP_IP_FRAG);
-    if (ip.proto != GLASS_IPV4_PROTO_TCP) {
-        glass_mib_inc(st, GLASS_MIB_IpInUnknownProtos);
-        return glass_drop(st, GLASS_DROP_IP_NOPROTO);
-    }
-    glass_mib_inc(st, GLASS_MIB_IpInDelivers);
-    glass_mib_inc(st, GLASS_MIB_TcpInSegs);
-    struct glass_tcp_repr seg;
-    r = glass_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, st->cfg.verify_checksums, &seg);
-    if (r != GLASS_DROP_NONE) {
-        glass_mib_inc(st, GLASS_MIB_TcpInErrs);
-        if (r == GLASS_DROP_TCP_CSUM)
-            glass_mib_inc(st, GLASS_MIB_TcpInCsumErrors);
-        return glass_drop(st, (enum glass_drop_reason)r);
-    }
-    st->cur_seg = &seg;
-    r = glass_tcp_input(st, &ip, &seg);
-    st->cur_seg = NULL;
-    glass_reap_now(st);
-    return r;
+    return glass_ip_input(st, pkt, len);
 }
 
 /* ---- output edge ------------------------------------------------------------------------- */

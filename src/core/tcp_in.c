@@ -40,6 +40,8 @@ static uint16_t peer_mss(const struct glass_stack *st, const struct glass_tcb *t
         mss = st->cfg.mss;
     if (mtu > 40u && mss > mtu - 40u)
         mss = mtu - 40u; /* RFC 9293 MUST-16: Eff.snd.MSS = min(SendMSS, MMS_S) */
+    if (tcb->pmtu > 40u && mss > tcb->pmtu - 40u)
+        mss = tcb->pmtu - 40u; /* a Fragmentation Needed learned before the SYN,ACK (RFC 1191) */
     return (uint16_t)mss;
 }
 
@@ -492,6 +494,7 @@ static uint32_t new_ack(struct glass_stack *st, struct glass_tcb *tcb, struct gl
 {
     uint32_t acked = glass_seq_sub(ack, tcb->snd_una);
     uint32_t n = data_acked(tcb, ack);
+    tcb->soft_error = 0; /* the path works again (Linux tcp_ack clears sk_err_soft) */
     if (n > 0) {
         glass_ring_consume(&tcb->sb, n);
         tcb->bytes_acked += n;

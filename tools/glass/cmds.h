@@ -8,6 +8,10 @@
 #define GLASS_EXIT_USAGE 2
 
 int glass_cmd_demo(int argc, char **argv);
+int glass_cmd_serve(int argc, char **argv);
+int glass_cmd_connect(int argc, char **argv);
+int glass_cmd_lab(int argc, char **argv);
+int glass_cmd_ss(int argc, char **argv);
 int glass_cmd_sim(int argc, char **argv);
 int glass_cmd_pkt(int argc, char **argv);
 

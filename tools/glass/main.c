@@ -19,6 +19,10 @@ struct command {
 static const struct command commands[] = {
     {"demo", glass_cmd_demo,
      "run TCP state-machine scenarios between two stacks and draw ladder diagrams"},
+    {"serve", glass_cmd_serve, "a server (echo, discard, HTTP) on the stack over a TUN device"},
+    {"connect", glass_cmd_connect, "a client on the stack over a TUN device: stdin/stdout, like nc"},
+    {"lab", glass_cmd_lab, "make (up) or remove (down) a netns with a TUN device to try glass in"},
+    {"ss", glass_cmd_ss, "the connections of a running glass serve/connect, as ss shows them"},
     {"sim", glass_cmd_sim, "a verified bulk transfer over the impaired simulated link"},
     {"pkt", glass_cmd_pkt, "run packetdrill scripts against the stack in virtual time"},
 };

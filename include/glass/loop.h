@@ -1,0 +1,109 @@
+/* glasstcp — the event loop that puts one stack on one real link (a Linux TUN device).
+ *
+ * The loop is the only code with a clock and epoll (DESIGN.md). One thread, one epoll set:
+ *
+ *   - the TUN fd: datagrams are read in batches and fed to glass_stack_input();
+ *   - a timerfd armed (CLOCK_MONOTONIC, absolute) at glass_stack_next_deadline();
+ *   - a signalfd for SIGINT, SIGTERM (stop) and SIGHUP (passed to the application);
+ *   - the control socket (a Unix stream socket answering a line protocol, docs/control.md);
+ *   - any file descriptors the application adds (stdin, ...).
+ *
+ * After every batch of input, timer expiry or application callback, the loop hands the
+ * stack's socket events to the application (on_event), then writes everything the stack has to
+ * send to the device. Time is CLOCK_MONOTONIC in nanoseconds (glass_loop_now()). */
+#ifndef GLASS_LOOP_H
+#define GLASS_LOOP_H
+
+#include <glass/event.h>
+#include <glass/stack.h>
+#include <glass/tun.h>
+#include <glass/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct glass_loop;
+/** Where an application's control-socket reply goes (glass_loop_reply()). */
+struct glass_loop_reply;
+
+/** A socket event popped from the stack (glass_stack_next_event()). */
+typedef void (*glass_loop_event_fn)(void *ctx, struct glass_loop *loop,
+                                    const struct glass_event *ev);
+/** A control-socket command the loop does not know itself: write the answer with
+ *  glass_loop_reply() (one JSON object per line) and return 0, or return -1 for "unknown
+ *  command". args is the rest of the line ("" if none). */
+typedef int (*glass_loop_ctl_fn)(void *ctx, struct glass_loop *loop, const char *cmd,
+                                 const char *args, struct glass_loop_reply *reply);
+/** SIGHUP, SIGINT or SIGTERM arrived (the loop stops by itself after SIGINT/SIGTERM). */
+typedef void (*glass_loop_signal_fn)(void *ctx, struct glass_loop *loop, int signo);
+/** An application file descriptor is ready; events are GLASS_LOOP_IN/OUT/ERR bits. */
+typedef void (*glass_loop_fd_fn)(void *ctx, struct glass_loop *loop, int fd, unsigned events);
+/** The application's own timer (glass_loop_set_timer()) is due. */
+typedef void (*glass_loop_timer_fn)(void *ctx, struct glass_loop *loop);
+
+#define GLASS_LOOP_IN 0x1u
+#define GLASS_LOOP_OUT 0x4u
+#define GLASS_LOOP_ERR 0x8u
+
+struct glass_loop_config {
+    struct glass_stack *stack;   /**< pumped by the loop; not owned */
+    struct glass_tun *tun;       /**< the link; not owned */
+    const char *ctl_path;        /**< control socket path; NULL or "" for none */
+    unsigned batch;              /**< datagrams read per wakeup; 0 means 64 */
+    const char *info_json;       /**< extra members for the "info" reply, e.g.
+                                    "\"addr\":\"192.0.2.2/24\",\"app\":\"echo\"" (no braces) */
+    void *ctx;                   /**< passed to every callback */
+    glass_loop_event_fn on_event;
+    glass_loop_ctl_fn on_ctl;
+    glass_loop_signal_fn on_signal;
+    glass_loop_timer_fn on_timer;
+};
+
+/** Set up the loop: epoll, timerfd, signalfd (SIGINT, SIGTERM and SIGHUP are blocked for the
+ *  calling thread and read from it), the control socket (a stale socket file left by a dead
+ *  process is replaced; a live one is -EADDRINUSE). 0 and *out, or a negative errno. */
+GLASS_API int glass_loop_new(const struct glass_loop_config *cfg, struct glass_loop **out);
+/** Close everything the loop opened and unlink the control socket. The stack and the TUN
+ *  device are the caller's. */
+GLASS_API void glass_loop_free(struct glass_loop *loop);
+/** Run until glass_loop_stop() or SIGINT/SIGTERM. Returns the status given to
+ *  glass_loop_stop() (0 after a signal), or a negative errno if epoll failed. */
+GLASS_API int glass_loop_run(struct glass_loop *loop);
+/** Run like glass_loop_run() until done(ctx) returns true (checked after every wakeup) or the
+ *  time `deadline` (GLASS_TIME_NEVER: none) passes. For a bounded clean shutdown: close the
+ *  sockets, then run until the FINs are acknowledged. Returns 1 if done, 0 at the deadline or
+ *  on glass_loop_stop()/a signal, or a negative errno. */
+GLASS_API int glass_loop_run_until(struct glass_loop *loop, glass_time_t deadline,
+                                   bool (*done)(void *ctx), void *ctx);
+/** Make glass_loop_run() return `status` once the current callback is done. */
+GLASS_API void glass_loop_stop(struct glass_loop *loop, int status);
+/** CLOCK_MONOTONIC now, in nanoseconds (the stack's time base). */
+GLASS_API glass_time_t glass_loop_now(const struct glass_loop *loop);
+/** Feed due timers, pass events to the application and write the stack's output now
+ *  (callbacks need not call it: the loop does after each one). Returns datagrams written. */
+GLASS_API long glass_loop_flush(struct glass_loop *loop);
+/** Watch an application fd (level-triggered). Regular files cannot be watched (-EPERM): they
+ *  are always ready, read them without waiting. 0 or a negative errno. */
+GLASS_API int glass_loop_add_fd(struct glass_loop *loop, int fd, unsigned events,
+                                glass_loop_fd_fn fn, void *ctx);
+/** Change the events watched on fd (0: none for now). */
+GLASS_API int glass_loop_mod_fd(struct glass_loop *loop, int fd, unsigned events);
+/** Stop watching fd (it is not closed). */
+GLASS_API void glass_loop_del_fd(struct glass_loop *loop, int fd);
+/** Arm the application timer at an absolute time (GLASS_TIME_NEVER disarms): on_timer is
+ *  called once when it is due. */
+GLASS_API void glass_loop_set_timer(struct glass_loop *loop, glass_time_t at);
+/** The control socket's path ("" if none). */
+GLASS_API const char *glass_loop_ctl_path(const struct glass_loop *loop);
+/** Append one line (a JSON object, without the newline) to a control-socket reply. */
+GLASS_API void glass_loop_reply(struct glass_loop_reply *reply, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

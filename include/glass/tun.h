@@ -1,0 +1,72 @@
+/* glasstcp — the Linux TUN link: raw IPv4 datagrams to and from a kernel network interface.
+ *
+ * A pure packet mover (src/link/tun_linux.c): it knows nothing of stacks or TCP. The device is
+ * opened IFF_TUN | IFF_NO_PI (every read is one IP datagram, nothing in front), non-blocking
+ * and close-on-exec; it is created if it does not exist (CAP_NET_ADMIN) and attached if it does
+ * (a persistent device made by `ip tuntap add` or `glass lab up`). The length a read returns
+ * is the only truth about a packet: a datagram longer than the caller's buffer is detected,
+ * dropped and counted, never passed on cut short (robustness/README.md §2.A, catalogue 3).
+ *
+ * Errors are negative Linux errno values, which are also the -GLASS_E* codes of <glass/err.h>
+ * where those exist. */
+#ifndef GLASS_TUN_H
+#define GLASS_TUN_H
+
+#include <glass/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct glass_tun;
+
+/** One packet slot for the batch calls. */
+struct glass_tun_pkt {
+    uint8_t *data; /**< buffer (read) or packet (write) */
+    size_t cap;    /**< read: buffer size */
+    size_t len;    /**< read: packet length on return; write: packet length */
+};
+
+/** What went through the device since it was opened. */
+struct glass_tun_stats {
+    uint64_t rx_packets, rx_bytes;
+    uint64_t rx_truncated; /**< datagrams longer than the read buffer: dropped */
+    uint64_t rx_errors;    /**< reads that failed with something other than EAGAIN */
+    uint64_t tx_packets, tx_bytes;
+    uint64_t tx_dropped;   /**< writes refused (EAGAIN, ENOBUFS, EIO while the link is down) */
+};
+
+/** Open (creating if needed) the TUN device `name` (at most 15 bytes). 0 and *out, or a
+ *  negative errno: -EPERM without CAP_NET_ADMIN, -EBUSY if another process holds it, ... */
+GLASS_API int glass_tun_open(const char *name, struct glass_tun **out);
+/** Close the file descriptor; a device this call created disappears with it. */
+GLASS_API void glass_tun_close(struct glass_tun *t);
+/** The file descriptor, for epoll (readable = a packet waits). */
+GLASS_API int glass_tun_fd(const struct glass_tun *t);
+/** The interface name the kernel gave the device. */
+GLASS_API const char *glass_tun_name(const struct glass_tun *t);
+/** The device's MTU now (SIOCGIFMTU), or a negative errno. */
+GLASS_API int glass_tun_mtu(const struct glass_tun *t);
+/** Bring the kernel side of the interface up (SIOCSIFFLAGS IFF_UP). 0 or a negative errno. */
+GLASS_API int glass_tun_set_up(struct glass_tun *t);
+
+/** Read one datagram into buf[0..cap). Returns its length (> 0); -EAGAIN when none is waiting;
+ *  -EMSGSIZE if it was longer than cap (it is dropped and counted); other negative errnos. */
+GLASS_API long glass_tun_read(struct glass_tun *t, uint8_t *buf, size_t cap);
+/** Read up to n datagrams (one read(2) each, until none is waiting). Sets pkts[i].len and
+ *  returns how many were read (0 if none); truncated datagrams are skipped. A negative errno
+ *  only if nothing was read and the device failed. */
+GLASS_API long glass_tun_read_batch(struct glass_tun *t, struct glass_tun_pkt *pkts, size_t n);
+/** Write one datagram. Returns len, or a negative errno (the datagram is dropped and counted:
+ *  IP is a datagram service, TCP retransmits). */
+GLASS_API long glass_tun_write(struct glass_tun *t, const uint8_t *pkt, size_t len);
+/** Write n datagrams; returns how many the device took. */
+GLASS_API long glass_tun_write_batch(struct glass_tun *t, const struct glass_tun_pkt *pkts,
+                                     size_t n);
+/** Counters since glass_tun_open. */
+GLASS_API void glass_tun_stats(const struct glass_tun *t, struct glass_tun_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

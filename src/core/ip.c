@@ -1,0 +1,223 @@
+/* glasstcp — the IPv4 edge of the stack (RFC 791, RFC 1122 §3.2.1): header validation, options
+ * walked but never acted on, source/destination screening, protocol dispatch, and the output
+ * of datagrams the core builds itself (ICMP), fragmented to the interface MTU when needed.
+ *
+ * Input order (robustness/README.md §6.1, one validated view per layer): the wire parser checks
+ * version, IHL, total length against the bytes the device delivered and the header checksum;
+ * then the options, the source (martians), the destination (ours, unicast), the protocol, and
+ * only then fragments go to ip_reass.c and whole datagrams to TCP or ICMP. */
+#include "core/core.h"
+#include "util/assert.h"
+
+#include <glass/err.h>
+
+#include <string.h>
+
+/* ---- counters private to the IPv4/ICMP layer ------------------------------------------------ */
+
+static const char *const ipx_names[GLASS_IPX_MIB_COUNT] = {
+#define X(n, d) #n,
+    GLASS_IPX_MIBS(X)
+#undef X
+};
+
+const char *glass_ipx_mib_name(int m)
+{
+    return m >= 0 && m < GLASS_IPX_MIB_COUNT ? ipx_names[m] : NULL;
+}
+
+uint64_t glass_ipx_mib(const struct glass_stack *st, int m)
+{
+    return m >= 0 && m < GLASS_IPX_MIB_COUNT ? st->ipx.mib[m] : 0;
+}
+
+/* ---- addresses ------------------------------------------------------------------------------- */
+
+/* RFC 1122 §3.2.1.3: a source that is not a single host on a network we can answer. */
+bool glass_ip_martian_source(const struct glass_stack *st, uint32_t src)
+{
+    uint32_t top = src >> 24;
+    if (src == 0 || src == 0xffffffffu || top == 127u || top >= 224u)
+        return true; /* this-host, limited broadcast, loopback, class D (multicast) and E */
+    if (top == 0u)
+        return true; /* {0, host}: "this network", only legal as a source during boot */
+    for (unsigned i = 0; i < st->n_ifaces; i++) {
+        const struct glass_iface *ifc = &st->ifaces[i];
+        if (src == ifc->addr)
+            return true; /* our own address coming back in */
+        if (ifc->mask != 0 && ifc->mask != 0xffffffffu && ifc->mask != 0xfffffffeu &&
+            src == (ifc->addr | ~ifc->mask))
+            return true; /* directed broadcast of one of our subnets */
+    }
+    return false;
+}
+
+/* ---- options (RFC 791 §3.1, RFC 1122 §3.2.1.8) --------------------------------------------- */
+
+#define IPOPT_EOL 0u
+#define IPOPT_NOP 1u
+#define IPOPT_LSRR 0x83u
+#define IPOPT_SSRR 0x89u
+
+/* Walk the options in opt[0..len) with the TLV rules of robustness §6.3: every step advances at
+ * least one byte; EOL ends the list (bytes after it are ignored, catalogue 25); NOP is one byte;
+ * any other kind needs a length byte with 2 <= length <= remaining (catalogue 20-22). Options
+ * are never acted on (a host need not record routes or timestamps), except that a source route
+ * that still has hops to visit means the datagram is not for us: we do not forward
+ * (catalogue 23). Returns true if the datagram may be accepted. */
+static bool options_ok(const uint8_t *opt, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        uint8_t kind = opt[i];
+        if (kind == IPOPT_EOL)
+            return true;
+        if (kind == IPOPT_NOP) {
+            i++;
+            continue;
+        }
+        if (len - i < 2u)
+            return false; /* a kind byte with no room for its length (catalogue 68's IPv4 twin) */
+        size_t olen = opt[i + 1];
+        if (olen < 2u || olen > len - i)
+            return false; /* length 0 or 1 would loop or re-read; past the header (20-22) */
+        if (kind == IPOPT_LSRR || kind == IPOPT_SSRR) {
+            /* RFC 791: length 3 + 4n, pointer 4, 8, ... up to length + 1, which says the
+             * route is complete and we are its final destination (RFC 1122 §3.2.1.8 c). A
+             * route with hops left asks us to forward, which a host does not do; any other
+             * pointer is malformed (URGENT/11's "83 03 27"). */
+            if (olen < 3u || (olen - 3u) % 4u != 0 || opt[i + 2] != olen + 1u)
+                return false;
+        }
+        i += olen;
+    }
+    return true;
+}
+
+/* ---- input ----------------------------------------------------------------------------------- */
+
+static int hdr_error(struct glass_stack *st, enum glass_drop_reason r)
+{
+    glass_mib_inc(st, GLASS_MIB_IpInHdrErrors);
+    return glass_drop(st, r);
+}
+
+int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len)
+{
+    glass_mib_inc(st, GLASS_MIB_IpInReceives);
+    struct glass_ipv4_repr ip;
+    int r = glass_ipv4_parse(pkt, len, st->cfg.verify_checksums, &ip);
+    if (r != GLASS_DROP_NONE)
+        return hdr_error(st, (enum glass_drop_reason)r);
+    if (ip.hdr_len > GLASS_IPV4_HDR_MIN &&
+        !options_ok(pkt + GLASS_IPV4_HDR_MIN, (size_t)ip.hdr_len - GLASS_IPV4_HDR_MIN))
+        return hdr_error(st, GLASS_DROP_IP_INHDR);
+    /* RFC 1122 §3.2.1.7: TTL is not checked at the destination (catalogue 16). */
+    if (glass_ip_martian_source(st, ip.src))
+        return hdr_error(st, GLASS_DROP_IP_INHDR);
+    /* Only our unicast addresses: broadcast and multicast destinations (TCP: RFC 9293 MUST-57;
+     * ICMP echo: catalogue 46) and other hosts' datagrams (we do not route) are dropped. */
+    if (!glass_is_local_addr(st, ip.dst)) {
+        glass_mib_inc(st, GLASS_MIB_IpInAddrErrors);
+        return glass_drop(st, GLASS_DROP_OTHERHOST);
+    }
+    if (ip.proto != GLASS_IPV4_PROTO_TCP && ip.proto != GLASS_IPV4_PROTO_ICMP) {
+        glass_mib_inc(st, GLASS_MIB_IpInUnknownProtos);
+        /* RFC 1122 §3.2.2.1: Protocol Unreachable, never for a non-initial fragment
+         * (§3.2.2); rate-limited in icmp.c. Nothing is reassembled for a protocol we do not
+         * speak (catalogue 17). */
+        if ((ip.frag & GLASS_IPV4_OFFMASK) == 0)
+            glass_icmp_send_error(st, &ip, GLASS_ICMP_UNREACH, GLASS_ICMP_UNREACH_PROTO, 0);
+        return glass_drop(st, GLASS_DROP_IP_NOPROTO);
+    }
+    if ((ip.frag & (GLASS_IPV4_MF | GLASS_IPV4_OFFMASK)) != 0)
+        return glass_ipfrag_input(st, &ip);
+    return glass_ip_deliver(st, &ip);
+}
+
+int glass_ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip)
+{
+    glass_mib_inc(st, GLASS_MIB_IpInDelivers);
+    if (ip->proto == GLASS_IPV4_PROTO_ICMP)
+        return glass_icmp_input(st, ip);
+    GLASS_ASSERT(ip->proto == GLASS_IPV4_PROTO_TCP);
+    glass_mib_inc(st, GLASS_MIB_TcpInSegs);
+    struct glass_tcp_repr seg;
+    int r = glass_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst,
+                            st->cfg.verify_checksums, &seg);
+    if (r != GLASS_DROP_NONE) {
+        glass_mib_inc(st, GLASS_MIB_TcpInErrs);
+        if (r == GLASS_DROP_TCP_CSUM)
+            glass_mib_inc(st, GLASS_MIB_TcpInCsumErrors);
+        return glass_drop(st, (enum glass_drop_reason)r);
+    }
+    st->cur_seg = &seg;
+    r = glass_tcp_input(st, ip, &seg);
+    st->cur_seg = NULL;
+    glass_reap_now(st);
+    return r;
+}
+
+/* ---- output ---------------------------------------------------------------------------------- */
+
+/* Copy n bytes starting at byte `off` of the two-part message (a[0..alen), b[0..blen)). */
+static void copy_parts(uint8_t *dst, const uint8_t *a, size_t alen, const uint8_t *b, size_t off,
+                       size_t n)
+{
+    if (off < alen) {
+        size_t k = alen - off < n ? alen - off : n;
+        memcpy(dst, a + off, k);
+        dst += k;
+        n -= k;
+        off = alen;
+    }
+    if (n > 0)
+        memcpy(dst, b + (off - alen), n);
+}
+
+bool glass_ip_output(struct glass_stack *st, uint32_t src, uint32_t dst, uint8_t proto,
+                     uint8_t tos, const uint8_t *hdr, size_t hlen, const uint8_t *body,
+                     size_t blen)
+{
+    size_t total = hlen + blen;
+    if (total > GLASS_IP_MAX_DGRAM - GLASS_IPV4_HDR_MIN || (blen > 0 && body == NULL))
+        return false;
+    /* Fragments hold at most the interface MTU and a tx slot; every fragment but the last
+     * carries a multiple of 8 bytes (RFC 791 §3.2 "fragmentation"). */
+    size_t mtu = glass_route_mtu(st, src);
+    if (mtu > GLASS_TX_SLOT)
+        mtu = GLASS_TX_SLOT;
+    size_t per = (mtu - GLASS_IPV4_HDR_MIN) & ~(size_t)7u;
+    size_t nfrag = total <= mtu - GLASS_IPV4_HDR_MIN ? 1u : (total + per - 1u) / per;
+    /* Allocate-then-commit: every fragment or none. */
+    if (st->cfg.tx_ring - st->tx_len < nfrag) {
+        glass_mib_inc(st, GLASS_MIB_IpOutDiscards);
+        if (nfrag > 1u)
+            st->ipx.mib[GLASS_IPX_IpFragFails]++;
+        return false;
+    }
+    uint16_t id = st->ip_id++;
+    size_t off = 0;
+    for (size_t i = 0; i < nfrag; i++) {
+        size_t n = nfrag == 1u ? total : (total - off < per ? total - off : per);
+        struct glass_txpkt *p = &st->tx[(st->tx_head + st->tx_len) % st->cfg.tx_ring];
+        uint16_t frag = (uint16_t)(off / 8u);
+        if (i + 1u < nfrag)
+            frag |= GLASS_IPV4_MF;
+        struct glass_ipv4_repr ip = {
+            .src = src, .dst = dst, .proto = proto, .ttl = 64, .tos = tos, .id = id,
+            .frag = frag,
+        };
+        size_t il = glass_ipv4_emit(p->data, GLASS_TX_SLOT, &ip, n);
+        GLASS_ASSERT(il == GLASS_IPV4_HDR_MIN && il + n <= GLASS_TX_SLOT);
+        copy_parts(p->data + il, hdr, hlen, body, off, n);
+        p->len = (uint16_t)(il + n);
+        st->tx_len++;
+        off += n;
+    }
+    if (nfrag > 1u) {
+        st->ipx.mib[GLASS_IPX_IpFragOKs]++;
+        st->ipx.mib[GLASS_IPX_IpFragCreates] += nfrag;
+    }
+    return true;
+}

@@ -1,0 +1,871 @@
+/* glasstcp — the TUN event loop (include/glass/loop.h) and the control socket (docs/control.md).
+ *
+ * The only code that has both a clock and a stack: it reads CLOCK_MONOTONIC, waits in epoll,
+ * and moves datagrams between one glass_stack and one TUN device. The stack's private counters
+ * of the IPv4/ICMP layer are read through core.h (glass_ipx_mib); everything else goes through
+ * the public API. */
+#define _GNU_SOURCE
+#include "core/core.h"
+
+#include <glass/err.h>
+#include <glass/info.h>
+#include <glass/loop.h>
+#include <glass/stats.h>
+#include <glass/trace.h>
+#include <glass/tun.h>
+#include <glass/wire.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOOP_MAX_FDS 16u
+#define LOOP_MAX_CLIENTS 16u
+#define LOOP_LINE_MAX 4096u
+#define LOOP_REPLY_MAX (64u << 20) /* bytes a control client may have pending */
+#define LOOP_PUMP_ROUNDS 64
+#define LOOP_RXBUF 65536u
+
+/* epoll data: kind in the high 32 bits, slot index in the low ones. */
+enum tag { TAG_TUN = 1, TAG_TIMER, TAG_SIGNAL, TAG_CTL, TAG_CLIENT, TAG_APP };
+
+struct app_fd {
+    int fd;
+    unsigned events;
+    glass_loop_fd_fn fn;
+    void *ctx;
+    bool used;
+};
+
+struct glass_loop_reply {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+
+struct ctl_client {
+    int fd;
+    bool used;
+    bool eof;         /* the client shut its side: close once the replies are out */
+    bool want_out;    /* EPOLLOUT registered */
+    char in[LOOP_LINE_MAX];
+    size_t in_len;
+    struct glass_loop_reply out;
+    size_t out_off;
+};
+
+struct glass_loop {
+    struct glass_loop_config cfg;
+    int ep, tfd, sfd, ctl_fd;
+    char ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    sigset_t oldmask;
+    bool stop;
+    int status;
+    glass_time_t start;
+    glass_time_t armed;     /* what the timerfd is set to (GLASS_TIME_NEVER: disarmed) */
+    glass_time_t app_timer;
+    struct app_fd fds[LOOP_MAX_FDS];
+    struct ctl_client clients[LOOP_MAX_CLIENTS];
+    uint8_t *rxbuf;
+    uint8_t *txbuf;
+};
+
+static uint64_t tag(enum tag k, unsigned idx)
+{
+    return (uint64_t)k << 32 | idx;
+}
+
+static glass_time_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (glass_time_t)ts.tv_sec * GLASS_NSEC_PER_SEC + (glass_time_t)ts.tv_nsec;
+}
+
+GLASS_API glass_time_t glass_loop_now(const struct glass_loop *loop)
+{
+    (void)loop;
+    return mono_now();
+}
+
+static int ep_add(struct glass_loop *l, int fd, uint32_t ev, uint64_t data)
+{
+    struct epoll_event e = {.events = ev, .data.u64 = data};
+    return epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
+}
+
+static int ep_mod(struct glass_loop *l, int fd, uint32_t ev, uint64_t data)
+{
+    struct epoll_event e = {.events = ev, .data.u64 = data};
+    return epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &e) < 0 ? -errno : 0;
+}
+
+/* ---- replies ---------------------------------------------------------------------------------- */
+
+static void reply_grow(struct glass_loop_reply *r, size_t need)
+{
+    if (r->oom || r->len + need + 1 <= r->cap)
+        return;
+    size_t cap = r->cap ? r->cap : 4096;
+    while (cap < r->len + need + 1)
+        cap *= 2;
+    char *p = cap <= LOOP_REPLY_MAX ? realloc(r->p, cap) : NULL;
+    if (p == NULL) {
+        r->oom = true;
+        return;
+    }
+    r->p = p;
+    r->cap = cap;
+}
+
+static void reply_vadd(struct glass_loop_reply *r, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void reply_vadd(struct glass_loop_reply *r, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return;
+    reply_grow(r, (size_t)n + 1);
+    if (r->oom)
+        return;
+    vsnprintf(r->p + r->len, r->cap - r->len, fmt, ap);
+    r->len += (size_t)n;
+}
+
+static void reply_add(struct glass_loop_reply *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void reply_add(struct glass_loop_reply *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    reply_vadd(r, fmt, ap);
+    va_end(ap);
+}
+
+GLASS_API void glass_loop_reply(struct glass_loop_reply *reply, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    reply_vadd(reply, fmt, ap);
+    va_end(ap);
+    reply_add(reply, "\n");
+}
+
+/* A JSON string literal (the strings here are names, addresses and short messages). */
+static void reply_json_str(struct glass_loop_reply *r, const char *s)
+{
+    reply_add(r, "\"");
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            reply_add(r, "\\%c", c);
+        else if (c < 0x20)
+            reply_add(r, "\\u%04x", c);
+        else
+            reply_add(r, "%c", c);
+    }
+    reply_add(r, "\"");
+}
+
+/* Milliseconds with three decimals, from nanoseconds. */
+static void reply_ms(struct glass_loop_reply *r, glass_time_t ns)
+{
+    reply_add(r, "%" PRIu64 ".%03" PRIu64, ns / GLASS_NSEC_PER_MSEC, ns / 1000u % 1000u);
+}
+
+static const char *ep_str(const struct glass_endpoint *ep, char buf[32])
+{
+    char a[16];
+    if (ep->addr == 0 && ep->port == 0)
+        snprintf(buf, 32, "0.0.0.0:*");
+    else if (ep->port == 0)
+        snprintf(buf, 32, "%s:*", glass_ip4_str(ep->addr, a));
+    else
+        snprintf(buf, 32, "%s:%u", glass_ip4_str(ep->addr, a), ep->port);
+    return buf;
+}
+
+/* ---- built-in control commands ------------------------------------------------------------ */
+
+static void cmd_conns(struct glass_loop *l, struct glass_loop_reply *r)
+{
+    struct glass_stack *st = l->cfg.stack;
+    size_t n = glass_stack_conns(st, NULL, 0);
+    struct glass_conn_info *ci = n ? calloc(n, sizeof *ci) : NULL;
+    if (n && ci == NULL) {
+        reply_add(r, "{\"error\":\"out of memory\"}\n");
+        return;
+    }
+    n = glass_stack_conns(st, ci, n);
+    glass_time_t now = glass_stack_now(st);
+    for (size_t i = 0; i < n; i++) {
+        char lb[32], rb[32];
+        reply_add(r, "{\"id\":%" PRIu32 ",\"fd\":%d,\"state\":\"%s\",\"ss_state\":\"%s\",", ci[i].conn_id,
+                  ci[i].fd, glass_tcp_state_name(ci[i].state),
+                  glass_tcp_state_ss_name(ci[i].state));
+        reply_add(r, "\"local\":\"%s\",\"peer\":\"%s\",\"recv_q\":%" PRIu32 ",\"send_q\":%" PRIu32,
+                  ep_str(&ci[i].local, lb), ep_str(&ci[i].remote, rb), ci[i].recv_q,
+                  ci[i].send_q);
+        reply_add(r, ",\"since_ms\":");
+        reply_ms(r, now > ci[i].state_since ? now - ci[i].state_since : 0);
+        if (ci[i].timer_at != GLASS_TIME_NEVER) {
+            reply_add(r, ",\"timer\":\"%s\",\"timer_ms\":", glass_timer_name(ci[i].timer_kind));
+            reply_ms(r, ci[i].timer_at > now ? ci[i].timer_at - now : 0);
+        } else {
+            reply_add(r, ",\"timer\":null,\"timer_ms\":null");
+        }
+        reply_add(r, ",\"retrans\":%u,\"orphan\":%s}\n", ci[i].retransmits,
+                  ci[i].orphan ? "true" : "false");
+    }
+    free(ci);
+}
+
+static void cmd_mib(struct glass_loop *l, struct glass_loop_reply *r)
+{
+    for (int m = 0; m < GLASS_MIB_COUNT; m++)
+        reply_add(r, "{\"name\":\"%s\",\"value\":%" PRIu64 "}\n", glass_mib_name(m),
+                  glass_stack_mib(l->cfg.stack, m));
+    for (int m = 0; m < GLASS_IPX_MIB_COUNT; m++)
+        reply_add(r, "{\"name\":\"%s\",\"value\":%" PRIu64 "}\n", glass_ipx_mib_name(m),
+                  glass_ipx_mib(l->cfg.stack, m));
+}
+
+static void cmd_drops(struct glass_loop *l, struct glass_loop_reply *r)
+{
+    for (int d = 1; d < GLASS_DROP_COUNT; d++)
+        reply_add(r, "{\"reason\":\"%s\",\"value\":%" PRIu64 "}\n", glass_drop_name(d),
+                  glass_stack_drops(l->cfg.stack, d));
+}
+
+static void transition_json(struct glass_loop *l, struct glass_loop_reply *r,
+                            const struct glass_transition *t)
+{
+    reply_add(r, "{\"conn\":%" PRIu32 ",\"t_ms\":", t->conn);
+    reply_ms(r, t->at > l->start ? t->at - l->start : 0);
+    reply_add(r, ",\"from\":\"%s\",\"to\":\"%s\",\"cause\":\"%s\"", glass_tcp_state_name(t->from),
+              glass_tcp_state_name(t->to), glass_tcp_cause_name(t->cause));
+    if (t->has_seg) {
+        char fl[9];
+        reply_add(r, ",\"seg\":{\"flags\":\"%s\",\"seq\":%" PRIu32 ",\"ack\":%" PRIu32 ",\"len\":%u}",
+                  glass_tcp_flags_str(t->seg_flags, fl), t->seg_seq, t->seg_ack, t->seg_len);
+    }
+    reply_add(r, "}\n");
+}
+
+static void cmd_history(struct glass_loop *l, const char *args, struct glass_loop_reply *r)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long id = strtoul(args, &end, 10);
+    if (args[0] == '\0' || errno != 0 || end == args || *end != '\0' || id > UINT32_MAX) {
+        reply_add(r, "{\"error\":\"usage: history CONN_ID\"}\n");
+        return;
+    }
+    size_t max = 4096;
+    struct glass_transition *t = calloc(max, sizeof *t);
+    if (t == NULL) {
+        reply_add(r, "{\"error\":\"out of memory\"}\n");
+        return;
+    }
+    long n = glass_conn_history(l->cfg.stack, (uint32_t)id, t, max);
+    if (n < 0)
+        reply_add(r, "{\"error\":\"no connection %lu (or its history has been overwritten)\"}\n",
+                  id);
+    for (long i = 0; i < n; i++)
+        transition_json(l, r, &t[i]);
+    free(t);
+}
+
+static void cmd_transitions(struct glass_loop *l, struct glass_loop_reply *r)
+{
+    size_t max = glass_stack_config(l->cfg.stack)->trace_ring;
+    struct glass_transition *t = max ? calloc(max, sizeof *t) : NULL;
+    if (max && t == NULL) {
+        reply_add(r, "{\"error\":\"out of memory\"}\n");
+        return;
+    }
+    uint64_t dropped = 0;
+    size_t n = max ? glass_stack_transitions(l->cfg.stack, t, max, &dropped) : 0;
+    for (size_t i = 0; i < n; i++)
+        transition_json(l, r, &t[i]);
+    free(t);
+}
+
+static void cmd_info(struct glass_loop *l, struct glass_loop_reply *r)
+{
+    struct glass_tun_stats ts;
+    glass_tun_stats(l->cfg.tun, &ts);
+    const struct glass_config *cfg = glass_stack_config(l->cfg.stack);
+    reply_add(r, "{\"pid\":%ld,\"tun\":", (long)getpid());
+    reply_json_str(r, glass_tun_name(l->cfg.tun));
+    reply_add(r, ",\"mtu\":%d,\"ctl\":", glass_tun_mtu(l->cfg.tun));
+    reply_json_str(r, l->ctl_path);
+    reply_add(r, ",\"uptime_ms\":");
+    reply_ms(r, mono_now() - l->start);
+    reply_add(r, ",\"profile\":\"%s\"", cfg->profile == GLASS_PROFILE_RFC ? "rfc" : "linux");
+    reply_add(r, ",\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"rx_truncated\":%" PRIu64
+                 ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_dropped\":%" PRIu64,
+              ts.rx_packets, ts.rx_bytes, ts.rx_truncated, ts.tx_packets, ts.tx_bytes,
+              ts.tx_dropped);
+    if (l->cfg.info_json != NULL && l->cfg.info_json[0] != '\0')
+        reply_add(r, ",%s", l->cfg.info_json);
+    reply_add(r, "}\n");
+}
+
+static const char *const help_lines[][2] = {
+    {"help", "this list"},
+    {"info", "process, device and counters of the link"},
+    {"conns", "every connection and listener, one JSON object each (glass ss)"},
+    {"history ID", "the recorded state transitions of connection ID"},
+    {"transitions", "the stack's transition ring, oldest first"},
+    {"mib", "MIB counters, Linux nstat names"},
+    {"drops", "dropped packets by reason (SKB_DROP_REASON_* names)"},
+};
+
+static void run_command(struct glass_loop *l, char *line, struct glass_loop_reply *r)
+{
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+        line[--n] = '\0';
+    char *cmd = line;
+    while (*cmd == ' ' || *cmd == '\t')
+        cmd++;
+    char *args = cmd;
+    while (*args != '\0' && *args != ' ' && *args != '\t')
+        args++;
+    if (*args != '\0') {
+        *args++ = '\0';
+        while (*args == ' ' || *args == '\t')
+            args++;
+    }
+    if (*cmd == '\0')
+        return; /* an empty line: nothing but the terminator */
+    if (strcmp(cmd, "help") == 0) {
+        for (size_t i = 0; i < sizeof help_lines / sizeof help_lines[0]; i++)
+            reply_add(r, "{\"command\":\"%s\",\"help\":\"%s\"}\n", help_lines[i][0],
+                      help_lines[i][1]);
+        if (l->cfg.on_ctl != NULL)
+            l->cfg.on_ctl(l->cfg.ctx, l, "help", "", r);
+    } else if (strcmp(cmd, "info") == 0) {
+        cmd_info(l, r);
+    } else if (strcmp(cmd, "conns") == 0) {
+        cmd_conns(l, r);
+    } else if (strcmp(cmd, "mib") == 0) {
+        cmd_mib(l, r);
+    } else if (strcmp(cmd, "drops") == 0) {
+        cmd_drops(l, r);
+    } else if (strcmp(cmd, "history") == 0) {
+        cmd_history(l, args, r);
+    } else if (strcmp(cmd, "transitions") == 0) {
+        cmd_transitions(l, r);
+    } else if (l->cfg.on_ctl == NULL || l->cfg.on_ctl(l->cfg.ctx, l, cmd, args, r) < 0) {
+        reply_add(r, "{\"error\":\"unknown command ");
+        reply_json_str(r, cmd);
+        reply_add(r, "; try help\"}\n");
+    }
+}
+
+/* ---- control socket ---------------------------------------------------------------------------- */
+
+static void client_close(struct glass_loop *l, struct ctl_client *c)
+{
+    epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    free(c->out.p);
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+}
+
+/* Send what is pending; close when done after EOF. */
+static void client_write(struct glass_loop *l, struct ctl_client *c, unsigned idx)
+{
+    while (c->out_off < c->out.len) {
+        ssize_t n = send(c->fd, c->out.p + c->out_off, c->out.len - c->out_off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            client_close(l, c);
+            return;
+        }
+        c->out_off += (size_t)n;
+    }
+    if (c->out_off == c->out.len) {
+        c->out.len = 0;
+        c->out_off = 0;
+        if (c->eof) {
+            client_close(l, c);
+            return;
+        }
+    }
+    bool want = c->out_off < c->out.len;
+    if (want != c->want_out) {
+        c->want_out = want;
+        ep_mod(l, c->fd, EPOLLIN | (want ? EPOLLOUT : 0u), tag(TAG_CLIENT, idx));
+    }
+}
+
+static void client_read(struct glass_loop *l, struct ctl_client *c, unsigned idx)
+{
+    for (;;) {
+        if (c->in_len >= sizeof c->in - 1) {
+            reply_add(&c->out, "{\"error\":\"line longer than %u bytes\"}\n.\n", LOOP_LINE_MAX - 1);
+            c->eof = true;
+            c->in_len = 0;
+            break;
+        }
+        ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - 1 - c->in_len, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            client_close(l, c);
+            return;
+        }
+        if (n == 0) {
+            c->eof = true;
+            if (c->in_len > 0) { /* a last line without its newline */
+                c->in[c->in_len] = '\0';
+                run_command(l, c->in, &c->out);
+                reply_add(&c->out, ".\n");
+                c->in_len = 0;
+            }
+            break;
+        }
+        c->in_len += (size_t)n;
+        char *start = c->in;
+        char *nl;
+        while ((nl = memchr(start, '\n', c->in_len - (size_t)(start - c->in))) != NULL) {
+            *nl = '\0';
+            run_command(l, start, &c->out);
+            reply_add(&c->out, ".\n");
+            start = nl + 1;
+        }
+        size_t rest = c->in_len - (size_t)(start - c->in);
+        memmove(c->in, start, rest);
+        c->in_len = rest;
+    }
+    if (c->out.oom) {
+        client_close(l, c);
+        return;
+    }
+    client_write(l, c, idx);
+}
+
+static void ctl_accept(struct glass_loop *l)
+{
+    for (;;) {
+        int fd = accept4(l->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        unsigned i = 0;
+        while (i < LOOP_MAX_CLIENTS && l->clients[i].used)
+            i++;
+        if (i == LOOP_MAX_CLIENTS) {
+            close(fd); /* bounded: a client too many is turned away */
+            continue;
+        }
+        struct ctl_client *c = &l->clients[i];
+        memset(c, 0, sizeof *c);
+        c->fd = fd;
+        c->used = true;
+        if (ep_add(l, fd, EPOLLIN, tag(TAG_CLIENT, i)) < 0) {
+            close(fd);
+            memset(c, 0, sizeof *c);
+        }
+    }
+}
+
+static int ctl_open(struct glass_loop *l, const char *path)
+{
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sa.sun_path)
+        return -ENAMETOOLONG;
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        int err = errno;
+        if (err != EADDRINUSE) {
+            close(fd);
+            return -err;
+        }
+        /* Someone's socket file: alive (a connect succeeds) or stale (left by a crash). */
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        bool alive = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+        if (probe >= 0)
+            close(probe);
+        struct stat stt;
+        if (alive || lstat(path, &stt) < 0 || !S_ISSOCK(stt.st_mode)) {
+            close(fd);
+            return -EADDRINUSE;
+        }
+        unlink(path);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+            err = errno;
+            close(fd);
+            return -err;
+        }
+    }
+    chmod(path, 0600);
+    if (listen(fd, 16) < 0) {
+        int err = errno;
+        close(fd);
+        unlink(path);
+        return -err;
+    }
+    l->ctl_fd = fd;
+    memcpy(l->ctl_path, path, strlen(path) + 1);
+    return 0;
+}
+
+/* ---- setup ---------------------------------------------------------------------------------- */
+
+GLASS_API int glass_loop_new(const struct glass_loop_config *cfg, struct glass_loop **out)
+{
+    *out = NULL;
+    if (cfg == NULL || cfg->stack == NULL || cfg->tun == NULL)
+        return -EINVAL;
+    struct glass_loop *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return -ENOMEM;
+    l->cfg = *cfg;
+    if (l->cfg.batch == 0)
+        l->cfg.batch = 64;
+    l->ep = l->tfd = l->sfd = l->ctl_fd = -1;
+    for (unsigned i = 0; i < LOOP_MAX_CLIENTS; i++)
+        l->clients[i].fd = -1;
+    l->armed = GLASS_TIME_NEVER;
+    l->app_timer = GLASS_TIME_NEVER;
+    l->start = mono_now();
+    int err = 0;
+    l->rxbuf = malloc(LOOP_RXBUF);
+    l->txbuf = malloc(LOOP_RXBUF);
+    if (l->rxbuf == NULL || l->txbuf == NULL) {
+        err = -ENOMEM;
+        goto fail;
+    }
+    l->ep = epoll_create1(EPOLL_CLOEXEC);
+    l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (l->ep < 0 || l->tfd < 0) {
+        err = -errno;
+        goto fail;
+    }
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &mask, &l->oldmask) < 0) {
+        err = -errno;
+        goto fail;
+    }
+    l->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (l->sfd < 0) {
+        err = -errno;
+        sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
+        goto fail;
+    }
+    if ((err = ep_add(l, glass_tun_fd(cfg->tun), EPOLLIN, tag(TAG_TUN, 0))) < 0 ||
+        (err = ep_add(l, l->tfd, EPOLLIN, tag(TAG_TIMER, 0))) < 0 ||
+        (err = ep_add(l, l->sfd, EPOLLIN, tag(TAG_SIGNAL, 0))) < 0)
+        goto fail;
+    if (cfg->ctl_path != NULL && cfg->ctl_path[0] != '\0') {
+        if ((err = ctl_open(l, cfg->ctl_path)) < 0)
+            goto fail;
+        if ((err = ep_add(l, l->ctl_fd, EPOLLIN, tag(TAG_CTL, 0))) < 0)
+            goto fail;
+    }
+    *out = l;
+    return 0;
+fail:
+    glass_loop_free(l);
+    return err;
+}
+
+GLASS_API void glass_loop_free(struct glass_loop *l)
+{
+    if (l == NULL)
+        return;
+    for (unsigned i = 0; i < LOOP_MAX_CLIENTS; i++)
+        if (l->clients[i].used)
+            client_close(l, &l->clients[i]);
+    if (l->ctl_fd >= 0) {
+        close(l->ctl_fd);
+        unlink(l->ctl_path);
+    }
+    if (l->sfd >= 0) {
+        close(l->sfd);
+        sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
+    }
+    if (l->tfd >= 0)
+        close(l->tfd);
+    if (l->ep >= 0)
+        close(l->ep);
+    free(l->rxbuf);
+    free(l->txbuf);
+    free(l);
+}
+
+GLASS_API const char *glass_loop_ctl_path(const struct glass_loop *l)
+{
+    return l->ctl_path;
+}
+
+GLASS_API void glass_loop_stop(struct glass_loop *l, int status)
+{
+    l->stop = true;
+    l->status = status;
+}
+
+GLASS_API void glass_loop_set_timer(struct glass_loop *l, glass_time_t at)
+{
+    l->app_timer = at;
+}
+
+/* ---- application fds ------------------------------------------------------------------------- */
+
+static uint32_t to_epoll(unsigned ev)
+{
+    return ((ev & GLASS_LOOP_IN) ? (uint32_t)EPOLLIN : 0u) |
+           ((ev & GLASS_LOOP_OUT) ? (uint32_t)EPOLLOUT : 0u);
+}
+
+GLASS_API int glass_loop_add_fd(struct glass_loop *l, int fd, unsigned events, glass_loop_fd_fn fn,
+                                void *ctx)
+{
+    unsigned i = 0;
+    while (i < LOOP_MAX_FDS && l->fds[i].used)
+        i++;
+    if (i == LOOP_MAX_FDS)
+        return -ENOSPC;
+    int r = ep_add(l, fd, to_epoll(events), tag(TAG_APP, i));
+    if (r < 0)
+        return r;
+    l->fds[i] = (struct app_fd){.fd = fd, .events = events, .fn = fn, .ctx = ctx, .used = true};
+    return 0;
+}
+
+GLASS_API int glass_loop_mod_fd(struct glass_loop *l, int fd, unsigned events)
+{
+    for (unsigned i = 0; i < LOOP_MAX_FDS; i++) {
+        if (l->fds[i].used && l->fds[i].fd == fd) {
+            if (l->fds[i].events == events)
+                return 0;
+            l->fds[i].events = events;
+            return ep_mod(l, fd, to_epoll(events), tag(TAG_APP, i));
+        }
+    }
+    return -ENOENT;
+}
+
+GLASS_API void glass_loop_del_fd(struct glass_loop *l, int fd)
+{
+    for (unsigned i = 0; i < LOOP_MAX_FDS; i++) {
+        if (l->fds[i].used && l->fds[i].fd == fd) {
+            epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+            memset(&l->fds[i], 0, sizeof l->fds[i]);
+        }
+    }
+}
+
+/* ---- the pump ---------------------------------------------------------------------------------- */
+
+static long write_output(struct glass_loop *l, glass_time_t now)
+{
+    long sent = 0;
+    for (;;) {
+        long n = glass_stack_output(l->cfg.stack, now, l->txbuf, LOOP_RXBUF);
+        if (n <= 0)
+            break;
+        glass_tun_write(l->cfg.tun, l->txbuf, (size_t)n); /* a refused datagram is lost */
+        sent++;
+    }
+    return sent;
+}
+
+/* Fire timers, hand events to the application, write the output; again while callbacks keep
+ * producing work (bounded, so input and signals are never starved). */
+GLASS_API long glass_loop_flush(struct glass_loop *l)
+{
+    long total = 0;
+    for (int round = 0; round < LOOP_PUMP_ROUNDS; round++) {
+        glass_time_t now = mono_now();
+        glass_stack_advance(l->cfg.stack, now);
+        bool busy = false;
+        if (l->app_timer <= now) {
+            l->app_timer = GLASS_TIME_NEVER;
+            if (l->cfg.on_timer != NULL)
+                l->cfg.on_timer(l->cfg.ctx, l);
+            busy = true;
+        }
+        struct glass_event ev;
+        while (glass_stack_next_event(l->cfg.stack, &ev)) {
+            busy = true;
+            if (l->cfg.on_event != NULL)
+                l->cfg.on_event(l->cfg.ctx, l, &ev);
+        }
+        long n = write_output(l, glass_stack_now(l->cfg.stack));
+        total += n;
+        if (!busy && n == 0)
+            break;
+    }
+    return total;
+}
+
+static void arm_timer(struct glass_loop *l, glass_time_t at)
+{
+    if (at == l->armed)
+        return;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    if (at != GLASS_TIME_NEVER) {
+        if (at == 0)
+            at = 1; /* zero would disarm */
+        its.it_value.tv_sec = (time_t)(at / GLASS_NSEC_PER_SEC);
+        its.it_value.tv_nsec = (long)(at % GLASS_NSEC_PER_SEC);
+    }
+    timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+    l->armed = at;
+}
+
+static void on_tun(struct glass_loop *l)
+{
+    glass_time_t now = mono_now();
+    for (unsigned i = 0; i < l->cfg.batch; i++) {
+        long n = glass_tun_read(l->cfg.tun, l->rxbuf, LOOP_RXBUF);
+        if (n == -EMSGSIZE)
+            continue; /* counted by the link; never passed on cut short */
+        if (n <= 0)
+            break;
+        glass_stack_input(l->cfg.stack, now, l->rxbuf, (size_t)n);
+    }
+}
+
+static void on_signal(struct glass_loop *l)
+{
+    struct signalfd_siginfo si;
+    while (read(l->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        int signo = (int)si.ssi_signo;
+        if (l->cfg.on_signal != NULL)
+            l->cfg.on_signal(l->cfg.ctx, l, signo);
+        if (signo == SIGINT || signo == SIGTERM)
+            glass_loop_stop(l, 0);
+    }
+}
+
+static void dispatch(struct glass_loop *l, const struct epoll_event *ev)
+{
+    uint64_t d = ev->data.u64;
+    unsigned idx = (unsigned)(d & 0xffffffffu);
+    switch ((enum tag)(d >> 32)) {
+    case TAG_TUN:
+        on_tun(l);
+        break;
+    case TAG_TIMER: {
+        uint64_t ticks;
+        if (read(l->tfd, &ticks, sizeof ticks) < 0) {
+            /* EAGAIN: re-armed meanwhile */
+        }
+        l->armed = GLASS_TIME_NEVER;
+        break;
+    }
+    case TAG_SIGNAL:
+        on_signal(l);
+        break;
+    case TAG_CTL:
+        ctl_accept(l);
+        break;
+    case TAG_CLIENT:
+        if (idx < LOOP_MAX_CLIENTS && l->clients[idx].used) {
+            if (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                client_read(l, &l->clients[idx], idx);
+            else if (l->clients[idx].used)
+                client_write(l, &l->clients[idx], idx);
+        }
+        break;
+    case TAG_APP:
+        if (idx < LOOP_MAX_FDS && l->fds[idx].used) {
+            unsigned what = 0;
+            if (ev->events & EPOLLIN)
+                what |= GLASS_LOOP_IN;
+            if (ev->events & EPOLLOUT)
+                what |= GLASS_LOOP_OUT;
+            if (ev->events & (EPOLLERR | EPOLLHUP))
+                what |= GLASS_LOOP_ERR | GLASS_LOOP_IN;
+            struct app_fd a = l->fds[idx];
+            a.fn(a.ctx, l, a.fd, what);
+            glass_loop_flush(l);
+        }
+        break;
+    }
+}
+
+static int run(struct glass_loop *l, glass_time_t until, bool (*done)(void *ctx), void *ctx)
+{
+    l->stop = false;
+    l->status = 0;
+    struct epoll_event evs[32];
+    for (;;) {
+        glass_loop_flush(l);
+        if (l->stop)
+            break;
+        if (done != NULL && done(ctx))
+            return 1;
+        glass_time_t deadline = glass_stack_next_deadline(l->cfg.stack);
+        if (l->app_timer < deadline)
+            deadline = l->app_timer;
+        if (until < deadline)
+            deadline = until;
+        glass_time_t now = mono_now();
+        if (until != GLASS_TIME_NEVER && now >= until)
+            return 0;
+        int timeout = -1;
+        if (glass_stack_has_output(l->cfg.stack) || (deadline != GLASS_TIME_NEVER && deadline <= now))
+            timeout = 0;
+        else
+            arm_timer(l, deadline);
+        int n = epoll_wait(l->ep, evs, 32, timeout);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        for (int i = 0; i < n && !l->stop; i++)
+            dispatch(l, &evs[i]);
+    }
+    glass_loop_flush(l);
+    return done != NULL ? 0 : l->status;
+}
+
+GLASS_API int glass_loop_run(struct glass_loop *l)
+{
+    return run(l, GLASS_TIME_NEVER, NULL, NULL);
+}
+
+GLASS_API int glass_loop_run_until(struct glass_loop *l, glass_time_t deadline,
+                                   bool (*done)(void *ctx), void *ctx)
+{
+    return run(l, deadline, done, ctx);
+}

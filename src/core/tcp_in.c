@@ -499,8 +499,12 @@ static uint32_t new_ack(struct glass_stack *st, struct glass_tcb *tcb, struct gl
         glass_ring_consume(&tcb->sb, n);
         tcb->bytes_acked += n;
     }
-    if ((tcb->flags & GLASS_TF_TS_OK) && r->has_ts && r->ts_ecr != 0) {
-        /* RFC 7323 §4.1: every ACK of new data gives a sample from the echoed timestamp. */
+    if ((tcb->flags & GLASS_TF_TS_OK) && r->has_ts && r->ts_ecr != 0 && tcb->rxtshift == 0) {
+        /* RFC 7323 §4.1: every ACK of new data gives a sample from the echoed timestamp —
+         * except while recovering from a timeout: a receiver answering a retransmitted
+         * duplicate echoes the timestamp of the copy it got long before (RFC 7323 §4.3), and
+         * that "RTT" (seconds or minutes after repeated losses) would pin the RTO at its
+         * maximum long after the path recovered. */
         uint32_t ms = glass_tcp_ts_now(st, tcb) - r->ts_ecr;
         if (ms < 600000u)
             rtt_sample(st, tcb, (glass_time_t)(ms ? ms : 1u) * GLASS_NSEC_PER_MSEC);

@@ -62,9 +62,6 @@ struct glass_wheel {
 #define GLASS_ICMP_ERROR_MAX 576u         /* RFC 1812 §4.3.2.3: an ICMP error fits in 576 bytes */
 #define GLASS_ICMP_RATE 1000u             /* ICMP errors per second (Linux icmp_msgs_per_sec) */
 #define GLASS_ICMP_BURST 50u              /* and burst (Linux icmp_msgs_burst) */
-/* The cause a hard ICMP error in SYN_SENT is recorded with. The state machine must list it on
- * SYN_SENT -> CLOSED (trace.h); until it does, icmp.c keeps such errors as soft ones. */
-#define GLASS_ICMP_HARD_CAUSE "rcv_icmp_unreach"
 
 #define GLASS_ICMP_UNREACH 3u
 #define GLASS_ICMP_UNREACH_PROTO 2u

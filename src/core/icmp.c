@@ -161,18 +161,12 @@ static int echo_reply(struct glass_stack *st, const struct glass_ipv4_repr *ip)
 
 /* ---- errors about our TCP segments ---------------------------------------------------------- */
 
-/* Hard error in SYN_SENT: fail the connection attempt. The transition needs a cause that says
- * "ICMP"; until the state machine has one (GLASS_ICMP_HARD_CAUSE on SYN_SENT -> CLOSED), the
- * error is kept as a soft one and the SYN timeout reports it. */
+/* Hard error in SYN_SENT (RFC 1122 §4.2.3.9, Linux): fail the connection attempt,
+ * SYN_SENT -> CLOSED with cause rcv_icmp_unreach. */
 static bool hard_error(struct glass_stack *st, struct glass_tcb *tcb, int err)
 {
-    int cause = glass_tcp_cause_parse(GLASS_ICMP_HARD_CAUSE);
-    int arc = glass_tcp_arc_find(GLASS_TCP_SYN_SENT, GLASS_TCP_CLOSED);
-    const struct glass_arc *a = arc >= 0 ? glass_tcp_arc((size_t)arc) : NULL;
-    if (cause < 0 || cause >= 32 || a == NULL || !(a->causes & (1u << (unsigned)cause)))
-        return false;
     st->ipx.mib[GLASS_IPX_TcpExtIcmpHardErrors]++;
-    glass_tcp_drop(st, tcb, (enum glass_tcp_cause)cause, err);
+    glass_tcp_drop(st, tcb, GLASS_CAUSE_RCV_ICMP_UNREACH, err);
     return true;
 }
 

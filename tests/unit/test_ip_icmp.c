@@ -519,16 +519,8 @@ static void test_cat052_hard_error_established_is_soft(void **state)
     free_stack(st);
 }
 
-static bool hard_cause_known(void)
-{
-    int cause = glass_tcp_cause_parse(GLASS_ICMP_HARD_CAUSE);
-    int arc = glass_tcp_arc_find(GLASS_TCP_SYN_SENT, GLASS_TCP_CLOSED);
-    return cause >= 0 && arc >= 0 && (glass_tcp_arc((size_t)arc)->causes & (1u << cause));
-}
-
 /* RFC 1122 §4.2.3.9: port or protocol unreachable for our SYN fails the connection attempt
- * (Linux: ECONNREFUSED, ENOPROTOOPT) — once the state machine has a cause for it; until then
- * the error is kept as a soft one and the attempt goes on. */
+ * (Linux: ECONNREFUSED, ENOPROTOOPT): SYN_SENT -> CLOSED, cause rcv_icmp_unreach. */
 static void syn_sent_unreachable(uint8_t code, int err)
 {
     struct glass_stack *st = new_stack();
@@ -547,19 +539,14 @@ static void syn_sent_unreachable(uint8_t code, int err)
     assert_int_equal(send_error(st, 3, code, 0, syn, s.seq + 1), GLASS_DROP_ICMP);
     assert_int_equal(glass_sock_state(st, fd), GLASS_TCP_SYN_SENT);
     assert_int_equal(send_error(st, 3, code, 0, syn, s.seq), GLASS_DROP_NONE);
-    if (hard_cause_known()) {
-        assert_int_equal(glass_sock_state(st, fd), GLASS_TCP_CLOSED);
-        struct glass_event ev;
-        bool saw = false;
-        while (glass_stack_next_event(st, &ev))
-            if (ev.kind == GLASS_EV_ERROR && ev.err == err)
-                saw = true;
-        assert_true(saw);
-        assert_int_equal(glass_ipx_mib(st, GLASS_IPX_TcpExtIcmpHardErrors), 1);
-    } else {
-        assert_int_equal(glass_sock_state(st, fd), GLASS_TCP_SYN_SENT);
-        assert_int_equal(tcb->soft_error, err);
-    }
+    assert_int_equal(glass_sock_state(st, fd), GLASS_TCP_CLOSED);
+    struct glass_event ev;
+    bool saw = false;
+    while (glass_stack_next_event(st, &ev))
+        if (ev.kind == GLASS_EV_ERROR && ev.err == err)
+            saw = true;
+    assert_true(saw);
+    assert_int_equal(glass_ipx_mib(st, GLASS_IPX_TcpExtIcmpHardErrors), 1);
     glass_close(st, fd);
     count_output(st);
     free_stack(st);

@@ -13,6 +13,7 @@ int glass_cmd_connect(int argc, char **argv);
 int glass_cmd_lab(int argc, char **argv);
 int glass_cmd_ss(int argc, char **argv);
 int glass_cmd_sim(int argc, char **argv);
+int glass_cmd_trace(int argc, char **argv);
 int glass_cmd_pkt(int argc, char **argv);
 
 #endif

@@ -126,6 +126,7 @@ struct glass_tcb {
      * left, RFC 9293 §3.8.6.2.2). */
     struct glass_seq irs, rcv_nxt, rcv_adv;
     struct glass_seq fin_seq;   /* sequence number of our FIN (valid with TF_FIN_QUEUED) */
+    struct glass_seq snd_sml;   /* end of the last short segment sent (Minshall's Nagle) */
     uint8_t persist_shift;      /* zero-window probe backoff */
     uint16_t snd_mss;           /* MSS we send with: min(peer's MSS option, ours) */
     uint16_t rcv_mss;           /* MSS we advertised */

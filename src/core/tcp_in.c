@@ -185,7 +185,7 @@ static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct 
     c->irs = glass_seq(r->seq);
     c->rcv_nxt = glass_seq_add(c->irs, 1);
     c->iss = st->reuse_isn != 0 ? glass_seq(st->reuse_isn) : glass_isn(st, &c->local, &c->remote);
-    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->iss;
     c->snd_wnd = r->win;
     c->max_snd_wnd = r->win;
     c->snd_wl1 = c->irs;
@@ -697,7 +697,9 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
             return SEG_DONE;
         }
         tcb->snd_wnd = (uint32_t)s->r->win << tcb->snd_wscale;
-        tcb->max_snd_wnd = tcb->snd_wnd > tcb->max_snd_wnd ? tcb->snd_wnd : tcb->max_snd_wnd;
+        /* The handshake's ACK carries the first scaled window: it replaces the SYN's
+         * unscaled one as the largest seen (Linux). */
+        tcb->max_snd_wnd = tcb->snd_wnd;
         tcb->snd_wl1 = s->seq;
         tcb->snd_wl2 = ack;
         (void)new_ack(st, tcb, ack, s->r);

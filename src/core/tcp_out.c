@@ -251,16 +251,30 @@ void glass_tcp_send_probe(struct glass_stack *st, struct glass_tcb *tcb)
         glass_mib_inc(st, GLASS_MIB_TcpOutSegs);
 }
 
-/* Nagle (RFC 9293 §3.7.4, RFC 896) and sender SWS avoidance (§3.8.6.2.1): may a segment of
- * len bytes go now, when avail bytes are ready to send? */
+/* The segment size to send with: the MSS, bounded to half the largest window the peer ever
+ * offered when that window is small (Linux tcp_bound_to_half_wnd), so that a tiny window is
+ * still used in full-sized segments rather than waiting for the SWS override. */
+static uint32_t seg_size(const struct glass_tcb *tcb)
+{
+    uint32_t cutoff = tcb->max_snd_wnd > 536u ? tcb->max_snd_wnd / 2u : tcb->max_snd_wnd;
+    uint32_t mss = tcb->snd_mss;
+    if (cutoff != 0 && mss > cutoff)
+        mss = cutoff > 36u ? cutoff : 36u;
+    return mss;
+}
+
+/* Nagle (RFC 9293 §3.7.4, RFC 896) in Minshall's form, as Linux (tcp_nagle_check): a short
+ * segment waits only while an earlier short segment is unacknowledged; and sender SWS avoidance
+ * (§3.8.6.2.1): may a segment of len bytes go now, when avail bytes are ready to send? */
 static bool may_send(const struct glass_tcb *tcb, uint32_t len, uint32_t avail, bool fin)
 {
     if (len == 0)
         return fin;
-    if (len >= tcb->snd_mss || (tcb->flags & GLASS_TF_FORCE))
+    if (len >= seg_size(tcb) || (tcb->flags & GLASS_TF_FORCE))
         return true; /* a full segment, or the override timeout of §3.8.6.2.1 fired */
-    bool idle = glass_seq_eq(tcb->snd_nxt, tcb->snd_una) || glass_seq_eq(tcb->snd_una, tcb->snd_max);
-    if (len == avail && (idle || (tcb->flags & GLASS_TF_NODELAY) || fin))
+    bool short_unacked = glass_seq_gt(tcb->snd_sml, tcb->snd_una) &&
+                         glass_seq_le(tcb->snd_sml, tcb->snd_max);
+    if (len == avail && (!short_unacked || (tcb->flags & GLASS_TF_NODELAY) || fin))
         return true;
     if (tcb->max_snd_wnd > 0 && len >= tcb->max_snd_wnd / 2u)
         return true;
@@ -389,9 +403,10 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         uint32_t room = cwnd_room(tcb);
         if ((tcb->flags & GLASS_TF_PROBE) && room < tcb->snd_mss)
             room = tcb->snd_mss; /* RFC 8985 §7.3: the probe may exceed cwnd by a segment */
+        uint32_t mss = seg_size(tcb);
         uint32_t len = avail;
-        if (len > tcb->snd_mss)
-            len = tcb->snd_mss;
+        if (len > mss)
+            len = mss;
         if (len > usable)
             len = usable;
         if (len > run)
@@ -403,7 +418,9 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
                    glass_seq_eq(glass_seq_add(tcb->snd_nxt, len), tcb->fin_seq);
         if ((len > 0 || fin) && may_send(tcb, len, avail, fin)) {
             uint8_t fl = GLASS_TH_ACK;
-            if (len > 0 && off + len == tcb->sb.len)
+            /* PSH at the end of what the application wrote, and on any segment of at least
+             * half the peer's largest window (Linux forced_push). */
+            if (len > 0 && (off + len == tcb->sb.len || len >= tcb->max_snd_wnd / 2u))
                 fl |= GLASS_TH_PSH;
             if (fin)
                 fl |= GLASS_TH_FIN;
@@ -414,6 +431,8 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
                 tcb->flags |= GLASS_TF_FIN_SENT;
             tcb->flags &= ~(GLASS_TF_FORCE | GLASS_TF_PROBE);
             bool fresh = glass_seq_ge(seq, tcb->snd_max);
+            if (len > 0 && len < mss)
+                tcb->snd_sml = glass_seq_add(seq, len);
             sent_space(st, tcb, seq, len + (fin ? 1u : 0u), false);
             if (fresh)
                 glass_rack_arm_tlp(st, tcb);

@@ -72,7 +72,7 @@ int glass_tcp_usr_connect(struct glass_stack *st, struct glass_tcb *tcb,
     tcb->iss = glass_isn(st, &tcb->local, &tcb->remote);
     tcb->ts_off = (uint32_t)glass_rng_next(&st->rng);
     tcb->rcv_wscale = st->cfg.window_scaling ? glass_tcp_our_wscale(tcb) : 0;
-    tcb->snd_una = tcb->snd_nxt = tcb->snd_max = tcb->iss;
+    tcb->snd_una = tcb->snd_nxt = tcb->snd_max = tcb->snd_sml = tcb->iss;
     tcb->snd_wnd = 0;
     tcb->rxtshift = 0;
     tcb->rto = st->cfg.rto_initial;

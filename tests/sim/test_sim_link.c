@@ -404,7 +404,8 @@ struct obs {
     unsigned delivered, dup, corrupt, reordered, overtaken, spiked;
     unsigned late_over_rto; /* copies that took longer than 200 ms */
     glass_time_t last_at[2];
-    glass_time_t min_gap[2]; /* smallest spacing of data deliveries per direction */
+    glass_time_t min_gap[2]; /* smallest spacing of data deliveries per direction, scaled to
+                                1500-byte packets */
 };
 
 static void obs_tap(void *ctx, const struct glass_sim_packet *p, enum glass_sim_pkt_event what)
@@ -433,8 +434,13 @@ static void obs_tap(void *ctx, const struct glass_sim_packet *p, enum glass_sim_
     glass_time_t now = glass_simnet_now(o->net);
     if (now - p->sent_at > GLASS_MSEC(200))
         o->late_over_rto++;
-    if (p->len > 200 && o->last_at[dir] != 0 && now - o->last_at[dir] < o->min_gap[dir])
-        o->min_gap[dir] = now - o->last_at[dir];
+    /* The spacing behind a packet is at least its own serialization time; scaled to a
+     * 1500-byte packet so that one bound fits short segments too (a Nagle tail, say). */
+    if (p->len > 200 && o->last_at[dir] != 0) {
+        glass_time_t gap = (now - o->last_at[dir]) * 1500u / p->len;
+        if (gap < o->min_gap[dir])
+            o->min_gap[dir] = gap;
+    }
     if (p->len > 200)
         o->last_at[dir] = now;
 }

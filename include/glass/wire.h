@@ -17,6 +17,7 @@ struct glass_pkt_summary {
     uint32_t len;      /**< TCP payload length */
     uint16_t win;      /**< raw window field */
     uint16_t mss;      /**< MSS option value, 0 if absent */
+    int8_t wscale;     /**< window scale option (a SYN's), 0..14; -1 if absent */
     uint8_t ttl;
 };
 

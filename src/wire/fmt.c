@@ -56,6 +56,7 @@ GLASS_API int glass_pkt_decode(const uint8_t *pkt, size_t len, struct glass_pkt_
     out->len = (uint32_t)tcp.payload_len; /* <= 65535 - 40: bounded by the IPv4 total length */
     out->win = tcp.win;
     out->mss = tcp.mss;
+    out->wscale = (int8_t)(tcp.wscale < 0 ? -1 : (tcp.wscale > 14 ? 14 : tcp.wscale));
     out->ttl = ip.ttl;
     return 0;
 }

@@ -165,6 +165,18 @@ static void test_fmt_describe_synack_all_options(void **state)
     expect_describe(pkt, n,
                     "192.0.2.2:80 > 192.0.2.1:40000 S. seq 1 ack 2 win 65535 len 0 "
                     "<mss 1460,sackOK,TS val 5 ecr 6,wscale 7>");
+    struct glass_pkt_summary s;
+    assert_int_equal(glass_pkt_decode(pkt, n, &s), 0);
+    assert_int_equal(s.mss, 1460);
+    assert_int_equal(s.wscale, 7);
+    t.wscale = 20; /* RFC 7323 §2.3: reported as 14 */
+    n = make_pkt(pkt, sizeof(pkt), &t, B, A);
+    assert_int_equal(glass_pkt_decode(pkt, n, &s), 0);
+    assert_int_equal(s.wscale, 14);
+    t.wscale = -1;
+    n = make_pkt(pkt, sizeof(pkt), &t, B, A);
+    assert_int_equal(glass_pkt_decode(pkt, n, &s), 0);
+    assert_int_equal(s.wscale, -1);
 }
 
 static void test_fmt_describe_data_sack_urg(void **state)

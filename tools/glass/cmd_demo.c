@@ -231,7 +231,7 @@ static struct demo_isn *isn_find(struct demo *d, const struct glass_endpoint *sr
 }
 
 static void isn_set(struct demo *d, const struct glass_endpoint *src,
-                    const struct glass_endpoint *dst, uint32_t isn)
+                    const struct glass_endpoint *dst, uint32_t isn, int8_t wscale)
 {
     struct demo_isn *e = isn_find(d, src, dst);
     if (e == NULL) {
@@ -242,9 +242,22 @@ static void isn_set(struct demo *d, const struct glass_endpoint *src,
         e->dst = *dst;
     }
     e->isn = isn;
+    e->wscale = wscale;
 }
 
 /* ---- packets ----------------------------------------------------------------------------- */
+
+/* The window as the receiver of this segment reads it: scaled by the shift the sender
+ * announced, when both SYNs carried the option (RFC 7323 §2.2; never in a SYN). */
+static uint32_t scaled_win(const struct glass_pkt_summary *s, const struct demo_isn *mine,
+                           const struct demo_isn *theirs)
+{
+    uint32_t win = s->win;
+    if (!(s->flags & GLASS_TH_SYN) && mine != NULL && theirs != NULL && mine->wscale >= 0 &&
+        theirs->wscale >= 0)
+        win <<= mine->wscale;
+    return win;
+}
 
 static void pkt_body(struct demo *d, const struct demo_pending *p, struct out_buf *b)
 {
@@ -262,7 +275,7 @@ static void pkt_body(struct demo *d, const struct demo_pending *p, struct out_bu
         uint32_t ack = theirs != NULL ? s->ack - theirs->isn : s->ack;
         out_printf(b, " ack=%" PRIu32, ack);
     }
-    out_printf(b, " len=%" PRIu32 " win=%u", s->len, (unsigned)s->win);
+    out_printf(b, " len=%" PRIu32 " win=%" PRIu32, s->len, scaled_win(s, mine, theirs));
 }
 
 static const char *fate_text(int fate)
@@ -302,7 +315,8 @@ static void print_packet(struct demo *d, const struct demo_pending *p)
                            theirs != NULL ? s->ack - theirs->isn : s->ack);
             else
                 out_puts(&d->out, ",\"ack\":null");
-            out_printf(&d->out, ",\"len\":%" PRIu32 ",\"win\":%u", s->len, (unsigned)s->win);
+            out_printf(&d->out, ",\"len\":%" PRIu32 ",\"win\":%" PRIu32, s->len,
+                       scaled_win(s, mine, theirs));
             if (syn)
                 out_printf(&d->out, ",\"isn\":%" PRIu32, s->seq);
             out_printf(&d->out, ",\"sport\":%u,\"dport\":%u", (unsigned)s->src.port,
@@ -401,7 +415,7 @@ static void tap_fn(void *ctx, const struct glass_sim_packet *p, enum glass_sim_p
         if (pp->decoded) {
             if (pp->s.flags & GLASS_TH_SYN) {
                 sd->tx_syns++;
-                isn_set(d, &pp->s.src, &pp->s.dst, pp->s.seq);
+                isn_set(d, &pp->s.src, &pp->s.dst, pp->s.seq, pp->s.wscale);
             }
             if (pp->s.flags & GLASS_TH_FIN)
                 sd->tx_fins++;

@@ -73,6 +73,7 @@ struct demo_trans {
 struct demo_isn {
     struct glass_endpoint src, dst;
     uint32_t isn;
+    int8_t wscale; /* the window scale src announced in its SYN, -1 if none */
 };
 
 struct demo_side {

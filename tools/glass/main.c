@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"sim", glass_cmd_sim, "a verified bulk transfer over the impaired simulated link"},
     {"trace", glass_cmd_trace, "infer both ends' TCP states from a pcap/pcapng capture"},
     {"pkt", glass_cmd_pkt, "run packetdrill scripts against the stack in virtual time"},
+    {"diagram", glass_cmd_diagram, "the TCP state diagram as DOT/SVG/PNG, arcs weighted by counts"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -7,6 +7,7 @@
  * -o timers as timer:(on,200ms,0). --json prints the control socket's JSON objects. */
 #define _GNU_SOURCE
 #include "cmds.h"
+#include "ctl_client.h"
 #include "tunapp.h"
 
 #include <glass/trace.h>
@@ -20,86 +21,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-/* Read everything the control socket answers to one command (up to the "." line). */
-static char *ctl_query(const char *path, const char *cmd, size_t *len)
-{
-    struct sockaddr_un sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof sa.sun_path) {
-        errno = ENAMETOOLONG;
-        return NULL;
-    }
-    strcpy(sa.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return NULL;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return NULL;
-    }
-    char line[256];
-    int n = snprintf(line, sizeof line, "%s\n", cmd);
-    if (send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
-        close(fd);
-        return NULL;
-    }
-    shutdown(fd, SHUT_WR);
-    size_t cap = 65536, used = 0;
-    char *buf = malloc(cap);
-    while (buf != NULL) {
-        if (used + 4096 > cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (nb == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = recv(fd, buf + used, cap - used - 1, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        used += (size_t)r;
-    }
-    close(fd);
-    if (buf == NULL)
-        return NULL;
-    buf[used] = '\0';
-    *len = used;
-    return buf;
-}
-
-/* The value of "key" in a one-line JSON object: a string (unquoted into out) or a scalar. */
-static bool json_get(const char *obj, const char *key, char *out, size_t cap)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(obj, pat);
-    if (p == NULL)
-        return false;
-    p += strlen(pat);
-    size_t n = 0;
-    if (*p == '"') {
-        p++;
-        while (*p != '\0' && *p != '"' && n + 1 < cap) {
-            if (*p == '\\' && p[1] != '\0')
-                p++;
-            out[n++] = *p++;
-        }
-    } else {
-        while (*p != '\0' && *p != ',' && *p != '}' && n + 1 < cap)
-            out[n++] = *p++;
-    }
-    out[n] = '\0';
-    return true;
-}
 
 /* iproute2's print_ms_timer: 355ms, 1.250ms (1 s 250 ms), 43sec, 2min5sec, 119min. */
 static void ms_timer(unsigned long timeout, char *buf, size_t cap)
@@ -126,41 +47,6 @@ static void ms_timer(unsigned long timeout, char *buf, size_t cap)
 struct row {
     char state[16], recvq[16], sendq[16], local[32], peer[32], timer[64];
 };
-
-static const char *find_ctl(const char *tun, char buf[TUNAPP_CTL_MAX])
-{
-    if (tun != NULL)
-        return tunapp_default_ctl(tun, false, buf);
-    /* No --tun: the one socket in the default directory, if there is exactly one. */
-    char probe[TUNAPP_CTL_MAX];
-    tunapp_default_ctl("x", false, probe);
-    char *slash = strrchr(probe, '/');
-    if (slash == NULL)
-        return NULL;
-    *slash = '\0';
-    DIR *d = opendir(probe);
-    if (d == NULL)
-        return tunapp_default_ctl(TUNAPP_DEFAULT_TUN, false, buf);
-    int found = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t l = strlen(e->d_name);
-        if (l > 5 && strcmp(e->d_name + l - 5, ".sock") == 0) {
-            if (found++ == 0 && strlen(probe) + 1 + l < TUNAPP_CTL_MAX) {
-                memcpy(buf, probe, strlen(probe));
-                buf[strlen(probe)] = '/';
-                memcpy(buf + strlen(probe) + 1, e->d_name, l + 1);
-            }
-        }
-    }
-    closedir(d);
-    if (found > 1) {
-        fprintf(stderr, "glass ss: several stacks run (%s/*.sock): choose one with --tun or --ctl\n",
-                probe);
-        return NULL;
-    }
-    return found == 1 ? buf : tunapp_default_ctl(TUNAPP_DEFAULT_TUN, false, buf);
-}
 
 static void ss_usage(FILE *f)
 {
@@ -237,11 +123,11 @@ int glass_cmd_ss(int argc, char **argv)
         return GLASS_EXIT_USAGE;
     }
     char pbuf[TUNAPP_CTL_MAX];
-    const char *path = ctl != NULL ? ctl : find_ctl(tun, pbuf);
+    const char *path = ctl != NULL ? ctl : glass_ctl_find("ss", tun, pbuf);
     if (path == NULL)
         return GLASS_EXIT_FAILED;
     size_t len = 0;
-    char *reply = ctl_query(path, "conns", &len);
+    char *reply = glass_ctl_query(path, "conns", &len);
     if (reply == NULL) {
         fprintf(stderr, "glass ss: cannot read control socket %s: %s (is glass serve/connect "
                         "running? see --ctl)\n",
@@ -257,13 +143,13 @@ int glass_cmd_ss(int argc, char **argv)
         if (strcmp(line, ".") == 0)
             break;
         char err[256];
-        if (json_get(line, "error", err, sizeof err)) {
+        if (glass_ctl_json_get(line, "error", err, sizeof err)) {
             fprintf(stderr, "glass ss: %s\n", err);
             status = GLASS_EXIT_FAILED;
             continue;
         }
         char state[32] = "";
-        json_get(line, "state", state, sizeof state);
+        glass_ctl_json_get(line, "state", state, sizeof state);
         int s = glass_tcp_state_parse(state);
         bool is_listen = s == GLASS_TCP_LISTEN;
         bool is_closed = s == GLASS_TCP_CLOSED;
@@ -283,14 +169,14 @@ int glass_cmd_ss(int argc, char **argv)
         struct row *r = &rows[nrows++];
         memset(r, 0, sizeof *r);
         snprintf(r->state, sizeof r->state, "%.15s", s >= 0 ? glass_tcp_state_ss_name(s) : state);
-        json_get(line, "recv_q", r->recvq, sizeof r->recvq);
-        json_get(line, "send_q", r->sendq, sizeof r->sendq);
-        json_get(line, "local", r->local, sizeof r->local);
-        json_get(line, "peer", r->peer, sizeof r->peer);
+        glass_ctl_json_get(line, "recv_q", r->recvq, sizeof r->recvq);
+        glass_ctl_json_get(line, "send_q", r->sendq, sizeof r->sendq);
+        glass_ctl_json_get(line, "local", r->local, sizeof r->local);
+        glass_ctl_json_get(line, "peer", r->peer, sizeof r->peer);
         char tname[32] = "", tms[32] = "", retr[16] = "0";
-        if (timers && json_get(line, "timer", tname, sizeof tname) && strcmp(tname, "null") != 0) {
-            json_get(line, "timer_ms", tms, sizeof tms);
-            json_get(line, "retrans", retr, sizeof retr);
+        if (timers && glass_ctl_json_get(line, "timer", tname, sizeof tname) && strcmp(tname, "null") != 0) {
+            glass_ctl_json_get(line, "timer_ms", tms, sizeof tms);
+            glass_ctl_json_get(line, "retrans", retr, sizeof retr);
             char t[32];
             ms_timer(strtoul(tms, NULL, 10), t, sizeof t);
             snprintf(r->timer, sizeof r->timer, "timer:(%.12s,%.12s,%.6s)", tname, t, retr);

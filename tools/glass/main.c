@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"sim", glass_cmd_sim, "a verified bulk transfer over the impaired simulated link"},
     {"trace", glass_cmd_trace, "infer both ends' TCP states from a pcap/pcapng capture"},
     {"pkt", glass_cmd_pkt, "run packetdrill scripts against the stack in virtual time"},
+    {"nstat", glass_cmd_nstat, "the counters of a running glass serve/connect, as nstat names them"},
     {"diagram", glass_cmd_diagram, "the TCP state diagram as DOT/SVG/PNG, arcs weighted by counts"},
 };
 

@@ -24,6 +24,7 @@
 
 #include "cmds.h"
 #include "out.h"
+#include "pcapw.h"
 
 #include <glass/err.h>
 #include <glass/info.h>
@@ -82,6 +83,7 @@ struct sim_opts {
     bool duplex, json, quiet;
     const char *plot;
     bool plot_svg;
+    const char *pcap;     /* write the client's view of the link here (--pcap) */
     uint32_t buf;
     double time_limit_s;
     uint64_t read_rate;   /* receivers read at most this many bytes per second (0: no limit) */
@@ -293,6 +295,7 @@ struct sim_run {
     bool failed;
     char why[256];
     struct plot_data plot;
+    struct glass_pcapw *pcap;
 };
 
 static void run_fail(struct sim_run *r, const char *fmt, ...) OUT_PRINTF(2, 3);
@@ -662,6 +665,12 @@ static void tap_fn(void *ctx, const struct glass_sim_packet *p, enum glass_sim_p
     int cnode = r->side[SIM_CLIENT].node, snode = r->side[SIM_SERVER].node;
     if (r->o->trace)
         trace_pkt(r, p, what);
+    /* --pcap: what tcpdump on the client's interface would see: every packet the client sends
+     * (before the link loses it) and every packet delivered to it (as delivered). */
+    if (r->pcap != NULL && ((what == GLASS_SIM_SENT && p->from == cnode) ||
+                            (what == GLASS_SIM_DELIVERED && p->to == cnode)))
+        glass_pcapw_write(r->pcap, what == GLASS_SIM_SENT ? p->sent_at : glass_simnet_now(r->net),
+                          p->data, p->len);
     if (what == GLASS_SIM_HELD || !pd->on)
         return;
     if (p->from == cnode && (what == GLASS_SIM_DROPPED || (p->flags & GLASS_SIM_PKT_CORRUPT))) {
@@ -1132,6 +1141,7 @@ enum {
     OPT_DUPLEX,
     OPT_JSON,
     OPT_PLOT,
+    OPT_PCAP,
     OPT_QUIET,
     OPT_READ_RATE,
     OPT_PAUSE_AT,
@@ -1174,6 +1184,7 @@ static const struct option longopts[] = {
     {"duplex", no_argument, NULL, OPT_DUPLEX},
     {"json", no_argument, NULL, OPT_JSON},
     {"plot", required_argument, NULL, OPT_PLOT},
+    {"pcap", required_argument, NULL, OPT_PCAP},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"read-rate", required_argument, NULL, OPT_READ_RATE},
     {"read-pause-at", required_argument, NULL, OPT_PAUSE_AT},
@@ -1287,6 +1298,9 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             break;
         case OPT_JSON:
             o->json = true;
+            break;
+        case OPT_PCAP:
+            o->pcap = optarg;
             break;
         case OPT_PLOT:
             if (ends_with(optarg, ".png"))
@@ -1490,7 +1504,16 @@ int glass_cmd_sim(int argc, char **argv)
         cs->rx_expect = o.bytes;
         ss->shut_when_sent = true;
     }
-    if (r->plot.on || o.trace)
+    if (o.pcap != NULL) {
+        char err[512];
+        r->pcap = glass_pcapw_open(o.pcap, err, sizeof err);
+        if (r->pcap == NULL) {
+            fprintf(stderr, "glass sim: %s\n", err);
+            status = GLASS_EXIT_FAILED;
+            goto out;
+        }
+    }
+    if (r->plot.on || o.trace || r->pcap != NULL)
         glass_simnet_set_tap(r->net, tap_fn, r);
 
     /* Server: listen; client: connect. */
@@ -1712,6 +1735,10 @@ int glass_cmd_sim(int argc, char **argv)
     status = ok && plotted ? GLASS_EXIT_OK : GLASS_EXIT_FAILED;
 
 out:
+    if (glass_pcapw_close(r->pcap) != 0) {
+        fprintf(stderr, "glass sim: writing %s failed\n", o.pcap);
+        status = GLASS_EXIT_FAILED;
+    }
     for (int s = 0; s < SIM_SIDES; s++) {
         if (r->side[s].st != NULL) {
             glass_stack_set_observer(r->side[s].st, NULL, NULL);

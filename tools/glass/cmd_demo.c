@@ -9,6 +9,7 @@
  * follows. The output depends only on the seed: no wall clock, no pointers. */
 #include "cmds.h"
 #include "out.h"
+#include "pcapw.h"
 #include "scenarios.h"
 
 #include <glass/err.h>
@@ -392,9 +393,29 @@ static int side_of_node(const struct demo *d, int node)
     return -1;
 }
 
+/* --pcap: every scenario's packets as tcpdump on the client's interface would see them, one
+ * scenario after the other (each starts a second after the previous one's last packet). */
+static struct glass_pcapw *demo_pcap;
+static glass_time_t demo_pcap_base, demo_pcap_last;
+
+static void pcap_tap(struct demo *d, const struct glass_sim_packet *p, enum glass_sim_pkt_event what)
+{
+    int from = side_of_node(d, p->from);
+    int to = p->to >= 0 ? side_of_node(d, p->to) : -1;
+    if (!((what == GLASS_SIM_SENT && from == 0) || (what == GLASS_SIM_DELIVERED && to == 0)))
+        return;
+    glass_time_t t =
+        demo_pcap_base + (what == GLASS_SIM_SENT ? p->sent_at : glass_simnet_now(d->net));
+    glass_pcapw_write(demo_pcap, t, p->data, p->len);
+    if (t > demo_pcap_last)
+        demo_pcap_last = t;
+}
+
 static void tap_fn(void *ctx, const struct glass_sim_packet *p, enum glass_sim_pkt_event what)
 {
     struct demo *d = ctx;
+    if (demo_pcap != NULL)
+        pcap_tap(d, p, what);
     switch (what) {
     case GLASS_SIM_SENT: {
         flush_pending(d);
@@ -1231,7 +1252,7 @@ static bool print_coverage(const struct coverage *cov, bool json)
 static void demo_usage(FILE *f)
 {
     fprintf(f,
-            "usage: glass demo [--seed N] [--json] [SCENARIO...]\n"
+            "usage: glass demo [--seed N] [--json] [--pcap FILE] [SCENARIO...]\n"
             "       glass demo --list\n\n"
             "Runs TCP state-machine scenarios between two stacks over a simulated link\n"
             "(10 ms one-way delay, virtual time) and draws each as a ladder diagram with both\n"
@@ -1242,6 +1263,7 @@ static void demo_usage(FILE *f)
             "  -s, --seed N   seed of the stacks and the link (default 1): same seed, same output\n"
             "  -j, --json     one JSON object per scenario (JSON Lines) instead of the ladder\n"
             "  -l, --list     list the scenarios\n"
+            "  -p, --pcap F   write the client's capture of every scenario run to F (pcap)\n"
             "  -h, --help     this help\n");
 }
 
@@ -1272,15 +1294,19 @@ int glass_cmd_demo(int argc, char **argv)
     static const struct option longopts[] = {
         {"seed", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
         {"list", no_argument, NULL, 'l'},       {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"pcap", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
     };
     uint64_t seed = 1;
+    const char *pcap_path = NULL;
     bool json = false, list = false;
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":s:jlh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:jlhp:", longopts, NULL)) != -1) {
         switch (c) {
+        case 'p':
+            pcap_path = optarg;
+            break;
         case 's':
             if (!parse_seed(optarg, &seed)) {
                 fprintf(stderr, "glass demo: bad seed '%s' (want a non-negative integer)\n",
@@ -1327,20 +1353,32 @@ int glass_cmd_demo(int argc, char **argv)
         }
     }
 
+    if (pcap_path != NULL) {
+        char err[512];
+        demo_pcap = glass_pcapw_open(pcap_path, err, sizeof err);
+        if (demo_pcap == NULL) {
+            fprintf(stderr, "glass demo: %s\n", err);
+            return GLASS_EXIT_FAILED;
+        }
+    }
     static struct coverage cov;
     memset(&cov, 0, sizeof cov);
     unsigned failed = 0, ran = 0;
-    if (optind < argc) {
-        for (int i = optind; i < argc; i++) {
-            failed += !run_scenario(find_scenario(argv[i]), seed, json, &cov);
-            ran++;
-        }
-        return failed == 0 ? GLASS_EXIT_OK : GLASS_EXIT_FAILED;
-    }
-    for (size_t i = 0; i < demo_scenario_count; i++) {
-        failed += !run_scenario(&demo_scenarios[i], seed, json, &cov);
+    size_t n_run = optind < argc ? (size_t)(argc - optind) : demo_scenario_count;
+    for (size_t i = 0; i < n_run; i++) {
+        const struct scenario *sc =
+            optind < argc ? find_scenario(argv[optind + (int)i]) : &demo_scenarios[i];
+        failed += !run_scenario(sc, seed, json, &cov);
         ran++;
+        demo_pcap_base = demo_pcap_last + GLASS_SEC(1);
     }
+    if (demo_pcap != NULL && glass_pcapw_close(demo_pcap) != 0) {
+        fprintf(stderr, "glass demo: writing %s failed\n", pcap_path);
+        failed++;
+    }
+    demo_pcap = NULL;
+    if (optind < argc)
+        return failed == 0 ? GLASS_EXIT_OK : GLASS_EXIT_FAILED;
     if (!json) {
         printf("== %u scenarios: %u ok, %u failed ==\n\n", ran, ran - failed, failed);
         fflush(stdout);

@@ -307,6 +307,14 @@ uint32_t glass_tcp_rcv_space(const struct glass_tcb *tcb);
 void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb);
 /* Ensure a buffer is allocated; false on ENOMEM. */
 bool glass_ring_ensure(struct glass_stack *st, struct glass_ring *r);
+/* ---- sorted, bounded sequence-range lists (range.c) ---- */
+/* Insert [s, e) into r[0..*n), sorted and disjoint, merging what it overlaps or touches.
+ * Returns the index of the range that now holds it, or -1 if that would need a new range and
+ * cap are in use (nothing changed then). */
+int glass_range_insert(struct glass_range *r, uint8_t *n, uint8_t cap, struct glass_seq s,
+                       struct glass_seq e);
+/* Bytes covered by r[0..n). */
+uint32_t glass_range_bytes(const struct glass_range *r, uint8_t n);
 
 /* ---- receive reassembly (tcp_reass.c) ---- */
 /* Hold an out-of-order segment (seq after RCV.NXT). False: no room, the segment is dropped. */

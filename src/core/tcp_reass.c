@@ -38,36 +38,6 @@ static void store_uncovered(struct glass_tcb *tcb, struct glass_seq seq, const u
         write_piece(tcb, seq, data, at, end);
 }
 
-/* Insert [s, e) into the sorted, disjoint range list, merging; returns the index of the range
- * that now contains it, or -1 if the list is full and nothing merged. */
-static int insert_range(struct glass_tcb *tcb, struct glass_seq s, struct glass_seq e)
-{
-    uint8_t i = 0;
-    while (i < tcb->n_ooo && glass_seq_lt(tcb->ooo[i].end, s))
-        i++;
-    /* i: first range that ends at or after s. Merge every range overlapping/touching [s,e). */
-    uint8_t j = i;
-    while (j < tcb->n_ooo && glass_seq_le(tcb->ooo[j].start, e)) {
-        s = glass_seq_min(s, tcb->ooo[j].start);
-        e = glass_seq_max(e, tcb->ooo[j].end);
-        j++;
-    }
-    if (j == i) { /* no overlap: a new range at i */
-        if (tcb->n_ooo >= GLASS_OOO_MAX)
-            return -1;
-        for (uint8_t k = tcb->n_ooo; k > i; k--)
-            tcb->ooo[k] = tcb->ooo[k - 1];
-        tcb->n_ooo++;
-    } else if (j > i + 1u) { /* ranges i..j-1 collapse into i */
-        uint8_t gone = (uint8_t)(j - i - 1u);
-        for (uint8_t k = (uint8_t)(i + 1u); k + gone < tcb->n_ooo; k++)
-            tcb->ooo[k] = tcb->ooo[k + gone];
-        tcb->n_ooo = (uint8_t)(tcb->n_ooo - gone);
-    }
-    tcb->ooo[i].start = s;
-    tcb->ooo[i].end = e;
-    return i;
-}
 
 bool glass_reass_insert(struct glass_tcb *tcb, struct glass_seq seq, const uint8_t *data,
                         uint32_t len)
@@ -76,19 +46,13 @@ bool glass_reass_insert(struct glass_tcb *tcb, struct glass_seq seq, const uint8
     uint32_t off = glass_seq_sub(seq, tcb->rcv_nxt);
     if (off + len > glass_ring_space(&tcb->rb))
         return false; /* beyond what the ring can hold: the window check should prevent it */
-    /* Refuse before writing anything if the range list is full and this would add a range. */
-    struct glass_range save[GLASS_OOO_MAX];
-    uint8_t save_n = tcb->n_ooo;
-    for (uint8_t k = 0; k < save_n; k++)
-        save[k] = tcb->ooo[k];
+    /* The bytes go into the ring first (the range list says which are new); if the list is
+     * full and this would need a new range, the insert changes nothing and the bytes, beyond
+     * the readable ones, are simply never looked at. */
     store_uncovered(tcb, seq, data, len);
-    int at = insert_range(tcb, seq, glass_seq_add(seq, len));
-    if (at < 0) {
-        for (uint8_t k = 0; k < save_n; k++)
-            tcb->ooo[k] = save[k];
-        tcb->n_ooo = save_n;
+    int at = glass_range_insert(tcb->ooo, &tcb->n_ooo, GLASS_OOO_MAX, seq, glass_seq_add(seq, len));
+    if (at < 0)
         return false;
-    }
     tcb->ooo_last = (uint8_t)at;
     return true;
 }

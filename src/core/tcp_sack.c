@@ -6,39 +6,6 @@
 
 #define DUPTHRESH 3u /* RFC 6675 §2 */
 
-/* Insert [s, e) into the scoreboard, merging. Returns the number of newly SACKed bytes. */
-static uint32_t insert(struct glass_tcb *tcb, struct glass_seq s, struct glass_seq e)
-{
-    uint32_t before = 0, after = 0;
-    for (uint8_t k = 0; k < tcb->n_sacked; k++)
-        before += glass_seq_sub(tcb->sacked[k].end, tcb->sacked[k].start);
-    uint8_t i = 0;
-    while (i < tcb->n_sacked && glass_seq_lt(tcb->sacked[i].end, s))
-        i++;
-    uint8_t j = i;
-    while (j < tcb->n_sacked && glass_seq_le(tcb->sacked[j].start, e)) {
-        s = glass_seq_min(s, tcb->sacked[j].start);
-        e = glass_seq_max(e, tcb->sacked[j].end);
-        j++;
-    }
-    if (j == i) {
-        if (tcb->n_sacked >= GLASS_SACK_MAX)
-            return 0; /* full: the block is ignored; recovery still works from the ACKs */
-        for (uint8_t k = tcb->n_sacked; k > i; k--)
-            tcb->sacked[k] = tcb->sacked[k - 1];
-        tcb->n_sacked++;
-    } else if (j > i + 1u) {
-        uint8_t gone = (uint8_t)(j - i - 1u);
-        for (uint8_t k = (uint8_t)(i + 1u); k + gone < tcb->n_sacked; k++)
-            tcb->sacked[k] = tcb->sacked[k + gone];
-        tcb->n_sacked = (uint8_t)(tcb->n_sacked - gone);
-    }
-    tcb->sacked[i].start = s;
-    tcb->sacked[i].end = e;
-    for (uint8_t k = 0; k < tcb->n_sacked; k++)
-        after += glass_seq_sub(tcb->sacked[k].end, tcb->sacked[k].start);
-    return after - before;
-}
 
 uint32_t glass_sack_update(struct glass_tcb *tcb, const struct glass_tcp_repr *r)
 {
@@ -54,7 +21,10 @@ uint32_t glass_sack_update(struct glass_tcb *tcb, const struct glass_tcp_repr *r
             continue;
         if (glass_seq_lt(l, tcb->snd_una))
             l = tcb->snd_una;
-        added += insert(tcb, l, rr);
+        /* a full scoreboard ignores the block; recovery still works from the ACKs */
+        uint32_t before = glass_range_bytes(tcb->sacked, tcb->n_sacked);
+        if (glass_range_insert(tcb->sacked, &tcb->n_sacked, GLASS_SACK_MAX, l, rr) >= 0)
+            added += glass_range_bytes(tcb->sacked, tcb->n_sacked) - before;
     }
     return added;
 }

@@ -51,15 +51,25 @@ uint32_t glass_tcp_ts_now(const struct glass_stack *st, const struct glass_tcb *
  * field is the window >> rcv_wscale, rounded down: the peer may see the edge up to
  * 2^rcv_wscale - 1 bytes short (RFC 7323 §2.4 expects that), and we never offer a byte the
  * receive buffer cannot hold. */
-static uint16_t advertise_window(struct glass_stack *st, struct glass_tcb *tcb)
+/* The window offered now (right edge minus RCV.NXT), and whether the buffer's free space,
+ * aligned to the scale, beats it by the SWS step so that the edge may move right (*grow). */
+static uint32_t offer(const struct glass_tcb *tcb, uint32_t *grow)
 {
-    uint32_t space = glass_tcp_rcv_space(tcb);
     uint32_t cur = glass_seq_ge(tcb->rcv_adv, tcb->rcv_nxt) ? glass_seq_sub(tcb->rcv_adv, tcb->rcv_nxt)
                                                             : 0;
     uint32_t step = tcb->rcvbuf / 2u < tcb->rcv_mss ? tcb->rcvbuf / 2u : tcb->rcv_mss;
     uint8_t sh = tcb->rcv_wscale;
-    uint32_t aligned = (space >> sh) << sh;
-    if (aligned > cur && aligned - cur >= step) {
+    uint32_t aligned = (glass_tcp_rcv_space(tcb) >> sh) << sh;
+    *grow = aligned > cur && aligned - cur >= step ? aligned : 0;
+    return cur;
+}
+
+static uint16_t advertise_window(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    uint32_t aligned;
+    uint32_t cur = offer(tcb, &aligned);
+    uint8_t sh = tcb->rcv_wscale;
+    if (aligned != 0) {
         if ((cur >> sh) == 0)
             glass_mib_inc(st, GLASS_MIB_TcpExtTCPFromZeroWindowAdv);
         cur = aligned;
@@ -496,11 +506,9 @@ void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb)
     if (!glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(FIN_WAIT_1) |
                                      GLASS_TCPF(FIN_WAIT_2)))
         return;
-    uint32_t space = glass_tcp_rcv_space(tcb);
-    uint32_t cur = glass_seq_ge(tcb->rcv_adv, tcb->rcv_nxt) ? glass_seq_sub(tcb->rcv_adv, tcb->rcv_nxt)
-                                                            : 0;
-    uint32_t step = tcb->rcvbuf / 2u < tcb->rcv_mss ? tcb->rcvbuf / 2u : tcb->rcv_mss;
-    if (space > cur && space - cur >= step) {
+    uint32_t grow;
+    (void)offer(tcb, &grow);
+    if (grow != 0) { /* the next segment would carry a bigger window: send it now */
         tcb->flags |= GLASS_TF_ACKNOW;
         glass_tcp_kick(st, tcb);
     }

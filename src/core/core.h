@@ -267,6 +267,8 @@ void glass_timer_set(struct glass_stack *st, struct glass_tcb *tcb, enum glass_t
                      glass_time_t at);
 void glass_timer_clear(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k);
 void glass_timer_clear_all(struct glass_stack *st, struct glass_tcb *tcb);
+/* Re-file tcb in the wheel under the earliest of its timers. */
+void glass_timer_reschedule(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_wheel_remove(struct glass_stack *st, struct glass_tcb *tcb);
 glass_time_t glass_wheel_next(struct glass_stack *st);
 void glass_wheel_run(struct glass_stack *st, glass_time_t now);
@@ -307,6 +309,7 @@ uint32_t glass_tcp_rcv_space(const struct glass_tcb *tcb);
 void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb);
 /* Ensure a buffer is allocated; false on ENOMEM. */
 bool glass_ring_ensure(struct glass_stack *st, struct glass_ring *r);
+
 /* ---- sorted, bounded sequence-range lists (range.c) ---- */
 /* Insert [s, e) into r[0..*n), sorted and disjoint, merging what it overlaps or touches.
  * Returns the index of the range that now holds it, or -1 if that would need a new range and

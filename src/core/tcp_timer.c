@@ -166,20 +166,6 @@ void glass_tcp_timer_fire(struct glass_stack *st, struct glass_tcb *tcb, glass_t
             break;
         }
     }
-    if (!(tcb->flags & GLASS_TF_REAP)) {
-        /* re-file under whatever timers remain */
-        glass_time_t min = GLASS_TIME_NEVER;
-        for (int k = 0; k < GLASS_TT_COUNT; k++)
-            if (tcb->timer[k] < min)
-                min = tcb->timer[k];
-        if (min != GLASS_TIME_NEVER && tcb->wheel.pprev == NULL) {
-            /* glass_timer_set re-inserts; use it on the earliest kind */
-            for (int k = 0; k < GLASS_TT_COUNT; k++) {
-                if (tcb->timer[k] == min) {
-                    glass_timer_set(st, tcb, (enum glass_timer_kind)k, min);
-                    break;
-                }
-            }
-        }
-    }
+    if (!(tcb->flags & GLASS_TF_REAP))
+        glass_timer_reschedule(st, tcb); /* re-file under whatever timers remain */
 }

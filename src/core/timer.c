@@ -54,7 +54,7 @@ void glass_wheel_remove(struct glass_stack *st, struct glass_tcb *tcb)
 }
 
 /* Re-file tcb under the minimum of its timers. */
-static void reschedule(struct glass_stack *st, struct glass_tcb *tcb)
+void glass_timer_reschedule(struct glass_stack *st, struct glass_tcb *tcb)
 {
     glass_time_t min = GLASS_TIME_NEVER;
     for (int k = 0; k < GLASS_TT_COUNT; k++)
@@ -73,7 +73,7 @@ void glass_timer_set(struct glass_stack *st, struct glass_tcb *tcb, enum glass_t
                      glass_time_t at)
 {
     tcb->timer[k] = at;
-    reschedule(st, tcb);
+    glass_timer_reschedule(st, tcb);
 }
 
 void glass_timer_clear(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k)
@@ -81,7 +81,7 @@ void glass_timer_clear(struct glass_stack *st, struct glass_tcb *tcb, enum glass
     if (tcb->timer[k] == GLASS_TIME_NEVER)
         return;
     tcb->timer[k] = GLASS_TIME_NEVER;
-    reschedule(st, tcb);
+    glass_timer_reschedule(st, tcb);
 }
 
 void glass_timer_clear_all(struct glass_stack *st, struct glass_tcb *tcb)

@@ -737,26 +737,41 @@ GLASS_API void glass_simnet_run_for(struct glass_simnet *net, glass_time_t dt)
     glass_simnet_run_until(net, time_add(net->now, dt));
 }
 
-GLASS_API int glass_simnet_release(struct glass_simnet *net, uint64_t id)
+/* Take held packet id off the link into net->xbuf; false if there is none. */
+static bool take_held(struct glass_simnet *net, uint64_t id, struct glass_sim_link_meta *m,
+                      size_t *len)
 {
     int rc;
+    *len = glass_sim_link_take_held(net->link, id, m, net->xbuf, sizeof net->xbuf, &rc);
+    if (*len > sizeof net->xbuf)
+        *len = sizeof net->xbuf;
+    return rc == GLASS_SIM_LINK_OK;
+}
+
+/* The held packet taken by take_held(), lost for `why`. */
+static void drop_held(struct glass_simnet *net, const struct glass_sim_link_meta *m, size_t len,
+                      enum glass_sim_drop why)
+{
+    struct glass_sim_packet p = {.id = m->id,
+                                 .from = m->from,
+                                 .to = m->to,
+                                 .sent_at = m->sent_at,
+                                 .deliver_at = m->deliver_at,
+                                 .data = net->xbuf,
+                                 .len = len};
+    drop_tap(net, &p, why);
+}
+
+GLASS_API int glass_simnet_release(struct glass_simnet *net, uint64_t id)
+{
     struct glass_sim_link_meta m;
-    size_t len = glass_sim_link_take_held(net->link, id, &m, net->xbuf, sizeof net->xbuf, &rc);
-    if (rc != GLASS_SIM_LINK_OK)
+    size_t len;
+    if (!take_held(net, id, &m, &len))
         return -GLASS_EINVAL;
-    if (len > sizeof net->xbuf)
-        len = sizeof net->xbuf;
     m.deliver_at = time_add(net->now, net->delay);
     m.rank = 4 * m.id;
     if (glass_sim_link_put(net->link, &m, net->xbuf, len, false, NULL) != GLASS_SIM_LINK_OK) {
-        struct glass_sim_packet p = {.id = m.id,
-                                     .from = m.from,
-                                     .to = m.to,
-                                     .sent_at = m.sent_at,
-                                     .deliver_at = m.deliver_at,
-                                     .data = net->xbuf,
-                                     .len = len};
-        drop_tap(net, &p, GLASS_SIM_DROP_FULL);
+        drop_held(net, &m, len, GLASS_SIM_DROP_FULL);
         return -GLASS_ENOBUFS;
     }
     return 0;
@@ -764,20 +779,10 @@ GLASS_API int glass_simnet_release(struct glass_simnet *net, uint64_t id)
 
 GLASS_API int glass_simnet_discard(struct glass_simnet *net, uint64_t id)
 {
-    int rc;
     struct glass_sim_link_meta m;
-    size_t len = glass_sim_link_take_held(net->link, id, &m, net->xbuf, sizeof net->xbuf, &rc);
-    if (rc != GLASS_SIM_LINK_OK)
+    size_t len;
+    if (!take_held(net, id, &m, &len))
         return -GLASS_EINVAL;
-    if (len > sizeof net->xbuf)
-        len = sizeof net->xbuf;
-    struct glass_sim_packet p = {.id = m.id,
-                                 .from = m.from,
-                                 .to = m.to,
-                                 .sent_at = m.sent_at,
-                                 .deliver_at = m.deliver_at,
-                                 .data = net->xbuf,
-                                 .len = len};
-    drop_tap(net, &p, GLASS_SIM_DROP_FILTER);
+    drop_held(net, &m, len, GLASS_SIM_DROP_FILTER);
     return 0;
 }

@@ -175,6 +175,10 @@ struct glass_stack {
     struct glass_tcb *outq_head, *outq_tail;
     struct glass_txpkt *tx;
     uint32_t tx_head, tx_len;
+    /* While glass_stack_output pulls a segment from a TCB: the caller's buffer, which the
+     * segment is built straight into (no copy through a tx slot), and the length built. */
+    uint8_t *direct;
+    size_t direct_cap, direct_len;
     uint16_t ip_id;
 
     /* TCBs to free once the current call returns. */

@@ -125,7 +125,7 @@ static uint32_t pow2_at_least(uint32_t n)
 static bool config_ok(const struct glass_config *c)
 {
     return c->ephemeral_lo > 0 && c->ephemeral_lo <= c->ephemeral_hi && c->mss >= 64 &&
-           c->mss <= GLASS_TX_SLOT - 40 && c->sndbuf > 0 && c->rcvbuf > 0 &&
+           c->mss <= GLASS_IP_MAX_DGRAM - 40 && c->sndbuf > 0 && c->rcvbuf > 0 &&
            c->max_sockets > 0 && c->max_sockets <= (1u << 24) && c->max_conns > 0 &&
            c->tx_ring > 0 && c->rto_min > 0 && c->rto_min <= c->rto_max &&
            c->rto_initial > 0 && c->msl > 0;
@@ -454,30 +454,51 @@ bool glass_stack_has_output(const struct glass_stack *st)
     return st->tx_len > 0 || st->outq_head != NULL;
 }
 
-long glass_stack_output(struct glass_stack *st, glass_time_t now, uint8_t *buf, size_t cap)
+/* Pull segments from the TCBs with something to send, one at a time and round robin, built
+ * straight into buf. Returns the length built into buf, or 0 (then the segment, if any, went to
+ * the tx queue because it did not fit buf, or nothing was ready). */
+static size_t pull_direct(struct glass_stack *st, uint8_t *buf, size_t cap)
 {
-    set_now(st, now);
-    while (st->tx_len == 0 && st->outq_head != NULL) {
+    st->direct = buf;
+    st->direct_cap = cap;
+    st->direct_len = 0;
+    while (st->tx_len == 0 && st->direct_len == 0 && st->outq_head != NULL) {
         struct glass_tcb *tcb = st->outq_head;
         st->outq_head = tcb->onext;
         if (st->outq_head == NULL)
             st->outq_tail = NULL;
         tcb->onext = NULL;
         tcb->flags &= ~GLASS_TF_IN_OUTQ;
-        if (!glass_tcp_output(st, tcb))
-            glass_tcp_kick(st, tcb); /* tx queue full: try again on the next call */
+        if (glass_tcp_output(st, tcb))
+            continue;
+        glass_tcp_kick(st, tcb); /* more to send, or no room: again on the next call */
+        if (st->tx_len == 0 && st->direct_len == 0)
+            break; /* a segment too big for buf and for a tx slot: EMSGSIZE below */
     }
+    size_t n = st->direct_len;
+    st->direct = NULL;
+    st->direct_len = 0;
+    return n;
+}
+
+long glass_stack_output(struct glass_stack *st, glass_time_t now, uint8_t *buf, size_t cap)
+{
+    set_now(st, now);
+    size_t n = st->tx_len == 0 ? pull_direct(st, buf, cap) : 0;
     glass_reap_now(st);
-    if (st->tx_len == 0)
-        return 0;
-    struct glass_txpkt *p = &st->tx[st->tx_head];
-    if (cap < p->len)
-        return -GLASS_EMSGSIZE;
-    memcpy(buf, p->data, p->len);
-    st->tx_head = (st->tx_head + 1u) % st->cfg.tx_ring;
-    st->tx_len--;
+    if (n == 0) {
+        if (st->tx_len == 0)
+            return st->outq_head != NULL ? -GLASS_EMSGSIZE : 0;
+        struct glass_txpkt *p = &st->tx[st->tx_head];
+        if (cap < p->len)
+            return -GLASS_EMSGSIZE;
+        memcpy(buf, p->data, p->len);
+        n = p->len;
+        st->tx_head = (st->tx_head + 1u) % st->cfg.tx_ring;
+        st->tx_len--;
+    }
     glass_mib_inc(st, GLASS_MIB_IpOutRequests);
-    return (long)p->len;
+    return (long)n;
 }
 
 /* ---- snapshots --------------------------------------------------------------------------- */

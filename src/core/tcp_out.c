@@ -87,36 +87,62 @@ static uint16_t advertise_window(struct glass_stack *st, struct glass_tcb *tcb)
     return (uint16_t)field;
 }
 
-/* Append one IPv4/TCP packet to the tx queue. Payload, if any, is copied from tcb->sb at
- * offset `off`. Returns false when the queue is full (nothing is changed then). */
+/* Where the next packet is built: the caller's buffer of glass_stack_output when a segment is
+ * being pulled for it and fits (zero-copy: the payload goes from the send buffer straight into
+ * the device's buffer), else the next tx slot. Returns NULL, counted, when the queue is full. */
+static uint8_t *tx_target(struct glass_stack *st, size_t total, size_t *cap)
+{
+    if (st->direct != NULL && st->direct_len == 0 && st->tx_len == 0 && total <= st->direct_cap) {
+        *cap = st->direct_cap;
+        return st->direct;
+    }
+    if (st->tx_len >= st->cfg.tx_ring) {
+        glass_mib_inc(st, GLASS_MIB_IpOutDiscards);
+        return NULL;
+    }
+    if (total > GLASS_TX_SLOT)
+        return NULL; /* only the caller's buffer could hold it: glass_stack_output says EMSGSIZE */
+    *cap = GLASS_TX_SLOT;
+    return st->tx[(st->tx_head + st->tx_len) % st->cfg.tx_ring].data;
+}
+
+/* A segment has been pulled into the caller's buffer (or the tx queue while pulling): the
+ * TCB waits for the next glass_stack_output call, behind any other TCB with something to send. */
+static bool pulled_one(const struct glass_stack *st)
+{
+    return st->direct != NULL && (st->direct_len != 0 || st->tx_len != 0);
+}
+
+/* Append one IPv4/TCP packet to the output. Payload, if any, is copied from tcb->sb at
+ * offset `off`. Returns false when there is no room (nothing is changed then). */
 static bool tx_push(struct glass_stack *st, uint32_t src, uint32_t dst, struct glass_tcp_repr *r,
                     const struct glass_ring *payload, uint32_t off)
 {
-    if (st->tx_len >= st->cfg.tx_ring) {
-        glass_mib_inc(st, GLASS_MIB_IpOutDiscards);
-        return false;
-    }
-    struct glass_txpkt *p = &st->tx[(st->tx_head + st->tx_len) % st->cfg.tx_ring];
     size_t hl = glass_tcp_hdr_len(r);
     size_t total = GLASS_IPV4_HDR_MIN + hl + r->payload_len;
-    GLASS_ASSERT(total <= GLASS_TX_SLOT);
-    if (total > GLASS_TX_SLOT)
+    size_t cap;
+    uint8_t *out = tx_target(st, total, &cap);
+    if (out == NULL)
         return false;
-    uint8_t *tcp = p->data + GLASS_IPV4_HDR_MIN;
+    uint8_t *tcp = out + GLASS_IPV4_HDR_MIN;
     if (r->payload_len > 0 && payload != NULL) {
         glass_ring_peek(payload, off, tcp + hl, (uint32_t)r->payload_len);
         r->payload = NULL;
     }
-    size_t tl = glass_tcp_emit(tcp, GLASS_TX_SLOT - GLASS_IPV4_HDR_MIN, r, src, dst);
+    size_t tl = glass_tcp_emit(tcp, cap - GLASS_IPV4_HDR_MIN, r, src, dst);
     struct glass_ipv4_repr ip = {
         .src = src, .dst = dst, .proto = GLASS_IPV4_PROTO_TCP, .ttl = 64, .id = st->ip_id++,
         .frag = GLASS_IPV4_DF,
     };
-    size_t il = glass_ipv4_emit(p->data, GLASS_TX_SLOT, &ip, tl);
+    size_t il = glass_ipv4_emit(out, cap, &ip, tl);
     if (tl == 0 || il == 0)
         return false;
-    p->len = (uint16_t)(il + tl);
-    st->tx_len++;
+    if (out == st->direct) {
+        st->direct_len = il + tl;
+    } else {
+        st->tx[(st->tx_head + st->tx_len) % st->cfg.tx_ring].len = (uint16_t)(il + tl);
+        st->tx_len++;
+    }
     if (r->flags & GLASS_TH_RST)
         glass_mib_inc(st, GLASS_MIB_TcpOutRsts);
     return true;
@@ -342,6 +368,8 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         return true;
     }
     for (int guard = 0; guard < 4096; guard++) {
+        if (pulled_one(st))
+            return false; /* one segment per pull; the caller re-queues the TCB */
         /* Our SYN (SYN,ACK once we have the peer's SYN) until it is acknowledged. */
         if (glass_seq_eq(tcb->snd_una, tcb->iss) && glass_seq_eq(tcb->snd_nxt, tcb->iss)) {
             uint8_t fl = GLASS_TH_SYN;
@@ -459,7 +487,7 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
     }
     tcb->flags &= ~GLASS_TF_PROBE;
     if (tcb->flags & GLASS_TF_ACKNOW) {
-        if (!send_pure_ack(st, tcb))
+        if (pulled_one(st) || !send_pure_ack(st, tcb))
             return false;
     }
     return true;

@@ -81,6 +81,9 @@ struct glass_config {
     bool tw_reuse_by_syn;  /**< a new SYN may take over a TIME_WAIT 4-tuple (RFC 9293 MAY-2,
                                 RFC 6191, Linux); default true */
     bool verify_checksums; /**< drop segments with bad checksums; default true (fuzzing: false) */
+    bool tx_csum_offload;  /**< the device computes TCP checksums of output packets: the field
+                                holds the pseudo-header sum (glass_tcp_csum_fill); default
+                                false. Receive offload is per packet: glass_stack_input_flags */
 
     struct glass_allocator allocator; /**< all-NULL: malloc/free */
 };

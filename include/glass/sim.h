@@ -54,6 +54,12 @@ struct glass_simnet_config {
     glass_time_t spike_len;   /**< ... the link stalls for spike_len: packets due during the
                                    stall arrive when it ends. Must be < spike_every */
     uint32_t mtu;        /**< MTU of the interfaces glass_simnet_attach() adds; default 1500 */
+    bool csum_offload;   /**< the simulated NICs offload TCP checksums, as veth does: a copy
+                              delivered intact is input with GLASS_INPUT_CSUM_OK, and the
+                              checksum of a packet from a stack with tx_csum_offload is filled
+                              in (glass_tcp_csum_fill) only when bytes are looked at or changed:
+                              a tap or filter is set, or the copy is corrupted (so a corrupted
+                              copy is still caught by the receiver's check). Default false */
 };
 
 /** Counters of what the link did (glass_simnet_stats()). */

@@ -108,6 +108,25 @@ GLASS_API long glass_send(struct glass_stack *st, int fd, const void *buf, size_
 /** Read bytes: the count (> 0), 0 at end of stream (after the peer's FIN), -GLASS_EAGAIN when
  *  nothing is there yet, or the pending error (-GLASS_ECONNRESET ...). */
 GLASS_API long glass_recv(struct glass_stack *st, int fd, void *buf, size_t len, int flags);
+/** Zero-copy send, step 1 (as libevent's evbuffer_reserve_space): *p receives where the next
+ *  bytes of the stream go inside the send buffer; returns how many bytes may be written there
+ *  (> 0, contiguous; a second reserve after a commit may give the part that wrapped around).
+ *  Errors as glass_send(): -GLASS_EAGAIN when the buffer is full, -GLASS_EPIPE, ...
+ *  Nothing is sent until glass_send_commit(); the span stays valid until the next call on
+ *  the stack. */
+GLASS_API long glass_send_reserve(struct glass_stack *st, int fd, void **p);
+/** Zero-copy send, step 2: the first n bytes of the reserved span are now part of the stream
+ *  (n 0..span). Returns n, -GLASS_EINVAL if n exceeds the span, or glass_send()'s errors. */
+GLASS_API long glass_send_commit(struct glass_stack *st, int fd, size_t n);
+/** Zero-copy receive, step 1: *p receives the next bytes of the stream inside the receive
+ *  buffer; returns how many are there contiguously (> 0), or what glass_recv() returns when
+ *  nothing can be read (0 at end of stream, -GLASS_EAGAIN, the pending error). The bytes stay
+ *  valid until the next call on the stack. */
+GLASS_API long glass_recv_peek(struct glass_stack *st, int fd, const void **p);
+/** Zero-copy receive, step 2: drop the first n bytes that glass_recv_peek() showed (they are
+ *  read; the window opens as after glass_recv()). Returns n, or -GLASS_EINVAL if n exceeds the
+ *  bytes buffered. */
+GLASS_API long glass_recv_consume(struct glass_stack *st, int fd, size_t n);
 /** shutdown(2): SHUT_WR sends FIN after the queued data; SHUT_RD discards further input. */
 GLASS_API int glass_shutdown(struct glass_stack *st, int fd, int how);
 /** close(2): FIN after queued data (orphan), RST if unread data or SO_LINGER {1,0}. The handle is

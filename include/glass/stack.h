@@ -32,6 +32,12 @@ GLASS_API int glass_stack_add_iface(struct glass_stack *st, uint32_t addr, unsig
  *  for (already counted). `now` must not go backwards. */
 GLASS_API int glass_stack_input(struct glass_stack *st, glass_time_t now, const uint8_t *pkt,
                                 size_t len);
+/** glass_stack_input_flags(): the device has verified the TCP checksum (receive checksum
+ *  offload, Linux's CHECKSUM_UNNECESSARY); the stack does not sum the segment again. */
+#define GLASS_INPUT_CSUM_OK 1u
+/** glass_stack_input() with flags (GLASS_INPUT_*) from the device. */
+GLASS_API int glass_stack_input_flags(struct glass_stack *st, glass_time_t now, const uint8_t *pkt,
+                                      size_t len, unsigned flags);
 /** Take the next IPv4 datagram to send. Returns its length (> 0), 0 when there is nothing to
  *  send, or -GLASS_EMSGSIZE if cap is too small (the packet stays queued). */
 GLASS_API long glass_stack_output(struct glass_stack *st, glass_time_t now, uint8_t *buf,

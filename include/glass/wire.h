@@ -31,6 +31,11 @@ GLASS_API const char *glass_tcp_flags_str(uint8_t flags, char buf[9]);
  *  Returns the length that would have been written (snprintf-style). */
 GLASS_API int glass_pkt_describe(const uint8_t *pkt, size_t len, char *out, size_t cap);
 /** Dotted quad into buf (16 bytes). */
+/** The device's part of TCP checksum offload: pkt[0..len) is an IPv4 datagram that a stack
+ *  configured with tx_csum_offload emitted, whose TCP checksum field holds the pseudo-header
+ *  sum; compute the checksum over the segment and store it. False (nothing written) if pkt is
+ *  not an unfragmented-looking IPv4/TCP datagram. */
+GLASS_API bool glass_tcp_csum_fill(uint8_t *pkt, size_t len);
 GLASS_API const char *glass_ip4_str(uint32_t addr, char buf[16]);
 /** Parse a dotted quad; 0 or -GLASS_EINVAL. */
 GLASS_API int glass_ip4_parse(const char *s, uint32_t *addr);

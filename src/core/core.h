@@ -121,9 +121,9 @@ struct glass_ipx {
 
 struct glass_ipv4_repr;
 /* ip.c: the input edge behind glass_stack_input() (time already set). */
-int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len);
+int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool csum_ok);
 /* ip.c: hand a whole, validated datagram for us to TCP or ICMP. */
-int glass_ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip);
+int glass_ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, bool csum_ok);
 /* ip.c: queue one datagram (payload = hdr[0..hlen) then body[0..blen)) for output, fragmented to
  * the interface MTU if needed, all fragments or none. No DF. False if it does not fit. */
 bool glass_ip_output(struct glass_stack *st, uint32_t src, uint32_t dst, uint8_t proto,

@@ -102,7 +102,7 @@ static int hdr_error(struct glass_stack *st, enum glass_drop_reason r)
     return glass_drop(st, r);
 }
 
-int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len)
+int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool csum_ok)
 {
     glass_mib_inc(st, GLASS_MIB_IpInReceives);
     struct glass_ipv4_repr ip;
@@ -132,10 +132,11 @@ int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len)
     }
     if ((ip.frag & (GLASS_IPV4_MF | GLASS_IPV4_OFFMASK)) != 0)
         return glass_ipfrag_input(st, &ip);
-    return glass_ip_deliver(st, &ip);
+    return glass_ip_deliver(st, &ip, csum_ok);
 }
 
-int glass_ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip)
+/* csum_ok: the device verified the TCP checksum (never for a reassembled datagram). */
+int glass_ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, bool csum_ok)
 {
     glass_mib_inc(st, GLASS_MIB_IpInDelivers);
     if (ip->proto == GLASS_IPV4_PROTO_ICMP)
@@ -144,7 +145,7 @@ int glass_ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip)
     glass_mib_inc(st, GLASS_MIB_TcpInSegs);
     struct glass_tcp_repr seg;
     int r = glass_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst,
-                            st->cfg.verify_checksums, &seg);
+                            st->cfg.verify_checksums && !csum_ok, &seg);
     if (r != GLASS_DROP_NONE) {
         glass_mib_inc(st, GLASS_MIB_TcpInErrs);
         if (r == GLASS_DROP_TCP_CSUM)

@@ -165,7 +165,7 @@ static int q_complete(struct glass_stack *st, struct glass_ipfrag_q *q)
     q_unlink(st, q);
     q_free(st, q);
     st->ipx.mib[GLASS_IPX_IpReasmOKs]++;
-    int r = glass_ip_deliver(st, &ip);
+    int r = glass_ip_deliver(st, &ip, false);
     glass_free(st, buf, total);
     return r;
 }

@@ -443,8 +443,14 @@ glass_time_t glass_stack_next_deadline(struct glass_stack *st)
 
 int glass_stack_input(struct glass_stack *st, glass_time_t now, const uint8_t *pkt, size_t len)
 {
+    return glass_stack_input_flags(st, now, pkt, len, 0);
+}
+
+int glass_stack_input_flags(struct glass_stack *st, glass_time_t now, const uint8_t *pkt,
+                            size_t len, unsigned flags)
+{
     set_now(st, now);
-    return glass_ip_input(st, pkt, len);
+    return glass_ip_input(st, pkt, len, (flags & GLASS_INPUT_CSUM_OK) != 0);
 }
 
 /* ---- output edge ------------------------------------------------------------------------- */

@@ -125,6 +125,7 @@ static bool tx_push(struct glass_stack *st, uint32_t src, uint32_t dst, struct g
     if (out == NULL)
         return false;
     uint8_t *tcp = out + GLASS_IPV4_HDR_MIN;
+    r->csum_partial = st->cfg.tx_csum_offload;
     if (r->payload_len > 0 && payload != NULL) {
         glass_ring_peek(payload, off, tcp + hl, (uint32_t)r->payload_len);
         r->payload = NULL;

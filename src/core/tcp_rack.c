@@ -92,6 +92,8 @@ void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb)
     for (uint16_t i = 0; i < tcb->txrec_len; i++) {
         struct glass_txrec *r = rec(tcb, i);
         bool acked = glass_seq_le(r->end, tcb->snd_una);
+        if (!acked && tcb->n_sacked == 0)
+            break; /* records are in sequence order: nothing above SND.UNA was delivered */
         bool sacked = !acked && !(r->flags & GLASS_TXREC_SACKED) && fully_sacked(tcb, r);
         if (!acked && !sacked)
             continue;

@@ -25,6 +25,7 @@
 #include <glass/err.h>
 #include <glass/sim.h>
 #include <glass/stack.h>
+#include <glass/wire.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@ struct sim_node {
      * 1 ms later, not at once: a misbehaving timer cannot stall the simulation. */
     glass_time_t stuck_at;
     bool stuck;
+    bool tx_partial; /* its stack leaves TCP checksums to the device (tx_csum_offload) */
 };
 
 struct glass_simnet {
@@ -181,6 +183,7 @@ GLASS_API int glass_simnet_attach(struct glass_simnet *net, struct glass_stack *
     memset(n, 0, sizeof *n);
     n->st = st;
     n->addr = addr;
+    n->tx_partial = glass_stack_config(st)->tx_csum_offload;
     /* Start the stack's clock at the simnet's. */
     if (glass_stack_next_deadline(st) > net->now)
         glass_stack_advance(st, net->now);
@@ -425,9 +428,30 @@ static int put_copy(struct glass_simnet *net, const struct glass_sim_link_meta *
     return glass_sim_link_put(net->link, m, data, len, hold, handle);
 }
 
+/* The trace hash of an emitted packet: its IPv4 and TCP headers (every field but the TCP
+ * checksum, which a stack with checksum offload leaves to the device) and its length. The
+ * payload is not hashed: it is the application's bytes, which the receiving application checks,
+ * and hashing it would cost a pass over every byte; where and when each byte was sent is in
+ * the headers. Non-TCP packets are hashed whole. */
+static void hash_packet(uint64_t *h, const uint8_t *p, size_t len)
+{
+    size_t ihl = len > 0 ? (size_t)(p[0] & 0x0fu) * 4u : 0;
+    if (len < 20 || p[9] != 6u /* TCP */ || ihl < 20 || len < ihl + 20u) {
+        hash_bytes(h, p, len);
+        return;
+    }
+    size_t doff = (size_t)(p[ihl + 12u] >> 4) * 4u;
+    size_t hdr_end = ihl + (doff >= 20u ? doff : 20u);
+    if (hdr_end > len)
+        hdr_end = len;
+    hash_u64(h, len);
+    hash_bytes(h, p, ihl + 16u);
+    hash_bytes(h, p + ihl + 18u, hdr_end - ihl - 18u);
+}
+
 /* One packet a stack emitted (at data: the link's spare slot if in_spare, else net->txbuf):
  * id, tap, filter, impairments, onto the link. */
-static void send_packet(struct glass_simnet *net, int from, const uint8_t *data, size_t len,
+static void send_packet(struct glass_simnet *net, int from, uint8_t *data, size_t len,
                         bool in_spare)
 {
     struct glass_sim_packet p;
@@ -442,7 +466,13 @@ static void send_packet(struct glass_simnet *net, int from, const uint8_t *data,
 
     hash_u64(&net->hash, p.sent_at);
     hash_u64(&net->hash, ((uint64_t)(uint32_t)p.from << 32) | (uint64_t)(uint32_t)p.to);
-    hash_bytes(&net->hash, data, len);
+    hash_packet(&net->hash, data, len);
+    /* The sending NIC's checksum offload: the bytes are complete before anyone looks. */
+    bool partial = net->nodes[from].tx_partial;
+    if (partial && (net->tap != NULL || net->filter != NULL || !net->cfg.csum_offload)) {
+        glass_tcp_csum_fill(data, len);
+        partial = false;
+    }
     net->stats.sent++;
     net->stats.sent_bytes += len;
 
@@ -486,6 +516,12 @@ static void send_packet(struct glass_simnet *net, int from, const uint8_t *data,
     case GLASS_FAULT_NOMEM: drop_tap(net, &p, GLASS_SIM_DROP_FULL); return;
     }
 
+    for (unsigned c = 0; partial && c < fv.n_copies; c++) {
+        if (fv.copy[c].corrupt_bit >= 0) {
+            glass_tcp_csum_fill(data, len); /* the wire sees a complete checksum */
+            partial = false;
+        }
+    }
     /* Queue every copy from the intact bytes first, then flip the chosen bits in the copies:
      * data stays valid throughout (the spare slot becomes copy 0's slot in place). */
     uint32_t handles[2] = {GLASS_SIM_NO_SLOT, GLASS_SIM_NO_SLOT};
@@ -548,7 +584,7 @@ static bool drain_node(struct glass_simnet *net, int i)
 {
     bool any = false;
     struct glass_stack *st = net->nodes[i].st;
-    for (;;) {
+    while (glass_stack_has_output(st)) {
         size_t cap = 0;
         uint8_t *buf = glass_sim_link_spare(net->link, &cap);
         bool in_spare = buf != NULL;
@@ -563,6 +599,7 @@ static bool drain_node(struct glass_simnet *net, int i)
         any = true;
         send_packet(net, i, buf, (size_t)n, in_spare);
     }
+    return any;
 }
 
 /* Drain every node until none has output (a tap or filter may act on any stack). */
@@ -671,7 +708,9 @@ static bool step(struct glass_simnet *net, glass_time_t limit)
              * fires after the delivery (deliveries win ties). */
             if (glass_stack_next_deadline(n->st) > net->now)
                 glass_stack_advance(n->st, net->now);
-            glass_stack_input(n->st, net->now, data, len);
+            bool intact = !(m.flags & GLASS_SIM_PKT_CORRUPT);
+            glass_stack_input_flags(n->st, net->now, data, len,
+                                    net->cfg.csum_offload && intact ? GLASS_INPUT_CSUM_OK : 0);
             net->stats.delivered++;
             net->stats.delivered_bytes += len;
             struct glass_sim_packet p = {.id = m.id,

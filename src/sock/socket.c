@@ -186,12 +186,9 @@ int glass_connect(struct glass_stack *st, int fd, const struct glass_endpoint *e
     return r;
 }
 
-long glass_send(struct glass_stack *st, int fd, const void *buf, size_t len, int flags)
+/* May tcb take more bytes to send? 0, or the error send() returns. */
+static long send_check(struct glass_tcb *tcb)
 {
-    (void)flags;
-    struct glass_tcb *tcb = fd_tcb(st, fd);
-    if (tcb == NULL)
-        return -GLASS_EBADF;
     if (tcb->so_error != 0)
         return take_error(tcb);
     if (tcb->flags & GLASS_TF_FIN_QUEUED)
@@ -200,8 +197,26 @@ long glass_send(struct glass_stack *st, int fd, const void *buf, size_t len, int
         return -GLASS_EAGAIN; /* still connecting (non-blocking) */
     if (!glass_tcp_state_in(tcb, GLASS_TCPF_CAN_SEND))
         return -GLASS_EPIPE; /* Linux sk_stream_wait_connect: not connected -> EPIPE */
-    if (len == 0)
-        return 0;
+    return 0;
+}
+
+/* n bytes were appended to the send buffer (short of what the application had if `short`). */
+static void sent_bytes(struct glass_stack *st, struct glass_tcb *tcb, bool is_short)
+{
+    if (is_short || glass_ring_space(&tcb->sb) == 0)
+        tcb->flags |= GLASS_TF_SNDBUF_FULL; /* GLASS_EV_WRITABLE when room comes back */
+    glass_tcp_kick(st, tcb);
+}
+
+long glass_send(struct glass_stack *st, int fd, const void *buf, size_t len, int flags)
+{
+    (void)flags;
+    struct glass_tcb *tcb = fd_tcb(st, fd);
+    if (tcb == NULL)
+        return -GLASS_EBADF;
+    long rc = send_check(tcb);
+    if (rc != 0 || len == 0)
+        return rc;
     if (buf == NULL)
         return -GLASS_EFAULT;
     if (!glass_ring_ensure(st, &tcb->sb))
@@ -212,10 +227,67 @@ long glass_send(struct glass_stack *st, int fd, const void *buf, size_t len, int
         tcb->flags |= GLASS_TF_SNDBUF_FULL;
         return -GLASS_EAGAIN;
     }
-    if (n < want)
-        tcb->flags |= GLASS_TF_SNDBUF_FULL;
-    glass_tcp_kick(st, tcb);
+    sent_bytes(st, tcb, n < want);
     return (long)n;
+}
+
+long glass_send_reserve(struct glass_stack *st, int fd, void **p)
+{
+    struct glass_tcb *tcb = fd_tcb(st, fd);
+    if (tcb == NULL)
+        return -GLASS_EBADF;
+    if (p == NULL)
+        return -GLASS_EFAULT;
+    long rc = send_check(tcb);
+    if (rc != 0)
+        return rc;
+    if (!glass_ring_ensure(st, &tcb->sb))
+        return -GLASS_ENOMEM;
+    uint8_t *at;
+    uint32_t n = glass_ring_tail_span(&tcb->sb, &at);
+    if (n == 0) {
+        tcb->flags |= GLASS_TF_SNDBUF_FULL;
+        return -GLASS_EAGAIN;
+    }
+    *p = at;
+    return (long)n;
+}
+
+long glass_send_commit(struct glass_stack *st, int fd, size_t n)
+{
+    struct glass_tcb *tcb = fd_tcb(st, fd);
+    if (tcb == NULL)
+        return -GLASS_EBADF;
+    long rc = send_check(tcb);
+    if (rc != 0)
+        return rc;
+    if (n == 0)
+        return 0;
+    uint8_t *at;
+    if (tcb->sb.buf == NULL || n > glass_ring_tail_span(&tcb->sb, &at))
+        return -GLASS_EINVAL; /* more than the reserved span */
+    tcb->sb.len += (uint32_t)n;
+    sent_bytes(st, tcb, false);
+    return (long)n;
+}
+
+/* What recv() returns when no byte can be read. */
+static long recv_nothing(struct glass_tcb *tcb)
+{
+    if (tcb->flags & (GLASS_TF_RCVD_FIN | GLASS_TF_SHUT_RD))
+        return 0; /* end of stream after the peer's FIN, before any later error (Linux) */
+    if (tcb->so_error != 0)
+        return take_error(tcb);
+    if (tcb->state == GLASS_TCP_CLOSED)
+        return (tcb->flags & GLASS_TF_WAS_CONN) ? 0 : -GLASS_ENOTCONN;
+    return -GLASS_EAGAIN;
+}
+
+/* n bytes were taken from the head of the receive buffer. */
+static void consumed(struct glass_stack *st, struct glass_tcb *tcb, uint32_t n)
+{
+    glass_ring_consume(&tcb->rb, n);
+    glass_tcp_window_update(st, tcb);
 }
 
 long glass_recv(struct glass_stack *st, int fd, void *buf, size_t len, int flags)
@@ -230,21 +302,44 @@ long glass_recv(struct glass_stack *st, int fd, void *buf, size_t len, int flags
             return -GLASS_EFAULT;
         uint32_t n = len > tcb->rb.len ? tcb->rb.len : (uint32_t)len;
         glass_ring_peek(&tcb->rb, 0, buf, n);
-        if (!(flags & GLASS_MSG_PEEK)) {
-            glass_ring_consume(&tcb->rb, n);
-            glass_tcp_window_update(st, tcb);
-        }
+        if (!(flags & GLASS_MSG_PEEK))
+            consumed(st, tcb, n);
         return (long)n;
     }
     if (tcb->rb.len > 0)
         return 0; /* len == 0 */
-    if (tcb->flags & (GLASS_TF_RCVD_FIN | GLASS_TF_SHUT_RD))
-        return 0; /* end of stream after the peer's FIN, before any later error (Linux) */
-    if (tcb->so_error != 0)
-        return take_error(tcb);
-    if (tcb->state == GLASS_TCP_CLOSED)
-        return (tcb->flags & GLASS_TF_WAS_CONN) ? 0 : -GLASS_ENOTCONN;
-    return -GLASS_EAGAIN;
+    return recv_nothing(tcb);
+}
+
+long glass_recv_peek(struct glass_stack *st, int fd, const void **p)
+{
+    struct glass_tcb *tcb = fd_tcb(st, fd);
+    if (tcb == NULL)
+        return -GLASS_EBADF;
+    if (p == NULL)
+        return -GLASS_EFAULT;
+    if (tcb->state == GLASS_TCP_LISTEN)
+        return -GLASS_ENOTCONN;
+    if (tcb->rb.len == 0)
+        return recv_nothing(tcb);
+    uint8_t *at;
+    uint32_t n = glass_ring_head_span(&tcb->rb, &at);
+    *p = at;
+    return (long)n;
+}
+
+long glass_recv_consume(struct glass_stack *st, int fd, size_t n)
+{
+    struct glass_tcb *tcb = fd_tcb(st, fd);
+    if (tcb == NULL)
+        return -GLASS_EBADF;
+    if (tcb->state == GLASS_TCP_LISTEN)
+        return -GLASS_ENOTCONN;
+    if (n > tcb->rb.len)
+        return -GLASS_EINVAL;
+    if (n > 0)
+        consumed(st, tcb, (uint32_t)n);
+    return (long)n;
 }
 
 int glass_shutdown(struct glass_stack *st, int fd, int how)

@@ -52,6 +52,21 @@ static inline void glass_ring_peek(const struct glass_ring *r, uint32_t off, uin
     memcpy(out + first, r->buf, n - first);
 }
 
+/* The free bytes that follow the stored ones without wrapping: where the next write goes. */
+static inline uint32_t glass_ring_tail_span(const struct glass_ring *r, uint8_t **p)
+{
+    uint32_t tail = (r->head + r->len) % r->cap;
+    *p = r->buf + tail;
+    return r->cap - tail < r->cap - r->len ? r->cap - tail : r->cap - r->len;
+}
+
+/* The stored bytes from the head up to the end of storage or of the data, without wrapping. */
+static inline uint32_t glass_ring_head_span(const struct glass_ring *r, uint8_t **p)
+{
+    *p = r->buf + r->head;
+    return r->cap - r->head < r->len ? r->cap - r->head : r->len;
+}
+
 /* Drop n <= len bytes from the head. (The head is never reset when the ring empties: bytes
  * stored beyond len with glass_ring_write_at are addressed from it.) */
 static inline void glass_ring_consume(struct glass_ring *r, uint32_t n)

@@ -1,4 +1,6 @@
 /* glasstcp — TCP header and options parse and emit (RFC 9293 §3.1-3.2, RFC 7323, RFC 2018). */
+#include <glass/wire.h>
+
 #include "wire/wire_priv.h"
 
 #include <string.h>
@@ -276,8 +278,26 @@ size_t glass_tcp_emit(uint8_t *buf, size_t cap, const struct glass_tcp_repr *r, 
     glass_put16(buf + 18, r->urg);
     write_options(buf + GLASS_TCP_HDR_MIN, r, nsack);
 
-    /* RFC 9293 §3.1: checksum over pseudo-header, header and data, with the field zeroed. */
+    /* RFC 9293 §3.1: checksum over pseudo-header, header and data, with the field zeroed.
+     * With checksum offload the field gets the pseudo-header sum: summing the segment as it is
+     * then gives the whole sum (glass_tcp_csum_fill, the device's part). */
     uint32_t sum = glass_cksum_pseudo(src, dst, GLASS_IPV4_PROTO_TCP, (uint32_t)total);
-    glass_put16(buf + 16, glass_cksum_finish(glass_cksum_add(sum, buf, total)));
+    if (r->csum_partial)
+        glass_put16(buf + 16, (uint16_t)~glass_cksum_finish(sum));
+    else
+        glass_put16(buf + 16, glass_cksum_finish(glass_cksum_add(sum, buf, total)));
     return total;
+}
+
+bool glass_tcp_csum_fill(uint8_t *pkt, size_t len)
+{
+    if (len < GLASS_IPV4_HDR_MIN || (pkt[0] >> 4) != 4 || pkt[9] != GLASS_IPV4_PROTO_TCP)
+        return false;
+    size_t ihl = (size_t)(pkt[0] & 0x0fu) * 4u;
+    size_t total = glass_get16(pkt + 2);
+    if (ihl < GLASS_IPV4_HDR_MIN || total > len || total < ihl + GLASS_TCP_HDR_MIN)
+        return false;
+    uint8_t *seg = pkt + ihl;
+    glass_put16(seg + 16, glass_cksum_finish(glass_cksum_add(0, seg, total - ihl)));
+    return true;
 }

@@ -117,6 +117,8 @@ struct glass_tcp_repr {
     uint8_t nsack;          /* SACK blocks present (<= GLASS_TCP_MAX_SACK) */
     struct glass_sack_block sack[GLASS_TCP_MAX_SACK];
     bool opt_malformed;     /* an option walk stopped at a bad length (RFC 9293 MUST-7) */
+    bool csum_partial;      /* emit: leave the checksum to the device (the field holds the
+                               pseudo-header sum, as Linux's CHECKSUM_PARTIAL) */
     const uint8_t *payload; /* points into the parsed buffer */
     size_t payload_len;
 };

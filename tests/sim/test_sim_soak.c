@@ -31,6 +31,7 @@
 #define _POSIX_C_SOURCE 200809L /* popen */
 
 #include "core/core.h" /* glass_stack_check */
+#include "util/stream.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -175,60 +176,6 @@ static uint64_t derive_seed(uint64_t seed, uint64_t k)
     return splitmix64(seed ^ (k * UINT64_C(0xd1b54a32d192ed03)));
 }
 
-static inline uint64_t stream_word(uint64_t key, uint64_t k)
-{
-    uint64_t z = (key ^ k) * UINT64_C(0x9e3779b97f4a7c15);
-    return z ^ (z >> 29);
-}
-
-static inline uint8_t stream_byte(uint64_t key, uint64_t off)
-{
-    return (uint8_t)(stream_word(key, off >> 3) >> (8 * (off & 7)));
-}
-
-static inline void store_le64(uint8_t *p, uint64_t w)
-{
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(w >> (8 * i));
-    memcpy(p, b, 8);
-}
-
-static void stream_fill(uint64_t key, uint64_t off, uint8_t *p, size_t n)
-{
-    while (n > 0 && (off & 7) != 0) {
-        *p++ = stream_byte(key, off++);
-        n--;
-    }
-    for (; n >= 8; n -= 8, p += 8, off += 8)
-        store_le64(p, stream_word(key, off >> 3));
-    while (n > 0) {
-        *p++ = stream_byte(key, off++);
-        n--;
-    }
-}
-
-static size_t stream_check(uint64_t key, uint64_t off, const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    uint8_t w8[8];
-    while (i < n && ((off + i) & 7) != 0) {
-        if (p[i] != stream_byte(key, off + i))
-            return i;
-        i++;
-    }
-    for (; i + 8 <= n; i += 8) {
-        store_le64(w8, stream_word(key, (off + i) >> 3));
-        if (memcmp(p + i, w8, 8) != 0)
-            break;
-    }
-    for (; i < n; i++) {
-        if (p[i] != stream_byte(key, off + i))
-            return i;
-    }
-    return n;
-}
-
 /* ---- counting allocator --------------------------------------------------------------------- */
 
 struct acct {
@@ -341,7 +288,7 @@ static void side_send(struct side *sd)
             uint64_t left = sd->tx_total - sd->tx_done;
             size_t n = left < CHUNK ? (size_t)left : CHUNK;
             sd->txb_off = sd->tx_done;
-            stream_fill(sd->tx_key, sd->txb_off, sd->txb, n);
+            glass_stream_fill(sd->tx_key, sd->txb_off, sd->txb, n);
             sd->txb_len = n;
             sd->txb_pos = 0;
         }
@@ -414,11 +361,11 @@ static void side_recv(struct side *sd)
             run_fail(r, "%s: received %" PRIu64 " bytes, but the peer has sent only %" PRIu64,
                      side_names[sd->idx], sd->rx_done + n, peer->tx_done);
         } else {
-            size_t bad = stream_check(sd->rx_key, sd->rx_done, r->rbuf, n);
+            size_t bad = glass_stream_check(sd->rx_key, sd->rx_done, r->rbuf, n);
             if (bad < n)
                 run_fail(r, "%s: stream byte %" PRIu64 " is 0x%02x, expected 0x%02x (read of %zu)",
                          side_names[sd->idx], sd->rx_done + bad, r->rbuf[bad],
-                         stream_byte(sd->rx_key, sd->rx_done + bad), n);
+                         glass_stream_byte(sd->rx_key, sd->rx_done + bad), n);
         }
         sd->rx_done += n;
         sd->rx_last_at = glass_simnet_now(r->net);

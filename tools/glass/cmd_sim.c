@@ -25,6 +25,7 @@
 #include "cmds.h"
 #include "out.h"
 #include "pcapw.h"
+#include "util/stream.h"
 
 #include <glass/err.h>
 #include <glass/info.h>
@@ -81,6 +82,8 @@ struct sim_opts {
     bool cc_set;
     uint64_t seed;
     bool duplex, json, quiet;
+    bool copy;            /* glass_send/glass_recv instead of the zero-copy calls (--copy) */
+    bool no_offload;      /* the stacks compute and check every checksum (--no-offload) */
     const char *plot;
     bool plot_svg;
     const char *pcap;     /* write the client's view of the link here (--pcap) */
@@ -100,88 +103,6 @@ struct sim_opts {
 static glass_time_t ms_to_ns(double ms)
 {
     return (glass_time_t)(ms * 1e6 + 0.5);
-}
-
-/* ---- the byte stream ----------------------------------------------------------------------- */
-
-/* Word k of the stream with key `key`: byte i of the stream is byte i % 8 (little-endian) of
- * word i / 8. A multiply-xorshift of a counter: every word position has its own value (the
- * map from k is a bijection), so a byte delivered at the wrong offset is caught, and it costs
- * one multiplication per 8 bytes. */
-static inline uint64_t stream_word(uint64_t key, uint64_t k)
-{
-    uint64_t z = (key ^ k) * UINT64_C(0x9e3779b97f4a7c15);
-    return z ^ (z >> 29);
-}
-
-static inline uint8_t stream_byte(uint64_t key, uint64_t off)
-{
-    return (uint8_t)(stream_word(key, off >> 3) >> (8 * (off & 7)));
-}
-
-static inline bool host_le(void)
-{
-    const uint16_t one = 1;
-    uint8_t b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
-
-static inline uint64_t bswap64(uint64_t w)
-{
-    w = (w >> 32) | (w << 32);
-    w = ((w & UINT64_C(0xffff0000ffff0000)) >> 16) | ((w & UINT64_C(0x0000ffff0000ffff)) << 16);
-    return ((w & UINT64_C(0xff00ff00ff00ff00)) >> 8) | ((w & UINT64_C(0x00ff00ff00ff00ff)) << 8);
-}
-
-/* Little-endian store and load, one machine word each (the stream is the same on every host). */
-static inline void store_le64(uint8_t *p, uint64_t w)
-{
-    if (!host_le())
-        w = bswap64(w);
-    memcpy(p, &w, 8);
-}
-
-static inline uint64_t load_le64(const uint8_t *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-    return host_le() ? w : bswap64(w);
-}
-
-/* Bytes [off, off + n) of the stream into p. */
-static void stream_fill(uint64_t key, uint64_t off, uint8_t *p, size_t n)
-{
-    while (n > 0 && (off & 7) != 0) {
-        *p++ = stream_byte(key, off++);
-        n--;
-    }
-    for (; n >= 8; n -= 8, p += 8, off += 8)
-        store_le64(p, stream_word(key, off >> 3));
-    while (n > 0) {
-        *p++ = stream_byte(key, off++);
-        n--;
-    }
-}
-
-/* Index of the first byte of p[0..n) that differs from the stream at off, or n. */
-static size_t stream_check(uint64_t key, uint64_t off, const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n && ((off + i) & 7) != 0) {
-        if (p[i] != stream_byte(key, off + i))
-            return i;
-        i++;
-    }
-    for (; i + 8 <= n; i += 8) {
-        if (load_le64(p + i) != stream_word(key, (off + i) >> 3))
-            break;
-    }
-    for (; i < n; i++) {
-        if (p[i] != stream_byte(key, off + i))
-            return i;
-    }
-    return n;
 }
 
 /* ---- plot records -------------------------------------------------------------------------- */
@@ -316,19 +237,40 @@ static const char *errname(long rc)
     return n != NULL ? n : "?";
 }
 
+/* Send with glass_send(): the stream is generated into txb and copied into the socket. */
+static long send_copy(struct sim_side *sd, uint64_t left)
+{
+    if (sd->txb_pos == sd->txb_len) {
+        size_t n = left < SIM_CHUNK ? (size_t)left : SIM_CHUNK;
+        sd->txb_off = sd->tx_done;
+        glass_stream_fill(sd->tx_key, sd->txb_off, sd->txb, n);
+        sd->txb_len = n;
+        sd->txb_pos = 0;
+    }
+    long rc = glass_send(sd->st, sd->fd, sd->txb + sd->txb_pos, sd->txb_len - sd->txb_pos, 0);
+    if (rc > 0)
+        sd->txb_pos += (size_t)rc;
+    return rc;
+}
+
+/* Send with glass_send_reserve/commit: the stream is generated inside the send buffer. */
+static long send_zerocopy(struct sim_side *sd, uint64_t left)
+{
+    void *p;
+    long rc = glass_send_reserve(sd->st, sd->fd, &p);
+    if (rc <= 0)
+        return rc;
+    size_t n = (uint64_t)rc < left ? (size_t)rc : (size_t)left;
+    glass_stream_fill(sd->tx_key, sd->tx_done, p, n);
+    return glass_send_commit(sd->st, sd->fd, n);
+}
+
 static void side_send(struct sim_side *sd)
 {
     struct sim_run *r = sd->run;
     while (sd->tx_done < sd->tx_total) {
-        if (sd->txb_pos == sd->txb_len) {
-            uint64_t left = sd->tx_total - sd->tx_done;
-            size_t n = left < SIM_CHUNK ? (size_t)left : SIM_CHUNK;
-            sd->txb_off = sd->tx_done;
-            stream_fill(sd->tx_key, sd->txb_off, sd->txb, n);
-            sd->txb_len = n;
-            sd->txb_pos = 0;
-        }
-        long rc = glass_send(sd->st, sd->fd, sd->txb + sd->txb_pos, sd->txb_len - sd->txb_pos, 0);
+        uint64_t left = sd->tx_total - sd->tx_done;
+        long rc = r->o->copy ? send_copy(sd, left) : send_zerocopy(sd, left);
         if (rc == -GLASS_EAGAIN)
             return;
         if (rc <= 0) {
@@ -336,7 +278,6 @@ static void side_send(struct sim_side *sd)
                      errname(rc), sd->tx_done);
             return;
         }
-        sd->txb_pos += (size_t)rc;
         sd->tx_done += (uint64_t)rc;
     }
 }
@@ -363,6 +304,21 @@ static uint64_t read_allowance(struct sim_side *sd)
     return allowed > sd->rx_done ? allowed - sd->rx_done : 0;
 }
 
+/* The next bytes of the stream, at most want: copied into rbuf with glass_recv(), or shown in
+ * place by glass_recv_peek() (then consumed by recv_done). */
+static long recv_some(struct sim_side *sd, size_t want, const uint8_t **p)
+{
+    struct sim_run *r = sd->run;
+    if (r->o->copy) {
+        *p = r->rbuf;
+        return glass_recv(sd->st, sd->fd, r->rbuf, want, 0);
+    }
+    const void *at;
+    long rc = glass_recv_peek(sd->st, sd->fd, &at);
+    *p = at;
+    return rc > 0 && (size_t)rc > want ? (long)want : rc;
+}
+
 static void side_recv(struct sim_side *sd)
 {
     struct sim_run *r = sd->run;
@@ -371,7 +327,8 @@ static void side_recv(struct sim_side *sd)
         if (allow == 0)
             return;
         size_t want = allow < SIM_CHUNK ? (size_t)allow : SIM_CHUNK;
-        long rc = glass_recv(sd->st, sd->fd, r->rbuf, want, 0);
+        const uint8_t *p;
+        long rc = recv_some(sd, want, &p);
         if (rc == -GLASS_EAGAIN)
             return;
         if (rc < 0) {
@@ -392,12 +349,14 @@ static void side_recv(struct sim_side *sd)
             run_fail(r, "%s: received %" PRIu64 " bytes, more than the %" PRIu64 " sent",
                      side_names[sd->idx], sd->rx_done + n, sd->rx_expect);
         } else {
-            size_t bad = stream_check(sd->rx_key, sd->rx_done, r->rbuf, n);
+            size_t bad = glass_stream_check(sd->rx_key, sd->rx_done, p, n);
             if (bad < n)
                 run_fail(r, "%s: byte %" PRIu64 " of the stream is 0x%02x, expected 0x%02x",
-                         side_names[sd->idx], sd->rx_done + bad, r->rbuf[bad],
-                         stream_byte(sd->rx_key, sd->rx_done + bad));
+                         side_names[sd->idx], sd->rx_done + bad, p[bad],
+                         glass_stream_byte(sd->rx_key, sd->rx_done + bad));
         }
+        if (!r->o->copy && (rc = glass_recv_consume(sd->st, sd->fd, n)) != (long)n)
+            run_fail(r, "%s: recv_consume() = %ld", side_names[sd->idx], rc);
         sd->rx_done += n;
         sd->rx_last_at = glass_simnet_now(r->net);
     }
@@ -1004,6 +963,10 @@ static void sim_usage(FILE *f)
             "options:\n"
             "  --bytes N          bytes to send (suffix k, M, G: KiB, MiB, GiB)\n"
             "  --duplex           the server sends N bytes to the client at the same time\n"
+            "  --copy             the apps use glass_send/glass_recv (copying) instead of the\n"
+            "                     zero-copy glass_send_reserve/commit, glass_recv_peek/consume\n"
+            "  --no-offload       no checksum offload: the stacks compute and verify every TCP\n"
+            "                     checksum (default: the simulated NICs offload it, as veth)\n"
             "  --loss P           probability a packet is lost (0..1, or 5%%)\n"
             "  --dup P            probability a packet is duplicated\n"
             "  --reorder P        probability a packet is overtaken by later ones\n"
@@ -1139,6 +1102,8 @@ enum {
     OPT_SEED,
     OPT_TIME_LIMIT,
     OPT_DUPLEX,
+    OPT_COPY,
+    OPT_NO_OFFLOAD,
     OPT_JSON,
     OPT_PLOT,
     OPT_PCAP,
@@ -1182,6 +1147,8 @@ static const struct option longopts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
     {"duplex", no_argument, NULL, OPT_DUPLEX},
+    {"copy", no_argument, NULL, OPT_COPY},
+    {"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
     {"json", no_argument, NULL, OPT_JSON},
     {"plot", required_argument, NULL, OPT_PLOT},
     {"pcap", required_argument, NULL, OPT_PCAP},
@@ -1295,6 +1262,12 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             break;
         case OPT_DUPLEX:
             o->duplex = true;
+            break;
+        case OPT_COPY:
+            o->copy = true;
+            break;
+        case OPT_NO_OFFLOAD:
+            o->no_offload = true;
             break;
         case OPT_JSON:
             o->json = true;
@@ -1440,6 +1413,7 @@ int glass_cmd_sim(int argc, char **argv)
     }
     if (o.mss_set && o.mss + 40u > ncfg.mtu)
         ncfg.mtu = o.mss + 40u;
+    ncfg.csum_offload = !o.no_offload;
     r->net = glass_simnet_new(&ncfg);
     if (r->rbuf == NULL || r->net == NULL) {
         fprintf(stderr, "glass sim: cannot create the simulated network\n");
@@ -1458,6 +1432,7 @@ int glass_cmd_sim(int argc, char **argv)
         cfg.seed = derive_seed(o.seed, (uint64_t)s + 1);
         cfg.sndbuf = o.buf;
         cfg.rcvbuf = o.buf;
+        cfg.tx_csum_offload = !o.no_offload;
         if (o.mss_set)
             cfg.mss = (uint16_t)o.mss;
         if (o.cc_set)

@@ -231,6 +231,51 @@ static void test_cat005_garbage_then_healthy(void **state)
     glass_stack_free(st);
 }
 
+/* Checksum offload. Receive: GLASS_INPUT_CSUM_OK means the device verified the TCP checksum,
+ * so the stack does not sum it again (the same corrupted segment goes on to the no-socket
+ * answer instead of the checksum drop). Transmit: with tx_csum_offload the field holds the
+ * pseudo-header sum, and glass_tcp_csum_fill turns the packet into exactly the one a stack
+ * without offload sends. */
+static void test_csum_offload_rx_flag_and_tx_fill(void **state)
+{
+    (void)state;
+    struct glass_stack *st = new_stack();
+    uint8_t p[64];
+    size_t len = build(p, 80, GLASS_TH_SYN, 1, 0, 0);
+    p[len - 1] ^= 0x40;
+    assert_int_equal(glass_stack_input_flags(st, 1, p, len, GLASS_INPUT_CSUM_OK),
+                     GLASS_DROP_NO_SOCKET);
+    assert_int_equal(glass_stack_mib(st, GLASS_MIB_TcpInCsumErrors), 0);
+    uint8_t rst[128];
+    assert_true(glass_stack_output(st, 1, rst, sizeof rst) > 0); /* the RST it answered with */
+    expect_drop(st, p, len, GLASS_DROP_TCP_CSUM); /* no flag: summed, dropped */
+    glass_stack_free(st);
+
+    /* The same RST answer from a stack with and one without transmit offload. */
+    uint8_t out[2][128];
+    long n[2];
+    for (int off = 0; off < 2; off++) {
+        struct glass_config cfg;
+        glass_config_default(&cfg);
+        cfg.tx_csum_offload = off == 1;
+        st = glass_stack_new(&cfg);
+        assert_non_null(st);
+        assert_int_equal(glass_stack_add_iface(st, US, 24, 1500), 0);
+        len = build(p, 81, GLASS_TH_SYN, 1, 0, 0);
+        assert_int_equal(glass_stack_input(st, 1, p, len), GLASS_DROP_NO_SOCKET);
+        n[off] = glass_stack_output(st, 1, out[off], sizeof out[off]);
+        assert_true(n[off] >= 40);
+        glass_stack_free(st);
+    }
+    assert_int_equal(n[0], n[1]);
+    struct glass_tcp_repr r;
+    assert_int_equal(glass_tcp_parse(out[1] + 20, (size_t)n[1] - 20, US, PEER, true, &r),
+                     GLASS_DROP_TCP_CSUM); /* not a checksum yet */
+    assert_true(glass_tcp_csum_fill(out[1], (size_t)n[1]));
+    assert_memory_equal(out[0], out[1], (size_t)n[0]);
+    assert_false(glass_tcp_csum_fill(out[1], 19)); /* not a whole IPv4/TCP datagram */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_cat081_syn_fin_dropped),
         cmocka_unit_test(test_closed_port_rst_reply),
         cmocka_unit_test(test_cat005_garbage_then_healthy),
+        cmocka_unit_test(test_csum_offload_rx_flag_and_tx_fill),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

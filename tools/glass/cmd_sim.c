@@ -59,7 +59,8 @@ extern char **environ;
 #define SIM_SERVER_ADDR GLASS_IP4(192, 0, 2, 2)
 #define SIM_PORT 5201
 #define SIM_CHUNK (256u * 1024u)   /* bytes generated / read per call */
-#define SIM_DEFAULT_BUF (1u << 20) /* socket buffers: 1 MiB */
+#define SIM_DEFAULT_BUF (1u << 20)      /* socket buffers: 1 MiB ... */
+#define SIM_DEFAULT_BUF_NODELAY (256u << 10) /* ... 256 KiB without delay or jitter */
 #define SIM_MAX_CONNS 16           /* connections tracked per stack (observer) */
 #define PLOT_MAX_RECORDS 4000000u  /* records kept for --plot (beyond: truncated) */
 
@@ -980,7 +981,8 @@ static void sim_usage(FILE *f)
             "  --spike-len MS     ... during which the link holds packets for MS (default 1500)\n"
             "  --mss M            MSS of both stacks (the link MTU grows to M + 40 if needed)\n"
             "  --cc ALGO          congestion control: cubic (default) or newreno\n"
-            "  --buf BYTES        socket send/receive buffers (default 1M)\n"
+            "  --buf BYTES        socket send/receive buffers (default 1M; 256k with --delay 0\n"
+            "                     and no jitter: no delay, no bandwidth-delay product)\n"
             "  --read-rate R      receivers read at most R bytes per second (e.g. 100k)\n"
             "  --read-pause-at B  receivers stop reading after B bytes ...\n"
             "  --read-pause MS    ... for MS milliseconds (zero window)\n"
@@ -1328,6 +1330,10 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
         return usage_error("unexpected argument '%s'; see 'glass sim --help'", argv[optind]);
     if (!o->bytes_set)
         return usage_error("--bytes N is required; see 'glass sim --help'");
+    /* Buffers beyond the bandwidth-delay product only cost cache: with no delay there is none. */
+    if (o->buf == 0)
+        o->buf = o->delay_ms == 0.0 && o->jitter_ms == 0.0 ? SIM_DEFAULT_BUF_NODELAY
+                                                           : SIM_DEFAULT_BUF;
     if (o->spike_every_ms > 0.0 && o->spike_len_ms >= o->spike_every_ms)
         return usage_error("--spike-len (%g ms) must be shorter than --spike-every (%g ms)",
                            o->spike_len_ms, o->spike_every_ms);
@@ -1375,7 +1381,6 @@ int glass_cmd_sim(int argc, char **argv)
     o.delay_ms = 10.0;
     o.reorder_max = 3;
     o.spike_len_ms = 1500.0;
-    o.buf = SIM_DEFAULT_BUF;
     o.time_limit_s = 86400.0;
     o.cc = GLASS_CC_CUBIC;
     int rc = parse_args(argc, argv, &o);

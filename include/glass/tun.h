@@ -34,11 +34,26 @@ struct glass_tun_stats {
     uint64_t rx_errors;    /**< reads that failed with something other than EAGAIN */
     uint64_t tx_packets, tx_bytes;
     uint64_t tx_dropped;   /**< writes refused (EAGAIN, ENOBUFS, EIO while the link is down) */
+    uint64_t rx_gso;       /**< offload: TSO super-segments received (counted in rx_packets) */
+    uint64_t rx_csum_trusted; /**< offload: datagrams whose TCP checksum the kernel vouched for */
 };
 
 /** Open (creating if needed) the TUN device `name` (at most 15 bytes). 0 and *out, or a
  *  negative errno: -EPERM without CAP_NET_ADMIN, -EBUSY if another process holds it, ... */
 GLASS_API int glass_tun_open(const char *name, struct glass_tun **out);
+
+/** glass_tun_open_flags(): checksum and segmentation offload with the kernel, as QEMU's
+ *  virtio-net does. The device is opened with IFF_VNET_HDR (a struct virtio_net_hdr before each
+ *  datagram, handled inside this module) and TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4): the
+ *  kernel may hand over TCP datagrams whose checksum it did not compute (trusted: the bytes
+ *  never left the machine) and TSO super-segments of up to 64 KiB (one datagram, total length
+ *  up to 65535, with many MSS of payload), and takes datagrams whose TCP checksum is partial
+ *  (glass_tun_write_flags GLASS_TUN_TX_CSUM_PARTIAL). Reads then need buffers of 65535 bytes. */
+#define GLASS_TUN_OFFLOAD 1u
+/** glass_tun_open() with flags (GLASS_TUN_*). */
+GLASS_API int glass_tun_open_flags(const char *name, unsigned flags, struct glass_tun **out);
+/** Whether the device was opened with GLASS_TUN_OFFLOAD and the kernel accepted it. */
+GLASS_API bool glass_tun_offload(const struct glass_tun *t);
 /** Close the file descriptor; a device this call created disappears with it. */
 GLASS_API void glass_tun_close(struct glass_tun *t);
 /** The file descriptor, for epoll (readable = a packet waits). */
@@ -53,6 +68,10 @@ GLASS_API int glass_tun_set_up(struct glass_tun *t);
 /** Read one datagram into buf[0..cap). Returns its length (> 0); -EAGAIN when none is waiting;
  *  -EMSGSIZE if it was longer than cap (it is dropped and counted); other negative errnos. */
 GLASS_API long glass_tun_read(struct glass_tun *t, uint8_t *buf, size_t cap);
+/** glass_tun_read(), and *in_flags receives the flags to pass to glass_stack_input_flags():
+ *  GLASS_INPUT_CSUM_OK when the kernel vouches for the TCP checksum (offload only). */
+GLASS_API long glass_tun_read_flags(struct glass_tun *t, uint8_t *buf, size_t cap,
+                                    unsigned *in_flags);
 /** Read up to n datagrams (one read(2) each, until none is waiting). Sets pkts[i].len and
  *  returns how many were read (0 if none); truncated datagrams are skipped. A negative errno
  *  only if nothing was read and the device failed. */
@@ -60,6 +79,14 @@ GLASS_API long glass_tun_read_batch(struct glass_tun *t, struct glass_tun_pkt *p
 /** Write one datagram. Returns len, or a negative errno (the datagram is dropped and counted:
  *  IP is a datagram service, TCP retransmits). */
 GLASS_API long glass_tun_write(struct glass_tun *t, const uint8_t *pkt, size_t len);
+/** glass_tun_write_flags(): the datagram's TCP checksum field holds the pseudo-header sum
+ *  (a stack with tx_csum_offload): with offload the kernel completes it, without it is
+ *  completed here (glass_tcp_csum_fill) before the write. */
+#define GLASS_TUN_TX_CSUM_PARTIAL 1u
+/** glass_tun_write() with flags (GLASS_TUN_TX_*). Without offload a partial checksum is
+ *  completed in pkt before the write. */
+GLASS_API long glass_tun_write_flags(struct glass_tun *t, uint8_t *pkt, size_t len,
+                                     unsigned flags);
 /** Write n datagrams; returns how many the device took. */
 GLASS_API long glass_tun_write_batch(struct glass_tun *t, const struct glass_tun_pkt *pkts,
                                      size_t n);

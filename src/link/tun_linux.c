@@ -1,12 +1,15 @@
 /* glasstcp — the Linux TUN link (include/glass/tun.h). Knows packets and file descriptors,
  * nothing of the stack: it includes only public headers and the C/Linux libraries. */
 #define _GNU_SOURCE
+#include <glass/stack.h>
 #include <glass/tun.h>
+#include <glass/wire.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -16,11 +19,36 @@
 
 struct glass_tun {
     int fd;
+    bool vnet; /* IFF_VNET_HDR: a struct virtio_net_hdr before every datagram (offload) */
     char name[IFNAMSIZ];
     struct glass_tun_stats stats;
 };
 
+/* Offload as virtio-net does it: the vnet header in native byte order (the legacy layout the
+ * kernel uses unless told TUNSETVNETLE/BE), the size set explicitly, TCP checksum and TSO for
+ * IPv4 (no UFO, no ECN). */
+static int enable_offload(struct glass_tun *t)
+{
+    int sz = (int)sizeof(struct virtio_net_hdr);
+    if (ioctl(t->fd, TUNSETVNETHDRSZ, &sz) < 0)
+        return -errno;
+    if (ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0)
+        return -errno;
+    t->vnet = true;
+    return 0;
+}
+
 GLASS_API int glass_tun_open(const char *name, struct glass_tun **out)
+{
+    return glass_tun_open_flags(name, 0, out);
+}
+
+GLASS_API bool glass_tun_offload(const struct glass_tun *t)
+{
+    return t->vnet;
+}
+
+GLASS_API int glass_tun_open_flags(const char *name, unsigned flags, struct glass_tun **out)
 {
     *out = NULL;
     size_t nlen = name != NULL ? strlen(name) : 0;
@@ -40,12 +68,19 @@ GLASS_API int glass_tun_open(const char *name, struct glass_tun **out)
     /* One IP datagram per read/write, no packet-information header: there is nothing before
      * the IPv4 header to disagree with it (catalogue 4). */
     ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    if (flags & GLASS_TUN_OFFLOAD)
+        ifr.ifr_flags |= IFF_VNET_HDR;
     memcpy(ifr.ifr_name, name, nlen);
-    if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
-        int err = errno;
+    int err = ioctl(t->fd, TUNSETIFF, &ifr) < 0 ? -errno : 0;
+    if (err == 0 && (flags & GLASS_TUN_OFFLOAD))
+        err = enable_offload(t);
+    else if (err == 0)
+        (void)ioctl(t->fd, TUNSETOFFLOAD, 0UL); /* a persistent device keeps a previous
+                                                    user's offloads: none without headers */
+    if (err != 0) {
         close(t->fd);
         free(t);
-        return -err;
+        return err;
     }
     memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
     t->name[IFNAMSIZ - 1] = '\0';
@@ -107,22 +142,51 @@ GLASS_API int glass_tun_set_up(struct glass_tun *t)
 
 GLASS_API long glass_tun_read(struct glass_tun *t, uint8_t *buf, size_t cap)
 {
+    unsigned in_flags;
+    return glass_tun_read_flags(t, buf, cap, &in_flags);
+}
+
+/* What the vnet header of a received datagram tells the stack. */
+static unsigned rx_flags(struct glass_tun *t, const struct virtio_net_hdr *h)
+{
+    if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+        t->stats.rx_gso++;
+    /* NEEDS_CSUM: the kernel left the checksum to a device (the bytes come from its memory);
+     * DATA_VALID: it checked it. Either way there is nothing for the stack to verify. */
+    if (h->flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) {
+        t->stats.rx_csum_trusted++;
+        return GLASS_INPUT_CSUM_OK;
+    }
+    return 0;
+}
+
+GLASS_API long glass_tun_read_flags(struct glass_tun *t, uint8_t *buf, size_t cap,
+                                    unsigned *in_flags)
+{
     /* A spare byte after the caller's buffer tells a datagram of exactly cap bytes from a
      * longer one the kernel cut to fit (a TUN read truncates silently). */
     uint8_t spare;
-    struct iovec iov[2] = {{buf, cap}, {&spare, 1}};
+    struct virtio_net_hdr vh;
+    size_t hl = t->vnet ? sizeof vh : 0;
+    struct iovec iov[3] = {{&vh, sizeof vh}, {buf, cap}, {&spare, 1}};
+    struct iovec *v = t->vnet ? iov : iov + 1;
+    int nv = t->vnet ? 3 : 2;
+    *in_flags = 0;
     for (;;) {
-        ssize_t n = readv(t->fd, iov, 2);
+        ssize_t n = readv(t->fd, v, nv);
         if (n >= 0) {
-            if ((size_t)n > cap) {
+            if ((size_t)n <= hl)
+                return -EAGAIN; /* a read without a datagram (catalogue 1) */
+            size_t len = (size_t)n - hl;
+            if (len > cap) {
                 t->stats.rx_truncated++;
                 return -EMSGSIZE;
             }
-            if (n == 0)
-                return -EAGAIN; /* a zero-length read carries no datagram (catalogue 1) */
             t->stats.rx_packets++;
-            t->stats.rx_bytes += (uint64_t)n;
-            return (long)n;
+            t->stats.rx_bytes += (uint64_t)len;
+            if (t->vnet)
+                *in_flags = rx_flags(t, &vh);
+            return (long)len;
         }
         if (errno == EINTR)
             continue;
@@ -154,20 +218,53 @@ GLASS_API long glass_tun_read_batch(struct glass_tun *t, struct glass_tun_pkt *p
     return (long)got;
 }
 
-GLASS_API long glass_tun_write(struct glass_tun *t, const uint8_t *pkt, size_t len)
+/* One datagram to the kernel, behind hdr when the device has vnet headers. */
+static long write_one(struct glass_tun *t, const struct virtio_net_hdr *hdr, const uint8_t *pkt,
+                      size_t len)
 {
+    struct iovec iov[2] = {{(void *)(uintptr_t)hdr, sizeof *hdr}, {(void *)(uintptr_t)pkt, len}};
+    struct iovec *v = t->vnet ? iov : iov + 1;
+    size_t hl = t->vnet ? sizeof *hdr : 0;
     for (;;) {
-        ssize_t n = write(t->fd, pkt, len);
+        ssize_t n = writev(t->fd, v, t->vnet ? 2 : 1);
         if (n >= 0) {
+            size_t sent = (size_t)n > hl ? (size_t)n - hl : 0;
             t->stats.tx_packets++;
-            t->stats.tx_bytes += (uint64_t)n;
-            return (long)n;
+            t->stats.tx_bytes += (uint64_t)sent;
+            return (long)sent;
         }
         if (errno == EINTR)
             continue;
         t->stats.tx_dropped++;
         return -errno;
     }
+}
+
+GLASS_API long glass_tun_write(struct glass_tun *t, const uint8_t *pkt, size_t len)
+{
+    struct virtio_net_hdr h;
+    memset(&h, 0, sizeof h);
+    return write_one(t, &h, pkt, len);
+}
+
+GLASS_API long glass_tun_write_flags(struct glass_tun *t, uint8_t *pkt, size_t len,
+                                     unsigned flags)
+{
+    struct virtio_net_hdr h;
+    memset(&h, 0, sizeof h);
+    size_t ihl = len > 0 ? (size_t)(pkt[0] & 0x0fu) * 4u : 0;
+    bool tcp = len >= 20 && pkt[9] == 6u /* TCP */ && ihl >= 20 && len >= ihl + 20u;
+    if ((flags & GLASS_TUN_TX_CSUM_PARTIAL) && tcp) {
+        if (t->vnet) {
+            /* The kernel sums from csum_start and stores at csum_start + csum_offset. */
+            h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+            h.csum_start = (uint16_t)ihl;
+            h.csum_offset = 16;
+        } else {
+            glass_tcp_csum_fill(pkt, len);
+        }
+    }
+    return write_one(t, &h, pkt, len);
 }
 
 GLASS_API long glass_tun_write_batch(struct glass_tun *t, const struct glass_tun_pkt *pkts,

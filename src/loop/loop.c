@@ -322,6 +322,8 @@ static void cmd_info(struct glass_loop *l, struct glass_loop_reply *r)
                  ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_dropped\":%" PRIu64,
               ts.rx_packets, ts.rx_bytes, ts.rx_truncated, ts.tx_packets, ts.tx_bytes,
               ts.tx_dropped);
+    reply_add(r, ",\"offload\":%s,\"rx_gso\":%" PRIu64 ",\"rx_csum_trusted\":%" PRIu64,
+              glass_tun_offload(l->cfg.tun) ? "true" : "false", ts.rx_gso, ts.rx_csum_trusted);
     if (l->cfg.info_json != NULL && l->cfg.info_json[0] != '\0')
         reply_add(r, ",%s", l->cfg.info_json);
     reply_add(r, "}\n");
@@ -695,11 +697,13 @@ GLASS_API void glass_loop_del_fd(struct glass_loop *l, int fd)
 static long write_output(struct glass_loop *l, glass_time_t now)
 {
     long sent = 0;
+    unsigned fl = glass_stack_config(l->cfg.stack)->tx_csum_offload ? GLASS_TUN_TX_CSUM_PARTIAL : 0;
     for (;;) {
         long n = glass_stack_output(l->cfg.stack, now, l->txbuf, LOOP_RXBUF);
         if (n <= 0)
             break;
-        glass_tun_write(l->cfg.tun, l->txbuf, (size_t)n); /* a refused datagram is lost */
+        /* a refused datagram is lost */
+        glass_tun_write_flags(l->cfg.tun, l->txbuf, (size_t)n, fl);
         sent++;
     }
     return sent;
@@ -754,12 +758,13 @@ static void on_tun(struct glass_loop *l)
 {
     glass_time_t now = mono_now();
     for (unsigned i = 0; i < l->cfg.batch; i++) {
-        long n = glass_tun_read(l->cfg.tun, l->rxbuf, LOOP_RXBUF);
+        unsigned in_flags;
+        long n = glass_tun_read_flags(l->cfg.tun, l->rxbuf, LOOP_RXBUF, &in_flags);
         if (n == -EMSGSIZE)
             continue; /* counted by the link; never passed on cut short */
         if (n <= 0)
             break;
-        glass_stack_input(l->cfg.stack, now, l->rxbuf, (size_t)n);
+        glass_stack_input_flags(l->cfg.stack, now, l->rxbuf, (size_t)n, in_flags);
     }
 }
 

@@ -13,7 +13,8 @@ and two workloads:
 
   bulk    a 192.0.2.1 server sends N bytes (a repeated 1 MiB random block) to a client at
           192.0.2.2 that writes them to a pipe into cksum(1); the CRC and length must match
-          (BENCHMARKING.md: verify every bulk run). Client: `glass connect` / `socat`.
+          (BENCHMARKING.md: verify every bulk run). Client: `glass connect` (without and with
+          --offload: vnet headers, checksum offload and TSO from the kernel) / `socat`.
   http    wrk -t1 -c10 for S seconds against a 606-byte file on 192.0.2.2: `glass serve --http`
           / nginx (worker_processes 1), keep-alive.
 
@@ -140,12 +141,16 @@ def main():
 
         block = os.urandom(BLOCK)
         want = expected_cksum(block, a.bytes)
-        glass_rx, kern_rx = [], []
+        glass_rx, glass_off_rx, kern_rx = [], [], []
         for i in range(a.runs):
             glass_rx.append(bulk_once(
                 L, [glass, "connect", "-q", "--netns", L, "--tun", tun, "--ctl",
                     os.path.join(tmp, "c.sock"), "192.0.2.1", str(7000 + i)],
                 7000 + i, block, a.bytes, want))
+            glass_off_rx.append(bulk_once(
+                L, [glass, "connect", "-q", "--offload", "--netns", L, "--tun", tun, "--ctl",
+                    os.path.join(tmp, "c.sock"), "192.0.2.1", str(7200 + i)],
+                7200 + i, block, a.bytes, want))
             kern_rx.append(bulk_once(
                 A, ["ip", "netns", "exec", B, "socat", "-u", "-b", "262144",
                     "TCP:192.0.2.1:%d" % (7100 + i), "STDOUT"], 7100 + i, block, a.bytes, want))
@@ -174,6 +179,7 @@ def main():
 
         print("bulk %d bytes, cksum verified, %d runs: median (min..max)" % (a.bytes, a.runs))
         print("  kernel -> glass over TUN:   %s" % fmt(glass_rx, "MB/s"))
+        print("  ... with --offload (TSO):   %s" % fmt(glass_off_rx, "MB/s"))
         print("  kernel -> kernel over veth: %s" % fmt(kern_rx, "MB/s"))
         print("wrk -t1 -c10 -d%ds, %d-byte file, keep-alive, %d runs" % (a.seconds, size, a.runs))
         print("  glass serve --http over TUN: %s" % fmt(glass_rps, "req/s"))

@@ -30,6 +30,9 @@ const char tunapp_usage[] =
     "  --mtu N             interface MTU for the stack (default: the device's)\n"
     "  --sndbuf N, --rcvbuf N  socket buffer sizes in bytes\n"
     "  --profile linux|rfc timer profile (default linux)\n"
+    "  --offload           checksum and TSO offload with the kernel (IFF_VNET_HDR): TCP\n"
+    "                      checksums computed once, by whoever has the bytes last; the\n"
+    "                      kernel may send up to 64 KiB per datagram\n"
     "  -v, --verbose       print every state transition on stderr\n";
 
 void tunapp_opts_default(struct tunapp_opts *o)
@@ -136,6 +139,9 @@ int tunapp_opt(struct tunapp_opts *o, int c, const char *arg, const char *cmd)
             return -1;
         }
         return 1;
+    case 0x109:
+        o->offload = true;
+        return 1;
     case 'v':
         o->verbose = true;
         return 1;
@@ -200,7 +206,7 @@ int tunapp_start(struct tunapp *a, const struct tunapp_opts *o, struct glass_loo
     memset(a, 0, sizeof *a);
     if (o->netns != NULL && enter_netns(o->netns, cmd) < 0)
         return -1;
-    int r = glass_tun_open(o->tun, &a->tun);
+    int r = glass_tun_open_flags(o->tun, o->offload ? GLASS_TUN_OFFLOAD : 0, &a->tun);
     if (r < 0) {
         fprintf(stderr, "glass %s: cannot open TUN device '%s': %s%s\n", cmd, o->tun,
                 strerror(-r),
@@ -223,6 +229,7 @@ int tunapp_start(struct tunapp *a, const struct tunapp_opts *o, struct glass_loo
         cfg.sndbuf = o->sndbuf;
     if (o->rcvbuf)
         cfg.rcvbuf = o->rcvbuf;
+    cfg.tx_csum_offload = glass_tun_offload(a->tun);
     if (a->mtu - 40u < cfg.mss)
         cfg.mss = (uint16_t)(a->mtu - 40u);
     a->st = glass_stack_new(&cfg);

@@ -27,6 +27,7 @@ struct tunapp_opts {
     uint32_t sndbuf, rcvbuf;
     enum glass_profile profile;
     bool verbose;        /* -v: print every state transition on stderr */
+    bool offload;        /* --offload: checksum/TSO offload with the kernel (vnet headers) */
 };
 
 /* Long options every TUN command takes; their `val`s are 0x100 and up. */
@@ -35,7 +36,8 @@ struct tunapp_opts {
         {"gateway", required_argument, NULL, 0x102}, {"netns", required_argument, NULL, 0x103},  \
         {"ctl", required_argument, NULL, 0x104}, {"mtu", required_argument, NULL, 0x105},        \
         {"sndbuf", required_argument, NULL, 0x106}, {"rcvbuf", required_argument, NULL, 0x107},  \
-        {"profile", required_argument, NULL, 0x108}, {"verbose", no_argument, NULL, 'v'}
+        {"profile", required_argument, NULL, 0x108}, {"offload", no_argument, NULL, 0x109},       \
+        {"verbose", no_argument, NULL, 'v'}
 
 /* The text for those options in a --help. */
 extern const char tunapp_usage[];

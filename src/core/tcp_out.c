@@ -324,18 +324,20 @@ static bool may_send(const struct glass_tcb *tcb, uint32_t len, uint32_t avail, 
 static bool send_hole(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
                       uint32_t len)
 {
-    glass_rack_on_send(st, tcb, seq, len, true);
     struct glass_seq data = glass_tcp_snd_data(tcb);
     uint32_t off = glass_seq_sub(seq, data);
-    if (off >= tcb->sb.len)
+    if (off >= tcb->sb.len) {
+        glass_rack_on_send(st, tcb, seq, len, true);
         return true; /* only the FIN is left there: the timer takes care of it */
+    }
     if (len > tcb->sb.len - off)
         len = tcb->sb.len - off;
     uint8_t fl = GLASS_TH_ACK;
     if (off + len == tcb->sb.len)
         fl |= GLASS_TH_PSH;
     if (!send_segment(st, tcb, seq, fl, off, len))
-        return false;
+        return false; /* nothing changed: no room for it now */
+    glass_rack_on_send(st, tcb, seq, len, true);
     count_retrans(st, tcb, false);
     struct glass_seq end = glass_seq_add(seq, len);
     if (glass_seq_gt(end, tcb->high_rxt))
@@ -402,12 +404,11 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         /* Loss recovery first: the fast retransmit of SND.UNA (RFC 5681 §3.2 step 2, RFC 6582
          * partial ACKs), then RFC 6675 NextSeg holes while pipe < cwnd. */
         if (tcb->flags & GLASS_TF_LOST_RTX) {
+            if (glass_seq_lt(tcb->snd_una, tcb->snd_max) &&
+                !send_hole(st, tcb, tcb->snd_una, tcb->snd_mss))
+                return false; /* kept for the next pull */
             tcb->flags &= ~GLASS_TF_LOST_RTX;
-            if (glass_seq_lt(tcb->snd_una, tcb->snd_max)) {
-                if (!send_hole(st, tcb, tcb->snd_una, tcb->snd_mss))
-                    return false;
-                continue;
-            }
+            continue;
         }
         bool rack = glass_rack_enabled(st, tcb);
         bool probe = (tcb->flags & GLASS_TF_PROBE) != 0;
@@ -417,9 +418,9 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
             struct glass_seq hs;
             uint32_t hl;
             if (rack ? glass_rack_next_lost(tcb, &hs, &hl) : glass_sack_next_lost(tcb, &hs, &hl)) {
-                tcb->flags &= ~GLASS_TF_PROBE;
                 if (!send_hole(st, tcb, hs, hl))
                     return false;
+                tcb->flags &= ~GLASS_TF_PROBE;
                 continue;
             }
         }

@@ -123,6 +123,20 @@ static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, 
     } else if (tcb->timer[GLASS_TT_TIMEWAIT] != GLASS_TIME_NEVER) {
         return fail2(why, cap, tcb, "2MSL timer outside TIME_WAIT", (uint64_t)(0), (uint64_t)(0), 0);
     }
+    /* The wheel holds the earliest armed timer, in a slot or in the far heap where it says. */
+    glass_time_t min = GLASS_TIME_NEVER;
+    for (int k = 0; k < GLASS_TT_COUNT; k++)
+        if (tcb->timer[k] < min)
+            min = tcb->timer[k];
+    const struct glass_wheel_entry *e = &tcb->wheel;
+    bool filed = e->pprev != NULL || e->far_idx != 0;
+    if (filed != (min != GLASS_TIME_NEVER) || (filed && e->deadline != min))
+        return fail2(why, cap, tcb, "timer wheel entry is not the earliest timer", (uint64_t)min,
+                     (uint64_t)e->deadline, 2);
+    if (e->far_idx != 0 &&
+        (e->far_idx > st->wheel.far_len || st->wheel.far[e->far_idx - 1u] != e))
+        return fail2(why, cap, tcb, "far heap position wrong", (uint64_t)e->far_idx,
+                     (uint64_t)st->wheel.far_len, 2);
     if (tcb->timer[GLASS_TT_REXMT] != GLASS_TIME_NEVER && glass_seq_eq(tcb->snd_una, tcb->snd_max))
         return fail2(why, cap, tcb, "retransmission timer with nothing outstanding", (uint64_t)(0), (uint64_t)(0), 0);
     if (!glass_seq_eq(tcb->snd_una, tcb->snd_max) && tcb->timer[GLASS_TT_REXMT] == GLASS_TIME_NEVER &&
@@ -140,6 +154,16 @@ int glass_stack_check(const struct glass_stack *st, char *why, size_t cap)
             return fail2(why, cap, tcb, "connection list longer than the count", (uint64_t)(st->n_tcbs), (uint64_t)(0), 1);
         if (check_tcb(st, tcb, why, cap) != 0)
             return -1;
+    }
+    const struct glass_wheel *wh = &st->wheel;
+    bool heap_ok = wh->far_len <= wh->far_cap && wh->far_len <= wh->count;
+    for (uint32_t i = 1; heap_ok && i < wh->far_len; i++)
+        heap_ok = wh->far[(i - 1u) / 2u]->deadline <= wh->far[i]->deadline;
+    if (!heap_ok) {
+        struct why wy = {why, cap, 0};
+        if (why != NULL && cap > 0)
+            put_str(&wy, "stack: timer wheel far heap out of order");
+        return -1;
     }
     if (n != st->n_tcbs || st->tx_len > st->cfg.tx_ring || st->ev_len > st->cfg.event_ring) {
         struct why w = {why, cap, 0};

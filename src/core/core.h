@@ -44,9 +44,13 @@ struct glass_wheel {
     struct glass_wheel_entry *slot[GLASS_WHEEL_SLOTS];
     uint64_t bitmap[GLASS_WHEEL_SLOTS / 64];
     uint64_t tick;            /* every entry due before this tick has been fired */
-    uint32_t count;
+    uint32_t count;           /* entries in slots and in the far heap */
     glass_time_t cached_min;  /* valid unless min_dirty */
     bool min_dirty;
+    /* Entries due a revolution or more ahead (TIME_WAIT's 60 s, keepalive): a binary min-heap
+     * on deadline, moved into the slots as the cursor comes within a revolution of them. */
+    struct glass_wheel_entry **far;
+    uint32_t far_len, far_cap;
 };
 
 /* ==== IPv4 edge, fragment reassembly, ICMP (ip.c, ip_reass.c, icmp.c) ===================== */

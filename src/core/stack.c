@@ -198,6 +198,7 @@ void glass_stack_free(struct glass_stack *st)
     glass_free(st, st->chash, sizeof(struct glass_tcb *) * (st->chash_mask + 1u));
     glass_free(st, st->bhash, sizeof(struct glass_tcb *) * (st->bhash_mask + 1u));
     glass_free(st, st->tx, sizeof(struct glass_txpkt) * st->cfg.tx_ring);
+    glass_free(st, st->wheel.far, sizeof(st->wheel.far[0]) * st->wheel.far_cap);
     glass_free(st, st->events, sizeof(struct glass_event) * st->cfg.event_ring);
     glass_free(st, st->ring, sizeof(struct glass_transition) * st->cfg.trace_ring);
     glass_free(st, st, sizeof *st);

@@ -21,9 +21,10 @@ struct glass_list {
 
 /* One entry of the stack's timer wheel: the earliest of a TCB's timers. */
 struct glass_wheel_entry {
-    struct glass_wheel_entry *next, **pprev; /* pprev == NULL: not scheduled */
+    struct glass_wheel_entry *next, **pprev; /* in a slot: pprev != NULL */
     glass_time_t deadline;
     uint32_t slot;
+    uint32_t far_idx; /* in the far heap: 1 + its index there; 0: not there */
 };
 
 /* TCB flags (BSD TF_*). */

@@ -1,11 +1,19 @@
 /* glasstcp — the timer wheel: one entry per TCB holding its earliest deadline.
  *
- * A hashed wheel of GLASS_WHEEL_SLOTS slots of one millisecond (Varghese & Lauck): an entry sits
- * in slot (deadline_tick % SLOTS) whatever its distance, and fires when the wheel passes that
- * slot with the deadline due. Per-TCB deadlines live in tcb->timer[] (FreeBSD t_timers[]); the
- * wheel only holds their minimum, so arming and cancelling a timer is O(1). */
+ * A hashed wheel of GLASS_WHEEL_SLOTS slots of one millisecond (Varghese & Lauck) for deadlines
+ * within one revolution of the cursor: an entry sits in slot (deadline_tick % SLOTS) and fires
+ * when the wheel passes that slot. Deadlines further out (TIME_WAIT's 2MSL, keepalive, the
+ * FIN_WAIT_2 timeout) wait in a binary min-heap and move into their slot once the cursor is
+ * within a revolution of them (the two-level scheme of Linux's timer wheel levels, with a heap
+ * for the outer level): so the earliest deadline is the first busy slot's or the heap's top,
+ * and thousands of TIME_WAIT entries cost nothing to find it. Per-TCB deadlines live in
+ * tcb->timer[] (FreeBSD t_timers[]); the wheel only holds their minimum, so arming and
+ * cancelling a timer is O(1) near and O(log n) far. If the heap cannot grow (allocation
+ * failure), a far entry goes into its slot anyway and is found by a full scan. */
 #include "core/core.h"
 #include "util/assert.h"
+
+#include <string.h>
 
 static uint64_t tick_of(glass_time_t t)
 {
@@ -13,12 +21,99 @@ static uint64_t tick_of(glass_time_t t)
     return t / GLASS_WHEEL_TICK + (t % GLASS_WHEEL_TICK != 0);
 }
 
+/* ---- the far heap (min-heap on deadline; far_idx = 1 + position) ---- */
+
+static void far_put(struct glass_wheel *w, uint32_t i, struct glass_wheel_entry *e)
+{
+    w->far[i] = e;
+    e->far_idx = i + 1u;
+}
+
+static void far_up(struct glass_wheel *w, uint32_t i)
+{
+    struct glass_wheel_entry *e = w->far[i];
+    while (i > 0) {
+        uint32_t p = (i - 1u) / 2u;
+        if (w->far[p]->deadline <= e->deadline)
+            break;
+        far_put(w, i, w->far[p]);
+        i = p;
+    }
+    far_put(w, i, e);
+}
+
+static void far_down(struct glass_wheel *w, uint32_t i)
+{
+    struct glass_wheel_entry *e = w->far[i];
+    for (;;) {
+        uint32_t c = 2u * i + 1u;
+        if (c >= w->far_len)
+            break;
+        if (c + 1u < w->far_len && w->far[c + 1u]->deadline < w->far[c]->deadline)
+            c++;
+        if (w->far[c]->deadline >= e->deadline)
+            break;
+        far_put(w, i, w->far[c]);
+        i = c;
+    }
+    far_put(w, i, e);
+}
+
+static bool far_push(struct glass_stack *st, struct glass_wheel_entry *e)
+{
+    struct glass_wheel *w = &st->wheel;
+    if (w->far_len == w->far_cap) {
+        uint32_t cap = w->far_cap != 0 ? 2u * w->far_cap : 64u;
+        struct glass_wheel_entry **a = glass_alloc(st, sizeof a[0] * cap);
+        if (a == NULL)
+            return false;
+        if (w->far_len > 0)
+            memcpy(a, w->far, sizeof a[0] * w->far_len);
+        glass_free(st, w->far, sizeof a[0] * w->far_cap);
+        w->far = a;
+        w->far_cap = cap;
+    }
+    w->far[w->far_len] = e;
+    w->far_len++;
+    far_up(w, w->far_len - 1u);
+    return true;
+}
+
+static void far_remove(struct glass_stack *st, struct glass_wheel_entry *e)
+{
+    struct glass_wheel *w = &st->wheel;
+    uint32_t i = e->far_idx - 1u;
+    e->far_idx = 0;
+    w->far_len--;
+    if (w->far_len == 0) {
+        /* Empty: give the array back, so an idle stack holds no more than a new one. */
+        glass_free(st, w->far, sizeof w->far[0] * w->far_cap);
+        w->far = NULL;
+        w->far_cap = 0;
+        return;
+    }
+    if (i == w->far_len)
+        return;
+    struct glass_wheel_entry *last = w->far[w->far_len];
+    far_put(w, i, last);
+    far_up(w, i);
+    far_down(w, last->far_idx - 1u);
+}
+
+/* ---- slots ---- */
+
 static void wheel_insert(struct glass_stack *st, struct glass_wheel_entry *e)
 {
     struct glass_wheel *w = &st->wheel;
     uint64_t tk = tick_of(e->deadline);
     if (tk < w->tick)
         tk = w->tick; /* already due: the next run fires it */
+    if (tk >= w->tick + GLASS_WHEEL_SLOTS && far_push(st, e)) {
+        w->count++;
+        if (!w->min_dirty && e->deadline < w->cached_min)
+            w->cached_min = e->deadline;
+        return;
+    }
     uint32_t s = (uint32_t)(tk % GLASS_WHEEL_SLOTS);
     e->slot = s;
     e->next = w->slot[s];
@@ -35,6 +130,12 @@ static void wheel_insert(struct glass_stack *st, struct glass_wheel_entry *e)
 static void wheel_unlink(struct glass_stack *st, struct glass_wheel_entry *e)
 {
     struct glass_wheel *w = &st->wheel;
+    if (e->far_idx != 0) {
+        far_remove(st, e);
+        w->count--;
+        w->min_dirty = true;
+        return;
+    }
     if (e->pprev == NULL)
         return;
     *e->pprev = e->next;
@@ -60,7 +161,7 @@ void glass_timer_reschedule(struct glass_stack *st, struct glass_tcb *tcb)
     for (int k = 0; k < GLASS_TT_COUNT; k++)
         if (tcb->timer[k] < min)
             min = tcb->timer[k];
-    if (tcb->wheel.pprev != NULL && tcb->wheel.deadline == min)
+    if ((tcb->wheel.pprev != NULL || tcb->wheel.far_idx != 0) && tcb->wheel.deadline == min)
         return;
     wheel_unlink(st, &tcb->wheel);
     if (min == GLASS_TIME_NEVER)
@@ -91,17 +192,17 @@ void glass_timer_clear_all(struct glass_stack *st, struct glass_tcb *tcb)
     wheel_unlink(st, &tcb->wheel);
 }
 
-/* The earliest deadline in the wheel. Scans the non-empty slots from the cursor for one
- * revolution: the first slot with an entry due within that revolution holds the minimum;
- * entries further out are found by a full scan only if no such slot exists. Cached until the
- * wheel changes. */
+/* The earliest deadline in the wheel: the far heap's top, or the first busy slot from the
+ * cursor holding an entry due within this revolution (entries of a later revolution are in a
+ * slot only if the heap could not grow: then, if no slot has a near entry, a full scan).
+ * Cached until the wheel changes. */
 glass_time_t glass_wheel_next(struct glass_stack *st)
 {
     struct glass_wheel *w = &st->wheel;
     if (!w->min_dirty)
         return w->cached_min;
     glass_time_t best = GLASS_TIME_NEVER;
-    if (w->count > 0) {
+    if (w->count > w->far_len) {
         uint64_t horizon = w->tick + GLASS_WHEEL_SLOTS;
         for (uint32_t i = 0; i < GLASS_WHEEL_SLOTS && best == GLASS_TIME_NEVER; i++) {
             uint32_t s = (uint32_t)((w->tick + i) % GLASS_WHEEL_SLOTS);
@@ -118,9 +219,24 @@ glass_time_t glass_wheel_next(struct glass_stack *st)
                         best = e->deadline;
         }
     }
+    if (w->far_len > 0 && w->far[0]->deadline < best)
+        best = w->far[0]->deadline;
     w->cached_min = best;
     w->min_dirty = false;
     return best;
+}
+
+/* Move the cursor to tick and bring the far entries now within a revolution into their slots. */
+static void advance_cursor(struct glass_stack *st, uint64_t tick)
+{
+    struct glass_wheel *w = &st->wheel;
+    w->tick = tick;
+    while (w->far_len > 0 && tick_of(w->far[0]->deadline) < w->tick + GLASS_WHEEL_SLOTS) {
+        struct glass_wheel_entry *e = w->far[0];
+        far_remove(st, e);
+        w->count--;
+        wheel_insert(st, e); /* near now: into its slot (min unchanged) */
+    }
 }
 
 /* Fire every entry due at or before now. Entries whose slot the cursor passes but which are
@@ -134,15 +250,15 @@ void glass_wheel_run(struct glass_stack *st, glass_time_t now)
     if (target < w->tick)
         target = w->tick;
     if (w->count == 0 || glass_wheel_next(st) > now) {
-        w->tick = target;
+        advance_cursor(st, target);
         return;
     }
     uint64_t start = w->tick;
     uint64_t span = target + 1u - start;
     uint32_t nslots = span >= GLASS_WHEEL_SLOTS ? GLASS_WHEEL_SLOTS : (uint32_t)span;
     /* Move the cursor first: timers re-armed while firing, if already due, land in the
-     * target slot, which this pass scans last. */
-    w->tick = target;
+     * target slot, which this pass scans last; far entries now due come into their slots. */
+    advance_cursor(st, target);
     for (uint32_t i = 0; i < nslots; i++) {
         uint32_t s = (uint32_t)((start + i) % GLASS_WHEEL_SLOTS);
         if (!(w->bitmap[s / 64u] & (UINT64_C(1) << (s % 64u))))

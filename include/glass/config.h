@@ -37,7 +37,13 @@ struct glass_config {
     glass_time_t rto_initial;        /**< default 1 s (RFC 6298 (2.1)) */
     glass_time_t rto_min;            /**< default 200 ms (Linux TCP_RTO_MIN) */
     glass_time_t rto_max;            /**< default 120 s (Linux TCP_RTO_MAX) */
-    uint8_t syn_retries;             /**< SYN retransmissions before -ETIMEDOUT; default 6 (~127 s) */
+    uint8_t syn_retries;             /**< SYN retransmissions before -ETIMEDOUT; default 6 (with
+                                          syn_linear_timeouts 4: SYNs at 0,1,2,3,4,5,7,..,67 s,
+                                          -ETIMEDOUT at ~131 s) */
+    uint8_t syn_linear_timeouts;     /**< SYN_SENT: this many retransmissions keep the initial RTO
+                                          before the back-off doubles, and as many retries are
+                                          added to syn_retries (Linux >= 6.6
+                                          tcp_syn_linear_timeouts); linux profile 4, rfc 0 */
     uint8_t synack_retries;          /**< SYN,ACK retransmissions of a passive open; default 5 */
     uint8_t retries2;                /**< data retransmissions before -ETIMEDOUT; default 15 */
     uint8_t orphan_retries;          /**< retransmissions for a closed (orphaned) socket; default 8 */

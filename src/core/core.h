@@ -23,6 +23,7 @@
 #define GLASS_WHEEL_SLOTS 1024u  /* timer wheel: 1024 slots of 1 ms */
 #define GLASS_WHEEL_TICK GLASS_NSEC_PER_MSEC
 #define GLASS_MIN_MSS 48u        /* floor on the peer's MSS (Linux tcp_min_snd_mss) */
+#define GLASS_TCP_TIMEOUT_MIN GLASS_MSEC(2) /* Linux TCP_TIMEOUT_MIN: 2 jiffies */
 #define GLASS_DEFAULT_PEER_MSS 536u /* RFC 9293 §3.7.1 MUST-15: no MSS option means 536 */
 
 struct glass_iface {

@@ -102,7 +102,12 @@ static void transfer_init(struct glass_stack *st, struct glass_tcb *tcb)
 glass_time_t glass_tcp_rto(const struct glass_tcb *tcb, const struct glass_config *cfg)
 {
     glass_time_t rto = tcb->rto;
-    for (unsigned i = 0; i < tcb->rxtshift && rto < cfg->rto_max; i++)
+    unsigned shift = tcb->rxtshift;
+    /* Linux >= 6.6 (tcp_retransmit_timer, tcp_syn_linear_timeouts): in SYN_SENT the first
+     * syn_linear_timeouts retransmissions keep the initial RTO; doubling starts after them. */
+    if (tcb->state == GLASS_TCP_SYN_SENT)
+        shift = shift > cfg->syn_linear_timeouts ? shift - cfg->syn_linear_timeouts : 0u;
+    for (unsigned i = 0; i < shift && rto < cfg->rto_max; i++)
         rto *= 2u; /* RFC 6298 (5.5): back off the timer */
     return rto > cfg->rto_max ? cfg->rto_max : rto;
 }
@@ -222,6 +227,12 @@ static int rcv_syn_sent(struct glass_stack *st, struct glass_tcb *tcb,
     bool has_ack = (r->flags & GLASS_TH_ACK) != 0;
     /* first: an ACK must satisfy ISS < SEG.ACK =< SND.NXT */
     if (has_ack && !glass_seq_in_left_open(ack, tcb->iss, tcb->snd_max)) {
+        if (tcb->rxtshift == 0) {
+            /* Linux tcp_rcv_synsent_state_process ("previous FIN/ACK or RST/ACK might be
+             * ignored"): the peer may still hold an old connection on this 4-tuple; resend the
+             * SYN after TCP_TIMEOUT_MIN rather than the initial RTO (also after such an RST). */
+            glass_timer_set(st, tcb, GLASS_TT_REXMT, st->now + GLASS_TCP_TIMEOUT_MIN);
+        }
         glass_tcp_send_rst_reply(st, ip, r); /* <SEQ=SEG.ACK><CTL=RST>, unless it is an RST */
         return glass_drop(st, GLASS_DROP_TCP_BAD_SYNACK);
     }

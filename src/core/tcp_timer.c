@@ -8,8 +8,8 @@
 /* How many timeouts in a row this connection may take (RFC 1122 R2, Linux sysctls). */
 static unsigned retrans_limit(const struct glass_stack *st, const struct glass_tcb *tcb)
 {
-    if (tcb->state == GLASS_TCP_SYN_SENT)
-        return st->cfg.syn_retries;
+    if (tcb->state == GLASS_TCP_SYN_SENT) /* Linux: the linear timeouts come on top */
+        return (unsigned)st->cfg.syn_retries + st->cfg.syn_linear_timeouts;
     if (tcb->state == GLASS_TCP_SYN_RCVD && (tcb->flags & GLASS_TF_PASSIVE))
         return st->cfg.synack_retries;
     if (tcb->flags & GLASS_TF_ORPHAN)

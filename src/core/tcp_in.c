@@ -356,6 +356,19 @@ static bool oow_ack_allowed(struct glass_stack *st, struct glass_tcb *tcb, const
     return true;
 }
 
+/* RFC 2883 §4: data received twice is reported in the first SACK block of the next ACK (the
+ * sender learns that a retransmission was not needed: RFC 8985 §6.2 step 4). */
+static void dsack_set(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq from,
+                      struct glass_seq to)
+{
+    if (!(tcb->flags & GLASS_TF_SACK_OK) || !glass_seq_lt(from, to))
+        return;
+    tcb->dsack.start = from;
+    tcb->dsack.end = to;
+    tcb->flags |= GLASS_TF_DSACK;
+    glass_mib_inc(st, GLASS_MIB_TcpExtTCPDSACKOldSent);
+}
+
 /* first: is the segment acceptable? The four cases of the RFC's table; with a zero window a
  * segment at RCV.NXT is still taken for its ACK, URG and RST (MUST-66). Then trim it. */
 static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
@@ -393,6 +406,8 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
             s->drop = GLASS_DROP_NONE;
             return SEG_DONE;
         }
+        if (s->len > 0 && glass_seq_le(glass_seq_add(s->seq, s->len), nxt))
+            dsack_set(st, tcb, s->seq, glass_seq_add(s->seq, s->len)); /* all old: a duplicate */
         if (oow_ack_allowed(st, tcb, s))
             send_ack_soon(st, tcb);
         else
@@ -407,6 +422,8 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
     }
     if (glass_seq_lt(s->seq, nxt)) {
         uint32_t d = glass_seq_sub(nxt, s->seq);
+        if (s->len > 0)
+            dsack_set(st, tcb, s->seq, d < s->len ? nxt : glass_seq_add(s->seq, s->len));
         if (d >= s->len) {
             s->len = 0;
         } else {
@@ -737,6 +754,9 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
         return SEG_DONE;
     }
     bool was_syn_unacked = glass_seq_eq(tcb->snd_una, tcb->iss);
+    struct glass_seq prior_una = tcb->snd_una;
+    if (glass_sack_is_dsack(tcb, s->r))
+        glass_rack_on_dsack(st, tcb);
     uint32_t sacked = glass_sack_update(tcb, s->r);
     uint32_t acked = 0;
     if (glass_seq_gt(ack, tcb->snd_una))
@@ -749,7 +769,7 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
     if (glass_seq_ge(ack, tcb->snd_una))
         update_window(st, tcb, s, ack);
     if (!was_syn_unacked) {
-        glass_rack_on_ack(st, tcb);
+        glass_rack_on_ack(st, tcb, prior_una, s->r);
         ack_congestion(st, tcb, s, ack, acked, sacked);
         /* RACK (RFC 8985 §6.2): new deliveries may show earlier segments lost. */
         if (acked > 0 && glass_rack_detect(st, tcb)) {

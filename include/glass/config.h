@@ -72,6 +72,9 @@ struct glass_config {
     bool rack;                 /**< RACK-TLP loss detection (RFC 8985); default true */
     glass_time_t delack_min;   /**< delayed-ACK timeout; default 40 ms (Linux TCP_DELACK_MIN) */
     glass_time_t delack_max;   /**< default 200 ms (Linux TCP_DELACK_MAX) */
+    uint8_t pingpong_thresh;   /**< replies within delack_min of received data that make a
+                                    connection interactive: its ACKs then wait to ride on data
+                                    (Linux tcp_pingpong_thresh); default 1, 0 = never */
     glass_time_t keepalive_time;  /**< idle before the first probe; default 7200 s */
     glass_time_t keepalive_intvl; /**< between probes; default 75 s */
     uint8_t keepalive_probes;     /**< unanswered probes before -ETIMEDOUT; default 9 */

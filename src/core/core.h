@@ -355,6 +355,16 @@ void glass_cc_on_ack(struct glass_stack *st, struct glass_tcb *tcb, uint32_t ack
 uint32_t glass_cc_ssthresh(struct glass_tcb *tcb, uint32_t flight);
 void glass_cc_on_rto(struct glass_tcb *tcb);
 
+/* ---- delayed ACKs (tcp_ack.c) ---- */
+bool glass_ack_interactive(const struct glass_stack *st, const struct glass_tcb *tcb);
+void glass_ack_quick(struct glass_tcb *tcb);
+void glass_ack_data_recv(struct glass_stack *st, struct glass_tcb *tcb, uint32_t len);
+void glass_ack_data_sent(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_ack_policy(struct glass_stack *st, struct glass_tcb *tcb, bool immediate);
+void glass_ack_fin(struct glass_stack *st, struct glass_tcb *tcb, bool immediate);
+void glass_ack_delack_fire(struct glass_stack *st, struct glass_tcb *tcb);
+bool glass_ack_after_read(struct glass_stack *st, struct glass_tcb *tcb);
+
 /* ---- RACK-TLP (tcp_rack.c) ---- */
 bool glass_rack_enabled(const struct glass_stack *st, const struct glass_tcb *tcb);
 void glass_rack_free(struct glass_stack *st, struct glass_tcb *tcb);

@@ -59,6 +59,7 @@ void glass_config_default(struct glass_config *cfg)
     cfg->rack = true;
     cfg->delack_min = GLASS_MSEC(40);
     cfg->delack_max = GLASS_MSEC(200);
+    cfg->pingpong_thresh = 1;
     cfg->keepalive_time = GLASS_SEC(7200);
     cfg->keepalive_intvl = GLASS_SEC(75);
     cfg->keepalive_probes = 9;

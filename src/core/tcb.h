@@ -208,6 +208,11 @@ struct glass_tcb {
     /* Delayed ACKs (RFC 9293 §3.8.6.3, RFC 5681 §4.2). */
     uint8_t quickack;           /* ACK this many more data segments at once (Linux quickack) */
     uint8_t delack_segs;        /* full-sized segments received since our last ACK */
+    uint8_t pingpong;           /* replies sent soon after data came (Linux icsk_ack.pingpong) */
+    uint8_t ack_pushed;         /* short segments since our last ACK: 0, 1, 2 (ICSK_ACK_PUSHED*) */
+    bool rcvd_data;             /* in-order data has been received */
+    uint16_t ack_rcv_mss;       /* size of the peer's full segments, estimated (icsk_ack.rcv_mss) */
+    glass_time_t lrcvtime;      /* when in-order data last arrived */
 
     /* Keepalive (RFC 1122 §4.2.3.6) and TCP_USER_TIMEOUT (RFC 5482). */
     glass_time_t keep_idle, keep_intvl, user_timeout;

@@ -378,8 +378,9 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
     struct glass_seq nxt = tcb->rcv_nxt;
     struct glass_seq edge = glass_seq_add(nxt, wnd);
     bool ok;
-    if (space == 0)
-        ok = wnd == 0 ? glass_seq_eq(s->seq, nxt) : glass_seq_in_window(s->seq, nxt, edge);
+    if (space == 0) /* RFC: NXT =< SEQ < NXT+WND; Linux (tcp_sequence) also takes SEQ at the
+                       right edge: a peer that filled our window sends its pure ACKs there */
+        ok = glass_seq_ge(s->seq, nxt) && glass_seq_le(s->seq, edge);
     else if (wnd == 0)
         ok = glass_seq_eq(s->seq, nxt);
     else
@@ -408,6 +409,8 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
         }
         if (s->len > 0 && glass_seq_le(glass_seq_add(s->seq, s->len), nxt))
             dsack_set(st, tcb, s->seq, glass_seq_add(s->seq, s->len)); /* all old: a duplicate */
+        if (s->len > 0)
+            glass_ack_quick(tcb); /* Linux: a retransmission or a window probe: ACK at once */
         if (oow_ack_allowed(st, tcb, s))
             send_ack_soon(st, tcb);
         else
@@ -809,24 +812,6 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
     return SEG_CONTINUE;
 }
 
-/* RFC 5681 §4.2 / RFC 9293 §3.8.6.3: ACK at least every second full-sized segment and within
- * delack_min otherwise; at once while in quick-ACK mode, for out-of-order data and when a
- * hole is filled. */
-static void ack_policy(struct glass_stack *st, struct glass_tcb *tcb, bool immediate)
-{
-    uint32_t unacked = glass_seq_sub(tcb->rcv_nxt, tcb->last_ack_sent);
-    if (immediate || tcb->quickack > 0 || unacked > tcb->rcv_mss) {
-        if (tcb->quickack > 0)
-            tcb->quickack--;
-        send_ack_soon(st, tcb);
-        return;
-    }
-    if (tcb->timer[GLASS_TT_DELACK] == GLASS_TIME_NEVER) {
-        glass_mib_inc(st, GLASS_MIB_TcpExtDelayedACKs);
-        glass_timer_set(st, tcb, GLASS_TT_DELACK, st->now + st->cfg.delack_min);
-    }
-}
-
 /* seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2 only. In-order bytes go
  * to the application; out-of-order bytes wait in the reassembly queue (tcp_reass.c). */
 static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
@@ -870,6 +855,7 @@ static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *t
     }
     bool had_holes = tcb->n_ooo > 0;
     uint32_t before = tcb->rb.len;
+    uint32_t seg_len = s->len;
     uint32_t adv = glass_reass_in_order(tcb, s->data, s->len);
     if (adv == 0) {
         send_ack_soon(st, tcb);
@@ -885,7 +871,9 @@ static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *t
         s->fin = true; /* the FIN that arrived early is now in order */
         tcb->flags &= ~GLASS_TF_OOO_FIN;
     }
-    ack_policy(st, tcb, had_holes);
+    glass_ack_data_recv(st, tcb, seg_len);
+    if (had_holes || !s->fin || tcb->n_ooo > 0)
+        glass_ack_policy(st, tcb, had_holes); /* else the FIN decides (check_fin) */
     glass_event_push(st, tcb, GLASS_EV_READABLE, 0);
     return SEG_CONTINUE;
 }
@@ -899,7 +887,7 @@ static void check_fin(struct glass_stack *st, struct glass_tcb *tcb, struct seg 
         return; /* data beyond the FIN cannot be: ignore such a FIN */
     tcb->rcv_nxt = glass_seq_add(tcb->rcv_nxt, 1);
     tcb->flags |= GLASS_TF_RCVD_FIN;
-    send_ack_soon(st, tcb);
+    glass_ack_fin(st, tcb, false);
     switch ((enum glass_tcp_state)tcb->state) {
     case GLASS_TCP_ESTABLISHED:
         glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSE_WAIT, GLASS_CAUSE_RCV_FIN);

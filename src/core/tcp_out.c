@@ -218,10 +218,13 @@ static bool send_segment(struct glass_stack *st, struct glass_tcb *tcb, struct g
     if (!tx_push(st, tcb->local.addr, tcb->remote.addr, &r, len ? &tcb->sb : NULL, off))
         return false;
     tcb->segs_out++;
+    if (len > 0)
+        glass_ack_data_sent(st, tcb);
     if (flags & GLASS_TH_ACK) {
         tcb->flags &= ~(GLASS_TF_ACKNOW | GLASS_TF_DSACK);
         tcb->last_ack_sent = tcb->rcv_nxt;
         tcb->delack_segs = 0;
+        tcb->ack_pushed = 0;
         glass_timer_clear(st, tcb, GLASS_TT_DELACK);
     }
     return true;
@@ -540,6 +543,8 @@ void glass_tcp_send_rst_reply(struct glass_stack *st, const struct glass_ipv4_re
 
 void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb)
 {
+    if (glass_ack_after_read(st, tcb))
+        return;
     if (!glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(FIN_WAIT_1) |
                                      GLASS_TCPF(FIN_WAIT_2)))
         return;

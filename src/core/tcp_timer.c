@@ -134,10 +134,7 @@ void glass_tcp_timer_fire(struct glass_stack *st, struct glass_tcb *tcb, glass_t
             persist_timeout(st, tcb);
             break;
         case GLASS_TT_DELACK:
-            if (glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED)) {
-                tcb->flags |= GLASS_TF_ACKNOW;
-                glass_tcp_kick(st, tcb);
-            }
+            glass_ack_delack_fire(st, tcb);
             break;
         case GLASS_TT_KEEPALIVE:
             keepalive_timeout(st, tcb);

@@ -361,7 +361,7 @@ void glass_ack_quick(struct glass_tcb *tcb);
 void glass_ack_data_recv(struct glass_stack *st, struct glass_tcb *tcb, uint32_t len);
 void glass_ack_data_sent(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_ack_policy(struct glass_stack *st, struct glass_tcb *tcb, bool immediate);
-void glass_ack_fin(struct glass_stack *st, struct glass_tcb *tcb, bool immediate);
+void glass_ack_fin(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_ack_delack_fire(struct glass_stack *st, struct glass_tcb *tcb);
 bool glass_ack_after_read(struct glass_stack *st, struct glass_tcb *tcb);
 

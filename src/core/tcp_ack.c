@@ -83,7 +83,7 @@ void glass_ack_policy(struct glass_stack *st, struct glass_tcb *tcb, bool immedi
  * been received its ACK is delayed like data in interactive mode, so that a close() by the
  * application right away sends one FIN,ACK instead of an ACK and then a FIN. Before any data
  * (Linux's ACK delay is still 0) and in the other states it goes at once. */
-void glass_ack_fin(struct glass_stack *st, struct glass_tcb *tcb, bool immediate)
+void glass_ack_fin(struct glass_stack *st, struct glass_tcb *tcb)
 {
     bool may_wait = tcb->rcvd_data && st->cfg.pingpong_thresh != 0 &&
                     glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(SYN_RCVD));
@@ -93,7 +93,7 @@ void glass_ack_fin(struct glass_stack *st, struct glass_tcb *tcb, bool immediate
     }
     if (tcb->pingpong < st->cfg.pingpong_thresh)
         tcb->pingpong = st->cfg.pingpong_thresh;
-    glass_ack_policy(st, tcb, immediate);
+    glass_ack_policy(st, tcb, false);
 }
 
 /* The delayed-ACK timer fired (Linux tcp_delack_timer_handler): the application did not reply

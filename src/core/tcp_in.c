@@ -887,7 +887,7 @@ static void check_fin(struct glass_stack *st, struct glass_tcb *tcb, struct seg 
         return; /* data beyond the FIN cannot be: ignore such a FIN */
     tcb->rcv_nxt = glass_seq_add(tcb->rcv_nxt, 1);
     tcb->flags |= GLASS_TF_RCVD_FIN;
-    glass_ack_fin(st, tcb, false);
+    glass_ack_fin(st, tcb);
     switch ((enum glass_tcp_state)tcb->state) {
     case GLASS_TCP_ESTABLISHED:
         glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSE_WAIT, GLASS_CAUSE_RCV_FIN);

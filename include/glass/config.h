@@ -70,6 +70,8 @@ struct glass_config {
     bool timestamps;           /**< offer/accept timestamps (RFC 7323); default true */
     bool window_scaling;       /**< offer/accept window scaling (RFC 7323); default true */
     bool rack;                 /**< RACK-TLP loss detection (RFC 8985); default true */
+    bool dsack;                /**< report duplicate data in D-SACK blocks (RFC 2883, Linux
+                                    tcp_dsack); default true */
     glass_time_t delack_min;   /**< delayed-ACK timeout; default 40 ms (Linux TCP_DELACK_MIN) */
     glass_time_t delack_max;   /**< default 200 ms (Linux TCP_DELACK_MAX) */
     uint8_t pingpong_thresh;   /**< replies within delack_min of received data that make a

@@ -57,6 +57,7 @@ void glass_config_default(struct glass_config *cfg)
     cfg->timestamps = true;
     cfg->window_scaling = true;
     cfg->rack = true;
+    cfg->dsack = true;
     cfg->delack_min = GLASS_MSEC(40);
     cfg->delack_max = GLASS_MSEC(200);
     cfg->pingpong_thresh = 1;

@@ -361,7 +361,7 @@ static bool oow_ack_allowed(struct glass_stack *st, struct glass_tcb *tcb, const
 static void dsack_set(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq from,
                       struct glass_seq to)
 {
-    if (!(tcb->flags & GLASS_TF_SACK_OK) || !glass_seq_lt(from, to))
+    if (!(tcb->flags & GLASS_TF_SACK_OK) || !st->cfg.dsack || !glass_seq_lt(from, to))
         return;
     tcb->dsack.start = from;
     tcb->dsack.end = to;

@@ -387,6 +387,8 @@ static bool apply_sysctl(struct pkt_runner *R, const char *key, const char *val)
         c->syn_retries = (uint8_t)v;
     else if (strcmp(k, "net.ipv4.tcp_syn_linear_timeouts") == 0 && v <= 255)
         c->syn_linear_timeouts = (uint8_t)v;
+    else if (strcmp(k, "net.ipv4.tcp_dsack") == 0)
+        c->dsack = v != 0;
     else if (strcmp(k, "net.ipv4.tcp_pingpong_thresh") == 0 && v >= 1 && v <= 255)
         c->pingpong_thresh = (uint8_t)v;
     else if (strcmp(k, "net.ipv4.tcp_synack_retries") == 0 && v <= 255)

@@ -37,7 +37,13 @@ struct glass_config {
     glass_time_t rto_initial;        /**< default 1 s (RFC 6298 (2.1)) */
     glass_time_t rto_min;            /**< default 200 ms (Linux TCP_RTO_MIN) */
     glass_time_t rto_max;            /**< default 120 s (Linux TCP_RTO_MAX) */
-    uint8_t syn_retries;             /**< SYN retransmissions before -ETIMEDOUT; default 6 (~127 s) */
+    uint8_t syn_retries;             /**< SYN retransmissions before -ETIMEDOUT; default 6 (with
+                                          syn_linear_timeouts 4: SYNs at 0,1,2,3,4,5,7,..,67 s,
+                                          -ETIMEDOUT at ~131 s) */
+    uint8_t syn_linear_timeouts;     /**< SYN_SENT: this many retransmissions keep the initial RTO
+                                          before the back-off doubles, and as many retries are
+                                          added to syn_retries (Linux >= 6.6
+                                          tcp_syn_linear_timeouts); linux profile 4, rfc 0 */
     uint8_t synack_retries;          /**< SYN,ACK retransmissions of a passive open; default 5 */
     uint8_t retries2;                /**< data retransmissions before -ETIMEDOUT; default 15 */
     uint8_t orphan_retries;          /**< retransmissions for a closed (orphaned) socket; default 8 */
@@ -64,8 +70,13 @@ struct glass_config {
     bool timestamps;           /**< offer/accept timestamps (RFC 7323); default true */
     bool window_scaling;       /**< offer/accept window scaling (RFC 7323); default true */
     bool rack;                 /**< RACK-TLP loss detection (RFC 8985); default true */
+    bool dsack;                /**< report duplicate data in D-SACK blocks (RFC 2883, Linux
+                                    tcp_dsack); default true */
     glass_time_t delack_min;   /**< delayed-ACK timeout; default 40 ms (Linux TCP_DELACK_MIN) */
     glass_time_t delack_max;   /**< default 200 ms (Linux TCP_DELACK_MAX) */
+    uint8_t pingpong_thresh;   /**< replies within delack_min of received data that make a
+                                    connection interactive: its ACKs then wait to ride on data
+                                    (Linux tcp_pingpong_thresh); default 1, 0 = never */
     glass_time_t keepalive_time;  /**< idle before the first probe; default 7200 s */
     glass_time_t keepalive_intvl; /**< between probes; default 75 s */
     uint8_t keepalive_probes;     /**< unanswered probes before -ETIMEDOUT; default 9 */

@@ -56,6 +56,10 @@ extern "C" {
     X(TcpExtTCPRenoRecovery, "fast recoveries without SACK (NewReno, RFC 6582)")                  \
     X(TcpExtTCPLossProbes, "tail loss probes sent (RFC 8985)")                                   \
     X(TcpExtTCPSpuriousRTOs, "retransmission timeouts found spurious")                           \
+    X(TcpExtTCPSACKReorder, "reordering seen: a never-retransmitted segment delivered late")      \
+    X(TcpExtTCPTSReorder, "reordering seen: a retransmitted hole filled by the original (TS)")    \
+    X(TcpExtTCPDSACKRecv, "D-SACK blocks received (RFC 2883)")                                   \
+    X(TcpExtTCPDSACKOldSent, "D-SACK blocks sent for duplicate data (RFC 2883)")                 \
     X(TcpExtDelayedACKs, "delayed-ACK timers armed")                                             \
     X(TcpExtPAWSEstab, "segments dropped by PAWS (RFC 7323)")                                    \
     X(TcpExtTCPKeepAlive, "keepalive probes sent")                                               \

@@ -23,6 +23,8 @@
 #define GLASS_WHEEL_SLOTS 1024u  /* timer wheel: 1024 slots of 1 ms */
 #define GLASS_WHEEL_TICK GLASS_NSEC_PER_MSEC
 #define GLASS_MIN_MSS 48u        /* floor on the peer's MSS (Linux tcp_min_snd_mss) */
+#define GLASS_DUPTHRESH 3u        /* RFC 6675 §2 DupThresh, Linux tcp_reordering */
+#define GLASS_TCP_TIMEOUT_MIN GLASS_MSEC(2) /* Linux TCP_TIMEOUT_MIN: 2 jiffies */
 #define GLASS_DEFAULT_PEER_MSS 536u /* RFC 9293 §3.7.1 MUST-15: no MSS option means 536 */
 
 struct glass_iface {
@@ -340,6 +342,7 @@ size_t glass_reass_sack_blocks(const struct glass_tcb *tcb, struct glass_sack_bl
 
 /* ---- sender scoreboard (tcp_sack.c) ---- */
 uint32_t glass_sack_update(struct glass_tcb *tcb, const struct glass_tcp_repr *r);
+bool glass_sack_is_dsack(const struct glass_tcb *tcb, const struct glass_tcp_repr *r);
 void glass_sack_trim(struct glass_tcb *tcb);
 void glass_sack_clear(struct glass_tcb *tcb);
 bool glass_sack_is_sacked(const struct glass_tcb *tcb, struct glass_seq seq);
@@ -356,12 +359,24 @@ void glass_cc_on_ack(struct glass_stack *st, struct glass_tcb *tcb, uint32_t ack
 uint32_t glass_cc_ssthresh(struct glass_tcb *tcb, uint32_t flight);
 void glass_cc_on_rto(struct glass_tcb *tcb);
 
+/* ---- delayed ACKs (tcp_ack.c) ---- */
+bool glass_ack_interactive(const struct glass_stack *st, const struct glass_tcb *tcb);
+void glass_ack_quick(struct glass_tcb *tcb);
+void glass_ack_data_recv(struct glass_stack *st, struct glass_tcb *tcb, uint32_t len);
+void glass_ack_data_sent(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_ack_policy(struct glass_stack *st, struct glass_tcb *tcb, bool immediate);
+void glass_ack_fin(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_ack_delack_fire(struct glass_stack *st, struct glass_tcb *tcb);
+bool glass_ack_after_read(struct glass_stack *st, struct glass_tcb *tcb);
+
 /* ---- RACK-TLP (tcp_rack.c) ---- */
 bool glass_rack_enabled(const struct glass_stack *st, const struct glass_tcb *tcb);
 void glass_rack_free(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_rack_on_send(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
                         uint32_t len, bool retrans);
-void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq prior_una,
+                       const struct glass_tcp_repr *seg);
+void glass_rack_on_dsack(struct glass_stack *st, struct glass_tcb *tcb);
 bool glass_rack_detect(struct glass_stack *st, struct glass_tcb *tcb);
 bool glass_rack_next_lost(struct glass_tcb *tcb, struct glass_seq *seq, uint32_t *len);
 void glass_rack_arm_tlp(struct glass_stack *st, struct glass_tcb *tcb);

@@ -18,10 +18,12 @@ void glass_config_profile(struct glass_config *cfg, enum glass_profile profile)
         cfg->msl = GLASS_SEC(120);               /* RFC 9293 §3.4.2: MSL 2 minutes */
         cfg->rto_min = GLASS_SEC(1);             /* RFC 6298 (2.4): RTO >= 1 s */
         cfg->fin_wait_2_timeout = GLASS_SEC(600);
+        cfg->syn_linear_timeouts = 0;            /* RFC 6298 (5.5): double from the first */
     } else {
         cfg->msl = GLASS_SEC(30);                /* Linux TCP_TIMEWAIT_LEN = 60 s = 2 MSL */
         cfg->rto_min = GLASS_MSEC(200);          /* Linux TCP_RTO_MIN */
         cfg->fin_wait_2_timeout = GLASS_SEC(60); /* Linux tcp_fin_timeout */
+        cfg->syn_linear_timeouts = 4;            /* Linux >= 6.6 tcp_syn_linear_timeouts */
     }
     cfg->rto_initial = GLASS_SEC(1);             /* RFC 6298 (2.1), Linux TCP_TIMEOUT_INIT */
     cfg->rto_max = GLASS_SEC(120);               /* Linux TCP_RTO_MAX */
@@ -55,8 +57,10 @@ void glass_config_default(struct glass_config *cfg)
     cfg->timestamps = true;
     cfg->window_scaling = true;
     cfg->rack = true;
+    cfg->dsack = true;
     cfg->delack_min = GLASS_MSEC(40);
     cfg->delack_max = GLASS_MSEC(200);
+    cfg->pingpong_thresh = 1;
     cfg->keepalive_time = GLASS_SEC(7200);
     cfg->keepalive_intvl = GLASS_SEC(75);
     cfg->keepalive_probes = 9;

@@ -56,6 +56,7 @@ struct glass_wheel_entry {
 #define GLASS_TF_PROBE 0x2000000u  /* RACK-TLP: send one probe segment now (RFC 8985 §7.3) */
 #define GLASS_TF_CONNECT_SEEN 0x4000000u /* connect() already reported the completed open */
 #define GLASS_TF_SHUT_PENDING 0x8000000u /* shutdown(SHUT_WR) in SYN_RCVD: FIN after the ACK */
+#define GLASS_TF_DSACK 0x10000000u /* report tcb->dsack first in the next ACK (RFC 2883) */
 
 #define GLASS_OOO_MAX 16u  /* out-of-order ranges held per connection (catalogue 100) */
 #define GLASS_SACK_MAX 32u /* SACK scoreboard ranges per connection (catalogue 77) */
@@ -91,14 +92,22 @@ struct glass_cubic {
 struct glass_txrec {
     struct glass_seq start, end;
     glass_time_t xmit; /* last transmission */
+    uint32_t order;    /* rack.tx_count at that transmission: orders sends at the same time */
     uint8_t flags;
 };
 
 struct glass_rack {
     glass_time_t xmit_ts;   /* RACK.xmit_ts: latest transmission among delivered segments */
-    struct glass_seq end_seq;
+    uint32_t xmit_order;    /* ... and its order (RFC 8985's RACK.end_seq tie-break) */
+    uint32_t tx_count;      /* transmissions so far */
+    struct glass_seq fack;  /* RACK.fack: highest sequence delivered (fack_valid) */
+    struct glass_seq dsack_round; /* RACK.dsack_round (dsack_round_on) */
     glass_time_t rtt;       /* RACK.rtt */
     glass_time_t min_rtt;
+    uint8_t reo_wnd_mult;   /* RACK.reo_wnd_mult, 0 read as 1 */
+    uint8_t reo_wnd_persist;
+    bool fack_valid, dsack_round_on;
+    bool recovering;        /* the last ACK found the connection in recovery */
     bool reordering_seen;
     bool tlp_out;           /* a tail loss probe is outstanding */
 };
@@ -179,6 +188,7 @@ struct glass_tcb {
     struct glass_range ooo[GLASS_OOO_MAX];
     uint8_t n_ooo, ooo_last;
     struct glass_seq ooo_fin;   /* sequence number of an out-of-order FIN (TF_OOO_FIN) */
+    struct glass_range dsack;   /* duplicate data to report in a D-SACK block (TF_DSACK) */
 
     /* Send side: SACK scoreboard (sorted, disjoint, within SND.UNA..SND.MAX). */
     struct glass_range sacked[GLASS_SACK_MAX];
@@ -199,6 +209,11 @@ struct glass_tcb {
     /* Delayed ACKs (RFC 9293 §3.8.6.3, RFC 5681 §4.2). */
     uint8_t quickack;           /* ACK this many more data segments at once (Linux quickack) */
     uint8_t delack_segs;        /* full-sized segments received since our last ACK */
+    uint8_t pingpong;           /* replies sent soon after data came (Linux icsk_ack.pingpong) */
+    uint8_t ack_pushed;         /* short segments since our last ACK: 0, 1, 2 (ICSK_ACK_PUSHED*) */
+    bool rcvd_data;             /* in-order data has been received */
+    uint16_t ack_rcv_mss;       /* size of the peer's full segments, estimated (icsk_ack.rcv_mss) */
+    glass_time_t lrcvtime;      /* when in-order data last arrived */
 
     /* Keepalive (RFC 1122 §4.2.3.6) and TCP_USER_TIMEOUT (RFC 5482). */
     glass_time_t keep_idle, keep_intvl, user_timeout;

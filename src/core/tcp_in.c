@@ -102,7 +102,12 @@ static void transfer_init(struct glass_stack *st, struct glass_tcb *tcb)
 glass_time_t glass_tcp_rto(const struct glass_tcb *tcb, const struct glass_config *cfg)
 {
     glass_time_t rto = tcb->rto;
-    for (unsigned i = 0; i < tcb->rxtshift && rto < cfg->rto_max; i++)
+    unsigned shift = tcb->rxtshift;
+    /* Linux >= 6.6 (tcp_retransmit_timer, tcp_syn_linear_timeouts): in SYN_SENT the first
+     * syn_linear_timeouts retransmissions keep the initial RTO; doubling starts after them. */
+    if (tcb->state == GLASS_TCP_SYN_SENT)
+        shift = shift > cfg->syn_linear_timeouts ? shift - cfg->syn_linear_timeouts : 0u;
+    for (unsigned i = 0; i < shift && rto < cfg->rto_max; i++)
         rto *= 2u; /* RFC 6298 (5.5): back off the timer */
     return rto > cfg->rto_max ? cfg->rto_max : rto;
 }
@@ -222,6 +227,12 @@ static int rcv_syn_sent(struct glass_stack *st, struct glass_tcb *tcb,
     bool has_ack = (r->flags & GLASS_TH_ACK) != 0;
     /* first: an ACK must satisfy ISS < SEG.ACK =< SND.NXT */
     if (has_ack && !glass_seq_in_left_open(ack, tcb->iss, tcb->snd_max)) {
+        if (tcb->rxtshift == 0) {
+            /* Linux tcp_rcv_synsent_state_process ("previous FIN/ACK or RST/ACK might be
+             * ignored"): the peer may still hold an old connection on this 4-tuple; resend the
+             * SYN after TCP_TIMEOUT_MIN rather than the initial RTO (also after such an RST). */
+            glass_timer_set(st, tcb, GLASS_TT_REXMT, st->now + GLASS_TCP_TIMEOUT_MIN);
+        }
         glass_tcp_send_rst_reply(st, ip, r); /* <SEQ=SEG.ACK><CTL=RST>, unless it is an RST */
         return glass_drop(st, GLASS_DROP_TCP_BAD_SYNACK);
     }
@@ -345,6 +356,19 @@ static bool oow_ack_allowed(struct glass_stack *st, struct glass_tcb *tcb, const
     return true;
 }
 
+/* RFC 2883 §4: data received twice is reported in the first SACK block of the next ACK (the
+ * sender learns that a retransmission was not needed: RFC 8985 §6.2 step 4). */
+static void dsack_set(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq from,
+                      struct glass_seq to)
+{
+    if (!(tcb->flags & GLASS_TF_SACK_OK) || !st->cfg.dsack || !glass_seq_lt(from, to))
+        return;
+    tcb->dsack.start = from;
+    tcb->dsack.end = to;
+    tcb->flags |= GLASS_TF_DSACK;
+    glass_mib_inc(st, GLASS_MIB_TcpExtTCPDSACKOldSent);
+}
+
 /* first: is the segment acceptable? The four cases of the RFC's table; with a zero window a
  * segment at RCV.NXT is still taken for its ACK, URG and RST (MUST-66). Then trim it. */
 static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
@@ -354,8 +378,9 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
     struct glass_seq nxt = tcb->rcv_nxt;
     struct glass_seq edge = glass_seq_add(nxt, wnd);
     bool ok;
-    if (space == 0)
-        ok = wnd == 0 ? glass_seq_eq(s->seq, nxt) : glass_seq_in_window(s->seq, nxt, edge);
+    if (space == 0) /* RFC: NXT =< SEQ < NXT+WND; Linux (tcp_sequence) also takes SEQ at the
+                       right edge: a peer that filled our window sends its pure ACKs there */
+        ok = glass_seq_ge(s->seq, nxt) && glass_seq_le(s->seq, edge);
     else if (wnd == 0)
         ok = glass_seq_eq(s->seq, nxt);
     else
@@ -382,6 +407,10 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
             s->drop = GLASS_DROP_NONE;
             return SEG_DONE;
         }
+        if (s->len > 0 && glass_seq_le(glass_seq_add(s->seq, s->len), nxt))
+            dsack_set(st, tcb, s->seq, glass_seq_add(s->seq, s->len)); /* all old: a duplicate */
+        if (s->len > 0)
+            glass_ack_quick(tcb); /* Linux: a retransmission or a window probe: ACK at once */
         if (oow_ack_allowed(st, tcb, s))
             send_ack_soon(st, tcb);
         else
@@ -396,6 +425,8 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
     }
     if (glass_seq_lt(s->seq, nxt)) {
         uint32_t d = glass_seq_sub(nxt, s->seq);
+        if (s->len > 0)
+            dsack_set(st, tcb, s->seq, d < s->len ? nxt : glass_seq_add(s->seq, s->len));
         if (d >= s->len) {
             s->len = 0;
         } else {
@@ -726,6 +757,9 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
         return SEG_DONE;
     }
     bool was_syn_unacked = glass_seq_eq(tcb->snd_una, tcb->iss);
+    struct glass_seq prior_una = tcb->snd_una;
+    if (glass_sack_is_dsack(tcb, s->r))
+        glass_rack_on_dsack(st, tcb);
     uint32_t sacked = glass_sack_update(tcb, s->r);
     uint32_t acked = 0;
     if (glass_seq_gt(ack, tcb->snd_una))
@@ -738,7 +772,7 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
     if (glass_seq_ge(ack, tcb->snd_una))
         update_window(st, tcb, s, ack);
     if (!was_syn_unacked) {
-        glass_rack_on_ack(st, tcb);
+        glass_rack_on_ack(st, tcb, prior_una, s->r);
         ack_congestion(st, tcb, s, ack, acked, sacked);
         /* RACK (RFC 8985 §6.2): new deliveries may show earlier segments lost. */
         if (acked > 0 && glass_rack_detect(st, tcb)) {
@@ -776,24 +810,6 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
         break;
     }
     return SEG_CONTINUE;
-}
-
-/* RFC 5681 §4.2 / RFC 9293 §3.8.6.3: ACK at least every second full-sized segment and within
- * delack_min otherwise; at once while in quick-ACK mode, for out-of-order data and when a
- * hole is filled. */
-static void ack_policy(struct glass_stack *st, struct glass_tcb *tcb, bool immediate)
-{
-    uint32_t unacked = glass_seq_sub(tcb->rcv_nxt, tcb->last_ack_sent);
-    if (immediate || tcb->quickack > 0 || unacked > tcb->rcv_mss) {
-        if (tcb->quickack > 0)
-            tcb->quickack--;
-        send_ack_soon(st, tcb);
-        return;
-    }
-    if (tcb->timer[GLASS_TT_DELACK] == GLASS_TIME_NEVER) {
-        glass_mib_inc(st, GLASS_MIB_TcpExtDelayedACKs);
-        glass_timer_set(st, tcb, GLASS_TT_DELACK, st->now + st->cfg.delack_min);
-    }
 }
 
 /* seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2 only. In-order bytes go
@@ -839,6 +855,7 @@ static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *t
     }
     bool had_holes = tcb->n_ooo > 0;
     uint32_t before = tcb->rb.len;
+    uint32_t seg_len = s->len;
     uint32_t adv = glass_reass_in_order(tcb, s->data, s->len);
     if (adv == 0) {
         send_ack_soon(st, tcb);
@@ -854,7 +871,9 @@ static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *t
         s->fin = true; /* the FIN that arrived early is now in order */
         tcb->flags &= ~GLASS_TF_OOO_FIN;
     }
-    ack_policy(st, tcb, had_holes);
+    glass_ack_data_recv(st, tcb, seg_len);
+    if (had_holes || !s->fin || tcb->n_ooo > 0)
+        glass_ack_policy(st, tcb, had_holes); /* else the FIN decides (check_fin) */
     glass_event_push(st, tcb, GLASS_EV_READABLE, 0);
     return SEG_CONTINUE;
 }
@@ -868,7 +887,7 @@ static void check_fin(struct glass_stack *st, struct glass_tcb *tcb, struct seg 
         return; /* data beyond the FIN cannot be: ignore such a FIN */
     tcb->rcv_nxt = glass_seq_add(tcb->rcv_nxt, 1);
     tcb->flags |= GLASS_TF_RCVD_FIN;
-    send_ack_soon(st, tcb);
+    glass_ack_fin(st, tcb);
     switch ((enum glass_tcp_state)tcb->state) {
     case GLASS_TCP_ESTABLISHED:
         glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSE_WAIT, GLASS_CAUSE_RCV_FIN);

@@ -202,19 +202,29 @@ static bool send_segment(struct glass_stack *st, struct glass_tcb *tcb, struct g
             r.ts_val = glass_tcp_ts_now(st, tcb);
             r.ts_ecr = tcb->ts_recent;
         }
-        if ((tcb->flags & GLASS_TF_SACK_OK) && tcb->n_ooo > 0 && (flags & GLASS_TH_ACK)) {
-            /* RFC 2018 §4: up to 4 blocks, 3 when timestamps take their 12 bytes. */
-            size_t max = r.has_ts ? 3u : 4u;
-            r.nsack = (uint8_t)glass_reass_sack_blocks(tcb, r.sack, max);
+        if ((tcb->flags & GLASS_TF_SACK_OK) && (tcb->n_ooo > 0 || (tcb->flags & GLASS_TF_DSACK)) &&
+            (flags & GLASS_TH_ACK)) {
+            /* RFC 2018 §4: up to 4 blocks, 3 when timestamps take their 12 bytes; a D-SACK
+             * block first (RFC 2883 §4). */
+            size_t max = r.has_ts ? 3u : 4u, n = 0;
+            if (tcb->flags & GLASS_TF_DSACK) {
+                r.sack[0].left = tcb->dsack.start.v;
+                r.sack[0].right = tcb->dsack.end.v;
+                n = 1;
+            }
+            r.nsack = (uint8_t)(n + glass_reass_sack_blocks(tcb, r.sack + n, max - n));
         }
     }
     if (!tx_push(st, tcb->local.addr, tcb->remote.addr, &r, len ? &tcb->sb : NULL, off))
         return false;
     tcb->segs_out++;
+    if (len > 0)
+        glass_ack_data_sent(st, tcb);
     if (flags & GLASS_TH_ACK) {
-        tcb->flags &= ~GLASS_TF_ACKNOW;
+        tcb->flags &= ~(GLASS_TF_ACKNOW | GLASS_TF_DSACK);
         tcb->last_ack_sent = tcb->rcv_nxt;
         tcb->delack_segs = 0;
+        tcb->ack_pushed = 0;
         glass_timer_clear(st, tcb, GLASS_TT_DELACK);
     }
     return true;
@@ -533,6 +543,8 @@ void glass_tcp_send_rst_reply(struct glass_stack *st, const struct glass_ipv4_re
 
 void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb)
 {
+    if (glass_ack_after_read(st, tcb))
+        return;
     if (!glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(FIN_WAIT_1) |
                                      GLASS_TCPF(FIN_WAIT_2)))
         return;

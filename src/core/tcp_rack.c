@@ -40,6 +40,7 @@ void glass_rack_on_send(struct glass_stack *st, struct glass_tcb *tcb, struct gl
             struct glass_txrec *r = rec(tcb, i);
             if (glass_seq_lt(r->start, end) && glass_seq_gt(r->end, seq)) {
                 r->xmit = st->now;
+                r->order = ++tcb->rack.tx_count;
                 r->flags = (uint8_t)((r->flags | GLASS_TXREC_RETRANS) & ~GLASS_TXREC_LOST);
             }
         }
@@ -50,12 +51,14 @@ void glass_rack_on_send(struct glass_stack *st, struct glass_tcb *tcb, struct gl
         struct glass_txrec *last = rec(tcb, (uint16_t)(tcb->txrec_len - 1u));
         last->end = end;
         last->xmit = st->now;
+        last->order = ++tcb->rack.tx_count;
         return;
     }
     struct glass_txrec *r = rec(tcb, tcb->txrec_len++);
     r->start = seq;
     r->end = end;
     r->xmit = st->now;
+    r->order = ++tcb->rack.tx_count;
     r->flags = 0;
 }
 
@@ -67,65 +70,162 @@ static bool fully_sacked(const struct glass_tcb *tcb, const struct glass_txrec *
     return false;
 }
 
-/* RFC 8985 §6.2 step 2: update RACK.xmit_ts / end_seq / rtt from a delivered segment. */
-static void rack_update(struct glass_stack *st, struct glass_tcb *tcb, const struct glass_txrec *r)
+/* Linux tcp_packet_delayed: the ACK's echoed timestamp (RFC 7323 TSecr, in our clock) is
+ * older than the record's last transmission: what it acknowledges is an earlier copy, so the
+ * retransmission was not needed. */
+static bool echo_predates(const struct glass_tcb *tcb, const struct glass_txrec *r,
+                          const struct glass_tcp_repr *seg)
+{
+    if (!(tcb->flags & GLASS_TF_TS_OK) || !seg->has_ts || seg->ts_ecr == 0)
+        return false;
+    uint32_t echoed_ms = seg->ts_ecr - tcb->ts_off;
+    uint32_t sent_ms = (uint32_t)(r->xmit / GLASS_NSEC_PER_MSEC);
+    return (int32_t)(echoed_ms - sent_ms) < 0;
+}
+
+/* RFC 8985 RACK_sent_after: was (t1, o1) sent after (t2, o2)? The RFC breaks ties of equal
+ * times by end sequence number, which orders a burst of new data but not a retransmission sent
+ * in the same instant as new data above it (glasstcp's clock does not advance within one
+ * burst): the order of transmission does both. */
+static bool sent_after(glass_time_t t1, uint32_t o1, glass_time_t t2, uint32_t o2)
+{
+    return t1 > t2 || (t1 == t2 && (int32_t)(o1 - o2) > 0);
+}
+
+/* RFC 8985 §6.2 step 2: update RACK.xmit_ts / rtt from a delivered segment. */
+static void rack_update(struct glass_stack *st, struct glass_tcb *tcb, const struct glass_txrec *r,
+                        const struct glass_tcp_repr *seg)
 {
     glass_time_t rtt = st->now - r->xmit;
-    if ((r->flags & GLASS_TXREC_RETRANS) && tcb->rack.min_rtt != 0 && rtt < tcb->rack.min_rtt)
-        return; /* possibly the original's ACK for a retransmission: ambiguous, skip */
+    if (r->flags & GLASS_TXREC_RETRANS) {
+        /* possibly the original's ACK for a retransmission: ambiguous, skip */
+        if (echo_predates(tcb, r, seg) || (tcb->rack.min_rtt != 0 && rtt < tcb->rack.min_rtt))
+            return;
+    }
     if (tcb->rack.min_rtt == 0 || rtt < tcb->rack.min_rtt)
         tcb->rack.min_rtt = rtt;
-    if (r->xmit > tcb->rack.xmit_ts ||
-        (r->xmit == tcb->rack.xmit_ts && glass_seq_gt(r->end, tcb->rack.end_seq))) {
+    if (sent_after(r->xmit, r->order, tcb->rack.xmit_ts, tcb->rack.xmit_order)) {
         tcb->rack.xmit_ts = r->xmit;
-        tcb->rack.end_seq = r->end;
+        tcb->rack.xmit_order = r->order;
         tcb->rack.rtt = rtt;
     }
 }
 
-/* After the scoreboard and SND.UNA moved: learn from what was delivered, drop the records
- * below SND.UNA. */
-void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb)
+static void reordering_seen(struct glass_stack *st, struct glass_tcb *tcb, enum glass_mib how)
+{
+    tcb->rack.reordering_seen = true;
+    glass_mib_inc(st, how);
+}
+
+/* RFC 8985 §6.2 step 3: a newly delivered segment (in ascending order) either moves
+ * RACK.fack up or, if it lies below RACK.fack and was never retransmitted, shows that the path
+ * reorders. A retransmitted one cannot tell (Step 4's "self-reinforcing drawback"), except when
+ * the cumulative ACK that covers the retransmitted hole at the old SND.UNA echoes a timestamp
+ * from before the retransmission: the original filled it (Linux tcp_try_undo_partial). */
+static void detect_reordering(struct glass_stack *st, struct glass_tcb *tcb,
+                              const struct glass_txrec *r, bool acked, struct glass_seq prior_una,
+                              const struct glass_tcp_repr *seg)
+{
+    bool retrans = (r->flags & GLASS_TXREC_RETRANS) != 0;
+    if (!tcb->rack.fack_valid || glass_seq_gt(r->end, tcb->rack.fack)) {
+        tcb->rack.fack = r->end;
+        tcb->rack.fack_valid = true;
+    } else if (glass_seq_lt(r->end, tcb->rack.fack) && !retrans) {
+        reordering_seen(st, tcb, GLASS_MIB_TcpExtTCPSACKReorder);
+    }
+    if (retrans && acked && glass_seq_in_window(prior_una, r->start, r->end) &&
+        echo_predates(tcb, r, seg))
+        reordering_seen(st, tcb, GLASS_MIB_TcpExtTCPTSReorder);
+}
+
+/* After the scoreboard and SND.UNA moved (from prior_una) on the ACK seg: learn from what was
+ * newly delivered, drop the records below SND.UNA. A record SACKed earlier was learnt from
+ * then; its cumulative ACK now tells nothing new. */
+void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq prior_una,
+                       const struct glass_tcp_repr *seg)
 {
     if (!glass_rack_enabled(st, tcb) || tcb->txrec == NULL)
         return;
     for (uint16_t i = 0; i < tcb->txrec_len; i++) {
         struct glass_txrec *r = rec(tcb, i);
+        if (r->flags & GLASS_TXREC_SACKED)
+            continue;
         bool acked = glass_seq_le(r->end, tcb->snd_una);
         if (!acked && tcb->n_sacked == 0)
             break; /* records are in sequence order: nothing above SND.UNA was delivered */
-        bool sacked = !acked && !(r->flags & GLASS_TXREC_SACKED) && fully_sacked(tcb, r);
-        if (!acked && !sacked)
+        if (!acked && !fully_sacked(tcb, r))
             continue;
-        /* RFC 8985 §6.2 step 3: a segment delivered below RACK.end_seq that was never
-         * retransmitted shows reordering. */
-        if (!(r->flags & GLASS_TXREC_RETRANS) && glass_seq_lt(r->end, tcb->rack.end_seq))
-            tcb->rack.reordering_seen = true;
-        rack_update(st, tcb, r);
-        if (sacked)
-            r->flags |= GLASS_TXREC_SACKED;
+        detect_reordering(st, tcb, r, acked, prior_una, seg);
+        rack_update(st, tcb, r, seg);
+        r->flags |= GLASS_TXREC_SACKED;
     }
     while (tcb->txrec_len > 0 && glass_seq_le(rec(tcb, 0)->end, tcb->snd_una)) {
         tcb->txrec_head = (uint16_t)((tcb->txrec_head + 1u) % GLASS_TXREC_MAX);
         tcb->txrec_len--;
     }
+    /* RFC 8985 §6.2 step 4: the D-SACK round ends when SND.UNA passes it; an inflated window
+     * is kept for reo_wnd_persist recoveries, then reset. */
+    if (tcb->rack.dsack_round_on && glass_seq_ge(tcb->snd_una, tcb->rack.dsack_round))
+        tcb->rack.dsack_round_on = false;
+    bool recovering = tcb->ca_state == GLASS_CA_RECOVERY || tcb->ca_state == GLASS_CA_LOSS;
+    if (tcb->rack.recovering && !recovering && tcb->rack.reo_wnd_persist > 0 &&
+        --tcb->rack.reo_wnd_persist == 0)
+        tcb->rack.reo_wnd_mult = 1;
+    tcb->rack.recovering = recovering;
     tcb->rack.tlp_out = false;
 }
 
-/* RFC 8985 §6.2 step 4-5: mark lost every segment sent sufficiently before the most recently
+/* RFC 8985 §6.2 step 4: a D-SACK (RFC 2883) shows a retransmission that was not needed: the
+ * reordering window grows by min_RTT/4 once per round trip that sees one (up to SRTT) and
+ * stays so for 16 recoveries. Unlike Linux, which learns of such reordering from timestamps
+ * and undo, glasstcp also takes it as reordering seen (Step 3 cannot see it: the segment was
+ * retransmitted). The D-SACK that answers a tail loss probe says nothing of reordering. */
+void glass_rack_on_dsack(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    glass_mib_inc(st, GLASS_MIB_TcpExtTCPDSACKRecv);
+    if (!glass_rack_enabled(st, tcb) || tcb->rack.tlp_out)
+        return;
+    if (tcb->rack.dsack_round_on && glass_seq_ge(tcb->snd_una, tcb->rack.dsack_round))
+        tcb->rack.dsack_round_on = false;
+    if (!tcb->rack.dsack_round_on) {
+        tcb->rack.dsack_round_on = true;
+        tcb->rack.dsack_round = tcb->snd_max;
+        uint8_t mult = tcb->rack.reo_wnd_mult ? tcb->rack.reo_wnd_mult : 1u;
+        tcb->rack.reo_wnd_mult = (uint8_t)(mult < 255u ? mult + 1u : mult);
+        tcb->rack.reo_wnd_persist = 16;
+    }
+    tcb->rack.reordering_seen = true;
+}
+
+/* RFC 8985 §6.2 step 4 (RACK_update_reo_wnd's result), as Linux tcp_rack_reo_wnd: while no
+ * reordering has been seen, 0 in fast or RTO recovery and once DupThresh segments are SACKed
+ * (so that the third SACK triggers recovery at once, like RFC 6675); otherwise
+ * reo_wnd_mult * min_RTT / 4, never more than SRTT. */
+static glass_time_t reo_wnd(const struct glass_tcb *tcb, uint32_t sacked_segs)
+{
+    if (!tcb->rack.reordering_seen &&
+        (tcb->ca_state == GLASS_CA_RECOVERY || tcb->ca_state == GLASS_CA_LOSS ||
+         sacked_segs >= GLASS_DUPTHRESH))
+        return 0;
+    glass_time_t mult = tcb->rack.reo_wnd_mult ? tcb->rack.reo_wnd_mult : 1u;
+    glass_time_t reo = mult * (tcb->rack.min_rtt / 4u);
+    if (tcb->srtt != 0 && reo > tcb->srtt)
+        reo = tcb->srtt;
+    return reo;
+}
+
+/* RFC 8985 §6.2 step 5: mark lost every segment sent sufficiently before the most recently
  * delivered one; arm the reordering timer for the others. Returns true if any was newly
  * marked lost. */
 bool glass_rack_detect(struct glass_stack *st, struct glass_tcb *tcb)
 {
     if (!glass_rack_enabled(st, tcb) || tcb->txrec == NULL || tcb->rack.xmit_ts == 0)
         return false;
-    /* RFC 8985 §6.2.4: reo_wnd = min_RTT / 4 once reordering was seen, 0 in recovery
-     * otherwise; never more than SRTT. */
-    glass_time_t reo = 0;
-    if (tcb->rack.reordering_seen || tcb->ca_state != GLASS_CA_RECOVERY)
-        reo = tcb->rack.min_rtt / 4u;
-    if (tcb->srtt != 0 && reo > tcb->srtt)
-        reo = tcb->srtt;
+    uint32_t sacked_segs = 0;
+    for (uint16_t i = 0; i < tcb->txrec_len; i++)
+        if ((rec(tcb, i)->flags & GLASS_TXREC_SACKED) && glass_seq_gt(rec(tcb, i)->end, tcb->snd_una))
+            sacked_segs++;
+    glass_time_t reo = reo_wnd(tcb, sacked_segs);
     bool lost = false;
     glass_time_t next = GLASS_TIME_NEVER;
     for (uint16_t i = 0; i < tcb->txrec_len; i++) {
@@ -134,9 +234,7 @@ bool glass_rack_detect(struct glass_stack *st, struct glass_tcb *tcb)
             continue;
         if (glass_seq_le(r->end, tcb->snd_una))
             continue;
-        bool before = r->xmit < tcb->rack.xmit_ts ||
-                      (r->xmit == tcb->rack.xmit_ts && glass_seq_lt(r->end, tcb->rack.end_seq));
-        if (!before)
+        if (!sent_after(tcb->rack.xmit_ts, tcb->rack.xmit_order, r->xmit, r->order))
             continue;
         glass_time_t deadline = r->xmit + tcb->rack.rtt + reo;
         if (deadline <= st->now) {

@@ -4,7 +4,6 @@
 #include "core/core.h"
 #include "util/assert.h"
 
-#define DUPTHRESH 3u /* RFC 6675 §2 */
 
 
 uint32_t glass_sack_update(struct glass_tcb *tcb, const struct glass_tcp_repr *r)
@@ -27,6 +26,21 @@ uint32_t glass_sack_update(struct glass_tcb *tcb, const struct glass_tcp_repr *r
             added += glass_range_bytes(tcb->sacked, tcb->n_sacked) - before;
     }
     return added;
+}
+
+/* RFC 2883 §4: the first SACK block reports duplicate data (a D-SACK) when it lies at or below
+ * the cumulative ACK, or within the second block. */
+bool glass_sack_is_dsack(const struct glass_tcb *tcb, const struct glass_tcp_repr *r)
+{
+    if (!(tcb->flags & GLASS_TF_SACK_OK) || r->nsack == 0)
+        return false;
+    struct glass_seq l = glass_seq(r->sack[0].left), rr = glass_seq(r->sack[0].right);
+    if (!glass_seq_lt(l, rr))
+        return false;
+    if (glass_seq_le(rr, glass_seq(r->ack)))
+        return true;
+    return r->nsack > 1 && glass_seq_ge(l, glass_seq(r->sack[1].left)) &&
+           glass_seq_le(rr, glass_seq(r->sack[1].right));
 }
 
 void glass_sack_trim(struct glass_tcb *tcb)
@@ -66,7 +80,7 @@ bool glass_sack_is_lost(const struct glass_tcb *tcb, struct glass_seq seq)
         ranges++;
         bytes += glass_seq_sub(tcb->sacked[k].end, s);
     }
-    return ranges >= DUPTHRESH || bytes > (DUPTHRESH - 1u) * tcb->snd_mss;
+    return ranges >= GLASS_DUPTHRESH || bytes > (GLASS_DUPTHRESH - 1u) * tcb->snd_mss;
 }
 
 static uint32_t overlap(struct glass_seq a, struct glass_seq b, struct glass_seq c,

@@ -8,8 +8,8 @@
 /* How many timeouts in a row this connection may take (RFC 1122 R2, Linux sysctls). */
 static unsigned retrans_limit(const struct glass_stack *st, const struct glass_tcb *tcb)
 {
-    if (tcb->state == GLASS_TCP_SYN_SENT)
-        return st->cfg.syn_retries;
+    if (tcb->state == GLASS_TCP_SYN_SENT) /* Linux: the linear timeouts come on top */
+        return (unsigned)st->cfg.syn_retries + st->cfg.syn_linear_timeouts;
     if (tcb->state == GLASS_TCP_SYN_RCVD && (tcb->flags & GLASS_TF_PASSIVE))
         return st->cfg.synack_retries;
     if (tcb->flags & GLASS_TF_ORPHAN)
@@ -134,10 +134,7 @@ void glass_tcp_timer_fire(struct glass_stack *st, struct glass_tcb *tcb, glass_t
             persist_timeout(st, tcb);
             break;
         case GLASS_TT_DELACK:
-            if (glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED)) {
-                tcb->flags |= GLASS_TF_ACKNOW;
-                glass_tcp_kick(st, tcb);
-            }
+            glass_ack_delack_fire(st, tcb);
             break;
         case GLASS_TT_KEEPALIVE:
             keepalive_timeout(st, tcb);

@@ -308,12 +308,14 @@ static void test_syn_sent_app_close_closed_silent(void **state)
     FX_ASSERT_MIB_DELTA(fx, &snap, FX_CLIENT, GLASS_MIB_TcpOutRsts, 0);
 }
 
-/* Arc 7 (syn_timeout): every SYN is lost. syn_retries = 3, rto_initial = 1 s: SYNs at 0, 1, 3,
- * 7 s (exponential backoff), -ETIMEDOUT at 15 s; TcpExtTCPSynRetrans = 3. */
+/* Arc 7 (syn_timeout): every SYN is lost. syn_retries = 3, rto_initial = 1 s and no linear
+ * timeouts (RFC 6298 back-off; Linux's default linear SYN timeouts: tests/pkt/timers): SYNs at
+ * 0, 1, 3, 7 s (exponential backoff), -ETIMEDOUT at 15 s; TcpExtTCPSynRetrans = 3. */
 static void test_syn_sent_syn_timeout_closed_etimedout(void **state)
 {
     struct fx *fx = *state;
     fx->cfg[FX_CLIENT].syn_retries = 3;
+    fx->cfg[FX_CLIENT].syn_linear_timeouts = 0;
     fx->cfg[FX_CLIENT].rto_initial = SEC(1);
     fx_start(fx);
     fx_listen(fx, FX_SERVER, FX_SERVER_PORT, false);

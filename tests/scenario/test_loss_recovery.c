@@ -364,6 +364,62 @@ static void test_established_delayed_ack(void **state)
     FX_CHECK(fx, fx_mib(fx, FX_SERVER, GLASS_MIB_TcpExtDelayedACKs) > 0, "counted");
 }
 
+/* Linux interactive ("pingpong") mode (tcp_event_data_sent): once the server has answered a
+ * request within the ACK delay, the ACK of the next request is delayed and rides on the reply:
+ * the server sends no pure ACK for it. */
+static void test_established_interactive_ack_rides_on_reply(void **state)
+{
+    struct fx *fx = *state;
+    int cfd, sfd;
+    fx_established(fx, &cfd, &sfd);
+    char b[16];
+    for (int round = 0; round < 2; round++) {
+        size_t m = fx_mark(fx);
+        fx_send_all(fx, FX_CLIENT, cfd, "request", 7);
+        fx_run_for(fx, FX_DELAY + MS(1));
+        assert_int_equal(glass_recv(fx_st(fx, FX_SERVER), sfd, b, sizeof b, 0), 7);
+        fx_send_all(fx, FX_SERVER, sfd, "reply", 5);
+        fx_run_for(fx, MS(100));
+        size_t pure = 0;
+        for (size_t i = m; i < fx->npkts; i++)
+            if (fx->pkts[i].from == FX_SERVER && fx->pkts[i].len == 0)
+                pure++;
+        /* round 0: quick ACK of the request, then the reply; round 1: the reply only */
+        FX_CHECK(fx, pure == (round == 0 ? 1u : 0u), "round %d: %zu pure ACKs from the server",
+                 round, pure);
+        assert_int_equal(glass_recv(fx_st(fx, FX_CLIENT), cfd, b, sizeof b, 0), 5);
+    }
+}
+
+/* Linux tcp_sequence: a pure ACK whose SEQ is exactly the right edge of our window is taken
+ * (RFC 9293's test, SEQ < RCV.NXT + RCV.WND, would drop it). A peer that has filled our window
+ * while its first segment was lost sends every pure ACK there; dropping them left two stacks
+ * each ignoring the other's ACKs (the soak, duplex with loss). */
+static void test_established_pure_ack_at_window_edge_accepted(void **state)
+{
+    struct fx *fx = *state;
+    fill();
+    fx->cfg[FX_SERVER].rcvbuf = 4096;
+    fx->cfg[FX_SERVER].window_scaling = false;
+    int cfd, sfd;
+    fx_established(fx, &cfd, &sfd);
+    struct nth n = {.want = {0}, .nwant = 1};
+    fx->user = &n;
+    fx_set_filter(fx, drop_nth_data); /* the client's first data segment is lost */
+    fx_send_all(fx, FX_CLIENT, cfd, big, 4096); /* fills the server's window */
+    fx_run_for(fx, FX_DELAY + MS(1));
+    fx_set_filter(fx, NULL);
+    struct glass_stack *sv = fx_st(fx, FX_SERVER);
+    uint64_t bad_seq = glass_stack_drops(sv, GLASS_DROP_TCP_INVALID_SEQUENCE);
+    fx_send_all(fx, FX_SERVER, sfd, "reply", 5);
+    fx_run_for(fx, 2u * FX_DELAY + MS(1)); /* the client's pure ACK comes back */
+    struct glass_tcp_info si;
+    assert_int_equal(glass_tcp_info(sv, sfd, &si), 0);
+    FX_CHECK(fx, si.unacked == 0, "the server's reply is acknowledged (%u unacked)", si.unacked);
+    FX_CHECK(fx, glass_stack_drops(sv, GLASS_DROP_TCP_INVALID_SEQUENCE) == bad_seq,
+             "the ACK at the window edge was not dropped");
+}
+
 /* RFC 9293 §3.7.4 Nagle: a second small write waits while the first is unacknowledged;
  * with TCP_NODELAY it goes at once. */
 static void test_established_nagle_and_nodelay(void **state)
@@ -421,6 +477,8 @@ int main(void)
         FX_TEST(test_syn_options_one_side_without_window_scale),
         FX_TEST(test_established_delayed_ack),
         FX_TEST(test_established_nagle_and_nodelay),
+        FX_TEST(test_established_interactive_ack_rides_on_reply),
+        FX_TEST(test_established_pure_ack_at_window_edge_accepted),
         FX_TEST(test_closed_congestion_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

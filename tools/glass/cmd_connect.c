@@ -214,7 +214,7 @@ static void connect_usage(FILE *f)
             "to the connection, the connection goes to standard output (like nc). End of input\n"
             "sends FIN; the peer's FIN ends the run.\n\n"
             "  --timeout S         give up if not connected after S seconds (default: the\n"
-            "                      stack's SYN retries, about 127 s)\n"
+            "                      stack's SYN retries, about 131 s)\n"
             "  -q, --quiet         no messages on stderr but errors\n"
             "%s"
             "\nExit status: 0 when the peer closed the connection, 1 on an error (refused, reset,\n"

@@ -385,6 +385,12 @@ static bool apply_sysctl(struct pkt_runner *R, const char *key, const char *val)
         c->fin_wait_2_timeout = (glass_time_t)v * GLASS_NSEC_PER_SEC;
     else if (strcmp(k, "net.ipv4.tcp_syn_retries") == 0 && v <= 255)
         c->syn_retries = (uint8_t)v;
+    else if (strcmp(k, "net.ipv4.tcp_syn_linear_timeouts") == 0 && v <= 255)
+        c->syn_linear_timeouts = (uint8_t)v;
+    else if (strcmp(k, "net.ipv4.tcp_dsack") == 0)
+        c->dsack = v != 0;
+    else if (strcmp(k, "net.ipv4.tcp_pingpong_thresh") == 0 && v >= 1 && v <= 255)
+        c->pingpong_thresh = (uint8_t)v;
     else if (strcmp(k, "net.ipv4.tcp_synack_retries") == 0 && v <= 255)
         c->synack_retries = (uint8_t)v;
     else if (strcmp(k, "net.ipv4.tcp_retries2") == 0 && v <= 255)
@@ -405,8 +411,7 @@ static bool apply_sysctl(struct pkt_runner *R, const char *key, const char *val)
     else if (strcmp(k, "net.ipv4.tcp_max_tw_buckets") == 0)
         c->max_time_wait = (uint32_t)v;
     else if (strcmp(k, "net.ipv4.tcp_abort_on_overflow") == 0 ||
-             strcmp(k, "net.ipv4.tcp_ecn") == 0 || strcmp(k, "net.ipv4.tcp_fastopen") == 0 ||
-             strcmp(k, "net.ipv4.tcp_syn_linear_timeouts") == 0)
+             strcmp(k, "net.ipv4.tcp_ecn") == 0 || strcmp(k, "net.ipv4.tcp_fastopen") == 0)
         return v == 0; /* glasstcp's only behaviour: accepted when asked for */
     else if (strcmp(k, "net.ipv4.tcp_no_metrics_save") == 0)
         return true; /* glasstcp keeps no per-destination metrics */

@@ -310,8 +310,10 @@ static enum glass_sim_verdict drop_client_to_server(struct demo *d, int from,
 
 static void config_syn_timeout(int side, struct glass_config *cfg)
 {
-    if (side == C)
+    if (side == C) {
         cfg->syn_retries = 3;
+        cfg->syn_linear_timeouts = 0; /* the classic back-off, as the description says */
+    }
 }
 
 static void run_syn_timeout(struct demo *d)
@@ -483,10 +485,12 @@ static enum glass_sim_verdict drop_server_syn(struct demo *d, int from,
 
 static void config_synack_timeout(int side, struct glass_config *cfg)
 {
-    if (side == C)
+    if (side == C) {
         cfg->syn_retries = 3;
-    else
+        cfg->syn_linear_timeouts = 0;
+    } else {
         cfg->synack_retries = 2;
+    }
 }
 
 static void run_synack_timeout(struct demo *d)

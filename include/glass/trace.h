@@ -59,7 +59,9 @@ enum glass_tcp_state {
     X(TIMEOUT_2MSL, "timeout_2msl", "2MSL TIME_WAIT timer expired")                              \
     X(FIN_WAIT_2_TIMEOUT, "fin_wait_2_timeout", "orphaned FIN_WAIT_2 timer expired")             \
     X(REUSED_BY_SYN, "reused_by_syn", "a new SYN took over the TIME_WAIT 4-tuple")               \
-    X(TW_OVERFLOW, "tw_overflow", "TIME_WAIT table full; entry not kept")
+    X(TW_OVERFLOW, "tw_overflow", "TIME_WAIT table full; entry not kept")                        \
+    X(RCV_COOKIE_ACK, "rcv_cookie_ack",                                                          \
+      "ACK returning a valid SYN cookie: the child its stateless SYN,ACK stood for is created")
 
 enum glass_tcp_cause {
 #define GLASS_X_CAUSE(n, name, text) GLASS_CAUSE_##n,
@@ -75,7 +77,8 @@ enum glass_tcp_cause {
 #define GLASS_TCP_ARCS(X)                                                                        \
     X(CLOSED, LISTEN, GLASS_CAUSEF(APP_LISTEN), "listen()")                                      \
     X(CLOSED, SYN_SENT, GLASS_CAUSEF(APP_CONNECT), "connect() / snd SYN")                        \
-    X(LISTEN, SYN_RCVD, GLASS_CAUSEF(RCV_SYN), "rcv SYN / snd SYN,ACK")                          \
+    X(LISTEN, SYN_RCVD, GLASS_CAUSEF(RCV_SYN) | GLASS_CAUSEF(RCV_COOKIE_ACK),                    \
+      "rcv SYN / snd SYN,ACK")                                                                   \
     X(LISTEN, CLOSED, GLASS_CAUSEF(APP_CLOSE), "close()")                                        \
     X(SYN_SENT, ESTABLISHED, GLASS_CAUSEF(RCV_SYN_ACK), "rcv SYN,ACK / snd ACK")                 \
     X(SYN_SENT, SYN_RCVD, GLASS_CAUSEF(RCV_SYN), "rcv SYN / snd SYN,ACK")                        \

@@ -23,6 +23,7 @@
 #define GLASS_WHEEL_SLOTS 1024u  /* timer wheel: 1024 slots of 1 ms */
 #define GLASS_WHEEL_TICK GLASS_NSEC_PER_MSEC
 #define GLASS_MIN_MSS 48u        /* floor on the peer's MSS (Linux tcp_min_snd_mss) */
+#define GLASS_PORT_TABLE 256u   /* RFC 6056 algorithm 4: counters indexed by destination hash */
 #define GLASS_DEFAULT_PEER_MSS 536u /* RFC 9293 §3.7.1 MUST-15: no MSS option means 536 */
 
 struct glass_iface {
@@ -152,6 +153,9 @@ struct glass_stack {
     glass_time_t now;
     struct glass_rng rng;
     uint64_t isn_key[2];
+    uint64_t cookie_key[2];   /* SYN cookies (syncookie.c), derived from isn_key */
+    uint64_t port_key[2];     /* RFC 6056 port selection (demux.c), derived from isn_key */
+    uint32_t port_perturb[GLASS_PORT_TABLE]; /* RFC 6056 algorithm 4 "table" */
 
     struct glass_iface ifaces[GLASS_MAX_IFACES];
     unsigned n_ifaces;
@@ -258,6 +262,26 @@ struct glass_seq glass_isn(struct glass_stack *st, const struct glass_endpoint *
 /* Remove a passive child from its listener's queues. */
 void glass_child_unlink(struct glass_stack *st, struct glass_tcb *child);
 
+/* ---- SYN cookies (syncookie.c, RFC 4987 §3.6, docs/synflood.md) ---- */
+#define GLASS_COOKIE_TICK GLASS_SEC(64)  /* the cookie's time counter advances every 64 s */
+#define GLASS_COOKIE_MAX_AGE 1u          /* a cookie is good for its tick and the next one */
+/* What a valid cookie gives back: the SYN's options as far as the cookie carried them. */
+struct glass_cookie {
+    uint32_t peer_isn;  /* IRS */
+    uint32_t iss;       /* the cookie itself */
+    uint16_t mss;       /* from the MSS table */
+    int8_t wscale;      /* the peer's shift, -1: no window scaling */
+    bool sack, ts;      /* SACK-permitted, timestamps */
+    uint32_t ts_off;    /* our TSval offset for the connection */
+};
+void glass_syncookie_init(struct glass_stack *st);
+/* Answer SYN r at listener l with a SYN,ACK whose ISN is a cookie; no state is kept. */
+void glass_syncookie_send(struct glass_stack *st, const struct glass_tcb *l,
+                          const struct glass_ipv4_repr *ip, const struct glass_tcp_repr *r);
+/* Does ACK r (no SYN, no RST) return a cookie we sent? true and *out filled if so. */
+bool glass_syncookie_check(struct glass_stack *st, const struct glass_ipv4_repr *ip,
+                           const struct glass_tcp_repr *r, struct glass_cookie *out);
+
 /* ---- the state machine (tcp_fsm.c) ---- */
 void glass_tcp_set_state(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_state to,
                          enum glass_tcp_cause cause);
@@ -297,6 +321,11 @@ void glass_tcp_send_rst_reply(struct glass_stack *st, const struct glass_ipv4_re
 void glass_tcp_send_ack_now(struct glass_stack *st, struct glass_tcb *tcb);
 /* Probe <SEQ=SND.UNA-1><ACK=RCV.NXT> (zero window, keepalive). */
 void glass_tcp_send_probe(struct glass_stack *st, struct glass_tcb *tcb);
+/* The MSS we advertise from local address laddr: its interface MTU - 40, at most cfg.mss. */
+uint16_t glass_tcp_mss_for(const struct glass_stack *st, uint32_t laddr);
+/* Queue one segment that belongs to no TCB (a stateless SYN,ACK), counted in TcpOutSegs. */
+bool glass_tcp_xmit_raw(struct glass_stack *st, uint32_t src, uint32_t dst,
+                        struct glass_tcp_repr *r);
 /* Our timestamp clock (RFC 7323 §5.4): milliseconds, offset per connection. */
 uint32_t glass_tcp_ts_now(const struct glass_stack *st, const struct glass_tcb *tcb);
 /* Our window-scale shift for tcb's receive buffer. */

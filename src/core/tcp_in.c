@@ -197,8 +197,7 @@ static struct glass_tcb *passive_child(struct glass_stack *st, struct glass_tcb 
  * sending them lately, so a blind attacker gets no 2^-21 lottery on a quiet listener. */
 static bool cookies_recent(const struct glass_stack *st, const struct glass_tcb *l)
 {
-    return st->cfg.syncookies != 0 && l->cookie_sent_at != 0 &&
-           st->now - l->cookie_sent_at <= (GLASS_COOKIE_MAX_AGE + 1u) * GLASS_COOKIE_TICK;
+    return st->cfg.syncookies != 0 && l->cookies_until != 0 && st->now <= l->cookies_until;
 }
 
 /* An ACK at a listener that returns a valid SYN cookie: build the child its SYN,ACK stood
@@ -296,7 +295,7 @@ static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct 
         return glass_drop(st, GLASS_DROP_TCP_LISTEN_OVERFLOW);
     }
     if (cookie) {
-        l->cookie_sent_at = st->now != 0 ? st->now : 1u;
+        l->cookies_until = st->now + (GLASS_COOKIE_MAX_AGE + 1u) * GLASS_COOKIE_TICK;
         glass_syncookie_send(st, l, ip, r);
         return GLASS_DROP_NONE;
     }

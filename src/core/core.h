@@ -173,7 +173,6 @@ struct glass_stack {
     uint32_t chash_mask;
     struct glass_tcb **bhash;     /* bind table by local port */
     uint32_t bhash_mask;
-    uint16_t ephemeral_next;
 
     /* Output: TCBs with something to send, then ready packets. */
     struct glass_tcb *outq_head, *outq_tail;
@@ -253,7 +252,9 @@ struct glass_tcb *glass_demux_listener(struct glass_stack *st, uint32_t laddr, u
 /* Linux bind-conflict rule (inet_csk_bind_conflict): 0 or -GLASS_EADDRINUSE. */
 int glass_bind_check(struct glass_stack *st, const struct glass_tcb *tcb, uint32_t addr,
                      uint16_t port);
-/* Pick an ephemeral port for tcb (RFC 6056-style random start); 0 if none is free. */
+/* Derive the RFC 6056 key from the stack secret. */
+void glass_ports_init(struct glass_stack *st);
+/* Pick an ephemeral port for tcb (RFC 6056 algorithm 4); 0 if none is free. */
 uint16_t glass_ephemeral_port(struct glass_stack *st, const struct glass_tcb *tcb,
                               uint32_t laddr, const struct glass_endpoint *remote);
 /* RFC 6528 initial sequence number. */

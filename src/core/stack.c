@@ -151,7 +151,7 @@ struct glass_stack *glass_stack_new(const struct glass_config *cfg)
     st->isn_key[0] = glass_rng_next(&st->rng);
     st->isn_key[1] = glass_rng_next(&st->rng);
     glass_syncookie_init(st);
-    st->ephemeral_next = 0;
+    glass_ports_init(st);
     st->ip_id = (uint16_t)glass_rng_next(&st->rng);
     st->next_conn_id = 1;
     st->all.prev = st->all.next = &st->all;

@@ -1,13 +1,14 @@
 /* glasstcp — SYN cookies (RFC 4987 §3.6): when a listener's SYN queue is full, the SYN,ACK
  * carries everything the connection needs in its ISN (and, with timestamps, in the low bits of
- * our TSval), and nothing is kept until the peer's ACK returns it. Layout in docs/synflood.md.
+ * our TSval), and nothing is kept until the peer's ACK returns it. Layout in docs/synflood.md:
  *
- *   ISN = H0(4-tuple) + (t mod 256) << 24 + ((H1(4-tuple, peer ISN, t) + mss_index) mod 2^24)
+ *   ISN = H0(4-tuple) + ((t mod 256) << 24 | m << 22 | H1(4-tuple, peer ISN, t, m) mod 2^22)
  *
- * t counts 64-second ticks; H0 and H1 are SipHash-2-4 under a key derived from the stack's
- * secret. The ACK is good if ACK-1 decodes, with SEQ-1 as the peer's ISN, to a tick at most
- * GLASS_COOKIE_MAX_AGE old and an MSS index inside the table: a forged ACK passes with
- * probability (GLASS_COOKIE_MAX_AGE + 1) * 4 / 2^24 = 2^-21. */
+ * t counts 64-second ticks, m is a 2-bit index into the MSS table; H0 and H1 are SipHash-2-4
+ * under a key derived from the stack's secret. The ACK is good if ACK-1 decodes, with SEQ-1 as
+ * the peer's ISN, to a tick at most GLASS_COOKIE_MAX_AGE old whose keyed hash over the tuple,
+ * the ISN, the tick and the MSS index matches: every bit is authenticated, and a forged ACK
+ * passes with probability (GLASS_COOKIE_MAX_AGE + 1) / 2^22 = 2^-21. */
 #include "core/core.h"
 
 #include <string.h>
@@ -56,15 +57,19 @@ static uint64_t h0(const struct glass_stack *st, const uint8_t *tuple)
     return glass_siphash(st->cookie_key, b, sizeof b);
 }
 
+#define MAC_BITS 22u
+#define MAC_MASK ((1u << MAC_BITS) - 1u)
+
 static uint32_t h1(const struct glass_stack *st, const uint8_t *tuple, uint32_t peer_isn,
-                   uint32_t tick)
+                   uint32_t tick, uint32_t mss_idx)
 {
-    uint8_t b[21];
+    uint8_t b[22];
     memcpy(b, tuple, 12);
     glass_put32(b + 12, peer_isn);
     glass_put32(b + 16, tick);
-    b[20] = 1;
-    return (uint32_t)glass_siphash(st->cookie_key, b, sizeof b) & 0xFFFFFFu;
+    b[20] = (uint8_t)mss_idx;
+    b[21] = 1;
+    return (uint32_t)glass_siphash(st->cookie_key, b, sizeof b) & MAC_MASK;
 }
 
 static uint32_t tick_now(const struct glass_stack *st)
@@ -75,8 +80,8 @@ static uint32_t tick_now(const struct glass_stack *st)
 static uint32_t make_cookie(const struct glass_stack *st, const uint8_t *tuple, uint32_t peer_isn,
                             uint32_t tick, uint32_t mss_idx)
 {
-    uint32_t low = (h1(st, tuple, peer_isn, tick) + mss_idx) & 0xFFFFFFu;
-    return (uint32_t)h0(st, tuple) + ((tick & 0xFFu) << 24) + low;
+    uint32_t v = (tick & 0xFFu) << 24 | mss_idx << MAC_BITS | h1(st, tuple, peer_isn, tick, mss_idx);
+    return (uint32_t)h0(st, tuple) + v;
 }
 
 static uint32_t mss_index(uint32_t peer_mss)
@@ -178,8 +183,8 @@ bool glass_syncookie_check(struct glass_stack *st, const struct glass_ipv4_repr 
     uint32_t age = (now - (v >> 24)) & 0xFFu;
     if (age > GLASS_COOKIE_MAX_AGE)
         return false; /* expired, or not a cookie at all */
-    uint32_t idx = ((v & 0xFFFFFFu) - h1(st, tuple, peer_isn, now - age)) & 0xFFFFFFu;
-    if (idx >= (1u << MSS_BITS))
+    uint32_t idx = (v >> MAC_BITS) & ((1u << MSS_BITS) - 1u);
+    if ((v & MAC_MASK) != h1(st, tuple, peer_isn, now - age, idx))
         return false; /* the keyed hash does not match */
     if (!decode_ts(st, r, out))
         return false;

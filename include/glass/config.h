@@ -82,6 +82,10 @@ struct glass_config {
 
     /* Behaviour switches where RFC 9293 leaves a choice. */
     bool rfc1337;          /**< ignore RST in TIME_WAIT (RFC 1337); default true (Linux: false) */
+    uint8_t tw_reuse;      /**< connect() may take over its own TIME_WAIT 4-tuple if timestamps
+                                were used and the last was seen over 1 s ago (Linux tcp_tw_reuse,
+                                tcp_twsk_unique): 0 never, 1 always, 2 towards 127/8 only
+                                (default, as Linux) */
     bool tw_reuse_by_syn;  /**< a new SYN may take over a TIME_WAIT 4-tuple (RFC 9293 MAY-2,
                                 RFC 6191, Linux); default true */
     bool verify_checksums; /**< drop segments with bad checksums; default true (fuzzing: false) */

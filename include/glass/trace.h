@@ -61,7 +61,9 @@ enum glass_tcp_state {
     X(REUSED_BY_SYN, "reused_by_syn", "a new SYN took over the TIME_WAIT 4-tuple")               \
     X(TW_OVERFLOW, "tw_overflow", "TIME_WAIT table full; entry not kept")                        \
     X(RCV_COOKIE_ACK, "rcv_cookie_ack",                                                          \
-      "ACK returning a valid SYN cookie: the child its stateless SYN,ACK stood for is created")
+      "ACK returning a valid SYN cookie: the child its stateless SYN,ACK stood for is created")   \
+    X(REUSED_BY_CONNECT, "reused_by_connect",                                                    \
+      "connect() took over our TIME_WAIT 4-tuple (tw_reuse, timestamps)")
 
 enum glass_tcp_cause {
 #define GLASS_X_CAUSE(n, name, text) GLASS_CAUSE_##n,
@@ -123,7 +125,7 @@ enum glass_tcp_cause {
       "rcv RST, timeout")                                                                        \
     X(TIME_WAIT, CLOSED,                                                                         \
       GLASS_CAUSEF(TIMEOUT_2MSL) | GLASS_CAUSEF(REUSED_BY_SYN) | GLASS_CAUSEF(TW_OVERFLOW) |     \
-          GLASS_CAUSEF(RCV_RST),                                                                 \
+          GLASS_CAUSEF(RCV_RST) | GLASS_CAUSEF(REUSED_BY_CONNECT),                               \
       "2MSL timeout")                                                                            \
     X(CLOSE_WAIT, LAST_ACK, GLASS_CAUSEF(APP_CLOSE) | GLASS_CAUSEF(APP_SHUTDOWN_WR),              \
       "close() / snd FIN")                        \

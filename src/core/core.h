@@ -252,6 +252,8 @@ struct glass_tcb *glass_demux_listener(struct glass_stack *st, uint32_t laddr, u
 /* Linux bind-conflict rule (inet_csk_bind_conflict): 0 or -GLASS_EADDRINUSE. */
 int glass_bind_check(struct glass_stack *st, const struct glass_tcb *tcb, uint32_t addr,
                      uint16_t port);
+/* May connect() take over TIME_WAIT entry t's 4-tuple (cfg.tw_reuse)? */
+bool glass_tw_reusable(const struct glass_stack *st, const struct glass_tcb *t);
 /* Derive the RFC 6056 key from the stack secret. */
 void glass_ports_init(struct glass_stack *st);
 /* Pick an ephemeral port for tcb (RFC 6056 algorithm 4); 0 if none is free. */

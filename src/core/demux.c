@@ -201,10 +201,24 @@ static bool port_suitable(struct glass_stack *st, const struct glass_tcb *tcb, u
         if (t->local.addr != 0 && laddr != 0 && t->local.addr != laddr)
             continue;
         if (t->state == GLASS_TCP_LISTEN || (t->flags & GLASS_TF_BOUND) ||
-            (t->remote.addr == remote->addr && t->remote.port == remote->port))
+            (t->remote.addr == remote->addr && t->remote.port == remote->port &&
+             !glass_tw_reusable(st, t)))
             return false;
     }
     return true;
+}
+
+/* Linux tcp_twsk_unique(): our TIME_WAIT entry t may give its 4-tuple to a new connect() if
+ * tw_reuse allows it towards that address, the connection used timestamps (RFC 7323 PAWS then
+ * sorts old duplicates from new segments) and the last one came over a second ago. */
+bool glass_tw_reusable(const struct glass_stack *st, const struct glass_tcb *t)
+{
+    if (t->state != GLASS_TCP_TIME_WAIT || !(t->flags & GLASS_TF_TS_OK))
+        return false;
+    bool loopback = (t->remote.addr >> 24) == 127u;
+    if (st->cfg.tw_reuse == 0 || (st->cfg.tw_reuse == 2 && !loopback))
+        return false;
+    return st->now - t->ts_recent_age > GLASS_SEC(1);
 }
 
 void glass_ports_init(struct glass_stack *st)

@@ -146,6 +146,58 @@ static void test_time_wait_tuple_not_reused(void **state)
     FX_ASSERT_RET(glass_connect(st, fd, &ep), -GLASS_EINPROGRESS);
 }
 
+/* tw_reuse = 1 (Linux tcp_tw_reuse): with timestamps and the last one over a second old, our
+ * TIME_WAIT 4-tuple is taken over by connect() — TIME_WAIT -> CLOSED (reused_by_connect,
+ * TcpExtTWRecycled), the new ISN above the old sequence space — and the new connection is
+ * accepted by the server. Within the second, or with tw_reuse = 2 towards a non-loopback
+ * address (the default), it stays EADDRNOTAVAIL. */
+static void tw_reuse_case(struct fx *fx, uint8_t mode, bool want_reuse)
+{
+    fx->cfg[FX_CLIENT].ephemeral_lo = fx->cfg[FX_CLIENT].ephemeral_hi = 45000;
+    fx->cfg[FX_CLIENT].tw_reuse = mode;
+    int cfd, sfd;
+    fx_established(fx, &cfd, &sfd);
+    struct glass_tcp_info old;
+    FX_ASSERT_RET(glass_tcp_info(fx_st(fx, FX_CLIENT), cfd, &old), 0);
+    fx_close(fx, FX_CLIENT, cfd);
+    fx_close(fx, FX_SERVER, sfd);
+    fx_run_for(fx, GLASS_MSEC(100));
+    struct glass_stack *st = fx_st(fx, FX_CLIENT);
+    FX_CHECK(fx, glass_stack_in_state(st, GLASS_TCP_TIME_WAIT) == 1, "client in TIME_WAIT");
+    int fd = glass_socket(st);
+    struct glass_endpoint ep = {FX_SERVER_ADDR, FX_SERVER_PORT};
+    FX_ASSERT_RET(glass_connect(st, fd, &ep), -GLASS_EADDRNOTAVAIL); /* too recent */
+    fx_run_for(fx, GLASS_MSEC(1500));
+    size_t m = fx_mark(fx);
+    if (!want_reuse) {
+        FX_ASSERT_RET(glass_connect(st, fd, &ep), -GLASS_EADDRNOTAVAIL);
+        FX_CHECK(fx, glass_stack_in_state(st, GLASS_TCP_TIME_WAIT) == 1, "TIME_WAIT kept");
+        return;
+    }
+    FX_ASSERT_RET(glass_connect(st, fd, &ep), -GLASS_EINPROGRESS);
+    FX_EXPECT_TRANS(fx, FX_CLIENT, GLASS_TCP_TIME_WAIT, GLASS_TCP_CLOSED,
+                    GLASS_CAUSE_REUSED_BY_CONNECT);
+    FX_ASSERT_MIB(fx, FX_CLIENT, GLASS_MIB_TcpExtTWRecycled, 1);
+    fx_flush(fx);
+    const struct fx_pkt *syn = fx_find_pkt(fx, m, FX_CLIENT, GLASS_TH_SYN, GLASS_TH_ACK);
+    FX_CHECK(fx, syn != NULL && syn->s.src.port == 45000 &&
+                     syn->seq == old.snd_nxt + 1u + 65535u + 2u,
+             "SYN from the same port above the old sequence space (seq %u, old snd_nxt %u)",
+             syn != NULL ? syn->seq : 0u, old.snd_nxt);
+    fx_run_for(fx, GLASS_MSEC(50));
+    FX_ASSERT_STATE(fx, FX_CLIENT, fd, GLASS_TCP_ESTABLISHED);
+}
+
+static void test_tw_reuse_takes_time_wait_tuple(void **state)
+{
+    tw_reuse_case(*state, 1, true);
+}
+
+static void test_tw_reuse_loopback_only_by_default(void **state)
+{
+    tw_reuse_case(*state, 2, false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +206,8 @@ int main(void)
         cmocka_unit_test(test_exhausted_range_eaddrnotavail),
         cmocka_unit_test(test_reproducible_under_seed),
         FX_TEST(test_time_wait_tuple_not_reused),
+        FX_TEST(test_tw_reuse_takes_time_wait_tuple),
+        FX_TEST(test_tw_reuse_loopback_only_by_default),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@
  *
  * Exit status: 0 the runs completed (whatever the clients' fate: a flood with cookies off is
  * expected to hurt), 1 an invariant broke (server memory above the budget, the listener's SYN
- * queue above its backlog, bytes lost or corrupted), 2 usage error. */
+ * queue above its backlog, more first SYN,ACKs than SYNs, bytes corrupted), 2 usage error. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "cmds.h"
@@ -77,7 +77,7 @@ struct fl_run {
     int lfd;
     struct fl_client c[FL_MAX_CLIENTS];
     uint16_t by_port[65536]; /* client index + 1 by client port */
-    uint64_t synacks, mem_peak;
+    uint64_t synacks, client_syns, mem_peak;
     uint32_t synq_peak;
     bool broken;
     char why[160];
@@ -198,8 +198,13 @@ static void app_fn(void *ctx, struct glass_simnet *net, int node, const struct g
 static void tap_fn(void *ctx, const struct glass_sim_packet *p, enum glass_sim_pkt_event what)
 {
     struct fl_run *r = ctx;
-    if (what == GLASS_SIM_SENT && p->from == 0 && p->len >= 40 && (p->data[33] & 0x12u) == 0x12u)
+    if (what != GLASS_SIM_SENT || p->len < 40)
+        return;
+    uint8_t fl = p->data[33] & 0x12u; /* SYN, ACK of a 20-byte IPv4 header's TCP flags */
+    if (p->from == 0 && fl == 0x12u)
         r->synacks++;
+    if (p->from == 1 && fl == 0x02u)
+        r->client_syns++;
 }
 
 /* One spoofed SYN: a random source in 198.18.0.0/15, random port, sequence number and ID. */
@@ -335,6 +340,10 @@ static bool fl_run(struct fl_run *r, const struct fl_opts *o, uint64_t syns)
         glass_simnet_flush(r->net);
         sample(r);
     }
+    /* Robustness §3.4: no more SYN,ACKs than SYNs (retransmissions of queued ones aside). */
+    uint64_t first = r->synacks - glass_stack_mib(r->srv, GLASS_MIB_TcpExtTCPSynRetrans);
+    if (first > syns + r->client_syns)
+        fl_break(r, "%" PRIu64 " SYN,ACKs for %" PRIu64 " SYNs", first, syns + r->client_syns);
     for (unsigned i = 0; i < o->clients; i++) {
         struct fl_client *c = &r->c[i];
         if (c->corrupt)

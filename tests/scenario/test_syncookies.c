@@ -127,7 +127,7 @@ static void test_cookie_mss_from_table(void **state)
 /* A cookie ACK with the wrong number is refused like any ACK at a listener — an RST
  * <SEQ=SEG.ACK> — and counted; 20000 random ACKs make no connection; a cookie older than two
  * 64-second ticks is refused even while the listener is sending fresh ones. */
-static void test_forged_and_expired_cookies_refused(void **state)
+static void test_cat113_forged_and_expired_cookies_refused(void **state)
 {
     struct fx *fx = *state;
     fx->cfg[FX_SERVER].syncookies = 2;
@@ -212,7 +212,7 @@ static void test_cookies_off_full_queue_drops_syns(void **state)
 /* A valid cookie ACK while the accept queue is full is dropped without reply
  * (TcpExtListenOverflows); the client's next segment carries the same cookie and gets in
  * once accept() made room. */
-static void test_cookie_ack_accept_queue_full_dropped(void **state)
+static void test_cat112_cookie_ack_accept_queue_full_dropped(void **state)
 {
     struct fx *fx = *state;
     fx->cfg[FX_SERVER].syncookies = 2;
@@ -247,10 +247,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         FX_TEST(test_synq_full_cookie_connection_keeps_options),
         FX_TEST(test_cookie_mss_from_table),
-        FX_TEST(test_forged_and_expired_cookies_refused),
+        FX_TEST(test_cat113_forged_and_expired_cookies_refused),
         FX_TEST(test_quiet_listener_ignores_cookies),
         FX_TEST(test_cookies_off_full_queue_drops_syns),
-        FX_TEST(test_cookie_ack_accept_queue_full_dropped),
+        FX_TEST(test_cat112_cookie_ack_accept_queue_full_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

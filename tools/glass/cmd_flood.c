@@ -465,7 +465,7 @@ static void flood_usage(FILE *f)
                "in virtual time; the same clients run first without the flood.\n"
                "Exit status: 0 done, 1 an invariant broke, 2 usage error.\n\n"
                "  --syns N          spoofed SYNs (default 100000)\n"
-               "  --rate R          SYNs per second of virtual time (default 50000)\n"
+               "  --rate R          SYNs per second of virtual time (default 100000)\n"
                "  --clients K       legitimate clients, 1..1000 (default 50)\n"
                "  --bytes B         bytes each client sends (default 16384)\n"
                "  --syncookies M    0 off, 1 when the SYN queue is full (default), 2 always\n"
@@ -498,7 +498,7 @@ static bool parse_num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 int glass_cmd_flood(int argc, char **argv)
 {
     struct fl_opts o = {
-        .syns = 100000, .rate = 50000, .clients = 50, .bytes = 16384, .syncookies = 1,
+        .syns = 100000, .rate = 100000, .clients = 50, .bytes = 16384, .syncookies = 1,
         .backlog = 128, .mem_max = UINT64_C(64) << 20, .delay_ms = 10, .seed = 1,
     };
     static const struct option longopts[] = {

@@ -50,7 +50,8 @@ enum glass_tcp_state {
     X(RCV_ACK_OF_FIN, "rcv_ack_of_fin", "ACK of our FIN received")                               \
     X(RCV_RST, "rcv_rst", "acceptable RST received")                                             \
     X(RCV_ICMP_UNREACH, "rcv_icmp_unreach",                                                      \
-      "ICMP port/protocol unreachable for our SYN (RFC 1122 §4.2.3.9)")                          \
+      "ICMP port/protocol unreachable for our SYN (RFC 1122 §4.2.3.9), or an ICMP error for "    \
+      "a passive child's SYN,ACK (Linux)")                                                       \
     X(SYN_TIMEOUT, "syn_timeout", "SYN retransmissions exhausted")                               \
     X(SYNACK_TIMEOUT, "synack_timeout", "SYN,ACK retransmissions exhausted")                     \
     X(RETRANS_TIMEOUT, "retrans_timeout", "retransmissions exhausted")                           \
@@ -92,7 +93,8 @@ enum glass_tcp_cause {
     X(SYN_RCVD, ESTABLISHED, GLASS_CAUSEF(RCV_ACK_OF_SYN), "rcv ACK of SYN")                     \
     X(SYN_RCVD, FIN_WAIT_1, GLASS_CAUSEF(APP_CLOSE) | GLASS_CAUSEF(APP_SHUTDOWN_WR),              \
       "close() / snd FIN")                        \
-    X(SYN_RCVD, LISTEN, GLASS_CAUSEF(RCV_RST), "rcv RST (passive open)")                         \
+    X(SYN_RCVD, LISTEN, GLASS_CAUSEF(RCV_RST) | GLASS_CAUSEF(RCV_ICMP_UNREACH),                   \
+      "rcv RST, ICMP error (passive open)")                                                      \
     X(SYN_RCVD, CLOSED,                                                                          \
       GLASS_CAUSEF(RCV_RST) | GLASS_CAUSEF(SYNACK_TIMEOUT) | GLASS_CAUSEF(APP_ABORT) |           \
           GLASS_CAUSEF(LISTEN_CLOSE) | GLASS_CAUSEF(RETRANS_TIMEOUT) |                           \

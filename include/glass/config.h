@@ -56,7 +56,8 @@ struct glass_config {
     uint32_t max_conns;       /**< TCBs in all states incl. TIME_WAIT and SYN_RCVD; default 65536 */
     uint32_t somaxconn;       /**< cap on listen() backlog; default 4096 (Linux somaxconn) */
     uint32_t max_time_wait;   /**< TIME_WAIT entries (tcp_max_tw_buckets); default 262144 */
-    uint16_t ephemeral_lo;    /**< ephemeral port range, default 32768.. (ip_local_port_range) */
+    uint16_t ephemeral_lo;    /**< ephemeral port range, default 32768.. (ip_local_port_range);
+                                   ports are picked by RFC 6056 algorithm 4 (docs/synflood.md) */
     uint16_t ephemeral_hi;    /**< ..60999 */
     uint16_t history_len;     /**< transitions kept per connection; default 16 */
     uint32_t trace_ring;      /**< transitions kept per stack (overwrite oldest); default 4096 */
@@ -86,9 +87,16 @@ struct glass_config {
     glass_time_t invalid_ratelimit; /**< at most one ACK per this interval for out-of-window
                                         pure ACKs/SYNs on a connection; default 500 ms (Linux) */
     uint64_t mem_max;          /**< bytes the stack may allocate in all; default 1 GiB */
+    uint8_t syncookies;        /**< SYN cookies (RFC 4987 §3.6, docs/synflood.md): 0 off, 1 when
+                                    a listener's SYN queue is full (default), 2 for every SYN
+                                    (Linux tcp_syncookies) */
 
     /* Behaviour switches where RFC 9293 leaves a choice. */
     bool rfc1337;          /**< ignore RST in TIME_WAIT (RFC 1337); default true (Linux: false) */
+    uint8_t tw_reuse;      /**< connect() may take over its own TIME_WAIT 4-tuple if timestamps
+                                were used and the last was seen over 1 s ago (Linux tcp_tw_reuse,
+                                tcp_twsk_unique): 0 never, 1 always, 2 towards 127/8 only
+                                (default, as Linux) */
     bool tw_reuse_by_syn;  /**< a new SYN may take over a TIME_WAIT 4-tuple (RFC 9293 MAY-2,
                                 RFC 6191, Linux); default true */
     bool verify_checksums; /**< drop segments with bad checksums; default true (fuzzing: false) */

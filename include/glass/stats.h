@@ -30,6 +30,11 @@ extern "C" {
     X(TcpInCsumErrors, "segments received with a bad checksum")                                  \
     X(TcpExtListenOverflows, "handshakes completed while the accept queue was full")             \
     X(TcpExtListenDrops, "SYNs or ACKs dropped by a listener")                                   \
+    X(TcpExtSyncookiesSent, "SYN,ACKs sent with a SYN cookie (RFC 4987 §3.6)")                    \
+    X(TcpExtSyncookiesRecv, "ACKs carrying a valid SYN cookie: connection created")               \
+    X(TcpExtSyncookiesFailed, "ACKs to a listener whose SYN cookie was invalid or expired")       \
+    X(TcpExtTCPReqQFullDoCookies, "SYNs answered with a cookie because the SYN queue was full")   \
+    X(TcpExtTCPReqQFullDrop, "SYNs dropped because the SYN queue was full and cookies are off")   \
     X(TcpExtTCPTimeouts, "retransmission timer expiries")                                        \
     X(TcpExtTCPSynRetrans, "SYN and SYN,ACK retransmissions")                                    \
     X(TcpExtTCPAbortOnData, "RSTs sent: SO_LINGER {1,0} abort, or data after close()")                               \

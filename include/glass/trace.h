@@ -50,7 +50,8 @@ enum glass_tcp_state {
     X(RCV_ACK_OF_FIN, "rcv_ack_of_fin", "ACK of our FIN received")                               \
     X(RCV_RST, "rcv_rst", "acceptable RST received")                                             \
     X(RCV_ICMP_UNREACH, "rcv_icmp_unreach",                                                      \
-      "ICMP port/protocol unreachable for our SYN (RFC 1122 §4.2.3.9)")                          \
+      "ICMP port/protocol unreachable for our SYN (RFC 1122 §4.2.3.9), or an ICMP error for "    \
+      "a passive child's SYN,ACK (Linux)")                                                       \
     X(SYN_TIMEOUT, "syn_timeout", "SYN retransmissions exhausted")                               \
     X(SYNACK_TIMEOUT, "synack_timeout", "SYN,ACK retransmissions exhausted")                     \
     X(RETRANS_TIMEOUT, "retrans_timeout", "retransmissions exhausted")                           \
@@ -59,7 +60,11 @@ enum glass_tcp_state {
     X(TIMEOUT_2MSL, "timeout_2msl", "2MSL TIME_WAIT timer expired")                              \
     X(FIN_WAIT_2_TIMEOUT, "fin_wait_2_timeout", "orphaned FIN_WAIT_2 timer expired")             \
     X(REUSED_BY_SYN, "reused_by_syn", "a new SYN took over the TIME_WAIT 4-tuple")               \
-    X(TW_OVERFLOW, "tw_overflow", "TIME_WAIT table full; entry not kept")
+    X(TW_OVERFLOW, "tw_overflow", "TIME_WAIT table full; entry not kept")                        \
+    X(RCV_COOKIE_ACK, "rcv_cookie_ack",                                                          \
+      "ACK returning a valid SYN cookie: the child its stateless SYN,ACK stood for is created")   \
+    X(REUSED_BY_CONNECT, "reused_by_connect",                                                    \
+      "connect() took over our TIME_WAIT 4-tuple (tw_reuse, timestamps)")
 
 enum glass_tcp_cause {
 #define GLASS_X_CAUSE(n, name, text) GLASS_CAUSE_##n,
@@ -75,7 +80,8 @@ enum glass_tcp_cause {
 #define GLASS_TCP_ARCS(X)                                                                        \
     X(CLOSED, LISTEN, GLASS_CAUSEF(APP_LISTEN), "listen()")                                      \
     X(CLOSED, SYN_SENT, GLASS_CAUSEF(APP_CONNECT), "connect() / snd SYN")                        \
-    X(LISTEN, SYN_RCVD, GLASS_CAUSEF(RCV_SYN), "rcv SYN / snd SYN,ACK")                          \
+    X(LISTEN, SYN_RCVD, GLASS_CAUSEF(RCV_SYN) | GLASS_CAUSEF(RCV_COOKIE_ACK),                    \
+      "rcv SYN / snd SYN,ACK")                                                                   \
     X(LISTEN, CLOSED, GLASS_CAUSEF(APP_CLOSE), "close()")                                        \
     X(SYN_SENT, ESTABLISHED, GLASS_CAUSEF(RCV_SYN_ACK), "rcv SYN,ACK / snd ACK")                 \
     X(SYN_SENT, SYN_RCVD, GLASS_CAUSEF(RCV_SYN), "rcv SYN / snd SYN,ACK")                        \
@@ -87,7 +93,8 @@ enum glass_tcp_cause {
     X(SYN_RCVD, ESTABLISHED, GLASS_CAUSEF(RCV_ACK_OF_SYN), "rcv ACK of SYN")                     \
     X(SYN_RCVD, FIN_WAIT_1, GLASS_CAUSEF(APP_CLOSE) | GLASS_CAUSEF(APP_SHUTDOWN_WR),              \
       "close() / snd FIN")                        \
-    X(SYN_RCVD, LISTEN, GLASS_CAUSEF(RCV_RST), "rcv RST (passive open)")                         \
+    X(SYN_RCVD, LISTEN, GLASS_CAUSEF(RCV_RST) | GLASS_CAUSEF(RCV_ICMP_UNREACH),                   \
+      "rcv RST, ICMP error (passive open)")                                                      \
     X(SYN_RCVD, CLOSED,                                                                          \
       GLASS_CAUSEF(RCV_RST) | GLASS_CAUSEF(SYNACK_TIMEOUT) | GLASS_CAUSEF(APP_ABORT) |           \
           GLASS_CAUSEF(LISTEN_CLOSE) | GLASS_CAUSEF(RETRANS_TIMEOUT) |                           \
@@ -120,7 +127,7 @@ enum glass_tcp_cause {
       "rcv RST, timeout")                                                                        \
     X(TIME_WAIT, CLOSED,                                                                         \
       GLASS_CAUSEF(TIMEOUT_2MSL) | GLASS_CAUSEF(REUSED_BY_SYN) | GLASS_CAUSEF(TW_OVERFLOW) |     \
-          GLASS_CAUSEF(RCV_RST),                                                                 \
+          GLASS_CAUSEF(RCV_RST) | GLASS_CAUSEF(REUSED_BY_CONNECT),                               \
       "2MSL timeout")                                                                            \
     X(CLOSE_WAIT, LAST_ACK, GLASS_CAUSEF(APP_CLOSE) | GLASS_CAUSEF(APP_SHUTDOWN_WR),              \
       "close() / snd FIN")                        \

@@ -25,6 +25,7 @@
 #define GLASS_MIN_MSS 48u        /* floor on the peer's MSS (Linux tcp_min_snd_mss) */
 #define GLASS_DUPTHRESH 3u        /* RFC 6675 §2 DupThresh, Linux tcp_reordering */
 #define GLASS_TCP_TIMEOUT_MIN GLASS_MSEC(2) /* Linux TCP_TIMEOUT_MIN: 2 jiffies */
+#define GLASS_PORT_TABLE 256u   /* RFC 6056 algorithm 4: counters indexed by destination hash */
 #define GLASS_DEFAULT_PEER_MSS 536u /* RFC 9293 §3.7.1 MUST-15: no MSS option means 536 */
 
 struct glass_iface {
@@ -158,6 +159,9 @@ struct glass_stack {
     glass_time_t now;
     struct glass_rng rng;
     uint64_t isn_key[2];
+    uint64_t cookie_key[2];   /* SYN cookies (syncookie.c), derived from isn_key */
+    uint64_t port_key[2];     /* RFC 6056 port selection (demux.c), derived from isn_key */
+    uint32_t port_perturb[GLASS_PORT_TABLE]; /* RFC 6056 algorithm 4 "table" */
 
     struct glass_iface ifaces[GLASS_MAX_IFACES];
     unsigned n_ifaces;
@@ -175,7 +179,6 @@ struct glass_stack {
     uint32_t chash_mask;
     struct glass_tcb **bhash;     /* bind table by local port */
     uint32_t bhash_mask;
-    uint16_t ephemeral_next;
 
     /* Output: TCBs with something to send, then ready packets. */
     struct glass_tcb *outq_head, *outq_tail;
@@ -255,7 +258,11 @@ struct glass_tcb *glass_demux_listener(struct glass_stack *st, uint32_t laddr, u
 /* Linux bind-conflict rule (inet_csk_bind_conflict): 0 or -GLASS_EADDRINUSE. */
 int glass_bind_check(struct glass_stack *st, const struct glass_tcb *tcb, uint32_t addr,
                      uint16_t port);
-/* Pick an ephemeral port for tcb (RFC 6056-style random start); 0 if none is free. */
+/* May connect() take over TIME_WAIT entry t's 4-tuple (cfg.tw_reuse)? */
+bool glass_tw_reusable(const struct glass_stack *st, const struct glass_tcb *t);
+/* Derive the RFC 6056 key from the stack secret. */
+void glass_ports_init(struct glass_stack *st);
+/* Pick an ephemeral port for tcb (RFC 6056 algorithm 4); 0 if none is free. */
 uint16_t glass_ephemeral_port(struct glass_stack *st, const struct glass_tcb *tcb,
                               uint32_t laddr, const struct glass_endpoint *remote);
 /* RFC 6528 initial sequence number. */
@@ -263,6 +270,26 @@ struct glass_seq glass_isn(struct glass_stack *st, const struct glass_endpoint *
                            const struct glass_endpoint *remote);
 /* Remove a passive child from its listener's queues. */
 void glass_child_unlink(struct glass_stack *st, struct glass_tcb *child);
+
+/* ---- SYN cookies (syncookie.c, RFC 4987 §3.6, docs/synflood.md) ---- */
+#define GLASS_COOKIE_TICK GLASS_SEC(64)  /* the cookie's time counter advances every 64 s */
+#define GLASS_COOKIE_MAX_AGE 1u          /* a cookie is good for its tick and the next one */
+/* What a valid cookie gives back: the SYN's options as far as the cookie carried them. */
+struct glass_cookie {
+    uint32_t peer_isn;  /* IRS */
+    uint32_t iss;       /* the cookie itself */
+    uint16_t mss;       /* from the MSS table */
+    int8_t wscale;      /* the peer's shift, -1: no window scaling */
+    bool sack, ts;      /* SACK-permitted, timestamps */
+    uint32_t ts_off;    /* our TSval offset for the connection */
+};
+void glass_syncookie_init(struct glass_stack *st);
+/* Answer SYN r at listener l with a SYN,ACK whose ISN is a cookie; no state is kept. */
+void glass_syncookie_send(struct glass_stack *st, const struct glass_tcb *l,
+                          const struct glass_ipv4_repr *ip, const struct glass_tcp_repr *r);
+/* Does ACK r (no SYN, no RST) return a cookie we sent? true and *out filled if so. */
+bool glass_syncookie_check(struct glass_stack *st, const struct glass_ipv4_repr *ip,
+                           const struct glass_tcp_repr *r, struct glass_cookie *out);
 
 /* ---- the state machine (tcp_fsm.c) ---- */
 void glass_tcp_set_state(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_state to,
@@ -303,6 +330,11 @@ void glass_tcp_send_rst_reply(struct glass_stack *st, const struct glass_ipv4_re
 void glass_tcp_send_ack_now(struct glass_stack *st, struct glass_tcb *tcb);
 /* Probe <SEQ=SND.UNA-1><ACK=RCV.NXT> (zero window, keepalive). */
 void glass_tcp_send_probe(struct glass_stack *st, struct glass_tcb *tcb);
+/* The MSS we advertise from local address laddr: its interface MTU - 40, at most cfg.mss. */
+uint16_t glass_tcp_mss_for(const struct glass_stack *st, uint32_t laddr);
+/* Queue one segment that belongs to no TCB (a stateless SYN,ACK), counted in TcpOutSegs. */
+bool glass_tcp_xmit_raw(struct glass_stack *st, uint32_t src, uint32_t dst,
+                        struct glass_tcp_repr *r);
 /* Our timestamp clock (RFC 7323 §5.4): milliseconds, offset per connection. */
 uint32_t glass_tcp_ts_now(const struct glass_stack *st, const struct glass_tcb *tcb);
 /* Our window-scale shift for tcb's receive buffer. */

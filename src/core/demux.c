@@ -189,31 +189,76 @@ int glass_bind_check(struct glass_stack *st, const struct glass_tcb *tcb, uint32
     return 0;
 }
 
-/* An ephemeral port for an active open: RFC 6056 algorithm 1-style random start, then a linear
- * walk. A port is usable if no other socket bound it, or if every socket on it is a connection
- * to a different remote endpoint (Linux __inet_hash_connect shares ports across 4-tuples). */
+/* May tcb use local port `port` towards remote? Not if a listener or an explicitly bound socket
+ * holds it, nor if another connection (TIME_WAIT included) already has this 4-tuple; ports are
+ * otherwise shared across 4-tuples (Linux __inet_hash_connect). */
+static bool port_suitable(struct glass_stack *st, const struct glass_tcb *tcb, uint16_t port,
+                          uint32_t laddr, const struct glass_endpoint *remote)
+{
+    for (struct glass_tcb *t = st->bhash[port & st->bhash_mask]; t != NULL; t = t->bnext) {
+        if (t == tcb || t->local.port != port)
+            continue;
+        if (t->local.addr != 0 && laddr != 0 && t->local.addr != laddr)
+            continue;
+        if (t->state == GLASS_TCP_LISTEN || (t->flags & GLASS_TF_BOUND) ||
+            (t->remote.addr == remote->addr && t->remote.port == remote->port &&
+             !glass_tw_reusable(st, t)))
+            return false;
+    }
+    return true;
+}
+
+/* Linux tcp_twsk_unique(): our TIME_WAIT entry t may give its 4-tuple to a new connect() if
+ * tw_reuse allows it towards that address, the connection used timestamps (RFC 7323 PAWS then
+ * sorts old duplicates from new segments) and the last one came over a second ago. */
+bool glass_tw_reusable(const struct glass_stack *st, const struct glass_tcb *t)
+{
+    if (t->state != GLASS_TCP_TIME_WAIT || !(t->flags & GLASS_TF_TS_OK))
+        return false;
+    bool loopback = (t->remote.addr >> 24) == 127u;
+    if (st->cfg.tw_reuse == 0 || (st->cfg.tw_reuse == 2 && !loopback))
+        return false;
+    return st->now - t->ts_recent_age > GLASS_SEC(1);
+}
+
+void glass_ports_init(struct glass_stack *st)
+{
+    /* Derived, not drawn from the PRNG, like the cookie key (syncookie.c). */
+    uint8_t label[] = "glasstcp rfc6056 key ?";
+    for (uint8_t i = 0; i < 2; i++) {
+        label[sizeof label - 2u] = (uint8_t)('0' + i);
+        st->port_key[i] = glass_siphash(st->isn_key, label, sizeof label - 1u);
+    }
+}
+
+/* RFC 6056 §3.3.4 algorithm 4 ("double-hash"): the search starts at
+ *   lo + (F(laddr, raddr, rport, key) + table[G(laddr, raddr, rport, key') mod T]) mod range
+ * and walks the range for a suitable port; the table entry then advances past it. F spreads
+ * destinations over the range; the per-bucket counter makes successive connections to one
+ * destination move on, and, as Linux since 5.18 (inet_hash_connect), by a small random extra
+ * step so that the next port is not the previous one plus one. With remote = 0 (bind(port 0),
+ * listen() autobind) the same walk keyed by the local address alone. Keyed by the stack secret,
+ * so runs under one seed repeat. 0 if every port in the range is taken (EADDRNOTAVAIL). */
 uint16_t glass_ephemeral_port(struct glass_stack *st, const struct glass_tcb *tcb,
                               uint32_t laddr, const struct glass_endpoint *remote)
 {
     uint32_t lo = st->cfg.ephemeral_lo, hi = st->cfg.ephemeral_hi;
     uint32_t range = hi - lo + 1u;
-    uint32_t start = glass_rng_below(&st->rng, range);
+    uint8_t b[11];
+    glass_put32(b, laddr);
+    glass_put32(b + 4, remote->addr);
+    glass_put16(b + 8, remote->port);
+    b[10] = 'F';
+    uint32_t offset = (uint32_t)glass_siphash(st->port_key, b, sizeof b);
+    b[10] = 'G';
+    uint32_t index = (uint32_t)glass_siphash(st->port_key, b, sizeof b) % GLASS_PORT_TABLE;
+    uint32_t start = (offset + st->port_perturb[index]) % range;
     for (uint32_t i = 0; i < range; i++) {
         uint16_t port = (uint16_t)(lo + (start + i) % range);
-        bool ok = true;
-        for (struct glass_tcb *t = st->bhash[port & st->bhash_mask]; t != NULL; t = t->bnext) {
-            if (t == tcb || t->local.port != port)
-                continue;
-            if (t->local.addr != 0 && t->local.addr != laddr)
-                continue;
-            if (t->state == GLASS_TCP_LISTEN || (t->flags & GLASS_TF_BOUND) ||
-                (t->remote.addr == remote->addr && t->remote.port == remote->port)) {
-                ok = false;
-                break;
-            }
-        }
-        if (ok)
-            return port;
+        if (!port_suitable(st, tcb, port, laddr, remote))
+            continue;
+        st->port_perturb[index] += i + 1u + glass_rng_below(&st->rng, 8);
+        return port;
     }
     return 0;
 }

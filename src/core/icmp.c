@@ -161,6 +161,14 @@ static int echo_reply(struct glass_stack *st, const struct glass_ipv4_repr *ip)
 
 /* ---- errors about our TCP segments ---------------------------------------------------------- */
 
+/* The ICMP errors that remove a passive child in SYN_RCVD (Linux tcp_v4_err's request-socket
+ * case): parameter problem, time exceeded, net or host unreachable. */
+static bool passive_child_fatal(uint8_t type, uint8_t code)
+{
+    return type == ICMP_PARAMPROB || type == GLASS_ICMP_TIMXCEED ||
+           (type == GLASS_ICMP_UNREACH && (code == UNREACH_NET || code == UNREACH_HOST));
+}
+
 /* Hard error in SYN_SENT (RFC 1122 §4.2.3.9, Linux): fail the connection attempt,
  * SYN_SENT -> CLOSED with cause rcv_icmp_unreach. */
 static bool hard_error(struct glass_stack *st, struct glass_tcb *tcb, int err)
@@ -256,6 +264,16 @@ static int tcp_error(struct glass_stack *st, const struct glass_ipv4_repr *ip, c
     }
     if (type == GLASS_ICMP_UNREACH && code == UNREACH_NEEDFRAG)
         return frag_needed(st, tcb, glass_get16(msg + 6));
+    if (tcb->state == GLASS_TCP_SYN_RCVD && (tcb->flags & GLASS_TF_PASSIVE) &&
+        passive_child_fatal(type, code)) {
+        /* Linux tcp_req_err(): a half-open child whose SYN,ACK (the quoted ISS, validated
+         * above) met a parameter problem, an expired TTL or an unreachable net or host is
+         * removed silently (TcpExtListenDrops): its SYN most likely came from a spoofed or
+         * unreachable source, and its slot in the SYN queue is freed at once. */
+        glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
+        glass_tcp_set_state(st, tcb, GLASS_TCP_LISTEN, GLASS_CAUSE_RCV_ICMP_UNREACH);
+        return GLASS_DROP_NONE;
+    }
 
     int err = type == GLASS_ICMP_UNREACH ? unreach_errno(code) : -GLASS_EHOSTUNREACH;
     if (type == GLASS_ICMP_UNREACH && (code == UNREACH_PROTO || code == UNREACH_PORT) &&

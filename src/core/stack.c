@@ -67,7 +67,9 @@ void glass_config_default(struct glass_config *cfg)
     cfg->challenge_ack_limit = 1000;
     cfg->invalid_ratelimit = GLASS_MSEC(500);
     cfg->mem_max = UINT64_C(1) << 30;
+    cfg->syncookies = 1;
     cfg->rfc1337 = true;
+    cfg->tw_reuse = 2;
     cfg->tw_reuse_by_syn = true;
     cfg->verify_checksums = true;
 }
@@ -132,7 +134,8 @@ static bool config_ok(const struct glass_config *c)
            c->mss <= GLASS_IP_MAX_DGRAM - 40 && c->sndbuf > 0 && c->rcvbuf > 0 &&
            c->max_sockets > 0 && c->max_sockets <= (1u << 24) && c->max_conns > 0 &&
            c->tx_ring > 0 && c->rto_min > 0 && c->rto_min <= c->rto_max &&
-           c->rto_initial > 0 && c->msl > 0;
+           c->rto_initial > 0 && c->msl > 0 && c->syncookies <= 2 &&
+           c->tw_reuse <= 2;
 }
 
 struct glass_stack *glass_stack_new(const struct glass_config *cfg)
@@ -153,7 +156,8 @@ struct glass_stack *glass_stack_new(const struct glass_config *cfg)
     glass_rng_seed(&st->rng, cfg->seed);
     st->isn_key[0] = glass_rng_next(&st->rng);
     st->isn_key[1] = glass_rng_next(&st->rng);
-    st->ephemeral_next = 0;
+    glass_syncookie_init(st);
+    glass_ports_init(st);
     st->ip_id = (uint16_t)glass_rng_next(&st->rng);
     st->next_conn_id = 1;
     st->all.prev = st->all.next = &st->all;

@@ -163,6 +163,7 @@ struct glass_tcb {
     struct glass_list qlink;    /* child: link in its listener's synq or acceptq */
     uint32_t synq_len, acceptq_len;
     uint32_t backlog;
+    glass_time_t cookies_until; /* listener: cookie ACKs are honoured until then (0: never) */
 
     /* Demux links. */
     struct glass_tcb *hnext;    /* 4-tuple hash chain */

@@ -181,7 +181,8 @@ static void count_mibs(struct glass_stack *st, unsigned from, unsigned to,
         glass_mib_inc(st, GLASS_MIB_TcpEstabResets);
     if (from == GLASS_TCP_TIME_WAIT && cause == GLASS_CAUSE_TIMEOUT_2MSL)
         glass_mib_inc(st, GLASS_MIB_TcpExtTW);
-    if (from == GLASS_TCP_TIME_WAIT && cause == GLASS_CAUSE_REUSED_BY_SYN)
+    if (from == GLASS_TCP_TIME_WAIT &&
+        (cause == GLASS_CAUSE_REUSED_BY_SYN || cause == GLASS_CAUSE_REUSED_BY_CONNECT))
         glass_mib_inc(st, GLASS_MIB_TcpExtTWRecycled);
     if (from == GLASS_TCP_FIN_WAIT_2 && cause == GLASS_CAUSE_FIN_WAIT_2_TIMEOUT)
         glass_mib_inc(st, GLASS_MIB_TcpExtTCPFinWait2Timeout);

@@ -146,34 +146,20 @@ static int rcv_closed(struct glass_stack *st, const struct glass_ipv4_repr *ip,
 
 /* ---- LISTEN (RFC 9293 §3.10.7.2) -------------------------------------------------------- */
 
-static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct glass_ipv4_repr *ip,
-                      const struct glass_tcp_repr *r)
+static int rcv_synchronized(struct glass_stack *st, struct glass_tcb *tcb,
+                            const struct glass_ipv4_repr *ip, const struct glass_tcp_repr *r);
+
+/* A passive child for SYN r (or the SYN a cookie stands for) at listener l, with ISS iss: the
+ * "third" step's TCB (RCV.NXT = SEG.SEQ + 1, IRS = SEG.SEQ), in l's SYN queue and the demux
+ * tables, still in LISTEN. NULL if no TCB can be had (counted). */
+static struct glass_tcb *passive_child(struct glass_stack *st, struct glass_tcb *l,
+                                       const struct glass_ipv4_repr *ip,
+                                       const struct glass_tcp_repr *r, struct glass_seq iss)
 {
-    if (r->flags & GLASS_TH_RST)
-        return glass_drop(st, GLASS_DROP_TCP_RESET); /* first: an RST is ignored */
-    if (r->flags & GLASS_TH_ACK) {
-        glass_tcp_send_rst_reply(st, ip, r); /* second: <SEQ=SEG.ACK><CTL=RST> */
-        return glass_drop(st, GLASS_DROP_TCP_FLAGS);
-    }
-    if (!(r->flags & GLASS_TH_SYN))
-        return glass_drop(st, GLASS_DROP_TCP_FLAGS); /* fourth: anything else is dropped */
-    if (ip->src == ip->dst && r->src_port == r->dst_port)
-        return glass_drop(st, GLASS_DROP_TCP_FLAGS); /* LAND (catalogue 90) */
-    /* Linux: a SYN is dropped while the accept queue is full (tcp_conn_request) or the SYN
-     * queue is at the backlog; the client retransmits. */
-    if (l->acceptq_len > l->backlog) {
-        glass_mib_inc(st, GLASS_MIB_TcpExtListenOverflows);
-        glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
-        return glass_drop(st, GLASS_DROP_TCP_LISTEN_OVERFLOW);
-    }
-    if (l->synq_len >= (l->backlog > 0 ? l->backlog : 1u)) {
-        glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
-        return glass_drop(st, GLASS_DROP_TCP_LISTEN_OVERFLOW);
-    }
     struct glass_tcb *c = glass_tcb_new(st);
     if (c == NULL) {
         glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
-        return glass_drop(st, GLASS_DROP_NOMEM);
+        return NULL;
     }
     glass_tcb_fini_state(st, c);
     glass_tcb_init_state(st, c, GLASS_TCP_LISTEN);
@@ -186,10 +172,9 @@ static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct 
     c->local.port = r->dst_port;
     c->remote.addr = ip->src;
     c->remote.port = r->src_port;
-    /* third: RCV.NXT = SEG.SEQ + 1, IRS = SEG.SEQ, ISS chosen, <SEQ=ISS><ACK=RCV.NXT><SYN,ACK> */
     c->irs = glass_seq(r->seq);
     c->rcv_nxt = glass_seq_add(c->irs, 1);
-    c->iss = st->reuse_isn != 0 ? glass_seq(st->reuse_isn) : glass_isn(st, &c->local, &c->remote);
+    c->iss = iss;
     c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->iss;
     c->snd_wnd = r->win;
     c->max_snd_wnd = r->win;
@@ -200,7 +185,6 @@ static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct 
     c->keep_intvl = l->keep_intvl;
     c->keep_cnt = l->keep_cnt;
     c->user_timeout = l->user_timeout;
-    c->ts_off = (uint32_t)glass_rng_next(&st->rng);
     glass_tcp_syn_options(st, c, r);
     c->listener = l;
     c->qlink.prev = l->synq.prev;
@@ -211,6 +195,127 @@ static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct 
     c->inq = 1;
     glass_tcb_hash(st, c);
     glass_tcb_bhash(st, c);
+    return c;
+}
+
+/* Linux tcp_synq_no_recent_overflow(): cookies are honoured only while the listener has been
+ * sending them lately, so a blind attacker gets no 2^-21 lottery on a quiet listener. */
+static bool cookies_recent(const struct glass_stack *st, const struct glass_tcb *l)
+{
+    return st->cfg.syncookies != 0 && l->cookies_until != 0 && st->now <= l->cookies_until;
+}
+
+/* An ACK at a listener that returns a valid SYN cookie: build the child its SYN,ACK stood
+ * for — LISTEN -> SYN_RCVD (cause rcv_cookie_ack), as if the SYN had been queued and the
+ * SYN,ACK sent — then let this ACK complete the handshake through the ordinary SYN-RECEIVED
+ * pipeline (SYN_RCVD -> ESTABLISHED, any data on it delivered). Both arcs are recorded. */
+static int rcv_cookie_ack(struct glass_stack *st, struct glass_tcb *l,
+                          const struct glass_ipv4_repr *ip, const struct glass_tcp_repr *r,
+                          const struct glass_cookie *ck)
+{
+    glass_mib_inc(st, GLASS_MIB_TcpExtSyncookiesRecv);
+    if (l->acceptq_len > l->backlog) {
+        /* Linux tcp_v4_syn_recv_sock: no room to complete it; the peer's retransmission (or
+         * its next segment, which carries the same cookie) may find some. */
+        glass_mib_inc(st, GLASS_MIB_TcpExtListenOverflows);
+        glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
+        return glass_drop(st, GLASS_DROP_TCP_LISTEN_OVERFLOW);
+    }
+    struct glass_tcp_repr syn = {
+        .src_port = r->src_port,
+        .dst_port = r->dst_port,
+        .seq = ck->peer_isn,
+        .flags = GLASS_TH_SYN,
+        .win = r->win,
+        .mss = ck->mss,
+        .wscale = ck->wscale,
+        .sack_perm = ck->sack,
+        .has_ts = ck->ts,
+        .ts_val = r->ts_val,
+    };
+    struct glass_tcb *c = passive_child(st, l, ip, &syn, glass_seq(ck->iss));
+    if (c == NULL)
+        return glass_drop(st, GLASS_DROP_NOMEM);
+    /* What the stateless SYN,ACK said and did (syncookie.c): our MSS, the unscaled window of
+     * l's buffer, the cookie's TSval clock; its one octet of sequence space is out. */
+    c->ts_off = ck->ts_off;
+    c->rcv_mss = glass_tcp_mss_for(st, c->local.addr);
+    c->rcv_adv = glass_seq_add(c->rcv_nxt, c->rcvbuf > 65535u ? 65535u : c->rcvbuf);
+    c->last_ack_sent = c->rcv_nxt;
+    c->snd_nxt = c->snd_max = glass_seq_add(c->iss, 1);
+    glass_timer_set(st, c, GLASS_TT_REXMT, st->now + glass_tcp_rto(c, &st->cfg));
+    glass_tcp_set_state(st, c, GLASS_TCP_SYN_RCVD, GLASS_CAUSE_RCV_COOKIE_ACK);
+    c->segs_in++;
+    return rcv_synchronized(st, c, ip, r);
+}
+
+/* A SYN at a listener whose SYN queue is full (or any SYN with syncookies = 2): answer it
+ * with a cookie or drop it (Linux tcp_syn_flood_action). */
+static bool want_cookie(struct glass_stack *st)
+{
+    if (st->cfg.syncookies == 0) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtTCPReqQFullDrop);
+        return false;
+    }
+    glass_mib_inc(st, GLASS_MIB_TcpExtTCPReqQFullDoCookies);
+    return true;
+}
+
+static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct glass_ipv4_repr *ip,
+                      const struct glass_tcp_repr *r)
+{
+    if (r->flags & GLASS_TH_RST)
+        return glass_drop(st, GLASS_DROP_TCP_RESET); /* first: an RST is ignored */
+    if (r->flags & GLASS_TH_ACK) {
+        /* An ACK without SYN may return a SYN cookie (RFC 4987 §3.6, Linux cookie_v4_check);
+         * otherwise, or if the cookie is bad: second, <SEQ=SEG.ACK><CTL=RST>. */
+        if (!(r->flags & GLASS_TH_SYN) && cookies_recent(st, l)) {
+            struct glass_cookie ck;
+            if (glass_syncookie_check(st, ip, r, &ck))
+                return rcv_cookie_ack(st, l, ip, r, &ck);
+            glass_mib_inc(st, GLASS_MIB_TcpExtSyncookiesFailed);
+        }
+        glass_tcp_send_rst_reply(st, ip, r);
+        return glass_drop(st, GLASS_DROP_TCP_FLAGS);
+    }
+    if (!(r->flags & GLASS_TH_SYN))
+        return glass_drop(st, GLASS_DROP_TCP_FLAGS); /* fourth: anything else is dropped */
+    if (ip->src == ip->dst && r->src_port == r->dst_port)
+        return glass_drop(st, GLASS_DROP_TCP_FLAGS); /* LAND (catalogue 90) */
+    /* Linux tcp_conn_request: a full SYN queue is answered with cookies (or the SYN dropped);
+     * with the accept queue full the SYN is dropped either way, and the client retransmits. A
+     * SYN taking over a TIME_WAIT 4-tuple keeps its chosen ISN and is never a cookie. */
+    bool synq_full = l->synq_len >= (l->backlog > 0 ? l->backlog : 1u);
+    bool cookie = false;
+    if (st->reuse_isn == 0 && (synq_full || st->cfg.syncookies == 2)) {
+        cookie = want_cookie(st);
+        if (!cookie) {
+            glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
+            return glass_drop(st, GLASS_DROP_TCP_LISTEN_OVERFLOW);
+        }
+    }
+    if (l->acceptq_len > l->backlog) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtListenOverflows);
+        glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
+        return glass_drop(st, GLASS_DROP_TCP_LISTEN_OVERFLOW);
+    }
+    if (cookie) {
+        l->cookies_until = st->now + (GLASS_COOKIE_MAX_AGE + 1u) * GLASS_COOKIE_TICK;
+        glass_syncookie_send(st, l, ip, r);
+        return GLASS_DROP_NONE;
+    }
+    if (synq_full) {
+        glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops); /* a TIME_WAIT takeover, queue full */
+        return glass_drop(st, GLASS_DROP_TCP_LISTEN_OVERFLOW);
+    }
+    /* third: ISS chosen, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> */
+    struct glass_endpoint local = {ip->dst, r->dst_port}, remote = {ip->src, r->src_port};
+    struct glass_seq iss = st->reuse_isn != 0 ? glass_seq(st->reuse_isn)
+                                              : glass_isn(st, &local, &remote);
+    struct glass_tcb *c = passive_child(st, l, ip, r, iss);
+    if (c == NULL)
+        return glass_drop(st, GLASS_DROP_NOMEM);
+    c->ts_off = (uint32_t)glass_rng_next(&st->rng);
     glass_tcp_set_state(st, c, GLASS_TCP_SYN_RCVD, GLASS_CAUSE_RCV_SYN);
     /* Data in a SYN is not delivered before the handshake completes (no TFO): the peer will
      * send it again, since our SYN,ACK acknowledges only the SYN. */

@@ -149,13 +149,18 @@ static bool tx_push(struct glass_stack *st, uint32_t src, uint32_t dst, struct g
     return true;
 }
 
-static uint16_t our_mss(const struct glass_stack *st, const struct glass_tcb *tcb)
+uint16_t glass_tcp_mss_for(const struct glass_stack *st, uint32_t laddr)
 {
-    uint32_t mtu = glass_route_mtu(st, tcb->local.addr);
+    uint32_t mtu = glass_route_mtu(st, laddr);
     uint32_t mss = mtu > 40u ? mtu - 40u : 536u;
     if (mss > st->cfg.mss)
         mss = st->cfg.mss;
     return (uint16_t)mss;
+}
+
+static uint16_t our_mss(const struct glass_stack *st, const struct glass_tcb *tcb)
+{
+    return glass_tcp_mss_for(st, tcb->local.addr);
 }
 
 /* Build and queue one segment of tcb's connection. */
@@ -554,4 +559,13 @@ void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb)
         tcb->flags |= GLASS_TF_ACKNOW;
         glass_tcp_kick(st, tcb);
     }
+}
+
+bool glass_tcp_xmit_raw(struct glass_stack *st, uint32_t src, uint32_t dst,
+                        struct glass_tcp_repr *r)
+{
+    if (!tx_push(st, src, dst, r, NULL, 0))
+        return false;
+    glass_mib_inc(st, GLASS_MIB_TcpOutSegs);
+    return true;
 }

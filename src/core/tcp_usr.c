@@ -62,14 +62,22 @@ int glass_tcp_usr_connect(struct glass_stack *st, struct glass_tcb *tcb,
         lport = glass_ephemeral_port(st, tcb, laddr, remote);
         if (lport == 0)
             return -GLASS_EADDRNOTAVAIL;
-    } else if (glass_demux_conn(st, laddr, lport, remote->addr, remote->port) != NULL) {
-        /* The 4-tuple is taken (e.g. our own TIME_WAIT). */
-        return -GLASS_EADDRNOTAVAIL;
     }
+    /* The 4-tuple is taken (e.g. our own TIME_WAIT) unless tw_reuse lets us have it. */
+    struct glass_tcb *tw = glass_demux_conn(st, laddr, lport, remote->addr, remote->port);
+    if (tw != NULL && !glass_tw_reusable(st, tw))
+        return -GLASS_EADDRNOTAVAIL;
     tcb->local.addr = laddr;
     tcb->local.port = lport;
     tcb->remote = *remote;
     tcb->iss = glass_isn(st, &tcb->local, &tcb->remote);
+    if (tw != NULL) {
+        /* Linux tcp_twsk_unique: the new incarnation starts above the old one's sequence
+         * space, and TIME_WAIT ends (TcpExtTWRecycled). */
+        uint32_t isn = tw->snd_nxt.v + 65535u + 2u;
+        tcb->iss = glass_seq(isn != 0 ? isn : 1u);
+        glass_tcp_set_state(st, tw, GLASS_TCP_CLOSED, GLASS_CAUSE_REUSED_BY_CONNECT);
+    }
     tcb->ts_off = (uint32_t)glass_rng_next(&st->rng);
     tcb->rcv_wscale = st->cfg.window_scaling ? glass_tcp_our_wscale(tcb) : 0;
     tcb->snd_una = tcb->snd_nxt = tcb->snd_max = tcb->snd_sml = tcb->iss;

@@ -535,6 +535,52 @@ static void test_cat053_errors_for_time_wait_and_listen_ignored(void **state)
     free_stack(st);
 }
 
+/* Linux tcp_req_err(): an ICMP net/host unreachable, time exceeded or parameter problem that
+ * quotes a half-open child's SYN,ACK (its ISS exactly) removes the child at once — its slot in
+ * the SYN queue is free again (SYN floods from unreachable sources) — SYN_RCVD -> LISTEN,
+ * cause rcv_icmp_unreach, TcpExtListenDrops; any other sequence number is out of window, and
+ * port unreachable leaves the child alone (Linux). */
+static void test_cat051_icmp_removes_half_open_child(void **state)
+{
+    (void)state;
+    static const uint8_t types[][2] = {{3, 0}, {3, 1}, {11, 0}, {12, 0}};
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        struct glass_stack *st = new_stack();
+        int l = glass_socket(st);
+        struct glass_endpoint ep = {0, 80};
+        assert_int_equal(glass_bind(st, l, &ep), 0);
+        assert_int_equal(glass_listen(st, l, 1), 0);
+        uint8_t seg[128], pkt[256], synack[2048];
+        size_t tl = tcp_build(seg, PEER, US, 40000, 80, GLASS_TH_SYN, 1000, 0, 0);
+        size_t len = ip_build(pkt, PEER, US, 6, 1, 0, 64, NULL, 0, seg, tl);
+        assert_int_equal(glass_stack_input(st, GLASS_SEC(1), pkt, len), GLASS_DROP_NONE);
+        size_t n = take(st, synack, sizeof synack);
+        struct glass_pkt_summary s;
+        assert_int_equal(glass_pkt_decode(synack, n, &s), 0);
+        assert_int_equal(glass_stack_in_state(st, GLASS_TCP_SYN_RCVD), 1);
+        assert_int_equal(send_error(st, types[t][0], types[t][1], 0, synack, s.seq + 1),
+                         GLASS_DROP_ICMP);
+        assert_int_equal(send_error(st, 3, 3, 0, synack, s.seq), GLASS_DROP_NONE); /* soft */
+        assert_int_equal(glass_stack_in_state(st, GLASS_TCP_SYN_RCVD), 1);
+        assert_int_equal(send_error(st, types[t][0], types[t][1], 0, synack, s.seq),
+                         GLASS_DROP_NONE);
+        assert_int_equal(glass_stack_in_state(st, GLASS_TCP_SYN_RCVD), 0);
+        assert_int_equal(glass_stack_mib(st, GLASS_MIB_TcpExtListenDrops), 1);
+        assert_int_equal(glass_ipx_mib(st, GLASS_IPX_TcpExtOutOfWindowIcmps), 1);
+        int arc = glass_tcp_arc_find(GLASS_TCP_SYN_RCVD, GLASS_TCP_LISTEN);
+        assert_int_equal(glass_stack_arc_taken(st, (size_t)arc, GLASS_CAUSE_RCV_ICMP_UNREACH), 1);
+        /* the queue (backlog 1) has room again: the next SYN gets a child, not a cookie */
+        tl = tcp_build(seg, PEER, US, 40001, 80, GLASS_TH_SYN, 5000, 0, 0);
+        len = ip_build(pkt, PEER, US, 6, 2, 0, 64, NULL, 0, seg, tl);
+        assert_int_equal(glass_stack_input(st, GLASS_SEC(2), pkt, len), GLASS_DROP_NONE);
+        assert_int_equal(glass_stack_in_state(st, GLASS_TCP_SYN_RCVD), 1);
+        assert_int_equal(glass_stack_mib(st, GLASS_MIB_TcpExtSyncookiesSent), 0);
+        glass_close(st, l);
+        count_output(st);
+        free_stack(st);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_cat050_frag_needed_absurd_mtu),
         cmocka_unit_test(test_cat050_frag_needed_lowers_mss_and_retransmits),
         cmocka_unit_test(test_cat051_out_of_window_sequence_ignored),
+        cmocka_unit_test(test_cat051_icmp_removes_half_open_child),
         cmocka_unit_test(test_cat052_hard_error_established_is_soft),
         cmocka_unit_test(test_cat052_syn_sent_port_unreachable),
         cmocka_unit_test(test_cat052_syn_sent_protocol_unreachable),

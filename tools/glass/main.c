@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"lab", glass_cmd_lab, "make (up) or remove (down) a netns with a TUN device to try glass in"},
     {"ss", glass_cmd_ss, "the connections of a running glass serve/connect, as ss shows them"},
     {"sim", glass_cmd_sim, "a verified bulk transfer over the impaired simulated link"},
+    {"flood", glass_cmd_flood, "a SYN flood at a listener while clients connect (simulated)"},
     {"trace", glass_cmd_trace, "infer both ends' TCP states from a pcap/pcapng capture"},
     {"pkt", glass_cmd_pkt, "run packetdrill scripts against the stack in virtual time"},
     {"nstat", glass_cmd_nstat, "the counters of a running glass serve/connect, as nstat names them"},

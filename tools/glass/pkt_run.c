@@ -408,6 +408,10 @@ static bool apply_sysctl(struct pkt_runner *R, const char *key, const char *val)
         c->keepalive_probes = (uint8_t)v;
     else if (strcmp(k, "net.core.somaxconn") == 0)
         c->somaxconn = (uint32_t)v;
+    else if (strcmp(k, "net.ipv4.tcp_syncookies") == 0 && v <= 2)
+        c->syncookies = (uint8_t)v;
+    else if (strcmp(k, "net.ipv4.tcp_tw_reuse") == 0 && v <= 2)
+        c->tw_reuse = (uint8_t)v;
     else if (strcmp(k, "net.ipv4.tcp_max_tw_buckets") == 0)
         c->max_time_wait = (uint32_t)v;
     else if (strcmp(k, "net.ipv4.tcp_abort_on_overflow") == 0 ||

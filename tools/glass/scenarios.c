@@ -634,6 +634,25 @@ static void run_time_wait_reuse(struct demo *d)
                 d->side[S].n_accepted);
 }
 
+static void config_syncookies(int side, struct glass_config *cfg)
+{
+    if (side == S)
+        cfg->syncookies = 2; /* every SYN answered with a cookie (docs/synflood.md) */
+}
+
+static void run_syn_cookie(struct demo *d)
+{
+    establish(d, 0, false, false);
+    demo_send(d, C, d->side[C].fd, "hello", 5);
+    demo_at(d, 200);
+    demo_expect_arc(d, S, LISTEN, SYN_RCVD, GLASS_CAUSE_RCV_COOKIE_ACK);
+    demo_expect_arc(d, S, SYN_RCVD, ESTABLISHED, GLASS_CAUSE_RCV_ACK_OF_SYN);
+    demo_expect(d, demo_saw(d, S, LISTEN, SYN_RCVD, GLASS_CAUSE_RCV_SYN) == 0,
+                "the server kept state for the SYN");
+    demo_expect(d, d->side[S].rx_bytes == 5, "data not delivered (server read %u bytes)",
+                (unsigned)d->side[S].rx_bytes);
+}
+
 /* ---- the table --------------------------------------------------------------------------- */
 
 const struct scenario demo_scenarios[] = {
@@ -734,6 +753,10 @@ const struct scenario demo_scenarios[] = {
      "The server closed first and holds the 4-tuple in TIME_WAIT; the client reconnects from\n"
      "the same port (SO_REUSEADDR) and its new SYN takes the 4-tuple over (RFC 6191, Linux).",
      NULL, run_time_wait_reuse},
+    {"syn-cookie", "a SYN cookie: no state until the ACK, then LISTEN -> SYN_RCVD -> ESTABLISHED",
+     "With syncookies = 2 the server answers the SYN statelessly, its ISN a keyed hash: the\n"
+     "child is born when the ACK returns the cookie, taking both handshake arcs at that moment.",
+     config_syncookies, run_syn_cookie},
 };
 
 const size_t demo_scenario_count = sizeof demo_scenarios / sizeof demo_scenarios[0];

@@ -33,6 +33,7 @@ const char tunapp_usage[] =
     "  --offload           checksum and TSO offload with the kernel (IFF_VNET_HDR): TCP\n"
     "                      checksums computed once, by whoever has the bytes last; the\n"
     "                      kernel may send up to 64 KiB per datagram\n"
+    "  --syncookies 0|1|2  SYN cookies: off, when the SYN queue is full (default), always\n"
     "  -v, --verbose       print every state transition on stderr\n";
 
 void tunapp_opts_default(struct tunapp_opts *o)
@@ -42,6 +43,7 @@ void tunapp_opts_default(struct tunapp_opts *o)
     o->addr = GLASS_IP4(192, 0, 2, 2);
     o->prefix = 24;
     o->profile = GLASS_PROFILE_LINUX;
+    o->syncookies = 1;
 }
 
 bool tunapp_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
@@ -142,6 +144,13 @@ int tunapp_opt(struct tunapp_opts *o, int c, const char *arg, const char *cmd)
     case 0x109:
         o->offload = true;
         return 1;
+    case 0x10a:
+        if (!tunapp_parse_uint(arg, 0, 2, &v)) {
+            fprintf(stderr, "glass %s: bad --syncookies '%s' (0, 1 or 2)\n", cmd, arg);
+            return -1;
+        }
+        o->syncookies = (unsigned)v;
+        return 1;
     case 'v':
         o->verbose = true;
         return 1;
@@ -230,6 +239,7 @@ int tunapp_start(struct tunapp *a, const struct tunapp_opts *o, struct glass_loo
     if (o->rcvbuf)
         cfg.rcvbuf = o->rcvbuf;
     cfg.tx_csum_offload = glass_tun_offload(a->tun);
+    cfg.syncookies = (uint8_t)o->syncookies;
     if (a->mtu - 40u < cfg.mss)
         cfg.mss = (uint16_t)(a->mtu - 40u);
     a->st = glass_stack_new(&cfg);

@@ -26,6 +26,7 @@ struct tunapp_opts {
     unsigned mtu;        /* --mtu N; 0: the device's */
     uint32_t sndbuf, rcvbuf;
     enum glass_profile profile;
+    unsigned syncookies; /* --syncookies 0|1|2 (glass_config.syncookies); default 1 */
     bool verbose;        /* -v: print every state transition on stderr */
     bool offload;        /* --offload: checksum/TSO offload with the kernel (vnet headers) */
 };
@@ -37,6 +38,7 @@ struct tunapp_opts {
         {"ctl", required_argument, NULL, 0x104}, {"mtu", required_argument, NULL, 0x105},        \
         {"sndbuf", required_argument, NULL, 0x106}, {"rcvbuf", required_argument, NULL, 0x107},  \
         {"profile", required_argument, NULL, 0x108}, {"offload", no_argument, NULL, 0x109},       \
+        {"syncookies", required_argument, NULL, 0x10a},                                           \
         {"verbose", no_argument, NULL, 'v'}
 
 /* The text for those options in a --help. */

@@ -96,6 +96,13 @@ GLASS_API void glass_loop_del_fd(struct glass_loop *loop, int fd);
 GLASS_API void glass_loop_set_timer(struct glass_loop *loop, glass_time_t at);
 /** The control socket's path ("" if none). */
 GLASS_API const char *glass_loop_ctl_path(const struct glass_loop *loop);
+/** Answer one of the control commands that need only a stack (conns, history ID,
+ *  transitions, mib, drops; docs/control.md) without a loop, for simulations and tests. t_ms
+ *  counts from start. The reply lines (not the "." line) are appended to *buf (malloc'd,
+ *  NUL-terminated, *len bytes; NULL and 0 at first). 0, -1 if cmd is not one of these, or
+ *  -GLASS_ENOMEM (*buf freed). */
+GLASS_API int glass_ctl_stack_answer(struct glass_stack *st, glass_time_t start, const char *cmd,
+                                     const char *args, char **buf, size_t *len);
 /** Append one line (a JSON object, without the newline) to a control-socket reply. */
 GLASS_API void glass_loop_reply(struct glass_loop_reply *reply, const char *fmt, ...)
 #if defined(__GNUC__)

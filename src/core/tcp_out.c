@@ -211,6 +211,7 @@ static bool send_segment(struct glass_stack *st, struct glass_tcb *tcb, struct g
     if (!tx_push(st, tcb->local.addr, tcb->remote.addr, &r, len ? &tcb->sb : NULL, off))
         return false;
     tcb->segs_out++;
+    tcb->last_snd = st->now;
     if (flags & GLASS_TH_ACK) {
         tcb->flags &= ~GLASS_TF_ACKNOW;
         tcb->last_ack_sent = tcb->rcv_nxt;

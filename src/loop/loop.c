@@ -129,6 +129,9 @@ static void cmd_info(struct glass_loop *l, struct glass_loop_reply *r)
     glass_ctl_add(r, ",\"uptime_ms\":");
     glass_ctl_ms(r, mono_now() - l->start);
     glass_ctl_add(r, ",\"profile\":\"%s\"", cfg->profile == GLASS_PROFILE_RFC ? "rfc" : "linux");
+    glass_ctl_add(r, ",\"time_wait_ms\":%" PRIu64 ",\"fin_wait_2_ms\":%" PRIu64 ",\"ephemeral_ports\":%u",
+                  2 * cfg->msl / GLASS_NSEC_PER_MSEC, cfg->fin_wait_2_timeout / GLASS_NSEC_PER_MSEC,
+                  (unsigned)(cfg->ephemeral_hi - cfg->ephemeral_lo + 1));
     glass_ctl_add(r, ",\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"rx_truncated\":%" PRIu64
                  ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_dropped\":%" PRIu64,
               ts.rx_packets, ts.rx_bytes, ts.rx_truncated, ts.tx_packets, ts.tx_bytes,

@@ -97,7 +97,7 @@ GLASS_API void glass_loop_set_timer(struct glass_loop *loop, glass_time_t at);
 /** The control socket's path ("" if none). */
 GLASS_API const char *glass_loop_ctl_path(const struct glass_loop *loop);
 /** Answer one of the control commands that need only a stack (conns, history ID,
- *  transitions, mib, drops; docs/control.md) without a loop, for simulations and tests. t_ms
+ *  transitions, mib, drops, config; docs/control.md) without a loop, for simulations and tests. t_ms
  *  counts from start. The reply lines (not the "." line) are appended to *buf (malloc'd,
  *  NUL-terminated, *len bytes; NULL and 0 at first). 0, -1 if cmd is not one of these, or
  *  -GLASS_ENOMEM (*buf freed). */

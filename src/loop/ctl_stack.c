@@ -1,5 +1,5 @@
 /* glasstcp — the control commands that need only a stack (docs/control.md): conns, history,
- * transitions, mib, drops. The event loop answers them on its control socket (loop.c); a
+ * transitions, mib, drops, config. The event loop answers them on its control socket (loop.c); a
  * simulation or a test gets the same text from glass_ctl_stack_answer(), so `glass ss` reads
  * a live stack, a simulated one and a saved snapshot alike. */
 #define _GNU_SOURCE
@@ -259,6 +259,27 @@ static void cmd_transitions(struct glass_stack *st, glass_time_t start, struct g
     free(t);
 }
 
+/* What the diagnoses quote: the timer profile and the limits it sets. */
+static void cmd_config(struct glass_stack *st, glass_time_t start, struct glass_loop_reply *r)
+{
+    const struct glass_config *c = glass_stack_config(st);
+    glass_ctl_add(r, "{\"profile\":\"%s\",\"time_wait_ms\":",
+                  c->profile == GLASS_PROFILE_RFC ? "rfc" : "linux");
+    glass_ctl_ms(r, 2 * c->msl);
+    glass_ctl_add(r, ",\"fin_wait_2_ms\":");
+    glass_ctl_ms(r, c->fin_wait_2_timeout);
+    glass_ctl_add(r, ",\"rto_min_ms\":");
+    glass_ctl_ms(r, c->rto_min);
+    glass_ctl_add(r,
+                  ",\"syn_retries\":%u,\"synack_retries\":%u,\"retries2\":%u,"
+                  "\"ephemeral_ports\":%u,\"max_time_wait\":%" PRIu32 ",\"uptime_ms\":",
+                  c->syn_retries, c->synack_retries, c->retries2,
+                  (unsigned)(c->ephemeral_hi - c->ephemeral_lo + 1), c->max_time_wait);
+    glass_time_t now = glass_stack_now(st);
+    glass_ctl_ms(r, now > start ? now - start : 0);
+    glass_ctl_add(r, "}\n");
+}
+
 int glass_ctl_stack_reply(struct glass_stack *st, glass_time_t start, const char *cmd,
                           const char *args, struct glass_loop_reply *r)
 {
@@ -272,6 +293,8 @@ int glass_ctl_stack_reply(struct glass_stack *st, glass_time_t start, const char
         cmd_history(st, start, args, r);
     else if (strcmp(cmd, "transitions") == 0)
         cmd_transitions(st, start, r);
+    else if (strcmp(cmd, "config") == 0)
+        cmd_config(st, start, r);
     else
         return -1;
     return 0;

@@ -129,9 +129,6 @@ static void cmd_info(struct glass_loop *l, struct glass_loop_reply *r)
     glass_ctl_add(r, ",\"uptime_ms\":");
     glass_ctl_ms(r, mono_now() - l->start);
     glass_ctl_add(r, ",\"profile\":\"%s\"", cfg->profile == GLASS_PROFILE_RFC ? "rfc" : "linux");
-    glass_ctl_add(r, ",\"time_wait_ms\":%" PRIu64 ",\"fin_wait_2_ms\":%" PRIu64 ",\"ephemeral_ports\":%u",
-                  2 * cfg->msl / GLASS_NSEC_PER_MSEC, cfg->fin_wait_2_timeout / GLASS_NSEC_PER_MSEC,
-                  (unsigned)(cfg->ephemeral_hi - cfg->ephemeral_lo + 1));
     glass_ctl_add(r, ",\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"rx_truncated\":%" PRIu64
                  ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_dropped\":%" PRIu64,
               ts.rx_packets, ts.rx_bytes, ts.rx_truncated, ts.tx_packets, ts.tx_bytes,
@@ -149,6 +146,7 @@ static const char *const help_lines[][2] = {
     {"conns", "every connection and listener, one JSON object each (glass ss)"},
     {"history ID", "the recorded state transitions of connection ID"},
     {"transitions", "the stack's transition ring, oldest first"},
+    {"config", "the timer profile and the limits glass ss --diagnose quotes"},
     {"mib", "MIB counters, Linux nstat names"},
     {"drops", "dropped packets by reason (SKB_DROP_REASON_* names)"},
 };

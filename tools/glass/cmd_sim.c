@@ -664,8 +664,8 @@ static void tap_fn(void *ctx, const struct glass_sim_packet *p, enum glass_sim_p
                             (what == GLASS_SIM_DELIVERED && p->to == cnode)))
         glass_pcapw_write(r->pcap, what == GLASS_SIM_SENT ? p->sent_at : glass_simnet_now(r->net),
                           p->data, p->len);
-    /* --pcapng: the same packets, each commented with both states once it was processed (the
-     * comment is written when the next packet passes, or at the end). */
+    /* --pcapng: the same packets, each commented with both states just after it: as they are
+     * at the next event of the link (any packet sent, delivered or dropped), or at the end. */
     if (r->pcapng != NULL) {
         pcapng_commit(r);
         if ((what == GLASS_SIM_SENT && p->from == cnode) ||

@@ -112,21 +112,6 @@ static char *stack_query(void *ctx, const char *cmd, size_t *len)
     const struct stack_src *s = ctx;
     char *buf = NULL;
     *len = 0;
-    if (strcmp(cmd, "info") == 0) {
-        const struct glass_config *c = glass_stack_config(s->st);
-        if (asprintf(&buf,
-                     "{\"profile\":\"%s\",\"time_wait_ms\":%" PRIu64 ",\"fin_wait_2_ms\":%" PRIu64
-                     ",\"ephemeral_ports\":%u,\"uptime_ms\":%" PRIu64 "}\n",
-                     c->profile == GLASS_PROFILE_RFC ? "rfc" : "linux",
-                     2 * c->msl / GLASS_NSEC_PER_MSEC, c->fin_wait_2_timeout / GLASS_NSEC_PER_MSEC,
-                     (unsigned)(c->ephemeral_hi - c->ephemeral_lo + 1),
-                     (glass_stack_now(s->st) - s->start) / GLASS_NSEC_PER_MSEC) < 0) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        *len = strlen(buf);
-        return buf;
-    }
     char verb[32];
     const char *sp = strchr(cmd, ' ');
     size_t vl = sp != NULL ? (size_t)(sp - cmd) : strlen(cmd);
@@ -669,7 +654,7 @@ static void print_summary(char **all, size_t n, const struct ss_source *src)
     printf("TCP:   %zu (estab %zu, closed %zu, orphaned %zu, timewait %zu)\n", n, estab, closed,
            orphan, tw);
     size_t len = 0;
-    char *info = src->query(src->ctx, "info", &len);
+    char *info = src->query(src->ctx, "config", &len);
     char prof[16] = "?";
     if (info != NULL)
         glass_ctl_json_get(info, "profile", prof, sizeof prof);
@@ -686,7 +671,7 @@ static bool save_snapshot(const char *path, const struct ss_source *src, char **
         return false;
     }
     fprintf(f, "# glass ss snapshot (docs/control.md): '> COMMAND', the reply, '.'\n");
-    const char *cmds[] = {"info", "conns", "mib", "drops", "transitions"};
+    const char *cmds[] = {"info", "config", "conns", "mib", "drops", "transitions"};
     bool ok = true;
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0] + n && ok; i++) {
         char cmd[48];

@@ -210,11 +210,15 @@ static void diag_conn(struct diag_ctx *d, const char *row, double age_ms, const 
         report(d, "zero-window-stall", row, "the peer: its application (read, then a window update)",
                "the peer's receive buffer is full because its application does not read", ev);
     }
-    if (synced && num(row, "rcv_wnd") == 0 && num(row, "recv_q") > 0) {
+    /* Receiver-side silly window avoidance (RFC 9293 §3.8.6.2.2) advertises 0 for less than
+     * one MSS of space, so that is a zero window too. */
+    if (synced && num(row, "rcv_wnd") < num(row, "rcv_mss") && num(row, "recv_q") > 0) {
         snprintf(ev, sizeof ev,
-                 "we advertise a zero window: %.0f bytes received and not read by the "
-                 "application (TcpExtTCPToZeroWindowAdv %.0f)",
-                 num(row, "recv_q"), mib(mibtext, "TcpExtTCPToZeroWindowAdv"));
+                 "our receive window is %.0f bytes (under one MSS: advertised as zero); %.0f "
+                 "bytes received and not read by the application (TcpExtTCPToZeroWindowAdv "
+                 "%.0f)",
+                 num(row, "rcv_wnd"), num(row, "recv_q"),
+                 mib(mibtext, "TcpExtTCPToZeroWindowAdv"));
         report(d, "zero-window-stall", row, "this side: the local application (read())",
                "our receive buffer is full because the local application does not read", ev);
     }
@@ -371,7 +375,7 @@ size_t glass_ss_diagnose(FILE *f, char **rows, size_t nrows, const struct ss_sou
                          .ports = 28232};
     snprintf(d.profile, sizeof d.profile, "?");
     size_t len = 0;
-    char *info = src->query(src->ctx, "info", &len);
+    char *info = src->query(src->ctx, "config", &len);
     if (info != NULL) {
         char p[16] = "";
         if (glass_ctl_json_get(info, "profile", p, sizeof p))

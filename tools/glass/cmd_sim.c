@@ -441,9 +441,14 @@ static void app_fn(void *ctx, struct glass_simnet *net, int node, const struct g
     side_pump(sd);
 }
 
+static void pcapng_commit(struct sim_run *r);
+
 static void observer_fn(void *ctx, const struct glass_transition *t)
 {
     struct sim_side *sd = ctx;
+    /* A later change of state: the held packet's comment is due first. */
+    if (glass_pcapw_holding(sd->run->pcapng) && t->at > glass_pcapw_held_at(sd->run->pcapng))
+        pcapng_commit(sd->run);
     if (sd->run->o->trace)
         fprintf(stderr, "%12.6f %s: conn %" PRIu32 " %s -> %s (%s)\n",
                 (double)(t->at - sd->run->t0) / 1e9, side_names[sd->idx], t->conn,

@@ -2,6 +2,9 @@
 #define _GNU_SOURCE
 #include "pcapw.h"
 
+#include <glass/info.h>
+#include <glass/trace.h>
+
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -31,6 +34,7 @@ struct glass_pcapw {
     size_t held_len, held_cap;
     glass_time_t held_t;
     bool holding;
+    glass_time_t last; /* latest packet time */
 };
 
 /* ---- pcapng ---------------------------------------------------------------------------------- */
@@ -170,6 +174,8 @@ struct glass_pcapw *glass_pcapw_open_ng(const char *path, char *err, size_t errc
 void glass_pcapw_write_c(struct glass_pcapw *w, glass_time_t t, const uint8_t *pkt, size_t len,
                          const char *comment)
 {
+    if (t > w->last)
+        w->last = t;
     if (w->ng != NULL) {
         ng_packet(w, t, pkt, len, comment);
     } else {
@@ -200,6 +206,67 @@ void glass_pcapw_commit(struct glass_pcapw *w, const char *comment)
 bool glass_pcapw_holding(const struct glass_pcapw *w)
 {
     return w != NULL && w->holding;
+}
+
+glass_time_t glass_pcapw_last(const struct glass_pcapw *w)
+{
+    return w->held_t > w->last ? w->held_t : w->last;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void glass_pcapw_stack_comment(const struct glass_stack *st, const uint8_t *pkt, size_t len,
+                               bool inbound, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "glass CLOSED");
+    size_t ihl = len > 0 ? (size_t)(pkt[0] & 15u) * 4u : 0;
+    if (len < 20 || (pkt[0] >> 4) != 4 || ihl < 20 || len < ihl + 4 || pkt[9] != 6)
+        return;
+    uint32_t a = be32(pkt + 12), b = be32(pkt + 16);
+    uint16_t pa = (uint16_t)(pkt[ihl] << 8 | pkt[ihl + 1]);
+    uint16_t pb = (uint16_t)(pkt[ihl + 2] << 8 | pkt[ihl + 3]);
+    struct glass_endpoint local = {inbound ? b : a, inbound ? pb : pa};
+    struct glass_endpoint remote = {inbound ? a : b, inbound ? pa : pb};
+    size_t n = glass_stack_conns(st, NULL, 0);
+    struct glass_conn_info *ci = n ? malloc(n * sizeof *ci) : NULL;
+    if (ci == NULL)
+        return;
+    n = glass_stack_conns(st, ci, n);
+    const char *state = NULL;
+    bool listener = false;
+    for (size_t i = 0; i < n && state == NULL; i++) {
+        if (ci[i].local.port != local.port)
+            continue;
+        if (ci[i].state == GLASS_TCP_LISTEN && ci[i].remote.port == 0)
+            listener |= ci[i].local.addr == 0 || ci[i].local.addr == local.addr;
+        else if (ci[i].local.addr == local.addr && ci[i].remote.addr == remote.addr &&
+                 ci[i].remote.port == remote.port)
+            state = glass_tcp_state_name(ci[i].state);
+    }
+    free(ci);
+    if (state != NULL || listener)
+        snprintf(buf, cap, "glass %s", state != NULL ? state : "LISTEN");
+}
+
+void glass_pcapw_stack_packet(struct glass_pcapw *pcap, struct glass_pcapw *pcapng,
+                              const struct glass_stack *st, glass_time_t t, const uint8_t *pkt,
+                              size_t len, bool inbound)
+{
+    if (pcap != NULL)
+        glass_pcapw_write(pcap, t, pkt, len);
+    if (pcapng != NULL) {
+        char c[64];
+        glass_pcapw_stack_comment(st, pkt, len, inbound, c, sizeof c);
+        glass_pcapw_write_c(pcapng, t, pkt, len, c);
+    }
+}
+
+glass_time_t glass_pcapw_held_at(const struct glass_pcapw *w)
+{
+    return w->held_t;
 }
 
 void glass_pcapw_hold(struct glass_pcapw *w, glass_time_t t, const uint8_t *pkt, size_t len)

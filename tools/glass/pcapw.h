@@ -29,6 +29,23 @@ void glass_pcapw_write_c(struct glass_pcapw *w, glass_time_t t, const uint8_t *p
 void glass_pcapw_hold(struct glass_pcapw *w, glass_time_t t, const uint8_t *pkt, size_t len);
 void glass_pcapw_commit(struct glass_pcapw *w, const char *comment);
 bool glass_pcapw_holding(const struct glass_pcapw *w);
+/* The time of the held packet (meaningful while holding). A caller commits before a state
+ * change later than that, so the comment shows the states the packet left behind. */
+glass_time_t glass_pcapw_held_at(const struct glass_pcapw *w);
+/* The latest time written or held so far (0 if none): where a following run can start. */
+glass_time_t glass_pcapw_last(const struct glass_pcapw *w);
+
+struct glass_stack;
+/* The comment for a packet our stack st sent (inbound false) or received: "glass STATE", the
+ * state of the connection it belongs to now, "glass LISTEN" for a listener with no connection
+ * for it yet, "glass CLOSED" when there is none. */
+void glass_pcapw_stack_comment(const struct glass_stack *st, const uint8_t *pkt, size_t len,
+                               bool inbound, char *buf, size_t cap);
+/* Write a packet of st's with that comment to both writers (either may be NULL). */
+void glass_pcapw_stack_packet(struct glass_pcapw *pcap, struct glass_pcapw *pcapng,
+                              const struct glass_stack *st, glass_time_t t, const uint8_t *pkt,
+                              size_t len, bool inbound);
+
 /* Flush and close (a held packet is written without a comment); 0, or -1 if writing failed.
  * NULL is fine. */
 int glass_pcapw_close(struct glass_pcapw *w);

@@ -39,6 +39,10 @@ typedef int (*glass_loop_ctl_fn)(void *ctx, struct glass_loop *loop, const char 
 typedef void (*glass_loop_signal_fn)(void *ctx, struct glass_loop *loop, int signo);
 /** An application file descriptor is ready; events are GLASS_LOOP_IN/OUT/ERR bits. */
 typedef void (*glass_loop_fd_fn)(void *ctx, struct glass_loop *loop, int fd, unsigned events);
+/** A datagram the stack received (inbound, after glass_stack_input()) or sent (before it is
+ *  written to the device), at time now (CLOCK_MONOTONIC ns): for captures (glass serve --pcap). */
+typedef void (*glass_loop_packet_fn)(void *ctx, struct glass_loop *loop, bool inbound,
+                                     const uint8_t *pkt, size_t len, glass_time_t now);
 /** The application's own timer (glass_loop_set_timer()) is due. */
 typedef void (*glass_loop_timer_fn)(void *ctx, struct glass_loop *loop);
 
@@ -58,6 +62,7 @@ struct glass_loop_config {
     glass_loop_ctl_fn on_ctl;
     glass_loop_signal_fn on_signal;
     glass_loop_timer_fn on_timer;
+    glass_loop_packet_fn on_packet; /**< every datagram in and out; NULL for none */
 };
 
 /** Set up the loop: epoll, timerfd, signalfd (SIGINT, SIGTERM and SIGHUP are blocked for the

@@ -133,7 +133,7 @@ static void cmd_info(struct glass_loop *l, struct glass_loop_reply *r)
                  ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_dropped\":%" PRIu64,
               ts.rx_packets, ts.rx_bytes, ts.rx_truncated, ts.tx_packets, ts.tx_bytes,
               ts.tx_dropped);
-    reply_add(r, ",\"offload\":%s,\"rx_gso\":%" PRIu64 ",\"rx_csum_trusted\":%" PRIu64,
+    glass_ctl_add(r, ",\"offload\":%s,\"rx_gso\":%" PRIu64 ",\"rx_csum_trusted\":%" PRIu64,
               glass_tun_offload(l->cfg.tun) ? "true" : "false", ts.rx_gso, ts.rx_csum_trusted);
     if (l->cfg.info_json != NULL && l->cfg.info_json[0] != '\0')
         glass_ctl_add(r, ",%s", l->cfg.info_json);
@@ -506,6 +506,8 @@ static long write_output(struct glass_loop *l, glass_time_t now)
         long n = glass_stack_output(l->cfg.stack, now, l->txbuf, LOOP_RXBUF);
         if (n <= 0)
             break;
+        if (l->cfg.on_packet != NULL)
+            l->cfg.on_packet(l->cfg.ctx, l, false, l->txbuf, (size_t)n, now);
         /* a refused datagram is lost */
         glass_tun_write_flags(l->cfg.tun, l->txbuf, (size_t)n, fl);
         sent++;
@@ -569,6 +571,8 @@ static void on_tun(struct glass_loop *l)
         if (n <= 0)
             break;
         glass_stack_input_flags(l->cfg.stack, now, l->rxbuf, (size_t)n, in_flags);
+        if (l->cfg.on_packet != NULL)
+            l->cfg.on_packet(l->cfg.ctx, l, true, l->rxbuf, (size_t)n, now);
     }
 }
 

@@ -524,10 +524,8 @@ static void opt_fields(const char *row, const struct ss_opts *o, char *buf, size
                               jnum(row, "retrans"));
     }
     if (o->extended && n < cap) {
-        char since[32];
-        ms_timer((unsigned long)jnum(row, "since_ms"), since, sizeof since);
-        n += (size_t)snprintf(buf + n, cap - n, " cid:%.0f fd:%.0f since:%s%s", jnum(row, "id"),
-                              jnum(row, "fd"), since[0] ? since : "0ms",
+        n += (size_t)snprintf(buf + n, cap - n, " cid:%.0f fd:%.0f since:%.3fs%s", jnum(row, "id"),
+                              jnum(row, "fd"), jnum(row, "since_ms") / 1000.0,
                               strstr(row, "\"orphan\":true") ? " orphan" : "");
         if (jhas(row, "synq") && n < cap)
             snprintf(buf + n, cap - n, " synq:%.0f", jnum(row, "synq"));
@@ -761,7 +759,8 @@ static int parse_ss_args(int argc, char **argv, struct ss_opts *o, struct src_op
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "+:laoeisHnth", ss_longopts, NULL)) != -1) {
+    /* Options may come before or after the filter, as in ss (getopt permutes). */
+    while ((c = getopt_long(argc, argv, ":laoeisHnth", ss_longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
             o->listening = true;

@@ -166,7 +166,7 @@ static void diag_conn(struct diag_ctx *d, const char *row, double age_ms, const 
     }
     if (is(row, "SYN_SENT") && retr >= 1) {
         snprintf(ev, sizeof ev,
-                 "SYN sent %.0f time(s) more, no SYN,ACK in %.3f s; next retry in %.0f ms; "
+                 "SYN retransmitted %.0f time(s), no SYN,ACK in %.3f s; next retry in %.0f ms; "
                  "TcpExtTCPSynRetrans %.0f (profile %s)",
                  retr, since / 1000.0, num(row, "timer_ms"), mib(mibtext, "TcpExtTCPSynRetrans"),
                  d->profile);
@@ -361,7 +361,9 @@ static void diag_rst(struct diag_ctx *d, const char *mibtext)
                  "TcpAttemptFails %.0f",
                  DIAG_RST_WINDOW_MS / 1000.0, rcv, sent, mib(mibtext, "TcpOutRsts"),
                  mib(mibtext, "TcpEstabResets"), mib(mibtext, "TcpAttemptFails"));
-        report(d, "rst-storm", NULL, rcv >= sent ? "the peers send the resets" : "this side sends the resets",
+        report(d, "rst-storm", NULL,
+               rcv >= sent ? "nobody (the connections are gone): the resets came from the peers"
+                           : "nobody (the connections are gone): this side sent the resets",
                "many connections end in RST instead of FIN: refused connects, aborts, closes "
                "with unread data, or a middlebox injecting resets",
                ev);

@@ -224,6 +224,11 @@ static void diag_conn(struct diag_ctx *d, const char *row, double age_ms, const 
     }
 }
 
+static int tw_cmp(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b); /* struct tw begins with local[] */
+}
+
 /* Findings about groups: SYN_RCVD and TIME_WAIT piles per local address:port, full accept
  * queues. */
 static void diag_groups(struct diag_ctx *d, char **rows, size_t n, const char *mibtext)
@@ -270,35 +275,30 @@ static void diag_groups(struct diag_ctx *d, char **rows, size_t n, const char *m
             }
         }
     }
-    /* TIME_WAIT per local endpoint: one finding for the largest group. */
-    size_t best = 0;
+    /* TIME_WAIT per local endpoint: one finding for the largest group (sorted by endpoint,
+     * so thousands of rows cost n log n). */
+    struct tw { char local[48]; const char *row; } *tws = malloc((n ? n : 1) * sizeof *tws);
+    size_t tw_all = 0, best = 0;
     const char *best_row = NULL;
     double oldest = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; tws != NULL && i < n; i++) {
         if (!is(rows[i], "TIME_WAIT"))
             continue;
-        char lp[48] = "";
-        str(rows[i], "local", lp, sizeof lp);
-        size_t c = 0;
-        double old = 0;
-        for (size_t k = 0; k < n; k++) {
-            char l2[48] = "";
-            str(rows[k], "local", l2, sizeof l2);
-            if (is(rows[k], "TIME_WAIT") && strcmp(l2, lp) == 0) {
-                c++;
-                if (num(rows[k], "since_ms") > old)
-                    old = num(rows[k], "since_ms");
-            }
-        }
-        if (c > best) {
-            best = c;
-            best_row = rows[i];
-            oldest = old;
+        str(rows[i], "local", tws[tw_all].local, sizeof tws[tw_all].local);
+        tws[tw_all++].row = rows[i];
+        if (num(rows[i], "since_ms") > oldest)
+            oldest = num(rows[i], "since_ms");
+    }
+    if (tws != NULL)
+        qsort(tws, tw_all, sizeof *tws, tw_cmp);
+    for (size_t i = 0, run = 0; i < tw_all; i++) {
+        run = i > 0 && strcmp(tws[i].local, tws[i - 1].local) == 0 ? run + 1 : 1;
+        if (run > best) {
+            best = run;
+            best_row = tws[i].row;
         }
     }
-    size_t tw_all = 0;
-    for (size_t i = 0; i < n; i++)
-        tw_all += is(rows[i], "TIME_WAIT");
+    free(tws);
     if (tw_all >= DIAG_TW_PILE && best_row != NULL) {
         char lp[48] = "", ev[480];
         str(best_row, "local", lp, sizeof lp);

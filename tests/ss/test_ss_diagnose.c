@@ -112,6 +112,15 @@ static size_t accept_all(struct lab *l, int lfd, int *fds, size_t max)
     return n;
 }
 
+/* A listener, a client connected to it and accepted: *cfd and *sfd. */
+static void open_pair(struct lab *l, int *cfd, int *sfd)
+{
+    int lfd = listen_on(l, PORT, 8);
+    *cfd = connect_to(l, PORT);
+    run_ms(l, 100);
+    assert_int_equal(accept_all(l, lfd, sfd, 1), 1);
+}
+
 /* One block of a snapshot: "> CMD", the answer, ".". */
 static void put_block(FILE *f, struct glass_stack *st, glass_time_t t0, const char *cmd,
                       const char *args)
@@ -213,11 +222,8 @@ static void test_close_wait_and_fin_wait_2(void **state)
     (void)state;
     struct lab l;
     lab_new(&l);
-    int lfd = listen_on(&l, PORT, 8);
-    int cfd = connect_to(&l, PORT);
-    run_ms(&l, 100);
-    int sfd[1];
-    assert_int_equal(accept_all(&l, lfd, sfd, 1), 1);
+    int cfd, sfd;
+    open_pair(&l, &cfd, &sfd);
     assert_int_equal(glass_shutdown(l.st[0], cfd, GLASS_SHUT_WR), 0);
     run_ms(&l, 5000);
     const char *srv = snapshot(&l, 1), *cli = snapshot(&l, 0);
@@ -310,11 +316,8 @@ static void test_zero_window(void **state)
     (void)state;
     struct lab l;
     lab_new(&l);
-    int lfd = listen_on(&l, PORT, 8);
-    int cfd = connect_to(&l, PORT);
-    run_ms(&l, 100);
-    int sfd[1];
-    assert_int_equal(accept_all(&l, lfd, sfd, 1), 1);
+    int cfd, sfd;
+    open_pair(&l, &cfd, &sfd);
     static uint8_t data[64 * 1024];
     for (int i = 0; i < 8; i++) {
         glass_send(l.st[0], cfd, data, sizeof data, 0);
@@ -332,11 +335,8 @@ static void test_repeated_rto(void **state)
     (void)state;
     struct lab l;
     lab_new(&l);
-    int lfd = listen_on(&l, PORT, 8);
-    int cfd = connect_to(&l, PORT);
-    run_ms(&l, 100);
-    int sfd[1];
-    assert_int_equal(accept_all(&l, lfd, sfd, 1), 1);
+    int cfd, sfd;
+    open_pair(&l, &cfd, &sfd);
     l.drop[1] = true;
     assert_int_equal(glass_send(l.st[0], cfd, "hello", 5, 0), 5);
     run_ms(&l, 5000);

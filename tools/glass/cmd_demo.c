@@ -1438,24 +1438,8 @@ int glass_cmd_demo(int argc, char **argv)
         }
     }
 
-    if (pcap_path != NULL) {
-        char err[512];
-        demo_pcap = glass_pcapw_open(pcap_path, err, sizeof err);
-        if (demo_pcap == NULL) {
-            fprintf(stderr, "glass demo: %s\n", err);
-            return GLASS_EXIT_FAILED;
-        }
-    }
-    if (pcapng_path != NULL) {
-        char err[512];
-        demo_pcapng = glass_pcapw_open_ng(pcapng_path, err, sizeof err);
-        if (demo_pcapng == NULL) {
-            fprintf(stderr, "glass demo: %s\n", err);
-            glass_pcapw_close(demo_pcap);
-            demo_pcap = NULL;
-            return GLASS_EXIT_FAILED;
-        }
-    }
+    if (glass_pcapw_open_both("demo", pcap_path, pcapng_path, &demo_pcap, &demo_pcapng) < 0)
+        return GLASS_EXIT_FAILED;
     static struct coverage cov;
     memset(&cov, 0, sizeof cov);
     unsigned failed = 0, ran = 0;

@@ -391,16 +391,7 @@ int glass_cmd_pkt(int argc, char **argv)
 
     /* --pcap/--pcapng: every script's packets one after the other (each starts a second after
      * the previous one's last packet); pcapng comments give our stack's state after each. */
-    char perr[512];
-    if (pcap_path != NULL && (ro.pcap = glass_pcapw_open(pcap_path, perr, sizeof perr)) == NULL) {
-        fprintf(stderr, "glass pkt: %s\n", perr);
-        strvec_free(&manifests);
-        return GLASS_EXIT_FAILED;
-    }
-    if (pcapng_path != NULL &&
-        (ro.pcapng = glass_pcapw_open_ng(pcapng_path, perr, sizeof perr)) == NULL) {
-        fprintf(stderr, "glass pkt: %s\n", perr);
-        glass_pcapw_close(ro.pcap);
+    if (glass_pcapw_open_both("pkt", pcap_path, pcapng_path, &ro.pcap, &ro.pcapng) < 0) {
         strvec_free(&manifests);
         return GLASS_EXIT_FAILED;
     }

@@ -1552,23 +1552,9 @@ int glass_cmd_sim(int argc, char **argv)
         cs->rx_expect = o.bytes;
         ss->shut_when_sent = true;
     }
-    if (o.pcap != NULL) {
-        char err[512];
-        r->pcap = glass_pcapw_open(o.pcap, err, sizeof err);
-        if (r->pcap == NULL) {
-            fprintf(stderr, "glass sim: %s\n", err);
-            status = GLASS_EXIT_FAILED;
-            goto out;
-        }
-    }
-    if (o.pcapng != NULL) {
-        char err[512];
-        r->pcapng = glass_pcapw_open_ng(o.pcapng, err, sizeof err);
-        if (r->pcapng == NULL) {
-            fprintf(stderr, "glass sim: %s\n", err);
-            status = GLASS_EXIT_FAILED;
-            goto out;
-        }
+    if (glass_pcapw_open_both("sim", o.pcap, o.pcapng, &r->pcap, &r->pcapng) < 0) {
+        status = GLASS_EXIT_FAILED;
+        goto out;
     }
     if (r->plot.on || o.trace || r->pcap != NULL || r->pcapng != NULL)
         glass_simnet_set_tap(r->net, tap_fn, r);

@@ -919,37 +919,25 @@ int glass_ss_for_stack(const char *label, struct glass_stack *st, glass_time_t s
     return rc;
 }
 
-/* Read a whole file (a snapshot). */
+/* Read a whole file (a snapshot: text, no NUL bytes) with one getdelim(). */
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return NULL;
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
-    while (buf != NULL) {
-        size_t r = fread(buf + len, 1, cap - len - 1, f);
-        len += r;
-        if (r == 0)
-            break;
-        if (len + 1 == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (nb == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    bool bad = ferror(f);
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t n = getdelim(&buf, &cap, '\0', f);
+    bool bad = ferror(f) != 0;
     fclose(f);
-    if (buf == NULL || bad) {
+    if (n < 0 && !bad) { /* an empty file */
+        free(buf);
+        return strdup("");
+    }
+    if (n < 0 || bad) {
         free(buf);
         return NULL;
     }
-    buf[len] = '\0';
     return buf;
 }
 

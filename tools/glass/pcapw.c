@@ -171,6 +171,24 @@ struct glass_pcapw *glass_pcapw_open_ng(const char *path, char *err, size_t errc
     return w;
 }
 
+int glass_pcapw_open_both(const char *who, const char *pcap, const char *pcapng,
+                          struct glass_pcapw **w, struct glass_pcapw **wng)
+{
+    char err[512];
+    *w = *wng = NULL;
+    if (pcap != NULL && (*w = glass_pcapw_open(pcap, err, sizeof err)) == NULL) {
+        fprintf(stderr, "glass %s: %s\n", who, err);
+        return -1;
+    }
+    if (pcapng != NULL && (*wng = glass_pcapw_open_ng(pcapng, err, sizeof err)) == NULL) {
+        fprintf(stderr, "glass %s: %s\n", who, err);
+        glass_pcapw_close(*w);
+        *w = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 void glass_pcapw_write_c(struct glass_pcapw *w, glass_time_t t, const uint8_t *pkt, size_t len,
                          const char *comment)
 {

@@ -19,6 +19,10 @@ struct glass_pcapw;
 /* Create path (pcapng when ng); NULL with a message in err on failure. */
 struct glass_pcapw *glass_pcapw_open(const char *path, char *err, size_t errcap);
 struct glass_pcapw *glass_pcapw_open_ng(const char *path, char *err, size_t errcap);
+/* Open the captures a command was asked for (--pcap and/or --pcapng; NULL paths are skipped,
+ * their writers NULL): 0, or -1 after a line "glass WHO: ..." on stderr (nothing left open). */
+int glass_pcapw_open_both(const char *who, const char *pcap, const char *pcapng,
+                          struct glass_pcapw **w, struct glass_pcapw **wng);
 /* One IPv4 datagram seen at time t (virtual or real, ns); comment only in pcapng (NULL: none). */
 void glass_pcapw_write(struct glass_pcapw *w, glass_time_t t, const uint8_t *pkt, size_t len);
 void glass_pcapw_write_c(struct glass_pcapw *w, glass_time_t t, const uint8_t *pkt, size_t len,

@@ -227,15 +227,8 @@ static void capture_packet(void *ctx, struct glass_loop *loop, bool inbound, con
 
 static int open_captures(struct tunapp *a, const struct tunapp_opts *o, const char *cmd)
 {
-    char err[512];
-    if (o->pcap != NULL && (a->pcap = glass_pcapw_open(o->pcap, err, sizeof err)) == NULL) {
-        fprintf(stderr, "glass %s: %s\n", cmd, err);
+    if (glass_pcapw_open_both(cmd, o->pcap, o->pcapng, &a->pcap, &a->pcapng) < 0)
         return -1;
-    }
-    if (o->pcapng != NULL && (a->pcapng = glass_pcapw_open_ng(o->pcapng, err, sizeof err)) == NULL) {
-        fprintf(stderr, "glass %s: %s\n", cmd, err);
-        return -1;
-    }
     struct timespec rt, mt;
     clock_gettime(CLOCK_REALTIME, &rt);
     clock_gettime(CLOCK_MONOTONIC, &mt);

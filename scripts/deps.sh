@@ -4,7 +4,8 @@
 # Quiet and fast when everything is already installed; otherwise installs only what is missing.
 set -euo pipefail
 
-pkgs=(cmake pkg-config libcmocka-dev libpcap-dev graphviz tcpdump tshark iproute2 socat curl iputils-ping wrk python3 gnuplot-nox "$@")
+pkgs=(cmake pkg-config libcmocka-dev libpcap-dev graphviz tcpdump tshark iproute2 socat curl iputils-ping wrk python3 gnuplot-nox
+      chromium "$@") # chromium: tests/trace/html_chromium.py renders glass trace --html
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -2,6 +2,7 @@
 #ifndef GLASS_INFO_H
 #define GLASS_INFO_H
 
+#include <glass/socket.h>
 #include <glass/stack.h>
 #include <glass/trace.h>
 #include <glass/types.h>
@@ -23,6 +24,11 @@ struct glass_conn_info {
     uint8_t timer_kind;          /**< enum glass_timer_kind of timer_at */
     uint8_t retransmits;         /**< consecutive timeouts so far */
     bool orphan;                 /**< the application has closed it */
+    /* Added for glass ss -i / --diagnose (zero for listeners). */
+    glass_time_t last_snd;       /**< when it last sent a segment, 0 = never */
+    glass_time_t last_rcv;       /**< when it last received a segment, 0 = never */
+    uint32_t synq_len;           /**< LISTEN: children still in SYN_RCVD */
+    struct glass_tcp_info tcp;   /**< the glass_tcp_info() figures (also for orphans) */
 };
 
 #define GLASS_TIMERS(X)                                                                          \

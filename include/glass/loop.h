@@ -39,6 +39,10 @@ typedef int (*glass_loop_ctl_fn)(void *ctx, struct glass_loop *loop, const char 
 typedef void (*glass_loop_signal_fn)(void *ctx, struct glass_loop *loop, int signo);
 /** An application file descriptor is ready; events are GLASS_LOOP_IN/OUT/ERR bits. */
 typedef void (*glass_loop_fd_fn)(void *ctx, struct glass_loop *loop, int fd, unsigned events);
+/** A datagram the stack received (inbound, after glass_stack_input()) or sent (before it is
+ *  written to the device), at time now (CLOCK_MONOTONIC ns): for captures (glass serve --pcap). */
+typedef void (*glass_loop_packet_fn)(void *ctx, struct glass_loop *loop, bool inbound,
+                                     const uint8_t *pkt, size_t len, glass_time_t now);
 /** The application's own timer (glass_loop_set_timer()) is due. */
 typedef void (*glass_loop_timer_fn)(void *ctx, struct glass_loop *loop);
 
@@ -58,6 +62,7 @@ struct glass_loop_config {
     glass_loop_ctl_fn on_ctl;
     glass_loop_signal_fn on_signal;
     glass_loop_timer_fn on_timer;
+    glass_loop_packet_fn on_packet; /**< every datagram in and out; NULL for none */
 };
 
 /** Set up the loop: epoll, timerfd, signalfd (SIGINT, SIGTERM and SIGHUP are blocked for the
@@ -96,6 +101,13 @@ GLASS_API void glass_loop_del_fd(struct glass_loop *loop, int fd);
 GLASS_API void glass_loop_set_timer(struct glass_loop *loop, glass_time_t at);
 /** The control socket's path ("" if none). */
 GLASS_API const char *glass_loop_ctl_path(const struct glass_loop *loop);
+/** Answer one of the control commands that need only a stack (conns, history ID,
+ *  transitions, mib, drops, config; docs/control.md) without a loop, for simulations and tests. t_ms
+ *  counts from start. The reply lines (not the "." line) are appended to *buf (malloc'd,
+ *  NUL-terminated, *len bytes; NULL and 0 at first). 0, -1 if cmd is not one of these, or
+ *  -GLASS_ENOMEM (*buf freed). */
+GLASS_API int glass_ctl_stack_answer(struct glass_stack *st, glass_time_t start, const char *cmd,
+                                     const char *args, char **buf, size_t *len);
 /** Append one line (a JSON object, without the newline) to a control-socket reply. */
 GLASS_API void glass_loop_reply(struct glass_loop_reply *reply, const char *fmt, ...)
 #if defined(__GNUC__)

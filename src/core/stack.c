@@ -518,7 +518,8 @@ long glass_stack_output(struct glass_stack *st, glass_time_t now, uint8_t *buf, 
 
 /* ---- snapshots --------------------------------------------------------------------------- */
 
-static void fill_conn_info(const struct glass_tcb *tcb, struct glass_conn_info *ci)
+static void fill_conn_info(const struct glass_stack *st, const struct glass_tcb *tcb,
+                           struct glass_conn_info *ci)
 {
     memset(ci, 0, sizeof *ci);
     ci->conn_id = tcb->id;
@@ -546,6 +547,10 @@ static void fill_conn_info(const struct glass_tcb *tcb, struct glass_conn_info *
     }
     ci->retransmits = tcb->rxtshift;
     ci->orphan = (tcb->flags & GLASS_TF_ORPHAN) != 0;
+    ci->last_snd = tcb->last_snd;
+    ci->last_rcv = tcb->last_rcv;
+    ci->synq_len = tcb->state == GLASS_TCP_LISTEN ? tcb->synq_len : 0;
+    glass_tcp_fill_info(st, tcb, &ci->tcp);
 }
 
 size_t glass_stack_conns(const struct glass_stack *st, struct glass_conn_info *out, size_t max)
@@ -561,7 +566,7 @@ size_t glass_stack_conns(const struct glass_stack *st, struct glass_conn_info *o
             if (tcb->flags & GLASS_TF_REAP)
                 continue;
             if (n < max)
-                fill_conn_info(tcb, &out[n]);
+                fill_conn_info(st, tcb, &out[n]);
             n++;
         }
     }

@@ -220,6 +220,7 @@ struct glass_tcb {
     glass_time_t keep_idle, keep_intvl, user_timeout;
     uint8_t keep_cnt, keep_probes;
     glass_time_t last_rcv;      /* when the last segment arrived */
+    glass_time_t last_snd;      /* when the last segment was sent (ss -i lastsnd) */
     glass_time_t last_oow_ack;  /* last ACK sent for an out-of-window segment (rate limit) */
     glass_time_t rtx_since;     /* when the oldest unacknowledged data was first sent, 0 = none */
 

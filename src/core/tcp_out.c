@@ -225,6 +225,7 @@ static bool send_segment(struct glass_stack *st, struct glass_tcb *tcb, struct g
     tcb->segs_out++;
     if (len > 0)
         glass_ack_data_sent(st, tcb);
+    tcb->last_snd = st->now;
     if (flags & GLASS_TH_ACK) {
         tcb->flags &= ~(GLASS_TF_ACKNOW | GLASS_TF_DSACK);
         tcb->last_ack_sent = tcb->rcv_nxt;

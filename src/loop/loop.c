@@ -6,6 +6,7 @@
  * the public API. */
 #define _GNU_SOURCE
 #include "core/core.h"
+#include "loop/ctl_priv.h"
 
 #include <glass/err.h>
 #include <glass/info.h>
@@ -34,7 +35,6 @@
 #define LOOP_MAX_FDS 16u
 #define LOOP_MAX_CLIENTS 16u
 #define LOOP_LINE_MAX 4096u
-#define LOOP_REPLY_MAX (64u << 20) /* bytes a control client may have pending */
 #define LOOP_PUMP_ROUNDS 64
 #define LOOP_RXBUF 65536u
 
@@ -47,12 +47,6 @@ struct app_fd {
     glass_loop_fd_fn fn;
     void *ctx;
     bool used;
-};
-
-struct glass_loop_reply {
-    char *p;
-    size_t len, cap;
-    bool oom;
 };
 
 struct ctl_client {
@@ -114,196 +108,13 @@ static int ep_mod(struct glass_loop *l, int fd, uint32_t ev, uint64_t data)
 
 /* ---- replies ---------------------------------------------------------------------------------- */
 
-static void reply_grow(struct glass_loop_reply *r, size_t need)
-{
-    if (r->oom || r->len + need + 1 <= r->cap)
-        return;
-    size_t cap = r->cap ? r->cap : 4096;
-    while (cap < r->len + need + 1)
-        cap *= 2;
-    char *p = cap <= LOOP_REPLY_MAX ? realloc(r->p, cap) : NULL;
-    if (p == NULL) {
-        r->oom = true;
-        return;
-    }
-    r->p = p;
-    r->cap = cap;
-}
-
-static void reply_vadd(struct glass_loop_reply *r, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-static void reply_vadd(struct glass_loop_reply *r, const char *fmt, va_list ap)
-{
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    if (n < 0)
-        return;
-    reply_grow(r, (size_t)n + 1);
-    if (r->oom)
-        return;
-    vsnprintf(r->p + r->len, r->cap - r->len, fmt, ap);
-    r->len += (size_t)n;
-}
-
-static void reply_add(struct glass_loop_reply *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void reply_add(struct glass_loop_reply *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    reply_vadd(r, fmt, ap);
-    va_end(ap);
-}
-
 GLASS_API void glass_loop_reply(struct glass_loop_reply *reply, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    reply_vadd(reply, fmt, ap);
+    glass_ctl_vadd(reply, fmt, ap);
     va_end(ap);
-    reply_add(reply, "\n");
-}
-
-/* A JSON string literal (the strings here are names, addresses and short messages). */
-static void reply_json_str(struct glass_loop_reply *r, const char *s)
-{
-    reply_add(r, "\"");
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            reply_add(r, "\\%c", c);
-        else if (c < 0x20)
-            reply_add(r, "\\u%04x", c);
-        else
-            reply_add(r, "%c", c);
-    }
-    reply_add(r, "\"");
-}
-
-/* Milliseconds with three decimals, from nanoseconds. */
-static void reply_ms(struct glass_loop_reply *r, glass_time_t ns)
-{
-    reply_add(r, "%" PRIu64 ".%03" PRIu64, ns / GLASS_NSEC_PER_MSEC, ns / 1000u % 1000u);
-}
-
-static const char *ep_str(const struct glass_endpoint *ep, char buf[32])
-{
-    char a[16];
-    if (ep->addr == 0 && ep->port == 0)
-        snprintf(buf, 32, "0.0.0.0:*");
-    else if (ep->port == 0)
-        snprintf(buf, 32, "%s:*", glass_ip4_str(ep->addr, a));
-    else
-        snprintf(buf, 32, "%s:%u", glass_ip4_str(ep->addr, a), ep->port);
-    return buf;
-}
-
-/* ---- built-in control commands ------------------------------------------------------------ */
-
-static void cmd_conns(struct glass_loop *l, struct glass_loop_reply *r)
-{
-    struct glass_stack *st = l->cfg.stack;
-    size_t n = glass_stack_conns(st, NULL, 0);
-    struct glass_conn_info *ci = n ? calloc(n, sizeof *ci) : NULL;
-    if (n && ci == NULL) {
-        reply_add(r, "{\"error\":\"out of memory\"}\n");
-        return;
-    }
-    n = glass_stack_conns(st, ci, n);
-    glass_time_t now = glass_stack_now(st);
-    for (size_t i = 0; i < n; i++) {
-        char lb[32], rb[32];
-        reply_add(r, "{\"id\":%" PRIu32 ",\"fd\":%d,\"state\":\"%s\",\"ss_state\":\"%s\",", ci[i].conn_id,
-                  ci[i].fd, glass_tcp_state_name(ci[i].state),
-                  glass_tcp_state_ss_name(ci[i].state));
-        reply_add(r, "\"local\":\"%s\",\"peer\":\"%s\",\"recv_q\":%" PRIu32 ",\"send_q\":%" PRIu32,
-                  ep_str(&ci[i].local, lb), ep_str(&ci[i].remote, rb), ci[i].recv_q,
-                  ci[i].send_q);
-        reply_add(r, ",\"since_ms\":");
-        reply_ms(r, now > ci[i].state_since ? now - ci[i].state_since : 0);
-        if (ci[i].timer_at != GLASS_TIME_NEVER) {
-            reply_add(r, ",\"timer\":\"%s\",\"timer_ms\":", glass_timer_name(ci[i].timer_kind));
-            reply_ms(r, ci[i].timer_at > now ? ci[i].timer_at - now : 0);
-        } else {
-            reply_add(r, ",\"timer\":null,\"timer_ms\":null");
-        }
-        reply_add(r, ",\"retrans\":%u,\"orphan\":%s}\n", ci[i].retransmits,
-                  ci[i].orphan ? "true" : "false");
-    }
-    free(ci);
-}
-
-static void cmd_mib(struct glass_loop *l, struct glass_loop_reply *r)
-{
-    for (int m = 0; m < GLASS_MIB_COUNT; m++)
-        reply_add(r, "{\"name\":\"%s\",\"value\":%" PRIu64 "}\n", glass_mib_name(m),
-                  glass_stack_mib(l->cfg.stack, m));
-    for (int m = 0; m < GLASS_IPX_MIB_COUNT; m++)
-        reply_add(r, "{\"name\":\"%s\",\"value\":%" PRIu64 "}\n", glass_ipx_mib_name(m),
-                  glass_ipx_mib(l->cfg.stack, m));
-}
-
-static void cmd_drops(struct glass_loop *l, struct glass_loop_reply *r)
-{
-    for (int d = 1; d < GLASS_DROP_COUNT; d++)
-        reply_add(r, "{\"reason\":\"%s\",\"value\":%" PRIu64 "}\n", glass_drop_name(d),
-                  glass_stack_drops(l->cfg.stack, d));
-}
-
-static void transition_json(struct glass_loop *l, struct glass_loop_reply *r,
-                            const struct glass_transition *t)
-{
-    reply_add(r, "{\"conn\":%" PRIu32 ",\"t_ms\":", t->conn);
-    reply_ms(r, t->at > l->start ? t->at - l->start : 0);
-    reply_add(r, ",\"from\":\"%s\",\"to\":\"%s\",\"cause\":\"%s\"", glass_tcp_state_name(t->from),
-              glass_tcp_state_name(t->to), glass_tcp_cause_name(t->cause));
-    if (t->has_seg) {
-        char fl[9];
-        reply_add(r, ",\"seg\":{\"flags\":\"%s\",\"seq\":%" PRIu32 ",\"ack\":%" PRIu32 ",\"len\":%u}",
-                  glass_tcp_flags_str(t->seg_flags, fl), t->seg_seq, t->seg_ack, t->seg_len);
-    }
-    reply_add(r, "}\n");
-}
-
-static void cmd_history(struct glass_loop *l, const char *args, struct glass_loop_reply *r)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long id = strtoul(args, &end, 10);
-    if (args[0] == '\0' || errno != 0 || end == args || *end != '\0' || id > UINT32_MAX) {
-        reply_add(r, "{\"error\":\"usage: history CONN_ID\"}\n");
-        return;
-    }
-    size_t max = 4096;
-    struct glass_transition *t = calloc(max, sizeof *t);
-    if (t == NULL) {
-        reply_add(r, "{\"error\":\"out of memory\"}\n");
-        return;
-    }
-    long n = glass_conn_history(l->cfg.stack, (uint32_t)id, t, max);
-    if (n < 0)
-        reply_add(r, "{\"error\":\"no connection %lu (or its history has been overwritten)\"}\n",
-                  id);
-    for (long i = 0; i < n; i++)
-        transition_json(l, r, &t[i]);
-    free(t);
-}
-
-static void cmd_transitions(struct glass_loop *l, struct glass_loop_reply *r)
-{
-    size_t max = glass_stack_config(l->cfg.stack)->trace_ring;
-    struct glass_transition *t = max ? calloc(max, sizeof *t) : NULL;
-    if (max && t == NULL) {
-        reply_add(r, "{\"error\":\"out of memory\"}\n");
-        return;
-    }
-    uint64_t dropped = 0;
-    size_t n = max ? glass_stack_transitions(l->cfg.stack, t, max, &dropped) : 0;
-    for (size_t i = 0; i < n; i++)
-        transition_json(l, r, &t[i]);
-    free(t);
+    glass_ctl_add(reply, "\n");
 }
 
 static void cmd_info(struct glass_loop *l, struct glass_loop_reply *r)
@@ -311,22 +122,22 @@ static void cmd_info(struct glass_loop *l, struct glass_loop_reply *r)
     struct glass_tun_stats ts;
     glass_tun_stats(l->cfg.tun, &ts);
     const struct glass_config *cfg = glass_stack_config(l->cfg.stack);
-    reply_add(r, "{\"pid\":%ld,\"tun\":", (long)getpid());
-    reply_json_str(r, glass_tun_name(l->cfg.tun));
-    reply_add(r, ",\"mtu\":%d,\"ctl\":", glass_tun_mtu(l->cfg.tun));
-    reply_json_str(r, l->ctl_path);
-    reply_add(r, ",\"uptime_ms\":");
-    reply_ms(r, mono_now() - l->start);
-    reply_add(r, ",\"profile\":\"%s\"", cfg->profile == GLASS_PROFILE_RFC ? "rfc" : "linux");
-    reply_add(r, ",\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"rx_truncated\":%" PRIu64
+    glass_ctl_add(r, "{\"pid\":%ld,\"tun\":", (long)getpid());
+    glass_ctl_json_str(r, glass_tun_name(l->cfg.tun));
+    glass_ctl_add(r, ",\"mtu\":%d,\"ctl\":", glass_tun_mtu(l->cfg.tun));
+    glass_ctl_json_str(r, l->ctl_path);
+    glass_ctl_add(r, ",\"uptime_ms\":");
+    glass_ctl_ms(r, mono_now() - l->start);
+    glass_ctl_add(r, ",\"profile\":\"%s\"", cfg->profile == GLASS_PROFILE_RFC ? "rfc" : "linux");
+    glass_ctl_add(r, ",\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"rx_truncated\":%" PRIu64
                  ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_dropped\":%" PRIu64,
               ts.rx_packets, ts.rx_bytes, ts.rx_truncated, ts.tx_packets, ts.tx_bytes,
               ts.tx_dropped);
-    reply_add(r, ",\"offload\":%s,\"rx_gso\":%" PRIu64 ",\"rx_csum_trusted\":%" PRIu64,
+    glass_ctl_add(r, ",\"offload\":%s,\"rx_gso\":%" PRIu64 ",\"rx_csum_trusted\":%" PRIu64,
               glass_tun_offload(l->cfg.tun) ? "true" : "false", ts.rx_gso, ts.rx_csum_trusted);
     if (l->cfg.info_json != NULL && l->cfg.info_json[0] != '\0')
-        reply_add(r, ",%s", l->cfg.info_json);
-    reply_add(r, "}\n");
+        glass_ctl_add(r, ",%s", l->cfg.info_json);
+    glass_ctl_add(r, "}\n");
 }
 
 static const char *const help_lines[][2] = {
@@ -335,6 +146,7 @@ static const char *const help_lines[][2] = {
     {"conns", "every connection and listener, one JSON object each (glass ss)"},
     {"history ID", "the recorded state transitions of connection ID"},
     {"transitions", "the stack's transition ring, oldest first"},
+    {"config", "the timer profile and the limits glass ss --diagnose quotes"},
     {"mib", "MIB counters, Linux nstat names"},
     {"drops", "dropped packets by reason (SKB_DROP_REASON_* names)"},
 };
@@ -359,26 +171,18 @@ static void run_command(struct glass_loop *l, char *line, struct glass_loop_repl
         return; /* an empty line: nothing but the terminator */
     if (strcmp(cmd, "help") == 0) {
         for (size_t i = 0; i < sizeof help_lines / sizeof help_lines[0]; i++)
-            reply_add(r, "{\"command\":\"%s\",\"help\":\"%s\"}\n", help_lines[i][0],
+            glass_ctl_add(r, "{\"command\":\"%s\",\"help\":\"%s\"}\n", help_lines[i][0],
                       help_lines[i][1]);
         if (l->cfg.on_ctl != NULL)
             l->cfg.on_ctl(l->cfg.ctx, l, "help", "", r);
     } else if (strcmp(cmd, "info") == 0) {
         cmd_info(l, r);
-    } else if (strcmp(cmd, "conns") == 0) {
-        cmd_conns(l, r);
-    } else if (strcmp(cmd, "mib") == 0) {
-        cmd_mib(l, r);
-    } else if (strcmp(cmd, "drops") == 0) {
-        cmd_drops(l, r);
-    } else if (strcmp(cmd, "history") == 0) {
-        cmd_history(l, args, r);
-    } else if (strcmp(cmd, "transitions") == 0) {
-        cmd_transitions(l, r);
+    } else if (glass_ctl_stack_reply(l->cfg.stack, l->start, cmd, args, r) == 0) {
+        /* conns, history, transitions, mib, drops: ctl_stack.c */
     } else if (l->cfg.on_ctl == NULL || l->cfg.on_ctl(l->cfg.ctx, l, cmd, args, r) < 0) {
-        reply_add(r, "{\"error\":\"unknown command ");
-        reply_json_str(r, cmd);
-        reply_add(r, "; try help\"}\n");
+        glass_ctl_add(r, "{\"error\":\"unknown command ");
+        glass_ctl_json_str(r, cmd);
+        glass_ctl_add(r, "; try help\"}\n");
     }
 }
 
@@ -428,7 +232,7 @@ static void client_read(struct glass_loop *l, struct ctl_client *c, unsigned idx
 {
     for (;;) {
         if (c->in_len >= sizeof c->in - 1) {
-            reply_add(&c->out, "{\"error\":\"line longer than %u bytes\"}\n.\n", LOOP_LINE_MAX - 1);
+            glass_ctl_add(&c->out, "{\"error\":\"line longer than %u bytes\"}\n.\n", LOOP_LINE_MAX - 1);
             c->eof = true;
             c->in_len = 0;
             break;
@@ -447,7 +251,7 @@ static void client_read(struct glass_loop *l, struct ctl_client *c, unsigned idx
             if (c->in_len > 0) { /* a last line without its newline */
                 c->in[c->in_len] = '\0';
                 run_command(l, c->in, &c->out);
-                reply_add(&c->out, ".\n");
+                glass_ctl_add(&c->out, ".\n");
                 c->in_len = 0;
             }
             break;
@@ -458,7 +262,7 @@ static void client_read(struct glass_loop *l, struct ctl_client *c, unsigned idx
         while ((nl = memchr(start, '\n', c->in_len - (size_t)(start - c->in))) != NULL) {
             *nl = '\0';
             run_command(l, start, &c->out);
-            reply_add(&c->out, ".\n");
+            glass_ctl_add(&c->out, ".\n");
             start = nl + 1;
         }
         size_t rest = c->in_len - (size_t)(start - c->in);
@@ -702,6 +506,8 @@ static long write_output(struct glass_loop *l, glass_time_t now)
         long n = glass_stack_output(l->cfg.stack, now, l->txbuf, LOOP_RXBUF);
         if (n <= 0)
             break;
+        if (l->cfg.on_packet != NULL)
+            l->cfg.on_packet(l->cfg.ctx, l, false, l->txbuf, (size_t)n, now);
         /* a refused datagram is lost */
         glass_tun_write_flags(l->cfg.tun, l->txbuf, (size_t)n, fl);
         sent++;
@@ -765,6 +571,8 @@ static void on_tun(struct glass_loop *l)
         if (n <= 0)
             break;
         glass_stack_input_flags(l->cfg.stack, now, l->rxbuf, (size_t)n, in_flags);
+        if (l->cfg.on_packet != NULL)
+            l->cfg.on_packet(l->cfg.ctx, l, true, l->rxbuf, (size_t)n, now);
     }
 }
 

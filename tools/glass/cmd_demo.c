@@ -11,6 +11,7 @@
 #include "out.h"
 #include "pcapw.h"
 #include "scenarios.h"
+#include "ss.h"
 
 #include <glass/err.h>
 #include <glass/info.h>
@@ -411,11 +412,71 @@ static void pcap_tap(struct demo *d, const struct glass_sim_packet *p, enum glas
         demo_pcap_last = t;
 }
 
+/* --pcapng: the same packets, each commented with both sides' states just after it (as they
+ * are at the next event of the link, or at the end of the scenario): the state of the
+ * connection the packet belongs to, LISTEN for a listener that has no child for it yet. */
+static struct glass_pcapw *demo_pcapng;
+static struct glass_endpoint ng_ep[2]; /* the held packet's client and server endpoints */
+
+static const char *conn_state_for(const struct demo_side *sd, const struct glass_endpoint *me,
+                                  const struct glass_endpoint *peer)
+{
+    const char *listen = "CLOSED";
+    for (int i = sd->n_conns - 1; i >= 0; i--) {
+        const struct demo_conn *c = &sd->conns[i];
+        if (c->has_tuple && c->local.port == me->port && c->remote.port == peer->port &&
+            c->remote.addr == peer->addr)
+            return glass_tcp_state_name(c->state);
+        if (c->state == GLASS_TCP_LISTEN && c->local.port == me->port)
+            listen = "LISTEN";
+    }
+    return listen;
+}
+
+static void demo_ng_commit(struct demo *d)
+{
+    if (!glass_pcapw_holding(demo_pcapng))
+        return;
+    char c[96];
+    snprintf(c, sizeof c, "client %s, server %s",
+             conn_state_for(&d->side[0], &ng_ep[0], &ng_ep[1]),
+             conn_state_for(&d->side[1], &ng_ep[1], &ng_ep[0]));
+    glass_pcapw_commit(demo_pcapng, c);
+}
+
+static void pcapng_tap(struct demo *d, const struct glass_sim_packet *p,
+                       enum glass_sim_pkt_event what)
+{
+    demo_ng_commit(d);
+    int from = side_of_node(d, p->from);
+    int to = p->to >= 0 ? side_of_node(d, p->to) : -1;
+    if (!((what == GLASS_SIM_SENT && from == 0) || (what == GLASS_SIM_DELIVERED && to == 0)))
+        return;
+    if (p->len < 24 || (p->data[0] >> 4) != 4 || (size_t)(p->data[0] & 15) * 4 + 4 > p->len)
+        return;
+    size_t ihl = (size_t)(p->data[0] & 15) * 4;
+    struct glass_endpoint src = {(uint32_t)p->data[12] << 24 | (uint32_t)p->data[13] << 16 |
+                                     (uint32_t)p->data[14] << 8 | p->data[15],
+                                 (uint16_t)(p->data[ihl] << 8 | p->data[ihl + 1])};
+    struct glass_endpoint dst = {(uint32_t)p->data[16] << 24 | (uint32_t)p->data[17] << 16 |
+                                     (uint32_t)p->data[18] << 8 | p->data[19],
+                                 (uint16_t)(p->data[ihl + 2] << 8 | p->data[ihl + 3])};
+    ng_ep[0] = from == 0 ? src : dst;
+    ng_ep[1] = from == 0 ? dst : src;
+    glass_time_t t =
+        demo_pcap_base + (what == GLASS_SIM_SENT ? p->sent_at : glass_simnet_now(d->net));
+    glass_pcapw_hold(demo_pcapng, t, p->data, p->len);
+    if (t > demo_pcap_last)
+        demo_pcap_last = t;
+}
+
 static void tap_fn(void *ctx, const struct glass_sim_packet *p, enum glass_sim_pkt_event what)
 {
     struct demo *d = ctx;
     if (demo_pcap != NULL)
         pcap_tap(d, p, what);
+    if (demo_pcapng != NULL)
+        pcapng_tap(d, p, what);
     switch (what) {
     case GLASS_SIM_SENT: {
         flush_pending(d);
@@ -544,6 +605,10 @@ static void observer_fn(void *ctx, const struct glass_transition *t)
     struct demo_side *sd = ctx;
     struct demo *d = sd->owner;
     int side = sd->index;
+    /* A later change of state: the held packet's comment (--pcapng) is due first. */
+    if (glass_pcapw_holding(demo_pcapng) &&
+        demo_pcap_base + t->at > glass_pcapw_held_at(demo_pcapng))
+        demo_ng_commit(d);
     if (d->n_trans < DEMO_MAX_TRANS) {
         struct demo_trans *r = &d->trans[d->n_trans++];
         r->side = side;
@@ -1118,6 +1183,8 @@ static void teardown(struct demo *d)
     d->net = NULL;
 }
 
+static const char *demo_ss_args; /* --ss[=ARGS] */
+
 static bool run_scenario(const struct scenario *sc, uint64_t seed, bool json,
                          struct coverage *cov)
 {
@@ -1138,6 +1205,7 @@ static bool run_scenario(const struct scenario *sc, uint64_t seed, bool json,
     if (ready) {
         sc->run(d);
         flush_pending(d);
+        demo_ng_commit(d);
         generic_checks(d);
         add_coverage(d, cov);
     }
@@ -1164,6 +1232,11 @@ static bool run_scenario(const struct scenario *sc, uint64_t seed, bool json,
         else
             out_printf(&d->out, "FAILED: %s\n\n", d->why);
         out_flush(&d->out, stdout);
+        if (ready && demo_ss_args != NULL) {
+            glass_ss_for_stack("client", d->side[0].st, 0, demo_ss_args);
+            glass_ss_for_stack("server", d->side[1].st, 0, demo_ss_args);
+            printf("\n");
+        }
     }
     teardown(d);
     out_free(&d->out);
@@ -1252,7 +1325,8 @@ static bool print_coverage(const struct coverage *cov, bool json)
 static void demo_usage(FILE *f)
 {
     fprintf(f,
-            "usage: glass demo [--seed N] [--json] [--pcap FILE] [SCENARIO...]\n"
+            "usage: glass demo [--seed N] [--json] [--pcap FILE] [--pcapng FILE] [--ss[=ARGS]]\n"
+            "                  [SCENARIO...]\n"
             "       glass demo --list\n\n"
             "Runs TCP state-machine scenarios between two stacks over a simulated link\n"
             "(10 ms one-way delay, virtual time) and draws each as a ladder diagram with both\n"
@@ -1264,6 +1338,8 @@ static void demo_usage(FILE *f)
             "  -j, --json     one JSON object per scenario (JSON Lines) instead of the ladder\n"
             "  -l, --list     list the scenarios\n"
             "  -p, --pcap F   write the client's capture of every scenario run to F (pcap)\n"
+            "  --pcapng F     the same in pcapng, each packet commented with both states\n"
+            "  --ss[=ARGS]    after each scenario, glass ss ARGS (default -a) of both stacks\n"
             "  -h, --help     this help\n");
 }
 
@@ -1294,8 +1370,11 @@ int glass_cmd_demo(int argc, char **argv)
     static const struct option longopts[] = {
         {"seed", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
         {"list", no_argument, NULL, 'l'},       {"help", no_argument, NULL, 'h'},
-        {"pcap", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
+        {"pcap", required_argument, NULL, 'p'}, {"pcapng", required_argument, NULL, 'P'},
+        {"ss", optional_argument, NULL, 'S'},   {NULL, 0, NULL, 0},
     };
+    const char *pcapng_path = NULL;
+    demo_ss_args = NULL;
     uint64_t seed = 1;
     const char *pcap_path = NULL;
     bool json = false, list = false;
@@ -1306,6 +1385,12 @@ int glass_cmd_demo(int argc, char **argv)
         switch (c) {
         case 'p':
             pcap_path = optarg;
+            break;
+        case 'P':
+            pcapng_path = optarg;
+            break;
+        case 'S':
+            demo_ss_args = optarg != NULL ? optarg : "-a";
             break;
         case 's':
             if (!parse_seed(optarg, &seed)) {
@@ -1353,14 +1438,8 @@ int glass_cmd_demo(int argc, char **argv)
         }
     }
 
-    if (pcap_path != NULL) {
-        char err[512];
-        demo_pcap = glass_pcapw_open(pcap_path, err, sizeof err);
-        if (demo_pcap == NULL) {
-            fprintf(stderr, "glass demo: %s\n", err);
-            return GLASS_EXIT_FAILED;
-        }
-    }
+    if (glass_pcapw_open_both("demo", pcap_path, pcapng_path, &demo_pcap, &demo_pcapng) < 0)
+        return GLASS_EXIT_FAILED;
     static struct coverage cov;
     memset(&cov, 0, sizeof cov);
     unsigned failed = 0, ran = 0;
@@ -1377,6 +1456,11 @@ int glass_cmd_demo(int argc, char **argv)
         failed++;
     }
     demo_pcap = NULL;
+    if (demo_pcapng != NULL && glass_pcapw_close(demo_pcapng) != 0) {
+        fprintf(stderr, "glass demo: writing %s failed\n", pcapng_path);
+        failed++;
+    }
+    demo_pcapng = NULL;
     if (optind < argc)
         return failed == 0 ? GLASS_EXIT_OK : GLASS_EXIT_FAILED;
     if (!json) {

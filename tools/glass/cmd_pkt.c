@@ -271,7 +271,10 @@ static void usage(FILE *f)
             "      --profile NAME       timer profile: linux (default) or rfc\n"
             "      --pending FILE       a manifest of scripts expected to fail (besides "
             "DIR/PENDING)\n"
-            "      --no-pending         ignore PENDING manifests: run and count every script\n\n"
+            "      --no-pending         ignore PENDING manifests: run and count every script\n"
+            "      --pcap FILE          write every packet the stack sends and receives (pcap)\n"
+            "      --pcapng FILE        the same in pcapng, each packet commented with the state\n"
+            "                           of its connection after it\n\n"
             "Prints one line per script, then `N passed, N failed, N skipped`. Exit status 0 "
             "if none\nfailed, 1 if any failed, 2 on a usage or syntax error.\n"
             "See docs/conformance.md.\n");
@@ -287,6 +290,8 @@ int glass_cmd_pkt(int argc, char **argv)
         {"profile", required_argument, NULL, 'P'},
         {"pending", required_argument, NULL, 'm'},
         {"no-pending", no_argument, NULL, 'n'},
+        {"pcap", required_argument, NULL, 'c'},
+        {"pcapng", required_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -294,6 +299,7 @@ int glass_cmd_pkt(int argc, char **argv)
                               .tolerance_pct = 12.5, .profile = GLASS_PROFILE_LINUX};
     struct strvec manifests = {0};
     bool use_pending = true;
+    const char *pcap_path = NULL, *pcapng_path = NULL;
     int rc = GLASS_EXIT_OK;
     optind = 1;
     opterr = 0;
@@ -356,6 +362,12 @@ int glass_cmd_pkt(int argc, char **argv)
         case 'n':
             use_pending = false;
             break;
+        case 'c':
+            pcap_path = optarg;
+            break;
+        case 'g':
+            pcapng_path = optarg;
+            break;
         case 'h':
             usage(stdout);
             strvec_free(&manifests);
@@ -377,6 +389,12 @@ int glass_cmd_pkt(int argc, char **argv)
         return GLASS_EXIT_USAGE;
     }
 
+    /* --pcap/--pcapng: every script's packets one after the other (each starts a second after
+     * the previous one's last packet); pcapng comments give our stack's state after each. */
+    if (glass_pcapw_open_both("pkt", pcap_path, pcapng_path, &ro.pcap, &ro.pcapng) < 0) {
+        strvec_free(&manifests);
+        return GLASS_EXIT_FAILED;
+    }
     struct strvec files = {0};
     for (int i = optind; i < argc; i++) {
         struct stat sb;
@@ -431,6 +449,9 @@ int glass_cmd_pkt(int argc, char **argv)
         }
         out_reset(&msg);
         out_reset(&log);
+        glass_time_t last = ro.pcap != NULL ? glass_pcapw_last(ro.pcap)
+                            : ro.pcapng != NULL ? glass_pcapw_last(ro.pcapng) : 0;
+        ro.pcap_base = last != 0 ? last + GLASS_SEC(1) : 0;
         enum pkt_outcome o = pkt_run(&s, &ro, &msg, &log);
         const char *pr = pending_reason(pend, npend, path);
         if (ro.verbose && log.len > 0) {
@@ -460,6 +481,10 @@ int glass_cmd_pkt(int argc, char **argv)
         free(src);
     }
     printf("%u passed, %u failed, %u skipped\n", passed, failed, skipped);
+    if (glass_pcapw_close(ro.pcap) != 0 || glass_pcapw_close(ro.pcapng) != 0) {
+        fprintf(stderr, "glass pkt: writing the capture failed\n");
+        failed++;
+    }
     out_free(&msg);
     out_free(&log);
     for (size_t i = 0; i < npend; i++) {

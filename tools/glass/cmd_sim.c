@@ -25,6 +25,7 @@
 #include "cmds.h"
 #include "out.h"
 #include "pcapw.h"
+#include "ss.h"
 #include "util/stream.h"
 
 #include <glass/err.h>
@@ -88,6 +89,9 @@ struct sim_opts {
     const char *plot;
     bool plot_svg;
     const char *pcap;     /* write the client's view of the link here (--pcap) */
+    const char *pcapng;   /* the same as pcapng, each packet commented with both states */
+    const char *ss;       /* --ss[=ARGS]: glass ss of both stacks (NULL: not asked) */
+    double ss_at_ms;      /* --ss-at: when (virtual ms from the connect); < 0: at the end */
     uint32_t buf;
     double time_limit_s;
     uint64_t read_rate;   /* receivers read at most this many bytes per second (0: no limit) */
@@ -218,6 +222,7 @@ struct sim_run {
     char why[256];
     struct plot_data plot;
     struct glass_pcapw *pcap;
+    struct glass_pcapw *pcapng;
 };
 
 static void run_fail(struct sim_run *r, const char *fmt, ...) OUT_PRINTF(2, 3);
@@ -436,9 +441,14 @@ static void app_fn(void *ctx, struct glass_simnet *net, int node, const struct g
     side_pump(sd);
 }
 
+static void pcapng_commit(struct sim_run *r);
+
 static void observer_fn(void *ctx, const struct glass_transition *t)
 {
     struct sim_side *sd = ctx;
+    /* A later change of state: the held packet's comment is due first. */
+    if (glass_pcapw_holding(sd->run->pcapng) && t->at > glass_pcapw_held_at(sd->run->pcapng))
+        pcapng_commit(sd->run);
     if (sd->run->o->trace)
         fprintf(stderr, "%12.6f %s: conn %" PRIu32 " %s -> %s (%s)\n",
                 (double)(t->at - sd->run->t0) / 1e9, side_names[sd->idx], t->conn,
@@ -618,6 +628,34 @@ static void trace_pkt(struct sim_run *r, const struct glass_sim_packet *p,
             (p->flags & GLASS_SIM_PKT_REORDERED) ? " [reordered]" : "");
 }
 
+static void pcapng_commit(struct sim_run *r)
+{
+    if (!glass_pcapw_holding(r->pcapng))
+        return;
+    char c[96];
+    const char *st[SIM_SIDES];
+    for (int i = 0; i < SIM_SIDES; i++) {
+        const struct sim_side *sd = &r->side[i];
+        /* Before accept() the server's connection is the newest one its stack has seen. */
+        st[i] = side_conn(sd) == NULL && sd->n_conns > 0
+                    ? glass_tcp_state_name(sd->conns[sd->n_conns - 1].last)
+                    : side_final_state(sd);
+    }
+    snprintf(c, sizeof c, "client %s, server %s", st[SIM_CLIENT], st[SIM_SERVER]);
+    glass_pcapw_commit(r->pcapng, c);
+}
+
+/* --ss: glass ss of both stacks now. */
+static void sim_ss(struct sim_run *r, const struct sim_opts *o)
+{
+    for (int s = 0; s < SIM_SIDES; s++) {
+        char label[64];
+        snprintf(label, sizeof label, "%s (t=%.3f s)", side_names[s],
+                 (double)(glass_simnet_now(r->net) - r->t0) / 1e9);
+        glass_ss_for_stack(label, r->side[s].st, r->t0, o->ss);
+    }
+}
+
 static void tap_fn(void *ctx, const struct glass_sim_packet *p, enum glass_sim_pkt_event what)
 {
     struct sim_run *r = ctx;
@@ -631,6 +669,16 @@ static void tap_fn(void *ctx, const struct glass_sim_packet *p, enum glass_sim_p
                             (what == GLASS_SIM_DELIVERED && p->to == cnode)))
         glass_pcapw_write(r->pcap, what == GLASS_SIM_SENT ? p->sent_at : glass_simnet_now(r->net),
                           p->data, p->len);
+    /* --pcapng: the same packets, each commented with both states just after it: as they are
+     * at the next event of the link (any packet sent, delivered or dropped), or at the end. */
+    if (r->pcapng != NULL) {
+        pcapng_commit(r);
+        if ((what == GLASS_SIM_SENT && p->from == cnode) ||
+            (what == GLASS_SIM_DELIVERED && p->to == cnode))
+            glass_pcapw_hold(r->pcapng,
+                             what == GLASS_SIM_SENT ? p->sent_at : glass_simnet_now(r->net),
+                             p->data, p->len);
+    }
     if (what == GLASS_SIM_HELD || !pd->on)
         return;
     if (p->from == cnode && (what == GLASS_SIM_DROPPED || (p->flags & GLASS_SIM_PKT_CORRUPT))) {
@@ -994,6 +1042,9 @@ static void sim_usage(FILE *f)
             "  --plot FILE        draw a time-sequence graph (FILE.png or FILE.svg; gnuplot)\n"
             "  --quiet            print nothing on success (failures still go to stderr)\n"
             "  --trace            print every packet and state transition on stderr\n"
+            "  --pcapng FILE      as --pcap, in pcapng, each packet commented with both states\n"
+            "  --ss[=ARGS]        print glass ss ARGS (default -a) of both stacks at the end ...\n"
+            "  --ss-at MS         ... or MS milliseconds of virtual time after the connect\n"
             "  -h, --help         this help\n");
 }
 
@@ -1109,6 +1160,9 @@ enum {
     OPT_JSON,
     OPT_PLOT,
     OPT_PCAP,
+    OPT_PCAPNG,
+    OPT_SS,
+    OPT_SS_AT,
     OPT_QUIET,
     OPT_READ_RATE,
     OPT_PAUSE_AT,
@@ -1154,6 +1208,9 @@ static const struct option longopts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"plot", required_argument, NULL, OPT_PLOT},
     {"pcap", required_argument, NULL, OPT_PCAP},
+    {"pcapng", required_argument, NULL, OPT_PCAPNG},
+    {"ss", optional_argument, NULL, OPT_SS},
+    {"ss-at", required_argument, NULL, OPT_SS_AT},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"read-rate", required_argument, NULL, OPT_READ_RATE},
     {"read-pause-at", required_argument, NULL, OPT_PAUSE_AT},
@@ -1277,6 +1334,16 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
         case OPT_PCAP:
             o->pcap = optarg;
             break;
+        case OPT_PCAPNG:
+            o->pcapng = optarg;
+            break;
+        case OPT_SS:
+            o->ss = optarg != NULL ? optarg : "-a";
+            break;
+        case OPT_SS_AT:
+            if (!parse_double(optarg, 0, 1e12, &o->ss_at_ms) || strchr(optarg, '%') != NULL)
+                return usage_error("bad --ss-at '%s' (milliseconds of virtual time)", optarg);
+            break;
         case OPT_PLOT:
             if (ends_with(optarg, ".png"))
                 o->plot_svg = false;
@@ -1382,6 +1449,7 @@ int glass_cmd_sim(int argc, char **argv)
     o.reorder_max = 3;
     o.spike_len_ms = 1500.0;
     o.time_limit_s = 86400.0;
+    o.ss_at_ms = -1;
     o.cc = GLASS_CC_CUBIC;
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
@@ -1484,16 +1552,11 @@ int glass_cmd_sim(int argc, char **argv)
         cs->rx_expect = o.bytes;
         ss->shut_when_sent = true;
     }
-    if (o.pcap != NULL) {
-        char err[512];
-        r->pcap = glass_pcapw_open(o.pcap, err, sizeof err);
-        if (r->pcap == NULL) {
-            fprintf(stderr, "glass sim: %s\n", err);
-            status = GLASS_EXIT_FAILED;
-            goto out;
-        }
+    if (glass_pcapw_open_both("sim", o.pcap, o.pcapng, &r->pcap, &r->pcapng) < 0) {
+        status = GLASS_EXIT_FAILED;
+        goto out;
     }
-    if (r->plot.on || o.trace || r->pcap != NULL)
+    if (r->plot.on || o.trace || r->pcap != NULL || r->pcapng != NULL)
         glass_simnet_set_tap(r->net, tap_fn, r);
 
     /* Server: listen; client: connect. */
@@ -1522,8 +1585,12 @@ int glass_cmd_sim(int argc, char **argv)
     }
 
     glass_time_t limit = r->t0 + (glass_time_t)(o.time_limit_s * 1e9);
+    glass_time_t ss_at = o.ss != NULL && o.ss_at_ms >= 0
+                             ? r->t0 + (glass_time_t)(o.ss_at_ms * 1e6)
+                             : GLASS_TIME_NEVER;
     bool done = false, stalled = false;
     for (;;) {
+
         if (side_finished(cs) && side_finished(ss)) {
             done = true;
             break;
@@ -1531,6 +1598,14 @@ int glass_cmd_sim(int argc, char **argv)
         /* Paced receivers look at their sockets at their own times, between events. */
         glass_time_t wake = side_wake(cs) < side_wake(ss) ? side_wake(cs) : side_wake(ss);
         glass_time_t until = wake < limit ? wake : limit;
+        if (ss_at < until) { /* --ss-at comes first */
+            if (glass_simnet_step(r->net, ss_at))
+                continue;
+            glass_simnet_run_until(r->net, ss_at);
+            sim_ss(r, &o);
+            ss_at = GLASS_TIME_NEVER;
+            continue;
+        }
         if (glass_simnet_step(r->net, until))
             continue;
         if (wake > limit) {
@@ -1544,6 +1619,9 @@ int glass_cmd_sim(int argc, char **argv)
     }
     double wall = now_wall() - w0;
     glass_time_t t_end = glass_simnet_now(r->net);
+    if (o.ss != NULL && o.ss_at_ms < 0)
+        sim_ss(r, &o);
+    pcapng_commit(r);
 
     /* Verdict. */
     if (!done) {
@@ -1717,6 +1795,10 @@ int glass_cmd_sim(int argc, char **argv)
 out:
     if (glass_pcapw_close(r->pcap) != 0) {
         fprintf(stderr, "glass sim: writing %s failed\n", o.pcap);
+        status = GLASS_EXIT_FAILED;
+    }
+    if (glass_pcapw_close(r->pcapng) != 0) {
+        fprintf(stderr, "glass sim: writing %s failed\n", o.pcapng);
         status = GLASS_EXIT_FAILED;
     }
     for (int s = 0; s < SIM_SIDES; s++) {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "out.h"
+#include "pcapw.h"
 
 #if defined(__GNUC__)
 #define PKT_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -223,6 +224,8 @@ struct pkt_run_opts {
     int64_t tolerance_us;     /* packetdrill default 4000 */
     double tolerance_pct;     /* packetdrill default 12.5 */
     int profile;              /* enum glass_profile */
+    struct glass_pcapw *pcap, *pcapng; /* --pcap/--pcapng writers, or NULL */
+    glass_time_t pcap_base;   /* capture time of the script's time 0 */
 };
 
 /* Run a parsed script. Returns the outcome; msg gets the one-line reason for FAIL/SKIP

@@ -147,6 +147,8 @@ void pkt_drain(struct pkt_runner *R)
         long n = glass_stack_output(R->st, R->now_ns, buf, sizeof buf);
         if (n <= 0)
             return;
+        glass_pcapw_stack_packet(R->o->pcap, R->o->pcapng, R->st, R->o->pcap_base + R->now_ns,
+                                 buf, (size_t)n, false);
         if (R->qlen == R->qcap) {
             size_t ncap = R->qcap ? R->qcap * 2 : 64;
             struct pkt_outpkt *nq = malloc(ncap * sizeof *nq);
@@ -671,6 +673,8 @@ static void inject(struct pkt_runner *R, const struct pkt_event *e)
         return;
     }
     int drop = glass_stack_input(R->st, R->now_ns, buf, n);
+    glass_pcapw_stack_packet(R->o->pcap, R->o->pcapng, R->st, R->o->pcap_base + R->now_ns, buf,
+                             n, true);
     pkt_drain(R);
     if (R->verbose) {
         struct out_buf b = {0};

@@ -2,6 +2,7 @@
  * connect. See tunapp.h. */
 #define _GNU_SOURCE
 #include "tunapp.h"
+#include "pcapw.h"
 
 #include <glass/err.h>
 #include <glass/info.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 const char tunapp_usage[] =
@@ -34,7 +36,10 @@ const char tunapp_usage[] =
     "                      checksums computed once, by whoever has the bytes last; the\n"
     "                      kernel may send up to 64 KiB per datagram\n"
     "  --syncookies 0|1|2  SYN cookies: off, when the SYN queue is full (default), always\n"
-    "  -v, --verbose       print every state transition on stderr\n";
+    "  -v, --verbose       print every state transition on stderr\n"
+    "  --pcap FILE         write every datagram the stack receives and sends (pcap)\n"
+    "  --pcapng FILE       the same in pcapng, each packet commented with the state of its\n"
+    "                      connection after it\n";
 
 void tunapp_opts_default(struct tunapp_opts *o)
 {
@@ -154,6 +159,14 @@ int tunapp_opt(struct tunapp_opts *o, int c, const char *arg, const char *cmd)
     case 'v':
         o->verbose = true;
         return 1;
+    case 0x10b:
+    case 0x10c:
+        if (arg[0] == '\0') {
+            fprintf(stderr, "glass %s: %s needs a file name\n", cmd, c == 0x10b ? "--pcap" : "--pcapng");
+            return -1;
+        }
+        *(c == 0x10b ? &o->pcap : &o->pcapng) = arg;
+        return 1;
     default:
         return 0;
     }
@@ -209,12 +222,42 @@ static int enter_netns(const char *name, const char *cmd)
     return 0;
 }
 
+/* --pcap/--pcapng: the loop's packet hook (one stack per process). */
+static struct tunapp *capture_app;
+
+static void capture_packet(void *ctx, struct glass_loop *loop, bool inbound, const uint8_t *pkt,
+                           size_t len, glass_time_t now)
+{
+    (void)ctx;
+    (void)loop;
+    struct tunapp *a = capture_app;
+    glass_pcapw_stack_packet(a->pcap, a->pcapng, a->st, now + a->wall_off, pkt, len, inbound);
+}
+
+static int open_captures(struct tunapp *a, const struct tunapp_opts *o, const char *cmd)
+{
+    if (glass_pcapw_open_both(cmd, o->pcap, o->pcapng, &a->pcap, &a->pcapng) < 0)
+        return -1;
+    struct timespec rt, mt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    clock_gettime(CLOCK_MONOTONIC, &mt);
+    a->wall_off = ((glass_time_t)rt.tv_sec - (glass_time_t)mt.tv_sec) * GLASS_NSEC_PER_SEC +
+                  (glass_time_t)rt.tv_nsec - (glass_time_t)mt.tv_nsec;
+    return 0;
+}
+
 int tunapp_start(struct tunapp *a, const struct tunapp_opts *o, struct glass_loop_config *lc,
                  const char *cmd)
 {
     memset(a, 0, sizeof *a);
-    if (o->netns != NULL && enter_netns(o->netns, cmd) < 0)
+    if (open_captures(a, o, cmd) < 0) {
+        tunapp_stop(a);
         return -1;
+    }
+    if (o->netns != NULL && enter_netns(o->netns, cmd) < 0) {
+        tunapp_stop(a);
+        return -1;
+    }
     int r = glass_tun_open_flags(o->tun, o->offload ? GLASS_TUN_OFFLOAD : 0, &a->tun);
     if (r < 0) {
         fprintf(stderr, "glass %s: cannot open TUN device '%s': %s%s\n", cmd, o->tun,
@@ -222,6 +265,7 @@ int tunapp_start(struct tunapp *a, const struct tunapp_opts *o, struct glass_loo
                 r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)"
                 : r == -EBUSY ? " (another process has it open)"
                               : "");
+        tunapp_stop(a);
         return -1;
     }
     int mtu = glass_tun_mtu(a->tun);
@@ -265,6 +309,10 @@ int tunapp_start(struct tunapp *a, const struct tunapp_opts *o, struct glass_loo
         tunapp_default_ctl(glass_tun_name(a->tun), true, a->ctl);
     lc->stack = a->st;
     lc->tun = a->tun;
+    if (a->pcap != NULL || a->pcapng != NULL) {
+        capture_app = a;
+        lc->on_packet = capture_packet;
+    }
     lc->ctl_path = a->ctl;
     r = glass_loop_new(lc, &a->loop);
     if (r < 0) {
@@ -280,6 +328,8 @@ int tunapp_start(struct tunapp *a, const struct tunapp_opts *o, struct glass_loo
 
 void tunapp_stop(struct tunapp *a)
 {
+    if (glass_pcapw_close(a->pcap) != 0 || glass_pcapw_close(a->pcapng) != 0)
+        fprintf(stderr, "glass: writing the capture failed\n");
     glass_loop_free(a->loop);
     glass_stack_free(a->st);
     glass_tun_close(a->tun);

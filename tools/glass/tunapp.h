@@ -29,6 +29,8 @@ struct tunapp_opts {
     unsigned syncookies; /* --syncookies 0|1|2 (glass_config.syncookies); default 1 */
     bool verbose;        /* -v: print every state transition on stderr */
     bool offload;        /* --offload: checksum/TSO offload with the kernel (vnet headers) */
+    const char *pcap;    /* --pcap FILE: every datagram in and out (libpcap) */
+    const char *pcapng;  /* --pcapng FILE: the same, commented with our connection's state */
 };
 
 /* Long options every TUN command takes; their `val`s are 0x100 and up. */
@@ -39,7 +41,8 @@ struct tunapp_opts {
         {"sndbuf", required_argument, NULL, 0x106}, {"rcvbuf", required_argument, NULL, 0x107},  \
         {"profile", required_argument, NULL, 0x108}, {"offload", no_argument, NULL, 0x109},       \
         {"syncookies", required_argument, NULL, 0x10a},                                           \
-        {"verbose", no_argument, NULL, 'v'}
+        {"verbose", no_argument, NULL, 'v'}, {"pcap", required_argument, NULL, 0x10b},           \
+        {"pcapng", required_argument, NULL, 0x10c}
 
 /* The text for those options in a --help. */
 extern const char tunapp_usage[];
@@ -55,7 +58,11 @@ int tunapp_opt(struct tunapp_opts *o, int c, const char *arg, const char *cmd);
  * mkdir: create the directory if missing. */
 const char *tunapp_default_ctl(const char *tun, bool mkdir, char buf[TUNAPP_CTL_MAX]);
 
+struct glass_pcapw;
+
 struct tunapp {
+    struct glass_pcapw *pcap, *pcapng; /* --pcap, --pcapng */
+    glass_time_t wall_off;             /* CLOCK_REALTIME - CLOCK_MONOTONIC, for captures */
     struct glass_stack *st;
     struct glass_tun *tun;
     struct glass_loop *loop;

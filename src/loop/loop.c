@@ -506,10 +506,16 @@ static long write_output(struct glass_loop *l, glass_time_t now)
         long n = glass_stack_output(l->cfg.stack, now, l->txbuf, LOOP_RXBUF);
         if (n <= 0)
             break;
-        if (l->cfg.on_packet != NULL)
+        unsigned wfl = fl;
+        if (l->cfg.on_packet != NULL) {
+            /* A capture sees what the wire will carry: the checksum is completed here, once,
+             * rather than by the kernel (as the simnet does for its taps). */
+            if ((wfl & GLASS_TUN_TX_CSUM_PARTIAL) && glass_tcp_csum_fill(l->txbuf, (size_t)n))
+                wfl = 0;
             l->cfg.on_packet(l->cfg.ctx, l, false, l->txbuf, (size_t)n, now);
+        }
         /* a refused datagram is lost */
-        glass_tun_write_flags(l->cfg.tun, l->txbuf, (size_t)n, fl);
+        glass_tun_write_flags(l->cfg.tun, l->txbuf, (size_t)n, wfl);
         sent++;
     }
     return sent;

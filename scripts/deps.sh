@@ -5,7 +5,8 @@
 set -euo pipefail
 
 pkgs=(cmake pkg-config libcmocka-dev libpcap-dev graphviz tcpdump tshark iproute2 socat curl iputils-ping wrk python3 gnuplot-nox
-      chromium "$@") # chromium: tests/trace/html_chromium.py renders glass trace --html
+      chromium liblwip-dev "$@") # chromium: tests/trace/html_chromium.py renders glass trace --html;
+      # liblwip-dev: glass bench runs Debian's lwIP beside glasstcp (docs/performance.md)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -18,5 +18,6 @@ int glass_cmd_pkt(int argc, char **argv);
 int glass_cmd_diagram(int argc, char **argv);
 int glass_cmd_nstat(int argc, char **argv);
 int glass_cmd_flood(int argc, char **argv);
+int glass_cmd_bench(int argc, char **argv);
 
 #endif

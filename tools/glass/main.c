@@ -29,6 +29,7 @@ static const struct command commands[] = {
     {"pkt", glass_cmd_pkt, "run packetdrill scripts against the stack in virtual time"},
     {"nstat", glass_cmd_nstat, "the counters of a running glass serve/connect, as nstat names them"},
     {"diagram", glass_cmd_diagram, "the TCP state diagram as DOT/SVG/PNG, arcs weighted by counts"},
+    {"bench", glass_cmd_bench, "glasstcp against lwIP and Linux: throughput, rates, memory"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

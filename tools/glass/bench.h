@@ -1,0 +1,94 @@
+/* glass bench — what the three harnesses (glasstcp, lwIP, Linux) share: the parameters of one
+ * measurement, the figures one run returns, the payload pattern every bulk receiver checks, and
+ * a monotonic clock. docs/performance.md describes the workloads and the fairness rules. */
+#ifndef GLASS_TOOLS_BENCH_H
+#define GLASS_TOOLS_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BENCH_CLIENT_ADDR 0xc0000201u /* 192.0.2.1 */
+#define BENCH_SERVER_ADDR 0xc0000202u /* 192.0.2.2 */
+#define BENCH_PORT 5201u
+#define BENCH_PAT_LEN 65521u        /* the payload pattern repeats every this many bytes (prime) */
+#define BENCH_STALL_NS 5000000000ull /* a run with no progress for 5 s of wall time fails */
+#define BENCH_LAT_MAX (1u << 22)    /* rr latency samples kept per run */
+#define BENCH_NOTE 240
+
+/* What one run of one workload on one implementation gave. */
+enum bench_status {
+    BENCH_OK = 0,
+    BENCH_NA = 1,     /* the implementation cannot run this workload (note says why) */
+    BENCH_FAILED = 2, /* it ran and failed (note says how) */
+};
+
+struct bench_out {
+    enum bench_status status;
+    double v[3];     /* bulk: GB/s; rr: transactions/s, mean us, p99 us; crr: conn/s;
+                        conns: bytes/conn (both ends); tw: bytes per TIME_WAIT entry */
+    uint64_t count;  /* crr: connections in TIME_WAIT at the end; conns: connections made */
+    bool stopped;    /* crr: the run could not open another connection before its time was up */
+    char note[BENCH_NOTE];
+};
+
+/* Parameters of a bulk run. */
+struct bench_bulk {
+    uint64_t bytes;
+    unsigned mss;
+    uint32_t buf;  /* send and receive buffer, bytes, both ends */
+    bool pinned;   /* Linux: both threads on one CPU */
+};
+
+/* Parameters of rr / crr / conns runs. */
+struct bench_params {
+    double secs;   /* rr and crr: how long one run lasts */
+    uint32_t conns; /* conns and tw: how many connections */
+    unsigned mss;
+    uint32_t buf;
+};
+
+/* The monotonic clock in nanoseconds. */
+uint64_t bench_now_ns(void);
+/* The payload pattern: 2 * BENCH_PAT_LEN bytes, so that any BENCH_PAT_LEN bytes from offset
+ * off % BENCH_PAT_LEN are contiguous. */
+const uint8_t *bench_pattern(void);
+/* True if the n <= BENCH_PAT_LEN bytes at p are the stream at offset off. */
+bool bench_check(const uint8_t *p, size_t n, uint64_t off);
+/* Mean and 99th percentile (microseconds) of n latency samples in ns (sorts them). */
+void bench_latency(uint64_t *ns, size_t n, double *mean_us, double *p99_us);
+void bench_note(struct bench_out *o, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* The harnesses. Each fills *o for one run. */
+void bench_glass_bulk(const struct bench_bulk *b, struct bench_out *o);
+void bench_glass_rr(const struct bench_params *p, struct bench_out *o);
+void bench_glass_crr(const struct bench_params *p, struct bench_out *o);
+void bench_glass_conns(const struct bench_params *p, struct bench_out *o);
+void bench_glass_tw(const struct bench_params *p, struct bench_out *o);
+/* glasstcp's settings as one line, for the report. */
+void bench_glass_describe(char *buf, size_t cap);
+
+void bench_linux_bulk(const struct bench_bulk *b, struct bench_out *o);
+void bench_linux_rr(const struct bench_params *p, struct bench_out *o);
+void bench_linux_crr(const struct bench_params *p, struct bench_out *o);
+void bench_linux_conns(const struct bench_params *p, struct bench_out *o);
+void bench_linux_tw(const struct bench_params *p, struct bench_out *o);
+/* Move into a private network namespace with lo up (done once, before any Linux run); false
+ * (with the reason in why) if that is not possible: the runs then use the host's lo. */
+bool bench_linux_setup(char *why, size_t cap);
+void bench_linux_describe(char *buf, size_t cap);
+
+/* lwIP (tools/glass/bench_lwip/): false with the reason when it cannot be loaded. */
+bool bench_lwip_available(char *why, size_t cap);
+void bench_lwip_bulk(const struct bench_bulk *b, struct bench_out *o);
+void bench_lwip_rr(const struct bench_params *p, struct bench_out *o);
+void bench_lwip_crr(const struct bench_params *p, struct bench_out *o);
+void bench_lwip_conns(const struct bench_params *p, struct bench_out *o);
+void bench_lwip_tw(const struct bench_params *p, struct bench_out *o);
+void bench_lwip_describe(char *buf, size_t cap);
+
+#endif

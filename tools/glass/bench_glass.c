@@ -1,0 +1,517 @@
+/* glass bench — the glasstcp harness: two stacks in one process, joined by a zero-delay,
+ * lossless link (each packet glass_stack_output() gives is handed to the other stack's
+ * glass_stack_input() at once), the clock taken from CLOCK_MONOTONIC so that timers (delayed
+ * ACKs, TIME_WAIT) run in real time. Only the public API is used. The stacks' memory goes
+ * through a counting allocator (glass_config.allocator) that charges each block what glibc's
+ * malloc really uses for it (malloc_usable_size + the 8-byte chunk header), as mallinfo2()
+ * does for lwIP. */
+#define _GNU_SOURCE
+
+#include "bench.h"
+
+#include <glass/err.h>
+#include <glass/socket.h>
+#include <glass/stack.h>
+
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GL_PKT_MAX 65536u
+#define GL_MAX_PORTS 64u        /* server ports for the conns workload */
+#define GL_CONNS_PER_PORT 25000u /* client connections per server port (ephemeral range 28232) */
+
+/* ---- the counting allocator ---------------------------------------------------------------- */
+
+struct gl_alloc {
+    uint64_t bytes; /* malloc chunk bytes held now */
+};
+
+static void *gl_alloc_fn(void *ctx, size_t size)
+{
+    struct gl_alloc *a = ctx;
+    void *p = malloc(size);
+    if (p != NULL)
+        a->bytes += malloc_usable_size(p) + sizeof(size_t);
+    return p;
+}
+
+static void gl_free_fn(void *ctx, void *p, size_t size)
+{
+    struct gl_alloc *a = ctx;
+    (void)size;
+    if (p == NULL)
+        return;
+    a->bytes -= malloc_usable_size(p) + sizeof(size_t);
+    free(p);
+}
+
+/* ---- two stacks on a zero-delay link ------------------------------------------------------- */
+
+struct gl_net {
+    struct glass_stack *st[2]; /* 0 client, 1 server */
+    struct gl_alloc mem[2];
+    uint64_t t0;
+    glass_time_t timers_at; /* when the timers were last checked */
+    uint8_t pkt[GL_PKT_MAX];
+};
+
+static glass_time_t gl_now(const struct gl_net *g)
+{
+    return (glass_time_t)(bench_now_ns() - g->t0) + GLASS_SEC(1);
+}
+
+static void gl_config(struct glass_config *cfg, unsigned mss, uint32_t buf, uint32_t conns,
+                      uint64_t seed, struct gl_alloc *mem)
+{
+    glass_config_default(cfg);
+    cfg->seed = seed;
+    cfg->mss = (uint16_t)mss;
+    cfg->sndbuf = buf;
+    cfg->rcvbuf = buf;
+    if (conns + 64u > cfg->max_conns)
+        cfg->max_conns = conns + 64u;
+    if (conns + 64u > cfg->max_sockets)
+        cfg->max_sockets = conns + 64u;
+    if (conns + 64u > cfg->max_time_wait)
+        cfg->max_time_wait = conns + 64u;
+    cfg->mem_max = 0; /* the benchmark measures memory; it does not cap it */
+    cfg->allocator.alloc = gl_alloc_fn;
+    cfg->allocator.free = gl_free_fn;
+    cfg->allocator.ctx = mem;
+}
+
+/* Set up both stacks; false with a note if a stack refuses the configuration. */
+static bool gl_open(struct gl_net *g, unsigned mss, uint32_t buf, uint32_t conns,
+                    struct bench_out *o)
+{
+    memset(g->st, 0, sizeof g->st);
+    memset(g->mem, 0, sizeof g->mem);
+    g->t0 = bench_now_ns();
+    g->timers_at = 0;
+    static const uint32_t addr[2] = {BENCH_CLIENT_ADDR, BENCH_SERVER_ADDR};
+    for (int i = 0; i < 2; i++) {
+        struct glass_config cfg;
+        gl_config(&cfg, mss, buf, conns, (uint64_t)i + 1u, &g->mem[i]);
+        g->st[i] = glass_stack_new(&cfg);
+        if (g->st[i] == NULL) {
+            o->status = BENCH_NA;
+            bench_note(o, "glass_stack_new refuses mss %u (the TX slot holds at most 2008)", mss);
+            return false;
+        }
+        if (glass_stack_add_iface(g->st[i], addr[i], 24, mss + 40u) < 0) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "glass_stack_add_iface failed");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void gl_close(struct gl_net *g)
+{
+    for (int i = 0; i < 2; i++)
+        glass_stack_free(g->st[i]);
+}
+
+/* Fire due timers (checked at most once per millisecond, the timer wheel's tick, as the lwIP
+ * harness does), then move packets both ways until neither stack has any to send, and drop the
+ * socket events (the harness polls the sockets directly). */
+static void gl_pump(struct gl_net *g)
+{
+    glass_time_t now = gl_now(g);
+    if (now - g->timers_at >= GLASS_MSEC(1)) {
+        g->timers_at = now;
+        for (int i = 0; i < 2; i++) {
+            if (glass_stack_next_deadline(g->st[i]) <= now)
+                glass_stack_advance(g->st[i], now);
+        }
+    }
+    bool moved = true;
+    while (moved) {
+        moved = false;
+        for (int i = 0; i < 2; i++) {
+            long n;
+            while ((n = glass_stack_output(g->st[i], now, g->pkt, sizeof g->pkt)) > 0) {
+                glass_stack_input(g->st[1 - i], now, g->pkt, (size_t)n);
+                moved = true;
+            }
+        }
+    }
+    struct glass_event ev;
+    for (int i = 0; i < 2; i++) {
+        while (glass_stack_next_event(g->st[i], &ev)) {
+        }
+    }
+}
+
+static bool gl_listen(struct gl_net *g, uint16_t port, int *lfd)
+{
+    struct glass_stack *s = g->st[1];
+    int fd = glass_socket(s);
+    struct glass_endpoint ep = {.addr = BENCH_SERVER_ADDR, .port = port};
+    int one = 1;
+    if (fd < 0 || glass_setsockopt(s, fd, GLASS_SOL_SOCKET, GLASS_SO_REUSEADDR, &one, sizeof one) < 0 ||
+        glass_bind(s, fd, &ep) < 0 || glass_listen(s, fd, 65535) < 0)
+        return false;
+    *lfd = fd;
+    return true;
+}
+
+static void gl_nodelay(struct glass_stack *s, int fd)
+{
+    int one = 1;
+    glass_setsockopt(s, fd, GLASS_SOL_TCP, GLASS_TCP_NODELAY, &one, sizeof one);
+}
+
+/* Start a connection to port; returns the client fd or a negative error. */
+static int gl_connect(struct gl_net *g, uint16_t port)
+{
+    struct glass_stack *c = g->st[0];
+    int fd = glass_socket(c);
+    if (fd < 0)
+        return fd;
+    struct glass_endpoint to = {.addr = BENCH_SERVER_ADDR, .port = port};
+    int r = glass_connect(c, fd, &to);
+    if (r != -GLASS_EINPROGRESS && r != 0) {
+        glass_close(c, fd);
+        return r;
+    }
+    return fd;
+}
+
+/* One connection, established and accepted. */
+static bool gl_pair(struct gl_net *g, int lfd, int *cfd, int *sfd, struct bench_out *o)
+{
+    *cfd = gl_connect(g, BENCH_PORT);
+    if (*cfd < 0) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "connect: %s", glass_strerror(*cfd));
+        return false;
+    }
+    gl_pump(g);
+    *sfd = glass_accept(g->st[1], lfd, NULL);
+    if (*sfd < 0) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "accept: %s", glass_strerror(*sfd));
+        return false;
+    }
+    return true;
+}
+
+/* ---- bulk ---------------------------------------------------------------------------------- */
+
+void bench_glass_bulk(const struct bench_bulk *b, struct bench_out *o)
+{
+    static struct gl_net g;
+    static uint8_t rbuf[BENCH_PAT_LEN];
+    int lfd, cfd, sfd;
+    if (!gl_open(&g, b->mss, b->buf, 0, o))
+        goto out;
+    if (!gl_listen(&g, BENCH_PORT, &lfd) || !gl_pair(&g, lfd, &cfd, &sfd, o)) {
+        if (o->status == BENCH_OK)
+            o->status = BENCH_FAILED;
+        goto out;
+    }
+    const uint8_t *pat = bench_pattern();
+    uint64_t sent = 0, got = 0;
+    uint64_t start = bench_now_ns(), last_progress = start;
+    while (got < b->bytes) {
+        while (sent < b->bytes) {
+            uint64_t want = b->bytes - sent;
+            size_t n = want < BENCH_PAT_LEN ? (size_t)want : BENCH_PAT_LEN;
+            long r = glass_send(g.st[0], cfd, pat + sent % BENCH_PAT_LEN, n, 0);
+            if (r <= 0)
+                break;
+            sent += (uint64_t)r;
+            if (sent == b->bytes)
+                glass_shutdown(g.st[0], cfd, GLASS_SHUT_WR); /* FIN: the tail is not held back */
+        }
+        gl_pump(&g);
+        long r;
+        while ((r = glass_recv(g.st[1], sfd, rbuf, sizeof rbuf, 0)) > 0) {
+            if (!bench_check(rbuf, (size_t)r, got)) {
+                o->status = BENCH_FAILED;
+                bench_note(o, "payload mismatch near byte %llu", (unsigned long long)got);
+                goto out;
+            }
+            got += (uint64_t)r;
+            last_progress = bench_now_ns();
+        }
+        if (r < 0 && r != -GLASS_EAGAIN) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "recv: %s", glass_strerror((int)r));
+            goto out;
+        }
+        if (bench_now_ns() - last_progress > BENCH_STALL_NS) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "stalled at byte %llu", (unsigned long long)got);
+            goto out;
+        }
+    }
+    double secs = (double)(bench_now_ns() - start) / 1e9;
+    o->v[0] = (double)b->bytes / secs / 1e9;
+    bench_note(o, "mss %u, buffers %u B, payload verified", b->mss, b->buf);
+out:
+    gl_close(&g);
+}
+
+/* ---- rr ------------------------------------------------------------------------------------ */
+
+/* One byte from `from`'s fd to `to`'s fd: false on an error. */
+static bool gl_one_byte(struct gl_net *g, int from, int ffd, int tfd, struct bench_out *o)
+{
+    uint8_t byte = 'x';
+    long r = glass_send(g->st[from], ffd, &byte, 1, 0);
+    if (r != 1) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "send: %s", r < 0 ? glass_strerror((int)r) : "short");
+        return false;
+    }
+    gl_pump(g);
+    r = glass_recv(g->st[1 - from], tfd, &byte, 1, 0);
+    if (r != 1) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "recv: %s", r < 0 ? glass_strerror((int)r) : "eof");
+        return false;
+    }
+    return true;
+}
+
+void bench_glass_rr(const struct bench_params *p, struct bench_out *o)
+{
+    static struct gl_net g;
+    int lfd, cfd, sfd;
+    uint64_t *lat = malloc(sizeof *lat * BENCH_LAT_MAX);
+    if (lat == NULL) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "out of memory");
+        return;
+    }
+    if (!gl_open(&g, p->mss, p->buf, 0, o))
+        goto out;
+    if (!gl_listen(&g, BENCH_PORT, &lfd) || !gl_pair(&g, lfd, &cfd, &sfd, o)) {
+        if (o->status == BENCH_OK)
+            o->status = BENCH_FAILED;
+        goto out;
+    }
+    gl_nodelay(g.st[0], cfd);
+    gl_nodelay(g.st[1], sfd);
+    uint64_t n = 0, start = bench_now_ns(), end = start + (uint64_t)(p->secs * 1e9), t = start;
+    while (t < end) {
+        if (!gl_one_byte(&g, 0, cfd, sfd, o) || !gl_one_byte(&g, 1, sfd, cfd, o))
+            goto out;
+        uint64_t t2 = bench_now_ns();
+        if (n < BENCH_LAT_MAX)
+            lat[n] = t2 - t;
+        n++;
+        t = t2;
+    }
+    o->v[0] = (double)n / ((double)(t - start) / 1e9);
+    bench_latency(lat, n < BENCH_LAT_MAX ? n : BENCH_LAT_MAX, &o->v[1], &o->v[2]);
+    o->count = n;
+    bench_note(o, "%llu transactions, TCP_NODELAY", (unsigned long long)n);
+out:
+    free(lat);
+    gl_close(&g);
+}
+
+/* ---- crr ----------------------------------------------------------------------------------- */
+
+void bench_glass_crr(const struct bench_params *p, struct bench_out *o)
+{
+    static struct gl_net g;
+    int lfd;
+    if (!gl_open(&g, p->mss, p->buf, 0, o))
+        goto out;
+    if (!gl_listen(&g, BENCH_PORT, &lfd)) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "listen failed");
+        goto out;
+    }
+    uint64_t n = 0, start = bench_now_ns(), end = start + (uint64_t)(p->secs * 1e9), t = start;
+    const char *why = NULL;
+    while (t < end) {
+        int cfd = gl_connect(&g, BENCH_PORT);
+        if (cfd < 0) {
+            why = glass_strerror(cfd);
+            break;
+        }
+        gl_nodelay(g.st[0], cfd);
+        gl_pump(&g);
+        int sfd = glass_accept(g.st[1], lfd, NULL);
+        if (sfd < 0) {
+            why = "accept failed (the SYN was refused: 4-tuple still in TIME_WAIT?)";
+            glass_close(g.st[0], cfd);
+            break;
+        }
+        gl_nodelay(g.st[1], sfd);
+        if (!gl_one_byte(&g, 0, cfd, sfd, o) || !gl_one_byte(&g, 1, sfd, cfd, o))
+            goto out;
+        glass_close(g.st[0], cfd); /* the client closes first: TIME_WAIT is on its side */
+        gl_pump(&g);
+        uint8_t byte;
+        long r = glass_recv(g.st[1], sfd, &byte, 1, 0);
+        if (r != 0) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "server expected EOF, got %ld", r);
+            goto out;
+        }
+        glass_close(g.st[1], sfd);
+        gl_pump(&g);
+        n++;
+        t = bench_now_ns();
+    }
+    o->v[0] = (double)n / ((double)(t - start) / 1e9);
+    o->count = glass_stack_in_state(g.st[0], GLASS_TCP_TIME_WAIT);
+    o->stopped = why != NULL;
+    if (why != NULL)
+        bench_note(o, "stopped after %llu connections: %s; %llu in TIME_WAIT on the client",
+                   (unsigned long long)n, why, (unsigned long long)o->count);
+    else
+        bench_note(o, "%llu connections in %.2f s; %llu in TIME_WAIT on the client (closing side)",
+                   (unsigned long long)n, (double)(t - start) / 1e9, (unsigned long long)o->count);
+out:
+    gl_close(&g);
+}
+
+/* ---- conns and TIME_WAIT memory ------------------------------------------------------------ */
+
+/* Open p->conns connections spread over server ports (a client address has 28232 ephemeral
+ * ports per remote endpoint), all established and accepted. Returns how many were made. */
+static uint32_t gl_open_many(struct gl_net *g, uint32_t want, int *cfds, int *sfds,
+                             struct bench_out *o)
+{
+    int lfd[GL_MAX_PORTS];
+    uint32_t ports = (want + GL_CONNS_PER_PORT - 1u) / GL_CONNS_PER_PORT;
+    if (ports > GL_MAX_PORTS) {
+        o->status = BENCH_NA;
+        bench_note(o, "more than %u connections", GL_MAX_PORTS * GL_CONNS_PER_PORT);
+        return 0;
+    }
+    for (uint32_t i = 0; i < ports; i++) {
+        if (!gl_listen(g, (uint16_t)(BENCH_PORT + i), &lfd[i])) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "listen failed");
+            return 0;
+        }
+    }
+    uint32_t made = 0;
+    while (made < want) {
+        uint32_t batch = want - made < 1000u ? want - made : 1000u;
+        for (uint32_t k = 0; k < batch; k++) {
+            int fd = gl_connect(g, (uint16_t)(BENCH_PORT + (made + k) / GL_CONNS_PER_PORT));
+            if (fd < 0) {
+                o->status = BENCH_FAILED;
+                bench_note(o, "connect %u: %s", made + k, glass_strerror(fd));
+                return made;
+            }
+            cfds[made + k] = fd;
+        }
+        gl_pump(g);
+        for (uint32_t k = 0; k < batch; k++) {
+            uint32_t port = (made + k) / GL_CONNS_PER_PORT;
+            int fd = glass_accept(g->st[1], lfd[port], NULL);
+            if (fd < 0) {
+                o->status = BENCH_FAILED;
+                bench_note(o, "accept %u: %s", made + k, glass_strerror(fd));
+                return made;
+            }
+            sfds[made + k] = fd;
+        }
+        made += batch;
+    }
+    return made;
+}
+
+void bench_glass_conns(const struct bench_params *p, struct bench_out *o)
+{
+    static struct gl_net g;
+    int *cfds = malloc(sizeof(int) * p->conns), *sfds = malloc(sizeof(int) * p->conns);
+    if (cfds == NULL || sfds == NULL) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "out of memory");
+        goto out0;
+    }
+    if (!gl_open(&g, p->mss, p->buf, p->conns, o))
+        goto out;
+    gl_pump(&g);
+    uint64_t before = g.mem[0].bytes + g.mem[1].bytes;
+    uint64_t req_before = glass_stack_mem_used(g.st[0]) + glass_stack_mem_used(g.st[1]);
+    uint32_t made = gl_open_many(&g, p->conns, cfds, sfds, o);
+    if (o->status != BENCH_OK)
+        goto out;
+    uint64_t est = glass_stack_in_state(g.st[0], GLASS_TCP_ESTABLISHED) +
+                   glass_stack_in_state(g.st[1], GLASS_TCP_ESTABLISHED);
+    if (est != 2u * (uint64_t)made) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "%llu of %u endpoints ESTABLISHED", (unsigned long long)est, 2u * made);
+        goto out;
+    }
+    uint64_t after = g.mem[0].bytes + g.mem[1].bytes;
+    uint64_t req_after = glass_stack_mem_used(g.st[0]) + glass_stack_mem_used(g.st[1]);
+    o->v[0] = (double)(after - before) / made;
+    o->count = made;
+    bench_note(o,
+               "%u connections, both ends; malloc chunks %.0f B/conn (asked %.0f B); tables "
+               "sized at creation (socket table, 4-tuple hash) excluded: %llu B",
+               made, o->v[0], (double)(req_after - req_before) / made,
+               (unsigned long long)req_before);
+out:
+    gl_close(&g);
+out0:
+    free(cfds);
+    free(sfds);
+}
+
+void bench_glass_tw(const struct bench_params *p, struct bench_out *o)
+{
+    static struct gl_net g;
+    int *cfds = malloc(sizeof(int) * p->conns), *sfds = malloc(sizeof(int) * p->conns);
+    if (cfds == NULL || sfds == NULL) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "out of memory");
+        goto out0;
+    }
+    if (!gl_open(&g, p->mss, p->buf, p->conns, o))
+        goto out;
+    gl_pump(&g);
+    uint64_t before = g.mem[0].bytes;
+    uint32_t made = gl_open_many(&g, p->conns, cfds, sfds, o);
+    if (o->status != BENCH_OK)
+        goto out;
+    for (uint32_t i = 0; i < made; i++)
+        glass_close(g.st[0], cfds[i]);
+    gl_pump(&g);
+    for (uint32_t i = 0; i < made; i++)
+        glass_close(g.st[1], sfds[i]);
+    gl_pump(&g);
+    uint32_t tw = glass_stack_in_state(g.st[0], GLASS_TCP_TIME_WAIT);
+    if (tw != made) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "%u of %u client connections in TIME_WAIT", tw, made);
+        goto out;
+    }
+    o->v[0] = (double)(g.mem[0].bytes - before) / tw;
+    o->count = tw;
+    bench_note(o, "%u TIME_WAIT entries on the client stack, malloc chunks per entry", tw);
+out:
+    gl_close(&g);
+out0:
+    free(cfds);
+    free(sfds);
+}
+
+void bench_glass_describe(char *buf, size_t cap)
+{
+    struct glass_config c;
+    glass_config_default(&c);
+    snprintf(buf, cap,
+             "glasstcp: 2 stacks, zero-delay link, real-time clock; CUBIC, SACK, timestamps, "
+             "window scaling, RACK on; checksums computed and verified; delayed ACK %llu ms; "
+             "TIME_WAIT %llu s; ephemeral ports %u-%u",
+             (unsigned long long)(c.delack_min / GLASS_NSEC_PER_MSEC),
+             (unsigned long long)(2u * c.msl / GLASS_NSEC_PER_SEC), c.ephemeral_lo,
+             c.ephemeral_hi);
+}

@@ -1,0 +1,592 @@
+/* glass bench — the Linux harness: kernel TCP sockets over loopback, in this process.
+ *
+ * When it may (root), the process first moves into a network namespace of its own, so that it
+ * can set lo's MTU to the workload's MSS + 40 and turn GSO/TSO off there without touching the
+ * host's lo; otherwise it uses the host's lo and asks for the MSS with TCP_MAXSEG (and says so).
+ * bulk: a sender thread and the receiving main thread (and a row with both pinned to one CPU);
+ * rr and crr: both ends in one thread, blocking sockets (loopback delivers in the sender's
+ * context); conns: kernel memory from /proc/meminfo (Slab) and /proc/slabinfo deltas. */
+#define _GNU_SOURCE
+
+#include "bench.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static bool lx_netns;     /* in our own namespace: lo may be reconfigured */
+static bool lx_gso_off;   /* GSO and TSO were turned off on our lo */
+static char lx_setup_note[160];
+
+/* ---- set-up -------------------------------------------------------------------------------- */
+
+static int lx_ifreq(unsigned long req, struct ifreq *ifr)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    if (s < 0)
+        return -1;
+    snprintf(ifr->ifr_name, sizeof ifr->ifr_name, "lo");
+    int r = ioctl(s, req, ifr);
+    close(s);
+    return r;
+}
+
+static bool lx_ethtool_off(uint32_t cmd)
+{
+    struct ethtool_value ev = {.cmd = cmd, .data = 0};
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_data = (char *)&ev;
+    return lx_ifreq(SIOCETHTOOL, &ifr) == 0;
+}
+
+static bool lx_set_mtu(unsigned mtu)
+{
+    if (!lx_netns)
+        return false;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_mtu = (int)mtu;
+    return lx_ifreq(SIOCSIFMTU, &ifr) == 0;
+}
+
+bool bench_linux_setup(char *why, size_t cap)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rlim_t want = 2u * 1048576u;
+        struct rlimit nl = {.rlim_cur = want, .rlim_max = want};
+        if (setrlimit(RLIMIT_NOFILE, &nl) != 0) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+    }
+    if (unshare(CLONE_NEWNET) != 0) {
+        snprintf(why, cap, "no private netns (%s): host lo, MSS via TCP_MAXSEG", strerror(errno));
+        snprintf(lx_setup_note, sizeof lx_setup_note, "%s", why);
+        return false;
+    }
+    lx_netns = true;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    if (lx_ifreq(SIOCGIFFLAGS, &ifr) != 0) {
+        snprintf(why, cap, "netns lo: %s", strerror(errno));
+        return false;
+    }
+    ifr.ifr_flags = (short)(ifr.ifr_flags | IFF_UP);
+    if (lx_ifreq(SIOCSIFFLAGS, &ifr) != 0) {
+        snprintf(why, cap, "netns lo up: %s", strerror(errno));
+        return false;
+    }
+    lx_gso_off = lx_ethtool_off(ETHTOOL_SGSO) && lx_ethtool_off(ETHTOOL_STSO);
+    snprintf(lx_setup_note, sizeof lx_setup_note, "private netns, lo MTU = MSS + 40, GSO/TSO %s",
+             lx_gso_off ? "off" : "on (could not be turned off)");
+    snprintf(why, cap, "%s", lx_setup_note);
+    return true;
+}
+
+void bench_linux_describe(char *buf, size_t cap)
+{
+    char tw[32] = "?";
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_tw_reuse", "r");
+    if (f != NULL) {
+        if (fgets(tw, sizeof tw, f) == NULL)
+            snprintf(tw, sizeof tw, "?");
+        tw[strcspn(tw, "\n")] = '\0';
+        fclose(f);
+    }
+    snprintf(buf, cap,
+             "Linux: kernel sockets on 127.0.0.1, %s; checksums neither computed nor verified on "
+             "lo; tcp_tw_reuse=%s; TIME_WAIT 60 s",
+             lx_setup_note[0] ? lx_setup_note : "host lo", tw);
+}
+
+/* ---- sockets ------------------------------------------------------------------------------- */
+
+static void lx_opts(int fd, unsigned mss, uint32_t buf, bool nodelay)
+{
+    int v = (int)buf;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
+    v = (int)mss;
+    setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof v);
+    if (nodelay) {
+        v = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v);
+    }
+}
+
+static struct sockaddr_in lx_addr(uint16_t port)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+}
+
+static int lx_listen(uint16_t port, unsigned mss, uint32_t buf, bool nodelay, int backlog)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    lx_opts(fd, mss, buf, nodelay);
+    struct sockaddr_in a = lx_addr(port);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, backlog) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int lx_connect(uint16_t port, unsigned mss, uint32_t buf, bool nodelay, bool nonblock)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
+    if (fd < 0)
+        return -1;
+    lx_opts(fd, mss, buf, nodelay);
+    struct sockaddr_in a = lx_addr(port);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+static bool lx_pair(unsigned mss, uint32_t buf, bool nodelay, int *lfd, int *cfd, int *sfd,
+                    struct bench_out *o)
+{
+    *lfd = lx_listen(BENCH_PORT, mss, buf, nodelay, 16);
+    *cfd = *lfd < 0 ? -1 : lx_connect(BENCH_PORT, mss, buf, nodelay, false);
+    *sfd = *cfd < 0 ? -1 : accept(*lfd, NULL, NULL);
+    if (*sfd < 0) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "socket set-up: %s", strerror(errno));
+        if (*cfd >= 0)
+            close(*cfd);
+        if (*lfd >= 0)
+            close(*lfd);
+        return false;
+    }
+    return true;
+}
+
+/* ---- bulk ---------------------------------------------------------------------------------- */
+
+struct lx_sender {
+    int fd;
+    uint64_t bytes;
+    int err;
+};
+
+static void *lx_send_main(void *arg)
+{
+    struct lx_sender *s = arg;
+    const uint8_t *pat = bench_pattern();
+    uint64_t sent = 0;
+    while (sent < s->bytes) {
+        uint64_t want = s->bytes - sent;
+        size_t n = want < BENCH_PAT_LEN ? (size_t)want : BENCH_PAT_LEN;
+        ssize_t r = send(s->fd, pat + sent % BENCH_PAT_LEN, n, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            s->err = errno;
+            return NULL;
+        }
+        sent += (uint64_t)r;
+    }
+    shutdown(s->fd, SHUT_WR);
+    return NULL;
+}
+
+void bench_linux_bulk(const struct bench_bulk *b, struct bench_out *o)
+{
+    static uint8_t rbuf[BENCH_PAT_LEN];
+    bool mtu_set = lx_set_mtu(b->mss + 40u);
+    int lfd, cfd, sfd;
+    if (!lx_pair(b->mss, b->buf, false, &lfd, &cfd, &sfd, o))
+        goto out0;
+    int seg = 0;
+    socklen_t sl = sizeof seg;
+    getsockopt(cfd, IPPROTO_TCP, TCP_MAXSEG, &seg, &sl);
+    cpu_set_t old, one;
+    bool pinned = false;
+    if (b->pinned && sched_getaffinity(0, sizeof old, &old) == 0) {
+        CPU_ZERO(&one);
+        CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+        pinned = sched_setaffinity(0, sizeof one, &one) == 0; /* the thread inherits it */
+    }
+    struct lx_sender s = {.fd = cfd, .bytes = b->bytes, .err = 0};
+    pthread_t th;
+    uint64_t start = bench_now_ns();
+    if (pthread_create(&th, NULL, lx_send_main, &s) != 0) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "pthread_create failed");
+        goto out;
+    }
+    uint64_t got = 0;
+    bool bad = false;
+    for (;;) {
+        ssize_t r = recv(sfd, rbuf, sizeof rbuf, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        if (!bad && !bench_check(rbuf, (size_t)r, got))
+            bad = true;
+        got += (uint64_t)r;
+    }
+    uint64_t end = bench_now_ns();
+    pthread_join(th, NULL);
+    if (bad || got != b->bytes || s.err != 0) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "%s: got %llu of %llu bytes%s", bad ? "payload mismatch" : "short transfer",
+                   (unsigned long long)got, (unsigned long long)b->bytes,
+                   s.err ? " (send error)" : "");
+        goto out;
+    }
+    o->v[0] = (double)b->bytes / ((double)(end - start) / 1e9) / 1e9;
+    bench_note(o, "MSS %d (%s), SO_SNDBUF/SO_RCVBUF %u, %s, payload verified", seg,
+               mtu_set ? "lo MTU = MSS + 40" : "TCP_MAXSEG on host lo", b->buf,
+               pinned ? "sender and receiver pinned to 1 CPU" : "sender and receiver threads");
+out:
+    if (pinned)
+        sched_setaffinity(0, sizeof old, &old);
+    close(cfd);
+    close(sfd);
+    close(lfd);
+out0:
+    lx_set_mtu(65536u);
+}
+
+/* ---- rr and crr ---------------------------------------------------------------------------- */
+
+static bool lx_one_byte(int from, int to, struct bench_out *o)
+{
+    uint8_t byte = 'x';
+    if (send(from, &byte, 1, 0) != 1 || recv(to, &byte, 1, 0) != 1) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "1-byte exchange: %s", strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+void bench_linux_rr(const struct bench_params *p, struct bench_out *o)
+{
+    uint64_t *lat = malloc(sizeof *lat * BENCH_LAT_MAX);
+    int lfd, cfd, sfd;
+    if (lat == NULL || !lx_pair(p->mss, p->buf, true, &lfd, &cfd, &sfd, o)) {
+        if (o->status == BENCH_OK) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "out of memory");
+        }
+        free(lat);
+        return;
+    }
+    uint64_t n = 0, start = bench_now_ns(), end = start + (uint64_t)(p->secs * 1e9), t = start;
+    while (t < end) {
+        if (!lx_one_byte(cfd, sfd, o) || !lx_one_byte(sfd, cfd, o))
+            goto out;
+        uint64_t t2 = bench_now_ns();
+        if (n < BENCH_LAT_MAX)
+            lat[n] = t2 - t;
+        n++;
+        t = t2;
+    }
+    o->v[0] = (double)n / ((double)(t - start) / 1e9);
+    bench_latency(lat, n < BENCH_LAT_MAX ? n : BENCH_LAT_MAX, &o->v[1], &o->v[2]);
+    o->count = n;
+    bench_note(o, "%llu transactions, one thread, TCP_NODELAY", (unsigned long long)n);
+out:
+    free(lat);
+    close(cfd);
+    close(sfd);
+    close(lfd);
+}
+
+/* Connections in TIME_WAIT in this namespace (/proc/net/sockstat "tw"). */
+static uint64_t lx_time_wait(void)
+{
+    FILE *f = fopen("/proc/net/sockstat", "r");
+    if (f == NULL)
+        return 0;
+    char line[256];
+    unsigned long long tw = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        const char *p = strstr(line, " tw ");
+        if (strncmp(line, "TCP:", 4) == 0 && p != NULL)
+            tw = strtoull(p + 4, NULL, 10);
+    }
+    fclose(f);
+    return tw;
+}
+
+void bench_linux_crr(const struct bench_params *p, struct bench_out *o)
+{
+    int lfd = lx_listen(BENCH_PORT, p->mss, p->buf, true, 4096);
+    if (lfd < 0) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "listen: %s", strerror(errno));
+        return;
+    }
+    uint64_t n = 0, start = bench_now_ns(), end = start + (uint64_t)(p->secs * 1e9), t = start;
+    const char *why = NULL;
+    while (t < end) {
+        int cfd = lx_connect(BENCH_PORT, p->mss, p->buf, true, false);
+        if (cfd < 0) {
+            why = strerror(errno);
+            break;
+        }
+        int sfd = accept(lfd, NULL, NULL);
+        if (sfd < 0) {
+            why = strerror(errno);
+            close(cfd);
+            break;
+        }
+        uint8_t byte;
+        bool ok = lx_one_byte(cfd, sfd, o) && lx_one_byte(sfd, cfd, o);
+        close(cfd); /* the client closes first: TIME_WAIT is on its side */
+        if (ok && recv(sfd, &byte, 1, 0) != 0) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "server expected EOF");
+            ok = false;
+        }
+        close(sfd);
+        if (!ok) {
+            close(lfd);
+            return;
+        }
+        n++;
+        t = bench_now_ns();
+    }
+    o->v[0] = (double)n / ((double)(t - start) / 1e9);
+    o->count = lx_time_wait();
+    o->stopped = why != NULL;
+    if (why != NULL)
+        bench_note(o, "stopped after %llu connections: %s; %llu in TIME_WAIT",
+                   (unsigned long long)n, why, (unsigned long long)o->count);
+    else
+        bench_note(o, "%llu connections in %.2f s, one thread; %llu in TIME_WAIT (namespace-wide, "
+                   "incl. earlier runs)",
+                   (unsigned long long)n, (double)(t - start) / 1e9, (unsigned long long)o->count);
+    close(lfd);
+}
+
+/* ---- conns and TIME_WAIT memory ------------------------------------------------------------ */
+
+/* Kernel slab bytes: all of it (/proc/meminfo Slab), and the objects of one cache
+ * (/proc/slabinfo active_objs * objsize) or of the TCP socket caches when name is NULL. */
+static uint64_t lx_slab_total(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f == NULL)
+        return 0;
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "Slab:", 5) == 0)
+            kb = strtoull(line + 5, NULL, 10);
+    }
+    fclose(f);
+    return kb * 1024u;
+}
+
+static uint64_t lx_slab_cache(const char *name)
+{
+    static const char *const tcp[] = {"TCP", "request_sock_TCP", "tw_sock_TCP",
+                                      "sock_inode_cache", "filp", "dentry", "tcp_bind_bucket",
+                                      NULL};
+    FILE *f = fopen("/proc/slabinfo", "r");
+    if (f == NULL)
+        return 0;
+    char line[512];
+    uint64_t sum = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        char cache[64];
+        unsigned long long active, total, size;
+        if (sscanf(line, "%63s %llu %llu %llu", cache, &active, &total, &size) != 4)
+            continue;
+        bool match = false;
+        if (name != NULL)
+            match = strcmp(cache, name) == 0;
+        for (int i = 0; name == NULL && tcp[i] != NULL; i++)
+            match = match || strcmp(cache, tcp[i]) == 0;
+        if (match)
+            sum += active * size;
+    }
+    fclose(f);
+    return sum;
+}
+
+#define LX_CONNS_PER_PORT 25000u /* connections per server port (28232 ephemeral ports) */
+#define LX_MAX_PORTS 8u
+
+/* Open n connections spread over server ports from BENCH_PORT on (nonblocking connects,
+ * accepted as they come). */
+static uint32_t lx_open_many(const int *lfds, uint32_t n, const struct bench_params *p,
+                             int *cfds, int *sfds, struct bench_out *o)
+{
+    uint32_t made = 0;
+    while (made < n) {
+        uint32_t port = made / LX_CONNS_PER_PORT;
+        int cfd = lx_connect((uint16_t)(BENCH_PORT + port), p->mss, p->buf, false, true);
+        if (cfd < 0) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "connect %u: %s", made, strerror(errno));
+            return made;
+        }
+        int sfd = accept(lfds[port], NULL, NULL);
+        if (sfd < 0) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "accept %u: %s", made, strerror(errno));
+            close(cfd);
+            return made;
+        }
+        cfds[made] = cfd;
+        sfds[made] = sfd;
+        made++;
+    }
+    return made;
+}
+
+static void lx_close_all(int *fds, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        close(fds[i]);
+}
+
+static bool lx_fds_fit(uint32_t n, struct bench_out *o)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2u * (rlim_t)n + 64u) {
+        o->status = BENCH_NA;
+        bench_note(o, "RLIMIT_NOFILE %llu is too small for %u connections",
+                   (unsigned long long)rl.rlim_cur, n);
+        return false;
+    }
+    return true;
+}
+
+void bench_linux_conns(const struct bench_params *p, struct bench_out *o)
+{
+    if (!lx_fds_fit(p->conns, o))
+        return;
+    uint32_t ports = (p->conns + LX_CONNS_PER_PORT - 1u) / LX_CONNS_PER_PORT;
+    if (ports > LX_MAX_PORTS) {
+        o->status = BENCH_NA;
+        bench_note(o, "more than %u connections", LX_MAX_PORTS * LX_CONNS_PER_PORT);
+        return;
+    }
+    int lfds[LX_MAX_PORTS];
+    for (uint32_t i = 0; i < LX_MAX_PORTS; i++)
+        lfds[i] = -1;
+    int *cfds = malloc(sizeof(int) * p->conns), *sfds = malloc(sizeof(int) * p->conns);
+    uint32_t made = 0;
+    bool ok = cfds != NULL && sfds != NULL;
+    for (uint32_t i = 0; ok && i < ports; i++) {
+        lfds[i] = lx_listen((uint16_t)(BENCH_PORT + i), p->mss, p->buf, false, 65535);
+        ok = lfds[i] >= 0;
+    }
+    if (!ok) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "set-up failed");
+        goto out;
+    }
+    uint64_t slab0 = lx_slab_total(), tcp0 = lx_slab_cache(NULL);
+    made = lx_open_many(lfds, p->conns, p, cfds, sfds, o);
+    if (o->status != BENCH_OK)
+        goto out;
+    uint64_t slab1 = lx_slab_total(), tcp1 = lx_slab_cache(NULL);
+    o->v[0] = ((double)slab1 - (double)slab0) / made;
+    o->count = made;
+    bench_note(o,
+               "%u connections, both ends: /proc/meminfo Slab delta (machine-wide, shared: "
+               "noisy); TCP socket caches alone (TCP, sock_inode_cache, filp, dentry, ...) "
+               "%.0f B/conn",
+               made, ((double)tcp1 - (double)tcp0) / made);
+out:
+    /* The server ends close first, so that no TIME_WAIT holds the client's ephemeral ports. */
+    lx_close_all(sfds, made);
+    lx_close_all(cfds, made);
+    for (uint32_t i = 0; i < LX_MAX_PORTS; i++) {
+        if (lfds[i] >= 0)
+            close(lfds[i]);
+    }
+    free(cfds);
+    free(sfds);
+}
+
+void bench_linux_tw(const struct bench_params *p, struct bench_out *o)
+{
+    if (!lx_fds_fit(p->conns, o))
+        return;
+    int *cfds = malloc(sizeof(int) * p->conns), *sfds = malloc(sizeof(int) * p->conns);
+    int lfd = lx_listen(BENCH_PORT + 1000u, p->mss, p->buf, false, 65535);
+    if (cfds == NULL || sfds == NULL || lfd < 0) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "set-up failed");
+        goto out;
+    }
+    uint64_t tw_before = lx_time_wait();
+    uint64_t obj0 = lx_slab_cache("tw_sock_TCP");
+    uint32_t made = 0;
+    while (made < p->conns) {
+        int cfd = lx_connect(BENCH_PORT + 1000u, p->mss, p->buf, false, false);
+        int sfd = cfd < 0 ? -1 : accept(lfd, NULL, NULL);
+        if (sfd < 0) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "connection %u: %s", made, strerror(errno));
+            if (cfd >= 0)
+                close(cfd);
+            break;
+        }
+        cfds[made] = cfd;
+        sfds[made] = sfd;
+        made++;
+    }
+    lx_close_all(cfds, made);
+    lx_close_all(sfds, made);
+    if (o->status != BENCH_OK)
+        goto out;
+    uint64_t deadline = bench_now_ns() + 2000000000ull;
+    while (lx_time_wait() < tw_before + made && bench_now_ns() < deadline)
+        usleep(1000);
+    uint64_t tw = lx_time_wait() - tw_before;
+    uint64_t obj1 = lx_slab_cache("tw_sock_TCP");
+    if (tw == 0) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "no TIME_WAIT entries appeared");
+        goto out;
+    }
+    o->v[0] = ((double)obj1 - (double)obj0) / (double)tw;
+    o->count = tw;
+    bench_note(o, "%llu TIME_WAIT entries: tw_sock_TCP slab objects (the bind bucket, shared "
+                  "by port, excluded)",
+               (unsigned long long)tw);
+out:
+    if (lfd >= 0)
+        close(lfd);
+    free(cfds);
+    free(sfds);
+}

@@ -15,6 +15,7 @@
 #define BENCH_STALL_NS 5000000000ull /* a run with no progress for 5 s of wall time fails */
 #define BENCH_LAT_MAX (1u << 22)    /* rr latency samples kept per run */
 #define BENCH_NOTE 240
+#define BENCH_SETUP_NS 120000000000ull /* conns: give up opening connections after 120 s */
 
 /* What one run of one workload on one implementation gave. */
 enum bench_status {

@@ -448,7 +448,14 @@ static uint32_t lx_open_many(const int *lfds, uint32_t n, const struct bench_par
                              int *cfds, int *sfds, struct bench_out *o)
 {
     uint32_t made = 0;
+    uint64_t t0 = bench_now_ns();
     while (made < n) {
+        if ((made & 1023u) == 0 && bench_now_ns() - t0 > BENCH_SETUP_NS) {
+            o->status = BENCH_NA;
+            bench_note(o, "opening %u connections took over %llu s (%u made)", n,
+                       BENCH_SETUP_NS / 1000000000ull, made);
+            return made;
+        }
         uint32_t port = made / LX_CONNS_PER_PORT;
         int cfd = lx_connect((uint16_t)(BENCH_PORT + port), p->mss, p->buf, false, true);
         if (cfd < 0) {

@@ -169,6 +169,7 @@ struct glass_stack {
     /* Sockets. */
     struct glass_sock *socks;
     uint32_t n_socks_used;
+    uint32_t socks_free_from;     /* no free handle below this index (lowest-fd search start) */
 
     /* Connections. */
     uint32_t next_conn_id;
@@ -351,6 +352,10 @@ uint32_t glass_tcp_rcv_space(const struct glass_tcb *tcb);
 void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb);
 /* Ensure a buffer is allocated; false on ENOMEM. */
 bool glass_ring_ensure(struct glass_stack *st, struct glass_ring *r);
+/* Free what a connection in TIME_WAIT no longer needs (our FIN is acknowledged, so nothing is
+ * in flight): the RACK records, an empty send ring, and an empty receive ring nobody can read
+ * any more (orphaned). A ring is allocated again on first use (glass_ring_ensure). */
+void glass_tcb_release_idle(struct glass_stack *st, struct glass_tcb *tcb);
 
 /* ---- sorted, bounded sequence-range lists (range.c) ---- */
 /* Insert [s, e) into r[0..*n), sorted and disjoint, merging what it overlaps or touches.

@@ -130,13 +130,21 @@ struct glass_tcb *glass_demux_conn(struct glass_stack *st, uint32_t laddr, uint1
 
 /* ---- the bind table (by local port) ------------------------------------------------------- */
 
+/* Each chain keeps its listening TCBs in front of all the others, so that the listener lookup
+ * for an incoming SYN stops at the first TCB that does not listen instead of walking past every
+ * connection on the port (a server with many connections has them all in one chain). A TCB
+ * that starts or stops listening is re-linked (tcp_fsm.c). */
 void glass_tcb_bhash(struct glass_stack *st, struct glass_tcb *tcb)
 {
     if (tcb->flags & GLASS_TF_IN_BHASH)
         return;
-    uint32_t b = tcb->local.port & st->bhash_mask;
-    tcb->bnext = st->bhash[b];
-    st->bhash[b] = tcb;
+    struct glass_tcb **pp = &st->bhash[tcb->local.port & st->bhash_mask];
+    if (tcb->state != GLASS_TCP_LISTEN) {
+        while (*pp != NULL && (*pp)->state == GLASS_TCP_LISTEN)
+            pp = &(*pp)->bnext;
+    }
+    tcb->bnext = *pp;
+    *pp = tcb;
     tcb->flags |= GLASS_TF_IN_BHASH;
 }
 
@@ -158,9 +166,10 @@ void glass_tcb_unbhash(struct glass_stack *st, struct glass_tcb *tcb)
 struct glass_tcb *glass_demux_listener(struct glass_stack *st, uint32_t laddr, uint16_t lport)
 {
     struct glass_tcb *wild = NULL;
-    for (struct glass_tcb *t = st->bhash[lport & st->bhash_mask]; t != NULL; t = t->bnext) {
-        if (t->local.port != lport || t->state != GLASS_TCP_LISTEN ||
-            (t->flags & GLASS_TF_PASSIVE))
+    /* Listeners come first in the chain (glass_tcb_bhash). */
+    for (struct glass_tcb *t = st->bhash[lport & st->bhash_mask];
+         t != NULL && t->state == GLASS_TCP_LISTEN; t = t->bnext) {
+        if (t->local.port != lport || (t->flags & GLASS_TF_PASSIVE))
             continue;
         if (t->local.addr == laddr)
             return t; /* an exact address beats the wildcard */

@@ -165,7 +165,11 @@ struct glass_stack *glass_stack_new(const struct glass_config *cfg)
 
     uint32_t hsize = pow2_at_least(cfg->max_conns / 2u + 1u);
     st->chash_mask = hsize - 1u;
-    st->bhash_mask = 1023u;
+    /* The bind table grows with max_conns (one bucket per 16 connections, at least 1024, at
+     * most one per port): the ephemeral-port search walks a bucket per candidate port, so a
+     * fixed 1024 buckets made opening the N-th connection cost O(N). */
+    uint32_t bsize = pow2_at_least(cfg->max_conns / 16u);
+    st->bhash_mask = (bsize < 1024u ? 1024u : bsize > 65536u ? 65536u : bsize) - 1u;
     st->socks = glass_zalloc(st, sizeof(struct glass_sock) * cfg->max_sockets);
     st->chash = glass_zalloc(st, sizeof(struct glass_tcb *) * hsize);
     st->bhash = glass_zalloc(st, sizeof(struct glass_tcb *) * (st->bhash_mask + 1u));

@@ -236,6 +236,12 @@ static void enter_state(struct glass_stack *st, struct glass_tcb *tcb, unsigned 
 {
     if (from == GLASS_TCP_TIME_WAIT && st->n_time_wait > 0)
         st->n_time_wait--;
+    if ((from == GLASS_TCP_LISTEN) != (tcb->state == GLASS_TCP_LISTEN) &&
+        (tcb->flags & GLASS_TF_IN_BHASH)) {
+        /* Listeners stay in front of their bind chain (demux.c glass_tcb_bhash). */
+        glass_tcb_unbhash(st, tcb);
+        glass_tcb_bhash(st, tcb);
+    }
     switch ((enum glass_tcp_state)tcb->state) {
     case GLASS_TCP_ESTABLISHED:
         enter_established(st, tcb);
@@ -253,6 +259,7 @@ static void enter_state(struct glass_stack *st, struct glass_tcb *tcb, unsigned 
         glass_timer_clear_all(st, tcb);
         glass_timer_set(st, tcb, GLASS_TT_TIMEWAIT, st->now + 2u * st->cfg.msl);
         st->n_time_wait++;
+        glass_tcb_release_idle(st, tcb);
         break;
     case GLASS_TCP_FIN_WAIT_2:
         glass_timer_clear(st, tcb, GLASS_TT_REXMT);

@@ -20,6 +20,23 @@ bool glass_ring_ensure(struct glass_stack *st, struct glass_ring *r)
     return r->buf != NULL;
 }
 
+static void ring_release(struct glass_stack *st, struct glass_ring *r)
+{
+    glass_free(st, r->buf, r->cap);
+    r->buf = NULL;
+    r->head = 0;
+    r->len = 0;
+}
+
+void glass_tcb_release_idle(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    glass_rack_free(st, tcb);
+    if (tcb->sb.buf != NULL && tcb->sb.len == 0)
+        ring_release(st, &tcb->sb);
+    if (tcb->rb.buf != NULL && tcb->rb.len == 0 && tcb->n_ooo == 0 && tcb->fd < 0)
+        ring_release(st, &tcb->rb);
+}
+
 void glass_tcp_kick(struct glass_stack *st, struct glass_tcb *tcb)
 {
     if (tcb->flags & (GLASS_TF_IN_OUTQ | GLASS_TF_REAP))

@@ -26,16 +26,20 @@ static int take_error(struct glass_tcb *tcb)
     return e;
 }
 
+/* The lowest free handle, as on Unix. The search starts at socks_free_from, below which every
+ * handle is in use, so opening N sockets in a row costs O(N), not O(N^2). */
 static int alloc_fd(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    for (uint32_t i = 0; i < st->cfg.max_sockets; i++) {
+    for (uint32_t i = st->socks_free_from; i < st->cfg.max_sockets; i++) {
         if (st->socks[i].tcb == NULL) {
             st->socks[i].tcb = tcb;
             st->n_socks_used++;
+            st->socks_free_from = i + 1u;
             tcb->fd = (int)i + GLASS_FD_BASE;
             return tcb->fd;
         }
     }
+    st->socks_free_from = st->cfg.max_sockets;
     return -GLASS_EMFILE;
 }
 
@@ -43,8 +47,11 @@ static void release_fd(struct glass_stack *st, struct glass_tcb *tcb)
 {
     if (tcb->fd < 0)
         return;
-    st->socks[tcb->fd - GLASS_FD_BASE].tcb = NULL;
+    uint32_t i = (uint32_t)(tcb->fd - GLASS_FD_BASE);
+    st->socks[i].tcb = NULL;
     st->n_socks_used--;
+    if (i < st->socks_free_from)
+        st->socks_free_from = i;
     tcb->fd = -1;
 }
 

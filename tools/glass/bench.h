@@ -56,8 +56,12 @@ uint64_t bench_now_ns(void);
 const uint8_t *bench_pattern(void);
 /* True if the n <= BENCH_PAT_LEN bytes at p are the stream at offset off. */
 bool bench_check(const uint8_t *p, size_t n, uint64_t off);
-/* Mean and 99th percentile (microseconds) of n latency samples in ns (sorts them). */
-void bench_latency(uint64_t *ns, size_t n, double *mean_us, double *p99_us);
+/* One rr transaction (a byte each way): false, with o filled, on an error. */
+typedef bool (*bench_round_fn)(void *ctx, struct bench_out *o);
+/* The rr measurement shared by the harnesses: rounds for secs of wall time, each timed;
+ * fills o->v[0] (transactions/s), v[1] (mean us), v[2] (p99 us) and o->count. False on an
+ * error (o says which). */
+bool bench_rr_loop(double secs, bench_round_fn round, void *ctx, struct bench_out *o);
 void bench_note(struct bench_out *o, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

@@ -97,7 +97,7 @@ static bool gl_open(struct gl_net *g, unsigned mss, uint32_t buf, uint32_t conns
         g->st[i] = glass_stack_new(&cfg);
         if (g->st[i] == NULL) {
             o->status = BENCH_NA;
-            bench_note(o, "glass_stack_new refuses mss %u (the TX slot holds at most 2008)", mss);
+            bench_note(o, "glass_stack_new refuses mss %u", mss);
             return false;
         }
         if (glass_stack_add_iface(g->st[i], addr[i], 24, mss + 40u) < 0) {
@@ -279,41 +279,34 @@ static bool gl_one_byte(struct gl_net *g, int from, int ffd, int tfd, struct ben
     return true;
 }
 
+struct gl_rr {
+    struct gl_net *g;
+    int cfd, sfd;
+};
+
+static bool gl_rr_round(void *ctx, struct bench_out *o)
+{
+    struct gl_rr *r = ctx;
+    return gl_one_byte(r->g, 0, r->cfd, r->sfd, o) && gl_one_byte(r->g, 1, r->sfd, r->cfd, o);
+}
+
 void bench_glass_rr(const struct bench_params *p, struct bench_out *o)
 {
     static struct gl_net g;
-    int lfd, cfd, sfd;
-    uint64_t *lat = malloc(sizeof *lat * BENCH_LAT_MAX);
-    if (lat == NULL) {
-        o->status = BENCH_FAILED;
-        bench_note(o, "out of memory");
-        return;
-    }
+    int lfd;
+    struct gl_rr r = {.g = &g};
     if (!gl_open(&g, p->mss, p->buf, 0, o))
         goto out;
-    if (!gl_listen(&g, BENCH_PORT, &lfd) || !gl_pair(&g, lfd, &cfd, &sfd, o)) {
+    if (!gl_listen(&g, BENCH_PORT, &lfd) || !gl_pair(&g, lfd, &r.cfd, &r.sfd, o)) {
         if (o->status == BENCH_OK)
             o->status = BENCH_FAILED;
         goto out;
     }
-    gl_nodelay(g.st[0], cfd);
-    gl_nodelay(g.st[1], sfd);
-    uint64_t n = 0, start = bench_now_ns(), end = start + (uint64_t)(p->secs * 1e9), t = start;
-    while (t < end) {
-        if (!gl_one_byte(&g, 0, cfd, sfd, o) || !gl_one_byte(&g, 1, sfd, cfd, o))
-            goto out;
-        uint64_t t2 = bench_now_ns();
-        if (n < BENCH_LAT_MAX)
-            lat[n] = t2 - t;
-        n++;
-        t = t2;
-    }
-    o->v[0] = (double)n / ((double)(t - start) / 1e9);
-    bench_latency(lat, n < BENCH_LAT_MAX ? n : BENCH_LAT_MAX, &o->v[1], &o->v[2]);
-    o->count = n;
-    bench_note(o, "%llu transactions, TCP_NODELAY", (unsigned long long)n);
+    gl_nodelay(g.st[0], r.cfd);
+    gl_nodelay(g.st[1], r.sfd);
+    if (bench_rr_loop(p->secs, gl_rr_round, &r, o))
+        bench_note(o, "%llu transactions, TCP_NODELAY", (unsigned long long)o->count);
 out:
-    free(lat);
     gl_close(&g);
 }
 
@@ -433,46 +426,6 @@ static uint32_t gl_open_many(struct gl_net *g, uint32_t want, int *cfds, int *sf
     return made;
 }
 
-void bench_glass_conns(const struct bench_params *p, struct bench_out *o)
-{
-    static struct gl_net g;
-    int *cfds = malloc(sizeof(int) * p->conns), *sfds = malloc(sizeof(int) * p->conns);
-    if (cfds == NULL || sfds == NULL) {
-        o->status = BENCH_FAILED;
-        bench_note(o, "out of memory");
-        goto out0;
-    }
-    if (!gl_open(&g, p->mss, p->buf, p->conns, o))
-        goto out;
-    gl_pump(&g);
-    uint64_t before = g.mem[0].bytes + g.mem[1].bytes;
-    uint64_t req_before = glass_stack_mem_used(g.st[0]) + glass_stack_mem_used(g.st[1]);
-    uint32_t made = gl_open_many(&g, p->conns, cfds, sfds, o);
-    if (o->status != BENCH_OK)
-        goto out;
-    uint64_t est = glass_stack_in_state(g.st[0], GLASS_TCP_ESTABLISHED) +
-                   glass_stack_in_state(g.st[1], GLASS_TCP_ESTABLISHED);
-    if (est != 2u * (uint64_t)made) {
-        o->status = BENCH_FAILED;
-        bench_note(o, "%llu of %u endpoints ESTABLISHED", (unsigned long long)est, 2u * made);
-        goto out;
-    }
-    uint64_t after = g.mem[0].bytes + g.mem[1].bytes;
-    uint64_t req_after = glass_stack_mem_used(g.st[0]) + glass_stack_mem_used(g.st[1]);
-    o->v[0] = (double)(after - before) / made;
-    o->count = made;
-    bench_note(o,
-               "%u connections, both ends; malloc chunks %.0f B/conn (asked %.0f B); tables "
-               "sized at creation (socket table, 4-tuple hash) excluded: %llu B",
-               made, o->v[0], (double)(req_after - req_before) / made,
-               (unsigned long long)req_before);
-out:
-    gl_close(&g);
-out0:
-    free(cfds);
-    free(sfds);
-}
-
 /* One byte from each client to its server end, then one back, all in two pumps. */
 static bool gl_exchange(struct gl_net *g, const int *cfds, const int *sfds, uint32_t n,
                         struct bench_out *o)
@@ -500,7 +453,9 @@ static bool gl_exchange(struct gl_net *g, const int *cfds, const int *sfds, uint
     return true;
 }
 
-void bench_glass_tw(const struct bench_params *p, struct bench_out *o)
+/* The per-connection memory figure (idle established, both ends) or, with time_wait, the
+ * per-entry figure of the client's TIME_WAIT entries after a 1-byte exchange each way. */
+static void gl_memory(const struct bench_params *p, bool time_wait, struct bench_out *o)
 {
     static struct gl_net g;
     int *cfds = malloc(sizeof(int) * p->conns), *sfds = malloc(sizeof(int) * p->conns);
@@ -512,34 +467,60 @@ void bench_glass_tw(const struct bench_params *p, struct bench_out *o)
     if (!gl_open(&g, p->mss, p->buf, p->conns, o))
         goto out;
     gl_pump(&g);
-    uint64_t before = g.mem[0].bytes;
+    uint64_t before = g.mem[0].bytes + (time_wait ? 0 : g.mem[1].bytes);
+    uint64_t req_before = glass_stack_mem_used(g.st[0]) + glass_stack_mem_used(g.st[1]);
     uint32_t made = gl_open_many(&g, p->conns, cfds, sfds, o);
     if (o->status != BENCH_OK)
         goto out;
-    /* One byte each way first, as in crr: TIME_WAIT after a real exchange. */
-    if (!gl_exchange(&g, cfds, sfds, made, o))
-        goto out;
-    for (uint32_t i = 0; i < made; i++)
-        glass_close(g.st[0], cfds[i]);
-    gl_pump(&g);
-    for (uint32_t i = 0; i < made; i++)
-        glass_close(g.st[1], sfds[i]);
-    gl_pump(&g);
-    uint32_t tw = glass_stack_in_state(g.st[0], GLASS_TCP_TIME_WAIT);
-    if (tw != made) {
+    if (time_wait) {
+        /* One byte each way first, as in crr: TIME_WAIT after a real exchange. */
+        if (!gl_exchange(&g, cfds, sfds, made, o))
+            goto out;
+        for (uint32_t i = 0; i < made; i++)
+            glass_close(g.st[0], cfds[i]);
+        gl_pump(&g);
+        for (uint32_t i = 0; i < made; i++)
+            glass_close(g.st[1], sfds[i]);
+        gl_pump(&g);
+    }
+    int state = time_wait ? GLASS_TCP_TIME_WAIT : GLASS_TCP_ESTABLISHED;
+    uint64_t in = glass_stack_in_state(g.st[0], state) +
+                  (time_wait ? 0 : glass_stack_in_state(g.st[1], state));
+    uint64_t want = time_wait ? made : 2u * (uint64_t)made;
+    if (in != want) {
         o->status = BENCH_FAILED;
-        bench_note(o, "%u of %u client connections in TIME_WAIT", tw, made);
+        bench_note(o, "%llu of %llu endpoints %s", (unsigned long long)in,
+                   (unsigned long long)want, time_wait ? "in TIME_WAIT" : "ESTABLISHED");
         goto out;
     }
-    o->v[0] = (double)(g.mem[0].bytes - before) / tw;
-    o->count = tw;
-    bench_note(o, "%u TIME_WAIT entries on the client stack after a 1-byte exchange each way, "
-                  "malloc chunks per entry", tw);
+    uint64_t after = g.mem[0].bytes + (time_wait ? 0 : g.mem[1].bytes);
+    uint64_t req_after = glass_stack_mem_used(g.st[0]) + glass_stack_mem_used(g.st[1]);
+    o->v[0] = (double)(after - before) / made;
+    o->count = made;
+    if (time_wait)
+        bench_note(o, "%u TIME_WAIT entries on the client stack after a 1-byte exchange each "
+                      "way, malloc chunks per entry", made);
+    else
+        bench_note(o,
+                   "%u connections, both ends; malloc chunks %.0f B/conn (asked %.0f B); tables "
+                   "sized at creation (socket table, 4-tuple hash) excluded: %llu B",
+                   made, o->v[0], (double)(req_after - req_before) / made,
+                   (unsigned long long)req_before);
 out:
     gl_close(&g);
 out0:
     free(cfds);
     free(sfds);
+}
+
+void bench_glass_conns(const struct bench_params *p, struct bench_out *o)
+{
+    gl_memory(p, false, o);
+}
+
+void bench_glass_tw(const struct bench_params *p, struct bench_out *o)
+{
+    gl_memory(p, true, o);
 }
 
 void bench_glass_describe(char *buf, size_t cap)

@@ -300,36 +300,26 @@ static bool lx_one_byte(int from, int to, struct bench_out *o)
     return true;
 }
 
+struct lx_rr {
+    int cfd, sfd;
+};
+
+static bool lx_rr_round(void *ctx, struct bench_out *o)
+{
+    struct lx_rr *r = ctx;
+    return lx_one_byte(r->cfd, r->sfd, o) && lx_one_byte(r->sfd, r->cfd, o);
+}
+
 void bench_linux_rr(const struct bench_params *p, struct bench_out *o)
 {
-    uint64_t *lat = malloc(sizeof *lat * BENCH_LAT_MAX);
-    int lfd, cfd, sfd;
-    if (lat == NULL || !lx_pair(p->mss, p->buf, true, &lfd, &cfd, &sfd, o)) {
-        if (o->status == BENCH_OK) {
-            o->status = BENCH_FAILED;
-            bench_note(o, "out of memory");
-        }
-        free(lat);
+    int lfd;
+    struct lx_rr r;
+    if (!lx_pair(p->mss, p->buf, true, &lfd, &r.cfd, &r.sfd, o))
         return;
-    }
-    uint64_t n = 0, start = bench_now_ns(), end = start + (uint64_t)(p->secs * 1e9), t = start;
-    while (t < end) {
-        if (!lx_one_byte(cfd, sfd, o) || !lx_one_byte(sfd, cfd, o))
-            goto out;
-        uint64_t t2 = bench_now_ns();
-        if (n < BENCH_LAT_MAX)
-            lat[n] = t2 - t;
-        n++;
-        t = t2;
-    }
-    o->v[0] = (double)n / ((double)(t - start) / 1e9);
-    bench_latency(lat, n < BENCH_LAT_MAX ? n : BENCH_LAT_MAX, &o->v[1], &o->v[2]);
-    o->count = n;
-    bench_note(o, "%llu transactions, one thread, TCP_NODELAY", (unsigned long long)n);
-out:
-    free(lat);
-    close(cfd);
-    close(sfd);
+    if (bench_rr_loop(p->secs, lx_rr_round, &r, o))
+        bench_note(o, "%llu transactions, one thread, TCP_NODELAY", (unsigned long long)o->count);
+    close(r.cfd);
+    close(r.sfd);
     close(lfd);
 }
 

@@ -72,7 +72,8 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void bench_latency(uint64_t *ns, size_t n, double *mean_us, double *p99_us)
+/* Mean and 99th percentile (microseconds) of n latency samples in ns (sorts them). */
+static void bench_latency(uint64_t *ns, size_t n, double *mean_us, double *p99_us)
 {
     *mean_us = *p99_us = 0;
     if (n == 0)
@@ -83,6 +84,33 @@ void bench_latency(uint64_t *ns, size_t n, double *mean_us, double *p99_us)
     qsort(ns, n, sizeof *ns, cmp_u64);
     *mean_us = sum / (double)n / 1e3;
     *p99_us = (double)ns[(n * 99u) / 100u] / 1e3;
+}
+
+bool bench_rr_loop(double secs, bench_round_fn round, void *ctx, struct bench_out *o)
+{
+    uint64_t *lat = malloc(sizeof *lat * BENCH_LAT_MAX);
+    if (lat == NULL) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "out of memory");
+        return false;
+    }
+    uint64_t n = 0, start = bench_now_ns(), end = start + (uint64_t)(secs * 1e9), t = start;
+    bool ok = true;
+    while (ok && t < end) {
+        ok = round(ctx, o);
+        uint64_t t2 = bench_now_ns();
+        if (n < BENCH_LAT_MAX)
+            lat[n] = t2 - t;
+        n++;
+        t = t2;
+    }
+    if (ok) {
+        o->v[0] = (double)n / ((double)(t - start) / 1e9);
+        bench_latency(lat, n < BENCH_LAT_MAX ? n : BENCH_LAT_MAX, &o->v[1], &o->v[2]);
+        o->count = n;
+    }
+    free(lat);
+    return ok;
 }
 
 void bench_note(struct bench_out *o, const char *fmt, ...)

@@ -520,18 +520,23 @@ static bool lw_one_byte(struct lw_net *n, struct lw_conn *from, struct lw_conn *
     return true;
 }
 
+struct lw_rr {
+    struct lw_net *n;
+    struct lw_conn *cc, *sc;
+};
+
+static bool lw_rr_round(void *ctx, struct bench_out *o)
+{
+    struct lw_rr *r = ctx;
+    return lw_one_byte(r->n, r->cc, r->sc, o) && lw_one_byte(r->n, r->sc, r->cc, o);
+}
+
 void bench_lwip_rr(const struct bench_params *p, struct bench_out *o)
 {
     static struct lw_net n;
     struct lw_conn cc;
-    uint64_t *lat = malloc(sizeof *lat * BENCH_LAT_MAX);
-    if (lat == NULL || !lw_net_open(&n, 1, true, false, o)) {
-        if (o->status == BENCH_OK) {
-            o->status = BENCH_FAILED;
-            bench_note(o, "out of memory");
-        }
+    if (!lw_net_open(&n, 1, true, false, o))
         goto out;
-    }
     err_t e = lw_connect(&n, &cc, true);
     lw_pump(&n.a, &n.b);
     if (e != ERR_OK || !cc.connected || n.srv.n != 1) {
@@ -539,23 +544,10 @@ void bench_lwip_rr(const struct bench_params *p, struct bench_out *o)
         bench_note(o, "connect: %s", lw_strerr(e));
         goto out;
     }
-    struct lw_conn *sc = &n.srv.pool[0];
-    uint64_t k = 0, start = bench_now_ns(), end = start + (uint64_t)(p->secs * 1e9), t = start;
-    while (t < end) {
-        if (!lw_one_byte(&n, &cc, sc, o) || !lw_one_byte(&n, sc, &cc, o))
-            goto out;
-        uint64_t t2 = bench_now_ns();
-        if (k < BENCH_LAT_MAX)
-            lat[k] = t2 - t;
-        k++;
-        t = t2;
-    }
-    o->v[0] = (double)k / ((double)(t - start) / 1e9);
-    bench_latency(lat, k < BENCH_LAT_MAX ? k : BENCH_LAT_MAX, &o->v[1], &o->v[2]);
-    o->count = k;
-    bench_note(o, "%llu transactions, Nagle off", (unsigned long long)k);
+    struct lw_rr r = {.n = &n, .cc = &cc, .sc = &n.srv.pool[0]};
+    if (bench_rr_loop(p->secs, lw_rr_round, &r, o))
+        bench_note(o, "%llu transactions, Nagle off", (unsigned long long)o->count);
 out:
-    free(lat);
     lw_net_close(&n);
 }
 
@@ -673,39 +665,6 @@ static uint32_t lw_open_many(struct lw_net *n, struct lw_conn *cc, uint32_t want
 
 #define LW_MAX_CONNS 16383u /* ephemeral ports 49152-65535; tcp_new_port never shares a port */
 
-void bench_lwip_conns(const struct bench_params *p, struct bench_out *o)
-{
-    if (p->conns > LW_MAX_CONNS) {
-        o->status = BENCH_NA;
-        bench_note(o, "at most %u connections from one address: tcp_new_port gives each of the "
-                      "ports 49152-65535 to one PCB", LW_MAX_CONNS);
-        return;
-    }
-    static struct lw_net n;
-    struct lw_conn *cc = calloc(p->conns, sizeof *cc);
-    if (cc == NULL || !lw_net_open(&n, p->conns, false, false, o)) {
-        if (o->status == BENCH_OK) {
-            o->status = BENCH_FAILED;
-            bench_note(o, "out of memory");
-        }
-        goto out;
-    }
-    lw_pump(&n.a, &n.b);
-    if (!lw_heap_ok(o))
-        goto out;
-    uint64_t before = lw_heap();
-    uint32_t made = lw_open_many(&n, cc, p->conns, o);
-    if (o->status != BENCH_OK)
-        goto out;
-    uint64_t after = lw_heap();
-    o->v[0] = ((double)after - (double)before) / made;
-    o->count = made;
-    bench_note(o, "%u connections, both ends: mallinfo2() delta (PCBs incl. malloc headers)", made);
-out:
-    free(cc);
-    lw_net_close(&n);
-}
-
 /* One byte from each client to its server end, then one back, all in two pumps. */
 static bool lw_exchange(struct lw_net *n, struct lw_conn *cc, uint32_t made, struct bench_out *o)
 {
@@ -735,11 +694,14 @@ static bool lw_exchange(struct lw_net *n, struct lw_conn *cc, uint32_t made, str
     return true;
 }
 
-void bench_lwip_tw(const struct bench_params *p, struct bench_out *o)
+/* The per-connection memory figure (idle established, both ends) or, with time_wait, the
+ * per-entry figure of the client's TIME_WAIT PCBs after a 1-byte exchange each way. */
+static void lw_memory(const struct bench_params *p, bool time_wait, struct bench_out *o)
 {
     if (p->conns > LW_MAX_CONNS) {
         o->status = BENCH_NA;
-        bench_note(o, "at most %u connections from one address", LW_MAX_CONNS);
+        bench_note(o, "at most %u connections from one address: tcp_new_port gives each of the "
+                      "ports 49152-65535 to one PCB", LW_MAX_CONNS);
         return;
     }
     static struct lw_net n;
@@ -758,33 +720,44 @@ void bench_lwip_tw(const struct bench_params *p, struct bench_out *o)
     uint32_t made = lw_open_many(&n, cc, p->conns, o);
     if (o->status != BENCH_OK)
         goto out;
-    /* One byte each way first, as in crr: TIME_WAIT after a real exchange. */
-    if (!lw_exchange(&n, cc, made, o))
-        goto out;
-    for (uint32_t i = 0; i < made; i++) {
-        lw_close(&cc[i]);
-        if (i % 1000u == 999u)
-            lw_pump(&n.a, &n.b); /* the link queues at most LW_SLOTS datagrams */
-    }
-    lw_pump(&n.a, &n.b);
-    for (uint32_t i = 0; i < n.srv.n; i++) {
-        lw_close(&n.srv.pool[i]);
-        if (i % 1000u == 999u)
+    if (time_wait) {
+        /* One byte each way first, as in crr: TIME_WAIT after a real exchange. */
+        if (!lw_exchange(&n, cc, made, o))
+            goto out;
+        for (int side = 0; side < 2; side++) {
+            for (uint32_t i = 0; i < made; i++) {
+                lw_close(side == 0 ? &cc[i] : &n.srv.pool[i]);
+                if (i % 1000u == 999u)
+                    lw_pump(&n.a, &n.b); /* the link queues at most LW_SLOTS datagrams */
+            }
             lw_pump(&n.a, &n.b);
+        }
+        uint64_t tw = lw_count_tw(&n.a);
+        if (tw != made) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "%llu of %u client PCBs in TIME_WAIT", (unsigned long long)tw, made);
+            goto out;
+        }
     }
-    lw_pump(&n.a, &n.b);
-    uint64_t tw = lw_count_tw(&n.a);
-    if (tw != made) {
-        o->status = BENCH_FAILED;
-        bench_note(o, "%llu of %u client PCBs in TIME_WAIT", (unsigned long long)tw, made);
-        goto out;
-    }
-    uint64_t after = lw_heap();
-    o->v[0] = ((double)after - (double)before) / (double)tw;
-    o->count = tw;
-    bench_note(o, "%llu TIME_WAIT PCBs (full tcp_pcb) after a 1-byte exchange each way: "
-                  "mallinfo2() delta", (unsigned long long)tw);
+    o->v[0] = ((double)lw_heap() - (double)before) / made;
+    o->count = made;
+    if (time_wait)
+        bench_note(o, "%u TIME_WAIT PCBs (full tcp_pcb) after a 1-byte exchange each way: "
+                      "mallinfo2() delta", made);
+    else
+        bench_note(o, "%u connections, both ends: mallinfo2() delta (PCBs incl. malloc headers)",
+                   made);
 out:
     free(cc);
     lw_net_close(&n);
+}
+
+void bench_lwip_conns(const struct bench_params *p, struct bench_out *o)
+{
+    lw_memory(p, false, o);
+}
+
+void bench_lwip_tw(const struct bench_params *p, struct bench_out *o)
+{
+    lw_memory(p, true, o);
 }

@@ -543,6 +543,14 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
     /* Trim what lies beyond the window; a FIN beyond it is not taken. */
     uint32_t room = glass_seq_ge(edge, s->seq) ? glass_seq_sub(edge, s->seq) : 0;
     if (s->len > room) {
+        if (room == 0) {
+            /* Our window is zero and the segment is at RCV.NXT: it is taken for its ACK, URG
+             * and RST (MUST-66) but its text is not, and the sender must be told the window
+             * is still shut (RFC 9293 §3.8.6.1, §3.10.7.4: "an acknowledgment should be sent
+             * in reply"; Linux tcp_data_queue, TCP_ZEROWINDOW). Catalogue 96. */
+            send_ack_soon(st, tcb);
+            s->drop = GLASS_DROP_TCP_ZEROWINDOW;
+        }
         s->len = room;
         s->fin = false;
     }
@@ -1067,6 +1075,8 @@ static int rcv_synchronized(struct glass_stack *st, struct glass_tcb *tcb,
     if (process_text(st, tcb, &s) == SEG_DONE)
         return glass_drop(st, (enum glass_drop_reason)s.drop);
     check_fin(st, tcb, &s);
+    if (s.drop != GLASS_DROP_NONE) /* processed for its control bits, its text refused */
+        return glass_drop(st, (enum glass_drop_reason)s.drop);
     return GLASS_DROP_NONE;
 }
 

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 pkgs=(cmake pkg-config libcmocka-dev libpcap-dev graphviz tcpdump tshark iproute2 socat curl iputils-ping wrk python3 gnuplot-nox
-      chromium "$@") # chromium: tests/trace/html_chromium.py renders glass trace --html
+      chromium # chromium: tests/trace/html_chromium.py renders glass trace --html
+      clang libclang-rt-14-dev python3-scapy "$@") # clang + its runtimes: make fuzz; scapy: tests/robustness
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -143,6 +143,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct glass_config cfg;
         glass_config_default(&cfg);
         cfg.seed = 10u + (uint64_t)i;
+        cfg.max_conns = 64; /* small tables: a fresh stack per input stays cheap */
+        cfg.trace_ring = 64;
+        cfg.event_ring = 256;
         cfg.retries2 = 6;
         cfg.orphan_retries = 4;
         cfg.sack = (opts & 1) != 0;

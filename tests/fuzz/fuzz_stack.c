@@ -242,6 +242,9 @@ static void setup(struct world *w)
     struct glass_config cfg;
     glass_config_default(&cfg);
     cfg.seed = 1234;
+    cfg.max_conns = 256; /* small tables: a fresh stack per input stays cheap */
+    cfg.trace_ring = 64;
+    cfg.event_ring = 256;
     cfg.allocator = (struct glass_allocator){fuzz_alloc, fuzz_free, &w->mem};
     w->st = glass_stack_new(&cfg);
     FUZZ_CHECK(w->st != NULL, "stack");

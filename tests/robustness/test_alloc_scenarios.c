@@ -24,41 +24,13 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "failalloc.h"
 #include "ipkit.h"
 #include <glass/glass.h>
 
 #define A_CLI GLASS_IP4(192, 0, 2, 1)
 #define A_SRV GLASS_IP4(192, 0, 2, 2)
 #define MS(x) GLASS_MSEC(x)
-
-struct failing {
-    long long bytes, blocks;
-    long calls, fail_at, failed;
-    bool armed;
-};
-
-static void *f_alloc(void *ctx, size_t n)
-{
-    struct failing *f = ctx;
-    if (f->armed && ++f->calls == f->fail_at) {
-        f->failed++;
-        return NULL;
-    }
-    void *p = malloc(n);
-    if (p) {
-        f->bytes += (long long)n;
-        f->blocks++;
-    }
-    return p;
-}
-
-static void f_free(void *ctx, void *p, size_t n)
-{
-    struct failing *f = ctx;
-    f->bytes -= (long long)n;
-    f->blocks--;
-    free(p);
-}
 
 struct world {
     struct failing f[2];
@@ -513,7 +485,7 @@ static bool run(const struct scen *sc, int side, long fail_at, bool strict, long
     for (int i = 0; i < 2; i++) {
         glass_config_default(&cfg[i]);
         cfg[i].seed = 500u + (uint64_t)i;
-        cfg[i].allocator = (struct glass_allocator){f_alloc, f_free, &w->f[i]};
+        cfg[i].allocator = failing_allocator(&w->f[i]);
         w->st[i] = glass_stack_new(&cfg[i]);
         assert_non_null(w->st[i]);
     }

@@ -13,6 +13,7 @@
  *
  * Packets aimed at a listener or a closed port come from ATK (192.0.2.9), an address with no
  * stack behind it, so the server's answers are recorded on the link but nobody reacts. */
+#include "failalloc.h"
 #include "fixture.h"
 #include "ipkit.h"
 
@@ -1595,44 +1596,49 @@ static struct glass_tcb *syn_with(struct fx *fx, uint16_t port, const uint8_t *o
     return tcb;
 }
 
+/* A SYN with these options gets a SYN,ACK, and the connection sends with MSS want. */
+#define MSS_AFTER(fx, port, want, ...)                                                           \
+    mss_after_at((fx), (port), (want), (const uint8_t[]){__VA_ARGS__},                             \
+                 sizeof((const uint8_t[]){__VA_ARGS__}), __FILE__, __LINE__)
+static void mss_after_at(struct fx *fx, uint16_t port, unsigned want, const uint8_t *opt,
+                         size_t optlen, const char *file, int line)
+{
+    struct glass_tcb *tcb = syn_with(fx, port, opt, optlen);
+    if (tcb->snd_mss != want)
+        fx_fail_at(fx, file, line, "MSS %u, want %u", tcb->snd_mss, want);
+}
+
 static void c065(struct fx *fx, int st)
 {
     (void)st;
-    /* the walk stops at the zero length: the MSS after it is not read */
-    struct glass_tcb *a = syn_with(fx, 8001, (const uint8_t[]){8, 0, 2, 4, 4, 0, 0, 0}, 8);
-    FX_CHECK(fx, a->snd_mss == 536, "MSS after a zero-length option ignored: %u", a->snd_mss);
-    struct glass_tcb *b = syn_with(fx, 8002, (const uint8_t[]){0xfe, 0, 2, 4, 4, 0, 0, 0}, 8);
-    FX_CHECK(fx, b->snd_mss == 536, "unknown kind length 0: %u", b->snd_mss);
+    /* the walk stops at the zero length: the MSS after it is not read (default 536) */
+    MSS_AFTER(fx, 8001, 536, 8, 0, 2, 4, 4, 0, 0, 0);
+    MSS_AFTER(fx, 8002, 536, 0xfe, 0, 2, 4, 4, 0, 0, 0);
 }
 
 static void c066(struct fx *fx, int st)
 {
     (void)st;
-    struct glass_tcb *a = syn_with(fx, 8003, (const uint8_t[]){3, 1, 2, 4, 4, 0, 0, 0}, 8);
-    FX_CHECK(fx, a->snd_mss == 536, "MSS after a length-1 option ignored: %u", a->snd_mss);
+    MSS_AFTER(fx, 8003, 536, 3, 1, 2, 4, 4, 0, 0, 0);
 }
 
 static void c067(struct fx *fx, int st)
 {
     (void)st;
-    struct glass_tcb *a = syn_with(fx, 8004, (const uint8_t[]){1, 1, 2, 10}, 4);
-    FX_CHECK(fx, a->snd_mss == 536, "option past doff ignored: %u", a->snd_mss);
+    MSS_AFTER(fx, 8004, 536, 1, 1, 2, 10); /* length 10 past doff */
 }
 
 static void c068(struct fx *fx, int st)
 {
     (void)st;
-    struct glass_tcb *a = syn_with(fx, 8005, (const uint8_t[]){1, 1, 1, 2}, 4);
-    FX_CHECK(fx, a->snd_mss == 536, "kind at the last byte: %u", a->snd_mss);
+    MSS_AFTER(fx, 8005, 536, 1, 1, 1, 2); /* kind at the last byte */
 }
 
 static void c069(struct fx *fx, int st)
 {
     (void)st;
-    struct glass_tcb *a = syn_with(fx, 8006, (const uint8_t[]){2, 3, 5, 0}, 4);
-    FX_CHECK(fx, a->snd_mss == 536, "MSS length 3 ignored: %u", a->snd_mss);
-    struct glass_tcb *b = syn_with(fx, 8007, (const uint8_t[]){2, 5, 5, 0xb4, 0, 0, 0, 0}, 8);
-    FX_CHECK(fx, b->snd_mss == 536, "MSS length 5 ignored: %u", b->snd_mss);
+    MSS_AFTER(fx, 8006, 536, 2, 3, 5, 0);
+    MSS_AFTER(fx, 8007, 536, 2, 5, 5, 0xb4, 0, 0, 0, 0);
 }
 
 /* The server sends 3000 bytes to peer p: every segment 0 < len <= snd_mss, a bounded number. */
@@ -1680,8 +1686,7 @@ static void c071(struct fx *fx, int st)
 static void c072(struct fx *fx, int st)
 {
     (void)st;
-    struct glass_tcb *a = syn_with(fx, 8030, (const uint8_t[]){2, 4, 0xff, 0xff}, 4);
-    FX_CHECK(fx, a->snd_mss == 1460, "MSS min(65535, MTU - 40): %u", a->snd_mss);
+    MSS_AFTER(fx, 8030, 1460, 2, 4, 0xff, 0xff); /* min(65535, MTU - 40) */
 }
 
 static void c073(struct fx *fx, int st)
@@ -1797,10 +1802,8 @@ static void c077(struct fx *fx, int st)
 static void c078(struct fx *fx, int st)
 {
     (void)st;
-    struct glass_tcb *a = syn_with(fx, 8080, (const uint8_t[]){1, 2, 4, 3, 0xe8, 0, 0, 0}, 8);
-    FX_CHECK(fx, a->snd_mss == 1000, "unaligned MSS parsed: %u", a->snd_mss);
-    struct glass_tcb *b = syn_with(fx, 8081, (const uint8_t[]){0, 2, 4, 3, 0xe8, 7, 7, 7}, 8);
-    FX_CHECK(fx, b->snd_mss == 536, "bytes after EOL ignored: %u", b->snd_mss);
+    MSS_AFTER(fx, 8080, 1000, 1, 2, 4, 3, 0xe8, 0, 0, 0); /* unaligned MSS parsed */
+    MSS_AFTER(fx, 8081, 536, 0, 2, 4, 3, 0xe8, 7, 7, 7);  /* bytes after EOL ignored */
 }
 
 static void c079(struct fx *fx, int st)
@@ -2840,35 +2843,6 @@ static void cat_config(struct fx *fx)
     fx->cfg[FX_SERVER].invalid_ratelimit = 0;
 }
 
-/* An allocator for case 117: counts like the fixture's, and fails its Nth call. */
-struct failing {
-    long long bytes, blocks;
-    long calls, fail_at, failed;
-};
-
-static void *fail_alloc(void *ctx, size_t n)
-{
-    struct failing *f = ctx;
-    if (++f->calls == f->fail_at) {
-        f->failed++;
-        return NULL;
-    }
-    void *p = malloc(n);
-    if (p) {
-        f->bytes += (long long)n;
-        f->blocks++;
-    }
-    return p;
-}
-
-static void fail_free(void *ctx, void *p, size_t n)
-{
-    struct failing *f = ctx;
-    f->bytes -= (long long)n;
-    f->blocks--;
-    free(p);
-}
-
 static void run_one(const struct cat_row *r, int state)
 {
     void *fs = NULL;
@@ -2908,10 +2882,10 @@ static bool alloc_run(long fail_at, int side, char *why, size_t cap, long *faile
     struct fx *fx = fs;
     cat_config(fx);
     for (int i = 0; i < 2; i++)
-        fx->cfg[i].allocator = (struct glass_allocator){fail_alloc, fail_free, &f[i]};
+        fx->cfg[i].allocator = failing_allocator(&f[i]);
     fx_start(fx);
-    f[side].calls = 0;
     f[side].fail_at = fail_at;
+    f[side].armed = true;
     struct glass_stack *cs = fx_st(fx, FX_CLIENT), *ss = fx_st(fx, FX_SERVER);
     int l = glass_socket(ss);
     if (l < 0)
@@ -2978,7 +2952,7 @@ static bool alloc_run(long fail_at, int side, char *why, size_t cap, long *faile
     *failed = f[side].failed;
     if (ok) {
         /* recovery: allocations succeed again and a new connection works */
-        f[side].fail_at = 0;
+        f[side].armed = false;
         fx->lfd = l;
         cat_healthy(fx);
     }

@@ -946,18 +946,41 @@ static void reass_clean(struct fx *fx, uint64_t mem0)
              (unsigned long long)glass_stack_mem_used(srv(fx)), (unsigned long long)mem0);
 }
 
+/* Reassembly refusals: counts before a case, then "refused at least n datagrams" (IpReasmFails
+ * or an IP_FRAG drop) and everything freed once the reassembly timeout has passed. */
+struct reass_probe {
+    uint64_t mem0, refused;
+};
+
+static uint64_t reass_refused(struct fx *fx)
+{
+    return ipx(fx, GLASS_IPX_IpReasmFails) + drops(fx, GLASS_DROP_IP_FRAG);
+}
+
+static struct reass_probe reass_begin(struct fx *fx)
+{
+    fx_start(fx);
+    return (struct reass_probe){glass_stack_mem_used(srv(fx)), reass_refused(fx)};
+}
+
+#define REASS_REFUSED(fx, rp, n, what) reass_refused_at((fx), (rp), (n), (what), __FILE__, __LINE__)
+static void reass_refused_at(struct fx *fx, const struct reass_probe *rp, uint64_t n,
+                             const char *what, const char *file, int line)
+{
+    if (reass_refused(fx) < rp->refused + n)
+        fx_fail_at(fx, file, line, "%s: not refused", what);
+    reass_clean(fx, rp->mem0);
+}
+
 static void c027(struct fx *fx, int st)
 {
     (void)st;
-    fx_start(fx);
-    uint64_t mem0 = glass_stack_mem_used(srv(fx));
-    uint64_t fails = ipx(fx, GLASS_IPX_IpReasmFails);
+    struct reass_probe rp = reass_begin(fx);
     size_t m = fx_mark(fx);
     frag(fx, 10, GLASS_IPV4_PROTO_ICMP, 0, 1480, true, 0);
     frag(fx, 10, GLASS_IPV4_PROTO_ICMP, 65512, 100, false, 0);
-    FX_CHECK(fx, ipx(fx, GLASS_IPX_IpReasmFails) > fails, "Ping of Death refused");
     FX_CHECK(fx, npk(fx, m, FX_SERVER) == 0, "no answer");
-    reass_clean(fx, mem0);
+    REASS_REFUSED(fx, &rp, 1, "Ping of Death");
 }
 
 static void c028(struct fx *fx, int st)
@@ -969,35 +992,26 @@ static void c028(struct fx *fx, int st)
     /* 4000 bytes fit the 64 KiB reassembly bound: answered */
     FX_CHECK(fx, echo_frags(fx, 11, 4000, 1480, order, 3) == 1, "4000-byte echo");
     /* consistent fragments adding up to more than 65535 bytes: refused */
-    uint64_t mem0 = glass_stack_mem_used(srv(fx));
-    uint64_t fails = ipx(fx, GLASS_IPX_IpReasmFails);
+    struct reass_probe rp = reass_begin(fx);
     for (size_t off = 0; off < 66000; off += 1480)
         if (off / 8 <= GLASS_IPV4_OFFMASK)
             frag(fx, 12, GLASS_IPV4_PROTO_ICMP, off, 1480, true, 1);
-    FX_CHECK(fx, ipx(fx, GLASS_IPX_IpReasmFails) > fails, "over 65535: refused");
-    reass_clean(fx, mem0);
+    REASS_REFUSED(fx, &rp, 1, "over 65535 bytes");
 }
 
 static void c029(struct fx *fx, int st)
 {
     (void)st;
-    fx_start(fx);
-    uint64_t mem0 = glass_stack_mem_used(srv(fx));
-    uint64_t fails = ipx(fx, GLASS_IPX_IpReasmFails);
-    uint64_t dr = drops(fx, GLASS_DROP_IP_FRAG);
+    struct reass_probe rp = reass_begin(fx);
     frag(fx, 13, GLASS_IPV4_PROTO_ICMP, 8191 * 8, 1480, true, 2);
-    FX_CHECK(fx, ipx(fx, GLASS_IPX_IpReasmFails) > fails || drops(fx, GLASS_DROP_IP_FRAG) > dr,
-             "offset 8191 with 1480 bytes refused");
-    reass_clean(fx, mem0);
+    REASS_REFUSED(fx, &rp, 1, "offset 8191 with 1480 bytes");
 }
 
 static void c030(struct fx *fx, int st)
 {
     (void)st;
-    fx_start(fx);
-    uint64_t mem0 = glass_stack_mem_used(srv(fx));
+    struct reass_probe rp = reass_begin(fx);
     uint64_t reps = ipx(fx, GLASS_IPX_IcmpOutEchoReps);
-    uint64_t fails = ipx(fx, GLASS_IPX_IpReasmFails);
     uint8_t msg[64];
     size_t ml = icmp_echo(msg, 1, 1, 32); /* 40 bytes */
     uint8_t p[128];
@@ -1008,8 +1022,7 @@ static void c030(struct fx *fx, int st)
     raw(fx, p, ip_build(p, ATK, SRV, 1, 15, 4, 64, NULL, 0, msg + 32, 16));
     (void)ml;
     FX_CHECK(fx, ipx(fx, GLASS_IPX_IcmpOutEchoReps) == reps, "no reply from an overlap");
-    FX_CHECK(fx, ipx(fx, GLASS_IPX_IpReasmFails) >= fails + 2, "both datagrams refused");
-    reass_clean(fx, mem0);
+    REASS_REFUSED(fx, &rp, 2, "subset and partial overlap");
 }
 
 static void c031(struct fx *fx, int st)
@@ -1031,26 +1044,18 @@ static void c032(struct fx *fx, int st)
 static void c033(struct fx *fx, int st)
 {
     (void)st;
-    fx_start(fx);
-    uint64_t mem0 = glass_stack_mem_used(srv(fx));
-    uint64_t fails = ipx(fx, GLASS_IPX_IpReasmFails), dr = drops(fx, GLASS_DROP_IP_FRAG);
+    struct reass_probe rp = reass_begin(fx);
     frag(fx, 18, 1, 0, 13, true, 0);
-    FX_CHECK(fx, ipx(fx, GLASS_IPX_IpReasmFails) > fails || drops(fx, GLASS_DROP_IP_FRAG) > dr,
-             "13-byte middle fragment refused");
-    reass_clean(fx, mem0);
+    REASS_REFUSED(fx, &rp, 1, "13-byte middle fragment");
 }
 
 static void c034(struct fx *fx, int st)
 {
     (void)st;
-    fx_start(fx);
-    uint64_t mem0 = glass_stack_mem_used(srv(fx));
-    uint64_t fails = ipx(fx, GLASS_IPX_IpReasmFails), dr = drops(fx, GLASS_DROP_IP_FRAG);
+    struct reass_probe rp = reass_begin(fx);
     frag(fx, 19, 1, 0, 0, true, 0);
     frag(fx, 20, 1, 16, 0, false, 0);
-    FX_CHECK(fx, ipx(fx, GLASS_IPX_IpReasmFails) + drops(fx, GLASS_DROP_IP_FRAG) >= fails + dr + 2,
-             "empty fragments refused");
-    reass_clean(fx, mem0);
+    REASS_REFUSED(fx, &rp, 2, "empty fragments");
 }
 
 static void c035(struct fx *fx, int st)
@@ -1306,15 +1311,24 @@ static void in_flight(struct fx *fx, struct tgt *t, size_t n)
     fx_send_all(fx, FX_SERVER, t->fd, d, n);
 }
 
+/* The connection a row's ICMP errors are about: state st, with 100 bytes in flight unless
+ * it is SYN_SENT, and q filled with the quote of our segment at SND.UNA. */
+static struct glass_tcb *icmp_target(struct fx *fx, int st, struct tgt *t, uint8_t q[64])
+{
+    mkstate(fx, st, t);
+    if (st != GLASS_TCP_SYN_SENT)
+        in_flight(fx, t, 100);
+    struct glass_tcb *tcb = tcb_of(fx, t);
+    quote(q, t, tcb->snd_una.v);
+    return tcb;
+}
+
 static void c050(struct fx *fx, int st)
 {
     (void)st;
     struct tgt t;
-    mkstate(fx, GLASS_TCP_ESTABLISHED, &t);
-    in_flight(fx, &t, 3000);
-    struct glass_tcb *tcb = tcb_of(fx, &t);
     uint8_t q[64], p[256];
-    quote(q, &t, tcb->snd_una.v);
+    struct glass_tcb *tcb = icmp_target(fx, GLASS_TCP_ESTABLISHED, &t, q);
     uint16_t mss0 = tcb->snd_mss;
     static const uint16_t ignored[] = {0, 1, 67, 1500, 65535};
     for (size_t i = 0; i < 5; i++) {
@@ -1348,12 +1362,8 @@ static void c051(struct fx *fx, int st)
 static void c052(struct fx *fx, int st)
 {
     struct tgt t;
-    mkstate(fx, st, &t);
-    if (st != GLASS_TCP_SYN_SENT)
-        in_flight(fx, &t, 100);
-    struct glass_tcb *tcb = tcb_of(fx, &t);
     uint8_t q[64], p[256];
-    quote(q, &t, tcb->snd_una.v);
+    icmp_target(fx, st, &t, q);
     uint64_t soft = ipx(fx, GLASS_IPX_TcpExtIcmpSoftErrors);
     uint64_t hard = ipx(fx, GLASS_IPX_TcpExtIcmpHardErrors);
     assert_int_equal(raw(fx, p, icmp_err(p, 3, 3, 0, q, 28)), GLASS_DROP_NONE);
@@ -1369,11 +1379,8 @@ static void c052(struct fx *fx, int st)
 static void c053(struct fx *fx, int st)
 {
     struct tgt t;
-    mkstate(fx, st, &t);
-    in_flight(fx, &t, 100);
-    struct glass_tcb *tcb = tcb_of(fx, &t);
     uint8_t q[64], p[256];
-    quote(q, &t, tcb->snd_una.v);
+    icmp_target(fx, st, &t, q);
     static const uint8_t tc[][2] = {{3, 0}, {3, 1}, {3, 5}, {11, 0}, {12, 0}};
     uint64_t soft = ipx(fx, GLASS_IPX_TcpExtIcmpSoftErrors);
     for (size_t i = 0; i < 5; i++)
@@ -1385,11 +1392,8 @@ static void c053(struct fx *fx, int st)
 static void c054(struct fx *fx, int st)
 {
     struct tgt t;
-    mkstate(fx, st, &t);
-    in_flight(fx, &t, 100);
     uint8_t q[64], p[256];
-    quote(q, &t, tcb_of(fx, &t)->snd_una.v);
-    uint32_t cwnd = tcb_of(fx, &t)->cwnd;
+    uint32_t cwnd = icmp_target(fx, st, &t, q)->cwnd;
     DROP(fx, p, icmp_err(p, 4, 0, 0, q, 28), GLASS_DROP_ICMP);
     FX_CHECK(fx, ipx(fx, GLASS_IPX_IcmpInSrcQuenchs) == 1, "counted");
     FX_CHECK(fx, tcb_of(fx, &t)->cwnd == cwnd, "cwnd unchanged");
@@ -1398,9 +1402,8 @@ static void c054(struct fx *fx, int st)
 static void c055(struct fx *fx, int st)
 {
     struct tgt t;
-    mkstate(fx, st, &t);
     uint8_t q[64], p[256];
-    quote(q, &t, tcb_of(fx, &t)->snd_una.v);
+    icmp_target(fx, st, &t, q);
     DROP(fx, p, icmp_err(p, 5, 1, GLASS_IP4(198, 51, 100, 66), q, 28), GLASS_DROP_ICMP);
     static const uint8_t types[] = {13, 14, 15, 16, 17, 18, 40, 100, 255};
     for (size_t i = 0; i < sizeof types; i++)

@@ -85,7 +85,7 @@ static void read_side(struct world *w, int i)
 static void send_side(struct world *w, int i, size_t n)
 {
     struct side *me = &w->s[i];
-    if (me->fd < 0 || me->closed || me->wr_shut)
+    if (me->fd < 0 || me->closed || me->wr_shut || me->failed)
         return;
     static uint8_t buf[65536];
     if (n > sizeof buf)
@@ -95,6 +95,8 @@ static void send_side(struct world *w, int i, size_t n)
     long r = glass_send(w->st[i], me->fd, buf, n, 0);
     if (r > 0)
         me->sent += (uint64_t)r;
+    else if (r < 0 && r != -GLASS_EAGAIN && r != -GLASS_ENOMEM)
+        me->failed = true; /* the error (reset) is reported here; recv() then says EOF */
 }
 
 static void close_side(struct world *w, int i, bool abort_it)

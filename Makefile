@@ -31,6 +31,7 @@ fuzz: deps
 	CC=clang cmake -S . -B build-fuzz $(CMAKE_FLAGS) -DGLASS_FUZZ=ON -DGLASS_BUILD_TESTS=OFF
 	cmake --build build-fuzz -j$(JOBS) --target fuzz_wire fuzz_stack fuzz_sim
 	GLASS_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --test-dir build-fuzz --output-on-failure -L fuzz
+	@cat build-fuzz/tests/fuzz/fuzz-*.stats
 
 asan: deps
 	cmake -S . -B build-asan $(CMAKE_FLAGS) -DGLASS_SANITIZE=ON

@@ -474,6 +474,8 @@ static void dsack_set(struct glass_stack *st, struct glass_tcb *tcb, struct glas
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPDSACKOldSent);
 }
 
+static enum seg_verdict check_syn(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s);
+
 /* first: is the segment acceptable? The four cases of the RFC's table; with a zero window a
  * segment at RCV.NXT is still taken for its ACK, URG and RST (MUST-66). Then trim it. */
 static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
@@ -512,6 +514,11 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
             s->drop = GLASS_DROP_NONE;
             return SEG_DONE;
         }
+        /* RFC 5961 §4.2: a SYN is answered by a challenge ACK "irrespective of the sequence
+         * number", with the challenge-ACK accounting and limits (Linux tcp_validate_incoming
+         * goes to syn_challenge before its out-of-window ACK). Catalogue 82. */
+        if (s->syn)
+            return check_syn(st, tcb, s);
         if (s->len > 0 && glass_seq_le(glass_seq_add(s->seq, s->len), nxt))
             dsack_set(st, tcb, s->seq, glass_seq_add(s->seq, s->len)); /* all old: a duplicate */
         if (s->len > 0)

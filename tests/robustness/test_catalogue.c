@@ -1906,9 +1906,8 @@ static void c082(struct fx *fx, int st)
             break;
         }
         ONE_ACK(fx, m, &t);
-        if (i == 0)
-            FX_CHECK(fx, fx_mib(fx, FX_SERVER, GLASS_MIB_TcpExtTCPSYNChallenge) == ch + 1,
-                     "TCPSYNChallenge");
+        FX_CHECK(fx, fx_mib(fx, FX_SERVER, GLASS_MIB_TcpExtTCPSYNChallenge) == ch + 1,
+                 "TCPSYNChallenge, in or out of the window (RFC 5961 §4.2)");
         SAME(fx, &s);
     }
 }

@@ -126,6 +126,14 @@ static void drop_at(struct fx *fx, const uint8_t *p, size_t len, int reason, con
     snap_same_at(fx, &s, file, line);
 }
 
+/* DROP after rewriting the IPv4 total length (and the header checksum) to tot. */
+#define DROP_TOT(fx, p, len, tot, reason)                                                        \
+    do {                                                                                         \
+        glass_put16((p) + 2, (uint16_t)(tot));                                                   \
+        ip_recksum(p);                                                                           \
+        DROP((fx), (p), (len), (reason));                                                        \
+    } while (0)
+
 /* ---- packet builders (ipkit.c builds IPv4 and plain TCP; these add TCP options) --------- */
 
 struct tseg {
@@ -642,9 +650,7 @@ static void c009(struct fx *fx, int st)
     for (size_t i = 0; i < 3; i++) {
         uint8_t p[64];
         size_t n = syn_pkt(p, ATK, SRV);
-        glass_put16(p + 2, tots[i]);
-        ip_recksum(p);
-        DROP(fx, p, n, GLASS_DROP_IP_INHDR);
+        DROP_TOT(fx, p, n, tots[i], GLASS_DROP_IP_INHDR);
     }
     /* IHL 15 with tot 59 (IHL*4 - 1) */
     uint8_t p[80];
@@ -652,9 +658,7 @@ static void c009(struct fx *fx, int st)
                                      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
     size_t n = ip_build(p, ATK, SRV, GLASS_IPV4_PROTO_ICMP, 1, 0, 64, nops, 40, NULL, 0);
     (void)n;
-    glass_put16(p + 2, 59);
-    ip_recksum(p);
-    DROP(fx, p, 60, GLASS_DROP_IP_INHDR);
+    DROP_TOT(fx, p, 60, 59, GLASS_DROP_IP_INHDR);
 }
 
 static void c010(struct fx *fx, int st)
@@ -662,12 +666,8 @@ static void c010(struct fx *fx, int st)
     (void)st;
     uint8_t p[64];
     size_t n = echo(p, ATK, SRV, 1, 0, 64, 32); /* 60 bytes */
-    glass_put16(p + 2, 1500);
-    ip_recksum(p);
-    DROP(fx, p, n, GLASS_DROP_PKT_TOO_SMALL);
-    glass_put16(p + 2, 65535);
-    ip_recksum(p);
-    DROP(fx, p, 40, GLASS_DROP_PKT_TOO_SMALL);
+    DROP_TOT(fx, p, n, 1500, GLASS_DROP_PKT_TOO_SMALL);
+    DROP_TOT(fx, p, 40, 65535, GLASS_DROP_PKT_TOO_SMALL);
 }
 
 static void c011(struct fx *fx, int st)
@@ -1203,13 +1203,9 @@ static void c044(struct fx *fx, int st)
     (void)st;
     uint8_t p[128];
     size_t n = echo(p, ATK, SRV, 1, 0, 64, 16);
-    glass_put16(p + 2, 18); /* tot < IHL*4 */
-    ip_recksum(p);
-    DROP(fx, p, n, GLASS_DROP_IP_INHDR);
+    DROP_TOT(fx, p, n, 18, GLASS_DROP_IP_INHDR); /* tot < IHL*4 */
     n = echo(p, ATK, SRV, 1, 0, 64, 16);
-    glass_put16(p + 2, 26); /* IHL*4 + 8 > tot */
-    ip_recksum(p);
-    DROP(fx, p, n, GLASS_DROP_PKT_TOO_SMALL);
+    DROP_TOT(fx, p, n, 26, GLASS_DROP_PKT_TOO_SMALL); /* IHL*4 + 8 > tot */
 }
 
 static void c045(struct fx *fx, int st)
@@ -1511,17 +1507,11 @@ static void c061(struct fx *fx, int st)
     size_t n = ip_tcp(p, &TSEG(.src = ATK, .dst = SRV, .sport = 1, .dport = 80, .flags = TH_S,
                                .data = "0123456789", .len = 10));
     /* IP total length cuts the TCP header (9/10 combined with TCP) */
-    glass_put16(p + 2, 20 + 19);
-    ip_recksum(p);
-    DROP(fx, p, n, GLASS_DROP_PKT_TOO_SMALL);
+    DROP_TOT(fx, p, n, 20 + 19, GLASS_DROP_PKT_TOO_SMALL);
     /* claims more than was read */
-    glass_put16(p + 2, (uint16_t)(n + 100));
-    ip_recksum(p);
-    DROP(fx, p, n, GLASS_DROP_PKT_TOO_SMALL);
+    DROP_TOT(fx, p, n, (n + 100), GLASS_DROP_PKT_TOO_SMALL);
     /* claims less: the checksum runs over tot - IHL*4 only, which no longer matches */
-    glass_put16(p + 2, (uint16_t)(n - 4));
-    ip_recksum(p);
-    DROP(fx, p, n, GLASS_DROP_TCP_CSUM);
+    DROP_TOT(fx, p, n, (n - 4), GLASS_DROP_TCP_CSUM);
 }
 
 static void c062(struct fx *fx, int st)

@@ -2,12 +2,14 @@
 #   make demo    build, then run every scenario (build/glass demo)
 #   make test    build, then run the test suite with ctest
 #   make asan    the same suite under ASan + UBSan, in build-asan/
+#   make fuzz    the libFuzzer targets (clang), FUZZ_SECONDS each (default 30), in build-fuzz/
 
 PREFIX ?= /usr/local
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo
+FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build demo test asan install clean
+.PHONY: all deps build demo test asan fuzz install clean
 
 all: build
 
@@ -23,6 +25,13 @@ demo: build
 
 test: build
 	ctest --test-dir build --output-on-failure -j2
+	$(MAKE) fuzz
+
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz $(CMAKE_FLAGS) -DGLASS_FUZZ=ON -DGLASS_BUILD_TESTS=OFF
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_wire fuzz_stack fuzz_sim
+	GLASS_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --test-dir build-fuzz --output-on-failure -L fuzz
+	@cat build-fuzz/tests/fuzz/fuzz-*.stats
 
 asan: deps
 	cmake -S . -B build-asan $(CMAKE_FLAGS) -DGLASS_SANITIZE=ON
@@ -34,4 +43,4 @@ install: build
 	cmake --install build --prefix $(PREFIX)
 
 clean:
-	rm -rf build build-asan build-debug build-release build-asan-ubsan
+	rm -rf build build-asan build-fuzz build-debug build-release build-asan-ubsan

@@ -474,6 +474,8 @@ static void dsack_set(struct glass_stack *st, struct glass_tcb *tcb, struct glas
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPDSACKOldSent);
 }
 
+static enum seg_verdict check_syn(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s);
+
 /* first: is the segment acceptable? The four cases of the RFC's table; with a zero window a
  * segment at RCV.NXT is still taken for its ACK, URG and RST (MUST-66). Then trim it. */
 static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
@@ -512,6 +514,11 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
             s->drop = GLASS_DROP_NONE;
             return SEG_DONE;
         }
+        /* RFC 5961 §4.2: a SYN is answered by a challenge ACK "irrespective of the sequence
+         * number", with the challenge-ACK accounting and limits (Linux tcp_validate_incoming
+         * goes to syn_challenge before its out-of-window ACK). Catalogue 82. */
+        if (s->syn)
+            return check_syn(st, tcb, s);
         if (s->len > 0 && glass_seq_le(glass_seq_add(s->seq, s->len), nxt))
             dsack_set(st, tcb, s->seq, glass_seq_add(s->seq, s->len)); /* all old: a duplicate */
         if (s->len > 0)
@@ -543,6 +550,14 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
     /* Trim what lies beyond the window; a FIN beyond it is not taken. */
     uint32_t room = glass_seq_ge(edge, s->seq) ? glass_seq_sub(edge, s->seq) : 0;
     if (s->len > room) {
+        if (room == 0) {
+            /* Our window is zero and the segment is at RCV.NXT: it is taken for its ACK, URG
+             * and RST (MUST-66) but its text is not, and the sender must be told the window
+             * is still shut (RFC 9293 §3.8.6.1, §3.10.7.4: "an acknowledgment should be sent
+             * in reply"; Linux tcp_data_queue, TCP_ZEROWINDOW). Catalogue 96. */
+            send_ack_soon(st, tcb);
+            s->drop = GLASS_DROP_TCP_ZEROWINDOW;
+        }
         s->len = room;
         s->fin = false;
     }
@@ -1067,6 +1082,8 @@ static int rcv_synchronized(struct glass_stack *st, struct glass_tcb *tcb,
     if (process_text(st, tcb, &s) == SEG_DONE)
         return glass_drop(st, (enum glass_drop_reason)s.drop);
     check_fin(st, tcb, &s);
+    if (s.drop != GLASS_DROP_NONE) /* processed for its control bits, its text refused */
+        return glass_drop(st, (enum glass_drop_reason)s.drop);
     return GLASS_DROP_NONE;
 }
 

@@ -5,10 +5,10 @@
 set -euo pipefail
 
 pkgs=(cmake pkg-config libcmocka-dev libpcap-dev graphviz tcpdump tshark iproute2 socat curl iputils-ping wrk python3 gnuplot-nox
-      chromium liblwip-dev clang libclang-rt-14-dev python3-scapy "$@")
+      doxygen help2man chromium liblwip-dev clang libclang-rt-14-dev python3-scapy "$@")
 # chromium: tests/trace/html_chromium.py renders glass trace --html; liblwip-dev: glass bench runs
 # Debian's lwIP beside glasstcp (docs/performance.md); clang + its runtimes: make fuzz; scapy:
-# tests/robustness
+# tests/robustness; doxygen: the API reference (make docs); help2man: the man pages
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -213,6 +213,7 @@ static void connect_usage(FILE *f)
             "A TCP client on the user-space stack, over a Linux TUN device: standard input goes\n"
             "to the connection, the connection goes to standard output (like nc). End of input\n"
             "sends FIN; the peer's FIN ends the run.\n\n"
+            "options:\n"
             "  --timeout S         give up if not connected after S seconds (default: the\n"
             "                      stack's SYN retries, about 131 s)\n"
             "  -q, --quiet         no messages on stderr but errors\n"

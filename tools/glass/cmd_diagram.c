@@ -133,13 +133,19 @@ static int render(const char *dot_text, const char *format, const char *path)
 
 static void usage(FILE *f)
 {
-    fputs("usage: glass diagram [--counts FILE|-] [--format dot|svg|png] [-o FILE]\n"
-          "  The TCP state diagram from glasstcp's legal-arc table, as Graphviz DOT.\n"
+    fputs("usage: glass diagram [--counts FILE|-] [--format dot|svg|png] [-o FILE]\n\n"
+          "The TCP state diagram drawn from the table of legal arcs the stack enforces (the\n"
+          "11 states, the 26 arcs labelled with their events), as Graphviz DOT. With\n"
+          "--counts, each arc is labelled with how often it was taken and drawn thicker the\n"
+          "more it was; arcs never taken are dashed.\n\n"
+          "options:\n"
           "  --counts FILE  weight the arcs by the counts in FILE (JSON with\n"
           "                 {\"from\":..,\"to\":..,\"taken\":N} objects, e.g. the last line of\n"
           "                 `glass demo --json`); - reads standard input\n"
           "  --format F     dot (default), svg or png (rendered with Graphviz's dot)\n"
-          "  -o FILE        write to FILE (required for png; default standard output)\n",
+          "  -o FILE        write to FILE (required for png; default standard output)\n"
+          "  -h, --help     this help\n\n"
+          "Exit status: 0 ok, 1 unreadable counts or Graphviz failed, 2 usage error.\n",
           f);
 }
 

@@ -155,15 +155,20 @@ static void lab_usage(FILE *f)
             "       glass lab down [--netns NAME] [--tun NAME]\n"
             "       glass lab status [--netns NAME]\n\n"
             "A network namespace with a TUN device whose kernel side is 192.0.2.1/24, for\n"
-            "trying glasstcp against this machine's kernel (needs root):\n\n"
-            "  glass lab up\n"
-            "  glass serve --netns glass --port 80 --http .\n"
-            "  ip netns exec glass curl http://192.0.2.2/README.md\n\n"
+            "trying glasstcp against this machine's kernel (needs root). 'up' makes the\n"
+            "namespace and the device (a persistent TUN that glass serve/connect then open),\n"
+            "'down' removes both, 'status' shows the device's addresses. For example:\n\n"
+            "  $ glass lab up\n"
+            "  $ glass serve --netns glass --port 80 --http .\n"
+            "  $ ip netns exec glass curl http://192.0.2.2/README.md\n\n"
+            "options:\n"
             "  --netns NAME     namespace name (default %s)\n"
             "  --tun NAME       TUN device (default %s)\n"
             "  --addr A/N       the kernel side's address (default %s; keep to 192.0.2.0/24)\n"
             "  --user USER      let USER open the device (default: $SUDO_USER if set)\n"
-            "  -v, --verbose    print the ip commands\n",
+            "  -v, --verbose    print the ip commands\n"
+            "  -h, --help       this help\n\n"
+            "Exit status: 0 ok, 1 failed (or, for status, no such namespace), 2 usage error.\n",
             LAB_NETNS, TUNAPP_DEFAULT_TUN, LAB_ADDR);
 }
 

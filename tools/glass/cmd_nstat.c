@@ -20,11 +20,18 @@
 
 static void nstat_usage(FILE *f)
 {
-    fputs("usage: glass nstat [--tun NAME | --ctl PATH] [-z] [--drops] [--json]\n"
-          "  The counters of a running glass serve/connect, as Linux nstat names them.\n"
+    fputs("usage: glass nstat [--tun NAME | --ctl PATH] [-z] [--drops] [--json]\n\n"
+          "The counters of a running glass serve/connect, read through its control socket,\n"
+          "under Linux nstat's names and in its layout (NAME VALUE): TcpActiveOpens,\n"
+          "TcpPassiveOpens, TcpEstabResets, TcpExtTW, ... (docs/control.md lists them).\n\n"
+          "options:\n"
           "  -z, --zeros   also counters that are zero\n"
-          "  --drops       also the packets dropped, per reason\n"
-          "  --json        {\"kernel\": {NAME: VALUE, ...}} like nstat --json\n",
+          "  --drops       also the packets dropped, per Linux SKB_DROP_REASON_* name\n"
+          "  --json        {\"kernel\": {NAME: VALUE, ...}} like nstat --json\n"
+          "  --tun NAME    the stack on TUN device NAME (default: the only one running)\n"
+          "  --ctl PATH    the control socket to read\n"
+          "  -h, --help    this help\n\n"
+          "Exit status: 0 ok, 1 no stack running or no answer, 2 usage error.\n",
           f);
 }
 

@@ -41,7 +41,12 @@ static void usage(FILE *f)
     fprintf(f, "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nRun 'glass <command> --help' for a command's options.\n");
+    fprintf(f, "\noptions:\n");
+    fprintf(f, "  -V, --version  print the version (glass %s)\n", glass_version());
+    fprintf(f, "  -h, --help     this help; 'glass help <command>' is 'glass <command> --help'\n");
+    fprintf(f, "\nRun 'glass <command> --help' for a command's options; each command has a man\n"
+               "page, glass-<command>(1). Exit status: 0 ok, 1 failed, 2 usage error (one line\n"
+               "on stderr names the problem).\n");
 }
 
 static const struct command *find_command(const char *name)

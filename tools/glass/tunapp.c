@@ -30,8 +30,9 @@ const char tunapp_usage[] =
     "                      one 'glass lab up' made\n"
     "  --ctl PATH          control socket (default /run/glass/TUN.sock as root)\n"
     "  --mtu N             interface MTU for the stack (default: the device's)\n"
-    "  --sndbuf N, --rcvbuf N  socket buffer sizes in bytes\n"
-    "  --profile linux|rfc timer profile (default linux)\n"
+    "  --sndbuf N, --rcvbuf N\n"
+    "                      socket buffer sizes in bytes\n"
+    "  --profile linux|rfc  timer profile (default linux)\n"
     "  --offload           checksum and TSO offload with the kernel (IFF_VNET_HDR): TCP\n"
     "                      checksums computed once, by whoever has the bytes last; the\n"
     "                      kernel may send up to 64 KiB per datagram\n"
@@ -39,7 +40,8 @@ const char tunapp_usage[] =
     "  -v, --verbose       print every state transition on stderr\n"
     "  --pcap FILE         write every datagram the stack receives and sends (pcap)\n"
     "  --pcapng FILE       the same in pcapng, each packet commented with the state of its\n"
-    "                      connection after it\n";
+    "                      connection after it\n"
+    "  -h, --help          this help\n";
 
 void tunapp_opts_default(struct tunapp_opts *o)
 {

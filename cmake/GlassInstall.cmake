@@ -65,3 +65,15 @@ if(GLASS_HELP2MAN)
 else()
   message(STATUS "help2man not found: no man pages (scripts/deps.sh installs it)")
 endif()
+
+# API reference (docs/api.md): Doxygen over include/glass/ with WARN_AS_ERROR; the ctest test
+# api_docs runs it, so an undocumented public function fails the suite.
+find_program(GLASS_DOXYGEN doxygen)
+if(GLASS_DOXYGEN)
+  configure_file(${PROJECT_SOURCE_DIR}/docs/api/Doxyfile.in ${PROJECT_BINARY_DIR}/Doxyfile @ONLY)
+  add_custom_target(api_docs COMMAND ${GLASS_DOXYGEN} ${PROJECT_BINARY_DIR}/Doxyfile
+                    WORKING_DIRECTORY ${PROJECT_BINARY_DIR}
+                    COMMENT "API reference: ${PROJECT_BINARY_DIR}/api/html/index.html" VERBATIM)
+else()
+  message(STATUS "doxygen not found: no API reference (scripts/deps.sh installs it)")
+endif()

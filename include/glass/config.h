@@ -1,4 +1,5 @@
-/* glasstcp — every runtime tunable, in one struct with documented defaults. */
+/** @file
+ * glasstcp — every runtime tunable, in one struct with documented defaults. */
 #ifndef GLASS_CONFIG_H
 #define GLASS_CONFIG_H
 
@@ -24,9 +25,11 @@ enum glass_cc_algo {
 struct glass_allocator {
     void *(*alloc)(void *ctx, size_t size);    /**< return NULL on failure; memory need not be zeroed */
     void (*free)(void *ctx, void *p, size_t size); /**< size is what was asked for */
-    void *ctx;
+    void *ctx;                                      /**< passed to both hooks */
 };
 
+/** Every runtime tunable of a stack. Fill it with glass_config_default(), change what you need,
+ *  pass it to glass_stack_new() (which copies it). */
 struct glass_config {
     enum glass_profile profile; /**< informational: which profile filled the timers */
     uint64_t seed;              /**< seeds the stack PRNG (ISNs, ephemeral ports); default 1 */
@@ -107,11 +110,16 @@ struct glass_config {
     struct glass_allocator allocator; /**< all-NULL: malloc/free */
 };
 
-/** Fill cfg with the defaults of the "linux" profile. */
+/** Fill @p cfg with the defaults: the "linux" timer profile and every default documented on the
+ *  fields above (seed 1, malloc/free). */
 GLASS_API void glass_config_default(struct glass_config *cfg);
-/** Overwrite the timer fields of cfg with a profile's values. */
+/** Overwrite the timer fields of @p cfg (msl, fin_wait_2_timeout, rto_initial, rto_min,
+ *  rto_max, syn_retries, synack_retries, retries2, orphan_retries) with a profile's values and
+ *  set cfg->profile; other fields are left as they are. */
 GLASS_API void glass_config_profile(struct glass_config *cfg, enum glass_profile profile);
-/** Parse "linux" or "rfc"; returns 0 or -GLASS_EINVAL. */
+/** Parse a profile name, "linux" or "rfc", into *@p out.
+ *  @return 0.
+ *  @retval -GLASS_EINVAL @p name is NULL or no profile's name (*@p out is left alone). */
 GLASS_API int glass_profile_parse(const char *name, enum glass_profile *out);
 
 #ifdef __cplusplus

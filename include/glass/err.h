@@ -1,4 +1,5 @@
-/* glasstcp — error codes. Functions return >= 0 on success, -GLASS_Exxx on failure. */
+/** @file
+ * glasstcp — error codes. Functions return >= 0 on success, -GLASS_Exxx on failure. */
 #ifndef GLASS_ERR_H
 #define GLASS_ERR_H
 
@@ -8,9 +9,9 @@
 extern "C" {
 #endif
 
-/* X(name, value, Linux strerror() wording). Values are Linux's errno numbers so that
- * printed numbers look familiar, but they are glasstcp's own constants: the core needs
- * no <errno.h>. */
+/** The error codes as an X-macro: X(name, value, Linux strerror() wording). Values are Linux's
+ *  errno numbers so that printed numbers look familiar, but they are glasstcp's own constants:
+ *  the core needs no <errno.h>. */
 #define GLASS_ERRORS(X)                                                                          \
     X(EPERM, 1, "Operation not permitted")                                                       \
     X(ENOENT, 2, "No such file or directory")                                                    \
@@ -41,6 +42,8 @@ extern "C" {
     X(EALREADY, 114, "Operation already in progress")                                            \
     X(EINPROGRESS, 115, "Operation now in progress")
 
+/** An error code: GLASS_EPERM (1) ... GLASS_EINPROGRESS (115), one per row of GLASS_ERRORS.
+ *  Functions return them negated: -GLASS_ECONNREFUSED. */
 enum glass_err {
 #define GLASS_X_ERR(name, val, text) GLASS_##name = (val),
     GLASS_ERRORS(GLASS_X_ERR)
@@ -51,7 +54,8 @@ enum glass_err {
 GLASS_API const char *glass_strerror(int err);
 /** The symbolic name ("ECONNREFUSED") of an error code; accepts err or -err; NULL if unknown. */
 GLASS_API const char *glass_errname(int err);
-/** Parse a symbolic name ("ECONNRESET") to its positive code; 0 if unknown. */
+/** Parse a symbolic name ("ECONNRESET", case-insensitive) to its positive code; 0 if unknown or
+ *  NULL. */
 GLASS_API int glass_errparse(const char *name);
 
 #ifdef __cplusplus

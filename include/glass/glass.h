@@ -1,4 +1,5 @@
-/* glasstcp — umbrella header. */
+/** @file
+ * glasstcp — umbrella header. */
 #ifndef GLASS_GLASS_H
 #define GLASS_GLASS_H
 

@@ -1,4 +1,5 @@
-/* glasstcp — read-only snapshots of a stack's connections (for ss-like tools). */
+/** @file
+ * glasstcp — read-only snapshots of a stack's connections (for ss-like tools). */
 #ifndef GLASS_INFO_H
 #define GLASS_INFO_H
 
@@ -13,10 +14,11 @@ extern "C" {
 
 /** One connection (or listener), as `ss` would show it. */
 struct glass_conn_info {
-    uint32_t conn_id;
+    uint32_t conn_id;            /**< connection id (glass_conn_history()) */
     int fd;                      /**< socket handle, -1 if orphaned or not yet accepted */
     uint8_t state;               /**< enum glass_tcp_state */
-    struct glass_endpoint local, remote;
+    struct glass_endpoint local, /**< local address and port (address 0: any) */
+        remote;                  /**< peer address and port (zeros for a listener) */
     uint32_t recv_q;             /**< LISTEN: accept queue length; else bytes not yet read */
     uint32_t send_q;             /**< LISTEN: backlog; else bytes not yet acknowledged */
     glass_time_t state_since;    /**< time of the last transition */
@@ -31,6 +33,7 @@ struct glass_conn_info {
     struct glass_tcp_info tcp;   /**< the glass_tcp_info() figures (also for orphans) */
 };
 
+/** Per-connection timers as an X-macro: X(NAME, ss's name of it in `timer:(NAME,...)`). */
 #define GLASS_TIMERS(X)                                                                          \
     X(REXMT, "on")           /* retransmission (SYN, SYN,ACK, data, FIN) */                      \
     X(TIMEWAIT, "timewait")  /* 2MSL */                                                          \
@@ -41,6 +44,8 @@ struct glass_conn_info {
     X(TLP, "on")             /* tail loss probe (RFC 8985 §7) */                                 \
     X(FINWAIT2, "keepalive") /* orphaned FIN_WAIT_2 (ss shows it as keepalive, as Linux) */
 
+/** A connection timer: GLASS_TT_REXMT, GLASS_TT_TIMEWAIT, GLASS_TT_PERSIST, GLASS_TT_DELACK,
+ *  GLASS_TT_KEEPALIVE, GLASS_TT_RACK, GLASS_TT_TLP, GLASS_TT_FINWAIT2, then GLASS_TT_COUNT. */
 enum glass_timer_kind {
 #define GLASS_X_TIMER(n, s) GLASS_TT_##n,
     GLASS_TIMERS(GLASS_X_TIMER)
@@ -48,15 +53,21 @@ enum glass_timer_kind {
         GLASS_TT_COUNT
 };
 
-/** ss's name of a timer kind ("on", "timewait", "keepalive"). */
+/** ss's name of a timer kind ("on", "timewait", "keepalive"), or "?" if out of range. */
 GLASS_API const char *glass_timer_name(int kind);
 
-/** Fill up to max entries; returns the number of connections (may exceed max). Listeners
- *  first, then connections in creation order. */
+/** Describe the stack's connections in every state, orphaned and TIME_WAIT ones included,
+ *  like `ss -a`: fills up to @p max entries of @p out, listeners first, then connections in
+ *  creation order.
+ *  @return the number of connections, which may exceed @p max (call again with more room). */
 GLASS_API size_t glass_stack_conns(const struct glass_stack *st, struct glass_conn_info *out,
                                    size_t max);
-/** A connection's recorded transitions, oldest first (bounded by history_len). Returns how
- *  many were copied, or -GLASS_ENOTCONN if the id is unknown (already freed). */
+/** Copy a connection's recorded transitions, oldest first, up to @p max (the stack keeps the
+ *  last config history_len of each). Works in every state, after glass_close() too, until
+ *  the connection is freed (once CLOSED; after TIME_WAIT for an active closer).
+ *  @p conn_id comes from glass_sock_conn_id(), glass_stack_conns() or a glass_transition.
+ *  @return how many were copied.
+ *  @retval -GLASS_ENOTCONN no connection has this id (never existed, or already freed). */
 GLASS_API long glass_conn_history(const struct glass_stack *st, uint32_t conn_id,
                                   struct glass_transition *out, size_t max);
 

@@ -1,4 +1,5 @@
-/* glasstcp — the event loop that puts one stack on one real link (a Linux TUN device).
+/** @file
+ * glasstcp — the event loop that puts one stack on one real link (a Linux TUN device).
  *
  * The loop is the only code with a clock and epoll (DESIGN.md). One thread, one epoll set:
  *
@@ -23,6 +24,7 @@
 extern "C" {
 #endif
 
+/** The event loop of one stack on one TUN device. Opaque; made by glass_loop_new(). */
 struct glass_loop;
 /** Where an application's control-socket reply goes (glass_loop_reply()). */
 struct glass_loop_reply;
@@ -46,10 +48,11 @@ typedef void (*glass_loop_packet_fn)(void *ctx, struct glass_loop *loop, bool in
 /** The application's own timer (glass_loop_set_timer()) is due. */
 typedef void (*glass_loop_timer_fn)(void *ctx, struct glass_loop *loop);
 
-#define GLASS_LOOP_IN 0x1u
-#define GLASS_LOOP_OUT 0x4u
-#define GLASS_LOOP_ERR 0x8u
+#define GLASS_LOOP_IN 0x1u  /**< an application fd is readable */
+#define GLASS_LOOP_OUT 0x4u /**< an application fd is writable */
+#define GLASS_LOOP_ERR 0x8u /**< an application fd has an error or hung up (always reported) */
 
+/** What glass_loop_new() needs; every callback may be NULL. */
 struct glass_loop_config {
     struct glass_stack *stack;   /**< pumped by the loop; not owned */
     struct glass_tun *tun;       /**< the link; not owned */
@@ -58,19 +61,25 @@ struct glass_loop_config {
     const char *info_json;       /**< extra members for the "info" reply, e.g.
                                     "\"addr\":\"192.0.2.2/24\",\"app\":\"echo\"" (no braces) */
     void *ctx;                   /**< passed to every callback */
-    glass_loop_event_fn on_event;
-    glass_loop_ctl_fn on_ctl;
-    glass_loop_signal_fn on_signal;
-    glass_loop_timer_fn on_timer;
+    glass_loop_event_fn on_event;   /**< each socket event of the stack */
+    glass_loop_ctl_fn on_ctl;       /**< control commands the loop does not answer itself */
+    glass_loop_signal_fn on_signal; /**< SIGHUP, SIGINT, SIGTERM */
+    glass_loop_timer_fn on_timer;   /**< the timer of glass_loop_set_timer() */
     glass_loop_packet_fn on_packet; /**< every datagram in and out; NULL for none */
 };
 
 /** Set up the loop: epoll, timerfd, signalfd (SIGINT, SIGTERM and SIGHUP are blocked for the
  *  calling thread and read from it), the control socket (a stale socket file left by a dead
- *  process is replaced; a live one is -EADDRINUSE). 0 and *out, or a negative errno. */
+ *  process is replaced). The stack should be advanced to glass_loop_now() before the first
+ *  socket calls.
+ *  @return 0, with the loop in *@p out.
+ *  @retval -EINVAL @p cfg, its stack or its tun is NULL.
+ *  @retval -ENOMEM out of memory.
+ *  @retval -EADDRINUSE a live process answers on the control socket path.
+ *  @return any other negative errno from epoll, timerfd, signalfd or the control socket. */
 GLASS_API int glass_loop_new(const struct glass_loop_config *cfg, struct glass_loop **out);
-/** Close everything the loop opened and unlink the control socket. The stack and the TUN
- *  device are the caller's. */
+/** Close everything the loop opened, unblock the signals and unlink the control socket. The
+ *  stack and the TUN device are the caller's. NULL is allowed. */
 GLASS_API void glass_loop_free(struct glass_loop *loop);
 /** Run until glass_loop_stop() or SIGINT/SIGTERM. Returns the status given to
  *  glass_loop_stop() (0 after a signal), or a negative errno if epoll failed. */
@@ -88,18 +97,25 @@ GLASS_API glass_time_t glass_loop_now(const struct glass_loop *loop);
 /** Feed due timers, pass events to the application and write the stack's output now
  *  (callbacks need not call it: the loop does after each one). Returns datagrams written. */
 GLASS_API long glass_loop_flush(struct glass_loop *loop);
-/** Watch an application fd (level-triggered). Regular files cannot be watched (-EPERM): they
- *  are always ready, read them without waiting. 0 or a negative errno. */
+/** Watch an application fd (level-triggered): @p fn is called with GLASS_LOOP_* bits when it
+ *  is ready for @p events.
+ *  @return 0.
+ *  @retval -ENOSPC 16 application fds are watched already.
+ *  @retval -EPERM @p fd is a regular file (always ready: read it without waiting).
+ *  @return another negative errno from epoll_ctl (-EBADF, -EEXIST ...). */
 GLASS_API int glass_loop_add_fd(struct glass_loop *loop, int fd, unsigned events,
                                 glass_loop_fd_fn fn, void *ctx);
-/** Change the events watched on fd (0: none for now). */
+/** Change the events watched on @p fd (0: none for now).
+ *  @return 0.
+ *  @retval -ENOENT @p fd is not watched.
+ *  @return another negative errno from epoll_ctl. */
 GLASS_API int glass_loop_mod_fd(struct glass_loop *loop, int fd, unsigned events);
-/** Stop watching fd (it is not closed). */
+/** Stop watching @p fd (it is not closed); nothing happens if it is not watched. */
 GLASS_API void glass_loop_del_fd(struct glass_loop *loop, int fd);
 /** Arm the application timer at an absolute time (GLASS_TIME_NEVER disarms): on_timer is
  *  called once when it is due. */
 GLASS_API void glass_loop_set_timer(struct glass_loop *loop, glass_time_t at);
-/** The control socket's path ("" if none). */
+/** The control socket's path, "" if the loop has none. */
 GLASS_API const char *glass_loop_ctl_path(const struct glass_loop *loop);
 /** Answer one of the control commands that need only a stack (conns, history ID,
  *  transitions, mib, drops, config; docs/control.md) without a loop, for simulations and tests. t_ms
@@ -108,7 +124,8 @@ GLASS_API const char *glass_loop_ctl_path(const struct glass_loop *loop);
  *  -GLASS_ENOMEM (*buf freed). */
 GLASS_API int glass_ctl_stack_answer(struct glass_stack *st, glass_time_t start, const char *cmd,
                                      const char *args, char **buf, size_t *len);
-/** Append one line (a JSON object, without the newline) to a control-socket reply. */
+/** Append one line (a JSON object, without the newline; printf format) to a control-socket
+ *  reply, inside an on_ctl callback. A reply longer than the loop's buffer is cut at a line. */
 GLASS_API void glass_loop_reply(struct glass_loop_reply *reply, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

@@ -1,4 +1,5 @@
-/* glasstcp — a deterministic simulated network: stacks in one process, one virtual clock.
+/** @file
+ * glasstcp — a deterministic simulated network: stacks in one process, one virtual clock.
  *
  * The simnet owns a virtual clock and a link that carries IPv4 datagrams between the attached
  * stacks, and fires the stacks' timers. Every packet a stack emits goes through the same
@@ -26,8 +27,11 @@
 extern "C" {
 #endif
 
+/** A simulated network: a virtual clock, attached stacks and the link between them. Opaque;
+ *  made by glass_simnet_new(). */
 struct glass_simnet;
 
+/** The link's parameters (glass_simnet_config_default() fills the defaults). */
 struct glass_simnet_config {
     uint64_t seed;       /**< PRNG for the link (impairments); stacks have their own seeds */
     glass_time_t delay;  /**< one-way propagation delay; default 10 ms */
@@ -65,9 +69,9 @@ struct glass_simnet_config {
 /** Counters of what the link did (glass_simnet_stats()). */
 struct glass_simnet_stats {
     uint64_t sent;        /**< packets the stacks emitted */
-    uint64_t sent_bytes;
+    uint64_t sent_bytes;  /**< bytes of those packets */
     uint64_t delivered;   /**< copies handed to a stack (duplicates included) */
-    uint64_t delivered_bytes;
+    uint64_t delivered_bytes; /**< bytes of those copies */
     uint64_t dropped;     /**< every drop, all reasons below */
     uint64_t filtered;    /**< dropped by the filter (or discarded when held) */
     uint64_t lost;        /**< dropped by random loss */
@@ -100,22 +104,25 @@ enum glass_sim_drop {
 /** A packet on the simulated link. */
 struct glass_sim_packet {
     uint64_t id;          /**< 1, 2, 3 ... in send order (a duplicate gets the next free id) */
-    int from, to;         /**< node indexes; to = -1 if no node has the destination address */
+    int from,             /**< node index of the sender */
+        to;               /**< node index of the receiver; -1 if no node has the destination */
     glass_time_t sent_at; /**< when the sender's stack emitted it */
-    glass_time_t deliver_at;
-    const uint8_t *data;
-    size_t len;
+    glass_time_t deliver_at; /**< when it arrives (or would have) */
+    const uint8_t *data;  /**< the IPv4 datagram; valid during the callback only */
+    size_t len;           /**< its length */
     uint32_t flags;       /**< GLASS_SIM_PKT_* (DELIVERED, DROPPED) */
     uint64_t dup_of;      /**< GLASS_SIM_PKT_DUP: the id of the original */
     uint8_t drop;         /**< enum glass_sim_drop (DROPPED) */
 };
 
+/** What a filter (glass_simnet_set_filter()) decides for a packet. */
 enum glass_sim_verdict {
     GLASS_SIM_PASS = 0, /**< deliver after the link delay */
     GLASS_SIM_DROP,     /**< lose it */
     GLASS_SIM_HOLD,     /**< keep it until glass_simnet_release() */
 };
 
+/** What happened to a packet, as a tap (glass_simnet_set_tap()) sees it. */
 enum glass_sim_pkt_event {
     GLASS_SIM_SENT,      /**< a stack emitted it (verdict applied after) */
     GLASS_SIM_DELIVERED, /**< handed to the destination stack */
@@ -123,8 +130,12 @@ enum glass_sim_pkt_event {
     GLASS_SIM_HELD,      /**< held by the filter */
 };
 
+/** A filter: called for every packet a stack emits (duplicates made by the link excepted),
+ *  before the impairments; decides whether it passes, is dropped or is held. */
 typedef enum glass_sim_verdict (*glass_simnet_filter_fn)(void *ctx,
                                                           const struct glass_sim_packet *p);
+/** A tap: sees every packet event on the link (sent, delivered, dropped, held), e.g. to write a
+ *  capture. It must not call back into the simnet. */
 typedef void (*glass_simnet_tap_fn)(void *ctx, const struct glass_sim_packet *p,
                                     enum glass_sim_pkt_event what);
 /** Called for each socket event of a node's stack, after a packet was delivered to it or its
@@ -133,43 +144,69 @@ typedef void (*glass_simnet_tap_fn)(void *ctx, const struct glass_sim_packet *p,
 typedef void (*glass_simnet_app_fn)(void *ctx, struct glass_simnet *net, int node,
                                     const struct glass_event *ev);
 
-/** Defaults for a config (every impairment off, delay 10 ms, MTU 1500). */
+/** Fill @p cfg with the defaults: every impairment off, delay 10 ms, MTU 1500, seed 1,
+ *  max_in_flight 65536, reorder_max 3. */
 GLASS_API void glass_simnet_config_default(struct glass_simnet_config *cfg);
+/** Create a simulated network at virtual time 0 with no node attached. @p cfg NULL means the
+ *  defaults.
+ *  @return the simnet, or NULL when out of memory or when @p cfg is out of range (a probability
+ *          outside [0, 1], spike_len >= spike_every, max_in_flight 0, mtu outside 68..65535). */
 GLASS_API struct glass_simnet *glass_simnet_new(const struct glass_simnet_config *cfg);
-/** Frees the simnet and its queued packets, not the stacks. */
+/** Free the simnet and the packets on its link, not the stacks (free them after). NULL is
+ *  allowed. */
 GLASS_API void glass_simnet_free(struct glass_simnet *net);
-/** Attach a stack reachable at addr (also added as the stack's interface, /24, cfg mtu).
- *  Returns the node index (0, 1, ...) or a negative error. */
+/** Attach a stack reachable at @p addr: the address is added as the stack's interface (/24,
+ *  the config's MTU) and the stack's clock moves to the simnet's.
+ *  @return the node index (0, 1, ...).
+ *  @retval -GLASS_EINVAL @p net or @p st is NULL, @p addr is 0, or the stack is attached already.
+ *  @retval -GLASS_EADDRINUSE another node has @p addr.
+ *  @retval -GLASS_ENOBUFS the simnet has 16 nodes already, or the stack has 8
+ *          interfaces. */
 GLASS_API int glass_simnet_attach(struct glass_simnet *net, struct glass_stack *st, uint32_t addr);
+/** The stack of node @p node, or NULL if there is no such node. */
 GLASS_API struct glass_stack *glass_simnet_stack(struct glass_simnet *net, int node);
+/** Set the filter (NULL removes it); see glass_simnet_filter_fn. */
 GLASS_API void glass_simnet_set_filter(struct glass_simnet *net, glass_simnet_filter_fn fn,
                                        void *ctx);
+/** Set the tap (NULL removes it); see glass_simnet_tap_fn. */
 GLASS_API void glass_simnet_set_tap(struct glass_simnet *net, glass_simnet_tap_fn fn, void *ctx);
+/** Set node @p node's application callback (NULL removes it); see glass_simnet_app_fn. Without
+ *  one, the node's events stay queued in its stack for glass_stack_next_event(). */
 GLASS_API void glass_simnet_set_app(struct glass_simnet *net, int node, glass_simnet_app_fn fn,
                                     void *ctx);
 /** Change the one-way delay for packets sent from now on. */
 GLASS_API void glass_simnet_set_delay(struct glass_simnet *net, glass_time_t delay);
+/** The virtual clock (nanoseconds since glass_simnet_new()). */
 GLASS_API glass_time_t glass_simnet_now(const struct glass_simnet *net);
-/** Drain every stack's pending output onto the link at the current time (call after socket
- *  calls made outside an app callback). */
+/** Drain every stack's pending output onto the link at the current time. Call it after socket
+ *  calls made outside an app callback (the run functions do it too). */
 GLASS_API void glass_simnet_flush(struct glass_simnet *net);
-/** Process the next event (delivery or timer) at or before `limit`. Returns false if there is
- *  none; the clock then stays where it is. */
+/** Process the next event (a delivery or a timer) due at or before @p limit, moving the clock
+ *  to its time.
+ *  @return true if one was processed, false if there is none (the clock then stays). */
 GLASS_API bool glass_simnet_step(struct glass_simnet *net, glass_time_t limit);
-/** Flush, then process every event up to time t, then set the clock to t. */
+/** Flush, then process every event up to time @p t, then set the clock to @p t (a @p t in the
+ *  past leaves it where it is). Called from inside a callback it returns at once. */
 GLASS_API void glass_simnet_run_until(struct glass_simnet *net, glass_time_t t);
+/** glass_simnet_run_until(now + @p dt). */
 GLASS_API void glass_simnet_run_for(struct glass_simnet *net, glass_time_t dt);
-/** Send a held packet now (it arrives after the current delay). -GLASS_EINVAL if unknown. */
+/** Send a held packet now (it arrives after the current delay, without further impairments).
+ *  @return 0.
+ *  @retval -GLASS_EINVAL no packet with this id is held.
+ *  @retval -GLASS_ENOBUFS the link is full: the packet is dropped (counted as link_full). */
 GLASS_API int glass_simnet_release(struct glass_simnet *net, uint64_t id);
-/** Drop a held packet. */
+/** Drop a held packet (counted as filtered).
+ *  @return 0.
+ *  @retval -GLASS_EINVAL no packet with this id is held. */
 GLASS_API int glass_simnet_discard(struct glass_simnet *net, uint64_t id);
-/** Packets on the link (not yet delivered), and held. */
+/** Packets on the link, not yet delivered. */
 GLASS_API size_t glass_simnet_in_flight(const struct glass_simnet *net);
+/** Packets held by the filter, waiting for glass_simnet_release() or glass_simnet_discard(). */
 GLASS_API size_t glass_simnet_held(const struct glass_simnet *net);
 /** A 64-bit hash over every packet sent (time, nodes, length, bytes) and every copy the link
  *  queued (delivery time, flags): equal seeds and inputs, equal hashes. */
 GLASS_API uint64_t glass_simnet_trace_hash(const struct glass_simnet *net);
-/** What the link did so far. */
+/** Copy the link's counters so far into @p out. */
 GLASS_API void glass_simnet_stats(const struct glass_simnet *net, struct glass_simnet_stats *out);
 
 #ifdef __cplusplus

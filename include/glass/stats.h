@@ -1,4 +1,5 @@
-/* glasstcp — MIB counters (Linux nstat names) and drop reasons (Linux SKB_DROP_REASON_*). */
+/** @file
+ * glasstcp — MIB counters (Linux nstat names) and drop reasons (Linux SKB_DROP_REASON_*). */
 #ifndef GLASS_STATS_H
 #define GLASS_STATS_H
 
@@ -8,7 +9,8 @@
 extern "C" {
 #endif
 
-/* X(name, "description"). Names and meanings are Linux nstat's (RFC 1213 Tcp*, TcpExt*). */
+/** The MIB counters as an X-macro: X(name, "description"). Names and meanings are Linux
+ *  nstat's (RFC 1213 Tcp*, TcpExt*); the few that are glasstcp's own say so. */
 #define GLASS_MIBS(X)                                                                            \
     X(IpInReceives, "IP datagrams received")                                                     \
     X(IpInHdrErrors, "IP datagrams dropped for header errors")                                   \
@@ -72,6 +74,8 @@ extern "C" {
     X(TcpExtTCPOFODrop, "out-of-order segments dropped: queue full")                             \
     X(TcpExtIllegalArcs, "state changes not in the legal-arc table (glasstcp; must stay 0)")
 
+/** A MIB counter: GLASS_MIB_IpInReceives ... GLASS_MIB_TcpExtIllegalArcs, one per row of
+ *  GLASS_MIBS in that order, then GLASS_MIB_COUNT. Read with glass_stack_mib(). */
 enum glass_mib {
 #define GLASS_X_MIB(n, d) GLASS_MIB_##n,
     GLASS_MIBS(GLASS_X_MIB)
@@ -79,8 +83,8 @@ enum glass_mib {
         GLASS_MIB_COUNT
 };
 
-/* X(NAME, "description"): why a received packet was dropped. Names are Linux's
- * SKB_DROP_REASON_* without the prefix. */
+/** Drop reasons as an X-macro: X(NAME, "description"): why a received packet was dropped.
+ *  Names are Linux's SKB_DROP_REASON_* without the prefix. */
 #define GLASS_DROP_REASONS(X)                                                                    \
     X(NONE, "not dropped")                                                                       \
     X(PKT_TOO_SMALL, "shorter than the header it claims to carry")                               \
@@ -111,6 +115,9 @@ enum glass_mib {
     X(NOMEM, "out of memory")                                                                    \
     X(ICMP, "ICMP message not handled")
 
+/** A drop reason: GLASS_DROP_NONE (0, not dropped), GLASS_DROP_PKT_TOO_SMALL ... GLASS_DROP_ICMP,
+ *  one per row of GLASS_DROP_REASONS, then GLASS_DROP_COUNT. Returned by glass_stack_input(),
+ *  counted by glass_stack_drops(). */
 enum glass_drop_reason {
 #define GLASS_X_DROP(n, d) GLASS_DROP_##n,
     GLASS_DROP_REASONS(GLASS_X_DROP)
@@ -120,9 +127,11 @@ enum glass_drop_reason {
 
 /** nstat name of a counter, e.g. "TcpActiveOpens"; NULL if out of range. */
 GLASS_API const char *glass_mib_name(int mib);
+/** One-line description of a counter; NULL if out of range. */
 GLASS_API const char *glass_mib_text(int mib);
 /** Drop reason name, e.g. "TCP_INVALID_SEQUENCE"; NULL if out of range. */
 GLASS_API const char *glass_drop_name(int reason);
+/** One-line description of a drop reason; NULL if out of range. */
 GLASS_API const char *glass_drop_text(int reason);
 
 #ifdef __cplusplus

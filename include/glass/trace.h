@@ -1,4 +1,5 @@
-/* glasstcp — the state machine made visible: states, causes, legal arcs, transitions. */
+/** @file
+ * glasstcp — the state machine made visible: states, causes, legal arcs, transitions. */
 #ifndef GLASS_TRACE_H
 #define GLASS_TRACE_H
 
@@ -8,8 +9,9 @@
 extern "C" {
 #endif
 
-/* X(NAME, canonical (seed/BSD netstat), iproute2 ss, RFC 9293, Linux tcpi_state number).
- * The order is the RFC 9293 §3.3.2 order; code never depends on it (use masks). */
+/** The eleven TCP states as an X-macro: X(NAME, canonical (seed/BSD netstat), iproute2 ss,
+ *  RFC 9293, Linux tcpi_state number). The order is the RFC 9293 §3.3.2 order; code never
+ *  depends on it (use masks). */
 #define GLASS_TCP_STATES(X)                                                                      \
     X(CLOSED, "CLOSED", "UNCONN", "CLOSED", 7)                                                   \
     X(LISTEN, "LISTEN", "LISTEN", "LISTEN", 10)                                                  \
@@ -23,6 +25,10 @@ extern "C" {
     X(CLOSE_WAIT, "CLOSE_WAIT", "CLOSE-WAIT", "CLOSE-WAIT", 8)                                   \
     X(LAST_ACK, "LAST_ACK", "LAST-ACK", "LAST-ACK", 9)
 
+/** A connection's state: GLASS_TCP_CLOSED, GLASS_TCP_LISTEN, GLASS_TCP_SYN_SENT,
+ *  GLASS_TCP_SYN_RCVD, GLASS_TCP_ESTABLISHED, GLASS_TCP_FIN_WAIT_1, GLASS_TCP_FIN_WAIT_2,
+ *  GLASS_TCP_CLOSING, GLASS_TCP_TIME_WAIT, GLASS_TCP_CLOSE_WAIT, GLASS_TCP_LAST_ACK
+ *  (generated from GLASS_TCP_STATES), then GLASS_TCP_NSTATES. */
 enum glass_tcp_state {
 #define GLASS_X_STATE(n, canon, ss, rfc, lnx) GLASS_TCP_##n,
     GLASS_TCP_STATES(GLASS_X_STATE)
@@ -33,7 +39,7 @@ enum glass_tcp_state {
 /** One-hot mask of a state, for predicates: GLASS_TCPF(SYN_SENT) | GLASS_TCPF(SYN_RCVD). */
 #define GLASS_TCPF(s) (1u << (GLASS_TCP_##s))
 
-/* X(NAME, "printable name", "what happened"). */
+/** Why a state changed, as an X-macro: X(NAME, "printable name", "what happened"). */
 #define GLASS_TCP_CAUSES(X)                                                                      \
     X(APP_LISTEN, "app_listen", "listen() called")                                               \
     X(APP_CONNECT, "app_connect", "connect() called; SYN sent")                                  \
@@ -66,6 +72,8 @@ enum glass_tcp_state {
     X(REUSED_BY_CONNECT, "reused_by_connect",                                                    \
       "connect() took over our TIME_WAIT 4-tuple (tw_reuse, timestamps)")
 
+/** The cause of a transition: GLASS_CAUSE_APP_LISTEN ... GLASS_CAUSE_TW_OVERFLOW, one per row of
+ *  GLASS_TCP_CAUSES in that order, then GLASS_CAUSE_COUNT. */
 enum glass_tcp_cause {
 #define GLASS_X_CAUSE(n, name, text) GLASS_CAUSE_##n,
     GLASS_TCP_CAUSES(GLASS_X_CAUSE)
@@ -73,10 +81,12 @@ enum glass_tcp_cause {
         GLASS_CAUSE_COUNT
 };
 
+/** One-hot mask of a cause, for arc cause sets: GLASS_CAUSEF(RCV_RST). */
 #define GLASS_CAUSEF(c) (1u << (GLASS_CAUSE_##c))
 
-/* The legal arcs: RFC 9293 Figure 5 and §3.10 plus the reset, abort and timeout exits
- * (../docs/state-machine.md). X(FROM, TO, causes mask, "event / action"). 26 rows. */
+/** The legal arcs: RFC 9293 Figure 5 and §3.10 plus the reset, abort and timeout exits
+ *  (docs/state-machine.md). X(FROM, TO, causes mask, "event / action"); 26 rows. Every state
+ *  change is checked against this table (TcpExtIllegalArcs counts violations). */
 #define GLASS_TCP_ARCS(X)                                                                        \
     X(CLOSED, LISTEN, GLASS_CAUSEF(APP_LISTEN), "listen()")                                      \
     X(CLOSED, SYN_SENT, GLASS_CAUSEF(APP_CONNECT), "connect() / snd SYN")                        \
@@ -143,7 +153,8 @@ enum glass_tcp_cause {
 
 /** One legal arc of the state machine. */
 struct glass_arc {
-    uint8_t from, to;      /**< enum glass_tcp_state */
+    uint8_t from,          /**< the state before (enum glass_tcp_state) */
+        to;                /**< the state after */
     uint32_t causes;       /**< mask of (1 << enum glass_tcp_cause) allowed on this arc */
     const char *label;     /**< "rcv SYN,ACK / snd ACK" */
 };
@@ -152,7 +163,8 @@ struct glass_arc {
 struct glass_transition {
     glass_time_t at;   /**< stack time of the change */
     uint32_t conn;     /**< connection id (unique per stack, never reused) */
-    uint8_t from, to;  /**< enum glass_tcp_state */
+    uint8_t from,      /**< the state before (enum glass_tcp_state) */
+        to;            /**< the state after */
     uint8_t cause;     /**< enum glass_tcp_cause */
     uint8_t seg_flags; /**< TCP flags of the causing segment (GLASS_TH_*), 0 if none */
     uint32_t seg_seq;  /**< its sequence number (absolute) */
@@ -161,39 +173,46 @@ struct glass_transition {
     bool has_seg;      /**< the change was caused by a received segment */
 };
 
+/** A transition observer (glass_stack_set_observer()): called inside each state change, after
+ *  it, with the observer's ctx. It must not call back into the stack. */
 typedef void (*glass_observer_fn)(void *ctx, const struct glass_transition *t);
 
-/* TCP header flag bits, as on the wire. */
-#define GLASS_TH_FIN 0x01u
-#define GLASS_TH_SYN 0x02u
-#define GLASS_TH_RST 0x04u
-#define GLASS_TH_PSH 0x08u
-#define GLASS_TH_ACK 0x10u
-#define GLASS_TH_URG 0x20u
-#define GLASS_TH_ECE 0x40u
-#define GLASS_TH_CWR 0x80u
+/** @name TCP header flag bits, as on the wire */
+/** @{ */
+#define GLASS_TH_FIN 0x01u /**< FIN: no more data from the sender */
+#define GLASS_TH_SYN 0x02u /**< SYN: synchronize sequence numbers */
+#define GLASS_TH_RST 0x04u /**< RST: reset the connection */
+#define GLASS_TH_PSH 0x08u /**< PSH: push */
+#define GLASS_TH_ACK 0x10u /**< ACK: the acknowledgment field is significant */
+#define GLASS_TH_URG 0x20u /**< URG: the urgent pointer is significant */
+#define GLASS_TH_ECE 0x40u /**< ECE: ECN echo (RFC 3168) */
+#define GLASS_TH_CWR 0x80u /**< CWR: congestion window reduced (RFC 3168) */
+/** @} */
 
-/** Canonical state name (seed / BSD netstat): "SYN_RCVD". */
+/** Canonical state name (seed / BSD netstat): "SYN_RCVD"; "?" if @p state is out of range. */
 GLASS_API const char *glass_tcp_state_name(int state);
-/** iproute2 ss spelling: "SYN-RECV", "ESTAB", "UNCONN" for CLOSED. */
+/** iproute2 ss spelling: "SYN-RECV", "ESTAB", "UNCONN" for CLOSED; "?" if out of range. */
 GLASS_API const char *glass_tcp_state_ss_name(int state);
-/** RFC 9293 spelling: "SYN-RECEIVED". */
+/** RFC 9293 spelling: "SYN-RECEIVED"; "?" if out of range. */
 GLASS_API const char *glass_tcp_state_rfc_name(int state);
-/** Linux tcpi_state number (TCP_ESTABLISHED = 1, ... TCP_CLOSING = 11). */
+/** Linux tcpi_state number (TCP_ESTABLISHED = 1, ... TCP_CLOSING = 11); 0 if out of range. */
 GLASS_API int glass_tcp_state_linux(int state);
-/** Parse any spelling (canonical, ss, RFC, Linux, case-insensitive, '-' == '_'): state or -1. */
+/** Parse any spelling of a state (canonical, ss, RFC, Linux; case-insensitive, '-' == '_').
+ *  @return the enum glass_tcp_state, or -1 if @p name is no state's name (or NULL). */
 GLASS_API int glass_tcp_state_parse(const char *name);
-/** Printable cause name ("rcv_syn"), or "?" */
+/** Printable cause name ("rcv_syn"), or "?" if @p cause is out of range. */
 GLASS_API const char *glass_tcp_cause_name(int cause);
-/** Human description of a cause. */
+/** Human description of a cause ("SYN received; SYN,ACK sent"), or "?" if out of range. */
 GLASS_API const char *glass_tcp_cause_text(int cause);
-/** Parse a cause name; cause or -1. */
+/** Parse a printable cause name ("rcv_syn").
+ *  @return the enum glass_tcp_cause, or -1 if @p name is no cause's name. */
 GLASS_API int glass_tcp_cause_parse(const char *name);
 /** Number of legal arcs (26). */
 GLASS_API size_t glass_tcp_arc_count(void);
-/** Arc i (0 <= i < glass_tcp_arc_count()), or NULL. */
+/** Arc @p i (0 <= i < glass_tcp_arc_count()), or NULL if @p i is out of range. */
 GLASS_API const struct glass_arc *glass_tcp_arc(size_t i);
-/** Index of the arc (from, to), or -1 if the arc is not legal. */
+/** Index of the arc @p from -> @p to (enum glass_tcp_state values), or -1 if no legal arc joins
+ *  them. */
 GLASS_API int glass_tcp_arc_find(int from, int to);
 
 #ifdef __cplusplus

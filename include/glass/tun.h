@@ -1,4 +1,5 @@
-/* glasstcp — the Linux TUN link: raw IPv4 datagrams to and from a kernel network interface.
+/** @file
+ * glasstcp — the Linux TUN link: raw IPv4 datagrams to and from a kernel network interface.
  *
  * A pure packet mover (src/link/tun_linux.c): it knows nothing of stacks or TCP. The device is
  * opened IFF_TUN | IFF_NO_PI (every read is one IP datagram, nothing in front), non-blocking
@@ -18,6 +19,7 @@
 extern "C" {
 #endif
 
+/** An open TUN device. Opaque; made by glass_tun_open(). */
 struct glass_tun;
 
 /** One packet slot for the batch calls. */
@@ -29,17 +31,26 @@ struct glass_tun_pkt {
 
 /** What went through the device since it was opened. */
 struct glass_tun_stats {
-    uint64_t rx_packets, rx_bytes;
+    uint64_t rx_packets,   /**< datagrams read */
+        rx_bytes;          /**< their bytes */
     uint64_t rx_truncated; /**< datagrams longer than the read buffer: dropped */
     uint64_t rx_errors;    /**< reads that failed with something other than EAGAIN */
-    uint64_t tx_packets, tx_bytes;
+    uint64_t tx_packets,   /**< datagrams written */
+        tx_bytes;          /**< their bytes */
     uint64_t tx_dropped;   /**< writes refused (EAGAIN, ENOBUFS, EIO while the link is down) */
     uint64_t rx_gso;       /**< offload: TSO super-segments received (counted in rx_packets) */
     uint64_t rx_csum_trusted; /**< offload: datagrams whose TCP checksum the kernel vouched for */
 };
 
-/** Open (creating if needed) the TUN device `name` (at most 15 bytes). 0 and *out, or a
- *  negative errno: -EPERM without CAP_NET_ADMIN, -EBUSY if another process holds it, ... */
+/** Open (creating if needed) the TUN device @p name, non-blocking, one IPv4 datagram per read.
+ *  A device this call creates is down: glass_tun_set_up() brings it up.
+ *  @return 0, with the device in *@p out.
+ *  @retval -EINVAL @p name is NULL, empty, longer than 15 bytes or contains a '/'.
+ *  @retval -ENOMEM out of memory.
+ *  @retval -EPERM no CAP_NET_ADMIN (creating, or attaching to a device of another user).
+ *  @retval -EBUSY another process has the device open.
+ *  @retval -ENOENT no /dev/net/tun.
+ *  @return another negative errno from open(2) or ioctl(TUNSETIFF). */
 GLASS_API int glass_tun_open(const char *name, struct glass_tun **out);
 
 /** glass_tun_open_flags(): checksum and segmentation offload with the kernel, as QEMU's
@@ -54,19 +65,25 @@ GLASS_API int glass_tun_open(const char *name, struct glass_tun **out);
 GLASS_API int glass_tun_open_flags(const char *name, unsigned flags, struct glass_tun **out);
 /** Whether the device was opened with GLASS_TUN_OFFLOAD and the kernel accepted it. */
 GLASS_API bool glass_tun_offload(const struct glass_tun *t);
-/** Close the file descriptor; a device this call created disappears with it. */
+/** Close the device's file descriptor; a device glass_tun_open() created disappears with it (a
+ *  persistent one stays). NULL is allowed. */
 GLASS_API void glass_tun_close(struct glass_tun *t);
 /** The file descriptor, for epoll (readable = a packet waits). */
 GLASS_API int glass_tun_fd(const struct glass_tun *t);
 /** The interface name the kernel gave the device. */
 GLASS_API const char *glass_tun_name(const struct glass_tun *t);
-/** The device's MTU now (SIOCGIFMTU), or a negative errno. */
+/** The device's MTU now (SIOCGIFMTU).
+ *  @return the MTU (> 0), or a negative errno from the ioctl. */
 GLASS_API int glass_tun_mtu(const struct glass_tun *t);
-/** Bring the kernel side of the interface up (SIOCSIFFLAGS IFF_UP). 0 or a negative errno. */
+/** Bring the kernel side of the interface up (SIOCSIFFLAGS IFF_UP); harmless if it is up.
+ *  @return 0, or a negative errno from the ioctl (-EPERM without CAP_NET_ADMIN). */
 GLASS_API int glass_tun_set_up(struct glass_tun *t);
 
-/** Read one datagram into buf[0..cap). Returns its length (> 0); -EAGAIN when none is waiting;
- *  -EMSGSIZE if it was longer than cap (it is dropped and counted); other negative errnos. */
+/** Read one datagram into buf[0..cap).
+ *  @return its length (> 0).
+ *  @retval -EAGAIN none is waiting.
+ *  @retval -EMSGSIZE it was longer than @p cap (it is dropped and counted in rx_truncated).
+ *  @return another negative errno of read(2) (counted in rx_errors). */
 GLASS_API long glass_tun_read(struct glass_tun *t, uint8_t *buf, size_t cap);
 /** glass_tun_read(), and *in_flags receives the flags to pass to glass_stack_input_flags():
  *  GLASS_INPUT_CSUM_OK when the kernel vouches for the TCP checksum (offload only). */
@@ -76,8 +93,11 @@ GLASS_API long glass_tun_read_flags(struct glass_tun *t, uint8_t *buf, size_t ca
  *  returns how many were read (0 if none); truncated datagrams are skipped. A negative errno
  *  only if nothing was read and the device failed. */
 GLASS_API long glass_tun_read_batch(struct glass_tun *t, struct glass_tun_pkt *pkts, size_t n);
-/** Write one datagram. Returns len, or a negative errno (the datagram is dropped and counted:
- *  IP is a datagram service, TCP retransmits). */
+/** Write one datagram.
+ *  @return @p len.
+ *  @return a negative errno of write(2) (-EAGAIN, -ENOBUFS, -EIO while the link is down ...):
+ *          the datagram is dropped and counted in tx_dropped (IP is a datagram service; TCP
+ *          retransmits). */
 GLASS_API long glass_tun_write(struct glass_tun *t, const uint8_t *pkt, size_t len);
 /** glass_tun_write_flags(): the datagram's TCP checksum field holds the pseudo-header sum
  *  (a stack with tx_csum_offload): with offload the kernel completes it, without it is
@@ -87,10 +107,12 @@ GLASS_API long glass_tun_write(struct glass_tun *t, const uint8_t *pkt, size_t l
  *  completed in pkt before the write. */
 GLASS_API long glass_tun_write_flags(struct glass_tun *t, uint8_t *pkt, size_t len,
                                      unsigned flags);
-/** Write n datagrams; returns how many the device took. */
+/** Write @p n datagrams, one write(2) each; the ones the device refuses are dropped and
+ *  counted.
+ *  @return how many the device took. */
 GLASS_API long glass_tun_write_batch(struct glass_tun *t, const struct glass_tun_pkt *pkts,
                                      size_t n);
-/** Counters since glass_tun_open. */
+/** Copy the device's counters since glass_tun_open() into @p out. */
 GLASS_API void glass_tun_stats(const struct glass_tun *t, struct glass_tun_stats *out);
 
 #ifdef __cplusplus

@@ -1,4 +1,5 @@
-/* glasstcp — basic public types. */
+/** @file
+ * glasstcp — basic public types. */
 #ifndef GLASS_TYPES_H
 #define GLASS_TYPES_H
 
@@ -10,6 +11,8 @@
 extern "C" {
 #endif
 
+/** Marks the functions libglass exports (default visibility; the library is built with hidden
+ *  visibility, so nothing else is exported). */
 #if defined(__GNUC__) && !defined(GLASS_STATIC_BUILD)
 #define GLASS_API __attribute__((visibility("default")))
 #else
@@ -22,8 +25,8 @@ typedef uint64_t glass_time_t;
 /** "No deadline": returned by glass_stack_next_deadline() when the stack is idle. */
 #define GLASS_TIME_NEVER UINT64_MAX
 
-#define GLASS_NSEC_PER_MSEC UINT64_C(1000000)
-#define GLASS_NSEC_PER_SEC UINT64_C(1000000000)
+#define GLASS_NSEC_PER_MSEC UINT64_C(1000000)   /**< nanoseconds in a millisecond */
+#define GLASS_NSEC_PER_SEC UINT64_C(1000000000) /**< nanoseconds in a second */
 /** Milliseconds to glass_time_t. */
 #define GLASS_MSEC(ms) ((glass_time_t)(ms) * GLASS_NSEC_PER_MSEC)
 /** Seconds to glass_time_t. */

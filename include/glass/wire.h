@@ -1,4 +1,5 @@
-/* glasstcp — one-line decoding of IPv4/TCP packets for tools (demo, pkt, trace). */
+/** @file
+ * glasstcp — one-line decoding of IPv4/TCP packets for tools (demo, pkt, trace). */
 #ifndef GLASS_WIRE_H
 #define GLASS_WIRE_H
 
@@ -10,15 +11,17 @@ extern "C" {
 
 /** What a tool needs to know of one IPv4/TCP packet. */
 struct glass_pkt_summary {
-    struct glass_endpoint src, dst;
+    struct glass_endpoint src, /**< source address and port */
+        dst;                   /**< destination address and port */
     uint8_t proto;     /**< IP protocol (6 = TCP) */
     uint8_t flags;     /**< TCP flags GLASS_TH_* */
-    uint32_t seq, ack; /**< absolute */
+    uint32_t seq,      /**< sequence number (absolute) */
+        ack;           /**< acknowledgment number (absolute) */
     uint32_t len;      /**< TCP payload length */
     uint16_t win;      /**< raw window field */
     uint16_t mss;      /**< MSS option value, 0 if absent */
     int8_t wscale;     /**< window scale option (a SYN's), 0..14; -1 if absent */
-    uint8_t ttl;
+    uint8_t ttl;       /**< IPv4 time to live */
 };
 
 /** Decode an IPv4 datagram carrying TCP. Returns 0, or -GLASS_EINVAL when it is not a
@@ -27,17 +30,21 @@ GLASS_API int glass_pkt_decode(const uint8_t *pkt, size_t len, struct glass_pkt_
 /** Flags as tcpdump prints them: "S", "S.", ".", "P.", "F.", "R", "R." ... (up to 8 letters
  *  plus the NUL: buf holds 9 bytes). */
 GLASS_API const char *glass_tcp_flags_str(uint8_t flags, char buf[9]);
-/** One line: "192.0.2.1:40000 > 192.0.2.2:80 S. seq 1 ack 2 win 65535 len 0 <mss 1460>".
- *  Returns the length that would have been written (snprintf-style). */
+/** Describe a datagram on one line, tcpdump-like: "192.0.2.1:40000 > 192.0.2.2:80 S. seq 1
+ *  ack 2 win 65535 len 0 <mss 1460>"; a non-TCP, fragmented or malformed datagram is described
+ *  as such. Never fails. @p out may be NULL when @p cap is 0.
+ *  @return the length that would have been written (snprintf-style). */
 GLASS_API int glass_pkt_describe(const uint8_t *pkt, size_t len, char *out, size_t cap);
-/** Dotted quad into buf (16 bytes). */
 /** The device's part of TCP checksum offload: pkt[0..len) is an IPv4 datagram that a stack
  *  configured with tx_csum_offload emitted, whose TCP checksum field holds the pseudo-header
  *  sum; compute the checksum over the segment and store it. False (nothing written) if pkt is
  *  not an unfragmented-looking IPv4/TCP datagram. */
 GLASS_API bool glass_tcp_csum_fill(uint8_t *pkt, size_t len);
+/** Format @p addr (host byte order) as a dotted quad into @p buf (16 bytes); returns @p buf. */
 GLASS_API const char *glass_ip4_str(uint32_t addr, char buf[16]);
-/** Parse a dotted quad; 0 or -GLASS_EINVAL. */
+/** Parse a dotted quad ("192.0.2.1") into *@p addr (host byte order).
+ *  @return 0.
+ *  @retval -GLASS_EINVAL @p s is not four decimal parts 0..255 separated by dots. */
 GLASS_API int glass_ip4_parse(const char *s, uint32_t *addr);
 
 #ifdef __cplusplus

@@ -66,7 +66,7 @@ else()
   message(STATUS "help2man not found: no man pages (scripts/deps.sh installs it)")
 endif()
 
-# API reference (docs/api.md): Doxygen over include/glass/ with WARN_AS_ERROR; the ctest test
+# API reference (docs/install.md, "API reference"): Doxygen over include/glass/ with WARN_AS_ERROR; the ctest test
 # api_docs runs it, so an undocumented public function fails the suite.
 find_program(GLASS_DOXYGEN doxygen)
 if(GLASS_DOXYGEN)

@@ -17,7 +17,7 @@ version=$("$glass" --version | awk '{print $2}')
 
 # help2man wants "Usage:"/"or:" for the SYNOPSIS and "Options:" for OPTIONS; the CLI prints them
 # git-style. scripts/help2man_filter.awk changes that spelling only, never the words.
-printf '#!/usr/bin/env bash\n"%s" "$@" | awk -f "%s"\n' "$glass" "$here/help2man_filter.awk" >"$tmp/glass"
+printf '#!/usr/bin/env bash\nset -o pipefail\n"%s" "$@" | awk -f "%s"\n' "$glass" "$here/help2man_filter.awk" >"$tmp/glass"
 chmod +x "$tmp/glass"
 
 # "  NAME       summary" lines after "commands:" in glass --help.
@@ -29,13 +29,13 @@ for l in "${lines[@]}"; do see_also+=", glass-${l%%$'\t'*}(1)"; done
 
 { cat "$common"; printf '\n[SEE ALSO]\n%s\n' "$see_also"; } >"$tmp/inc.h2m"
 
-"$help2man" --no-info --no-discard-stderr --include "$tmp/inc.h2m" \
+"$help2man" --no-info --include "$tmp/inc.h2m" \
     --version-string "glass $version" \
     --name "a user-space TCP/IPv4 stack whose state machine is made of glass" \
     --output "$out/glass.1" "$tmp/glass"
 for l in "${lines[@]}"; do
     cmd=${l%%$'\t'*} summary=${l#*$'\t'}
-    "$help2man" --no-info --no-discard-stderr --include "$tmp/inc.h2m" \
+    "$help2man" --no-info --include "$tmp/inc.h2m" \
         --version-string "glass-$cmd $version" --help-option "$cmd --help" \
         --name "$summary" --output "$out/glass-$cmd.1" "$tmp/glass"
 done

@@ -27,7 +27,7 @@ extern "C" {
 #define GLASS_SO_LINGER 13       /**< struct glass_linger: {1, 0} makes close() abort with RST */
 #define GLASS_SOL_TCP 6          /**< level: TCP options (TCP_*) */
 #define GLASS_TCP_NODELAY 1      /**< int: disable Nagle's algorithm (RFC 1122 §4.2.3.4) */
-#define GLASS_TCP_MAXSEG 2       /**< int: lower the MSS (88..config mss) */
+#define GLASS_TCP_MAXSEG 2       /**< int: lower the MSS we send with (48..config mss) */
 #define GLASS_TCP_KEEPIDLE 4     /**< int: idle seconds before the first keepalive probe (1..32767) */
 #define GLASS_TCP_KEEPINTVL 5    /**< int: seconds between keepalive probes (1..32767) */
 #define GLASS_TCP_KEEPCNT 6      /**< int: unanswered probes before the connection is dropped (1..127) */

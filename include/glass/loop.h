@@ -125,7 +125,8 @@ GLASS_API const char *glass_loop_ctl_path(const struct glass_loop *loop);
 GLASS_API int glass_ctl_stack_answer(struct glass_stack *st, glass_time_t start, const char *cmd,
                                      const char *args, char **buf, size_t *len);
 /** Append one line (a JSON object, without the newline; printf format) to a control-socket
- *  reply, inside an on_ctl callback. A reply longer than the loop's buffer is cut at a line. */
+ *  reply, inside an on_ctl callback. The reply grows as needed; if memory runs out, the client
+ *  is disconnected without a reply. */
 GLASS_API void glass_loop_reply(struct glass_loop_reply *reply, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

@@ -80,8 +80,8 @@ GLASS_API bool glass_stack_has_output(const struct glass_stack *st);
 GLASS_API bool glass_stack_next_event(struct glass_stack *st, struct glass_event *ev);
 
 /** Set the transition observer, or NULL to remove it. @p fn is called inside every state
- *  change of every connection (also orphaned ones), after the change, with @p ctx. It must not
- *  call back into the stack. */
+ *  change of every connection (also orphaned ones) with @p ctx and the transition record. It
+ *  must not call back into the stack. */
 GLASS_API void glass_stack_set_observer(struct glass_stack *st, glass_observer_fn fn, void *ctx);
 /** Copy up to @p max recorded transitions of all connections, oldest first, from the stack's
  *  ring (config trace_ring entries; the oldest are overwritten).

@@ -173,8 +173,8 @@ struct glass_transition {
     bool has_seg;      /**< the change was caused by a received segment */
 };
 
-/** A transition observer (glass_stack_set_observer()): called inside each state change, after
- *  it, with the observer's ctx. It must not call back into the stack. */
+/** A transition observer (glass_stack_set_observer()): called inside each state change with
+ *  the observer's ctx and the transition. It must not call back into the stack. */
 typedef void (*glass_observer_fn)(void *ctx, const struct glass_transition *t);
 
 /** @name TCP header flag bits, as on the wire */

@@ -7,7 +7,9 @@ glass=$1 comp=$2 main_c=$3
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # shellcheck disable=SC1090
 source "$comp"
-complete -p glass | grep -q -- '-F _glass' || fail "no 'complete -F _glass glass'"
+# Outputs are read whole before grep (grep -q may stop early: SIGPIPE under pipefail).
+spec=$(complete -p glass)
+grep -q -- '-F _glass' <<<"$spec" || fail "no 'complete -F _glass glass'"
 
 complete_words() { # the words offered for the command line "$@" (the last word is being typed)
     COMP_WORDS=("$glass" "$@")
@@ -22,7 +24,8 @@ want=$(sed -n 's/^ *{"\([a-z][a-z0-9-]*\)", glass_cmd_.*/\1/p' "$main_c" | sort)
 [ "$(echo "$want" | wc -l)" -ge 10 ] || fail "found too few commands in $main_c"
 got=$(complete_words "" | grep -v '^-')
 [ "$got" = "$want" ] || fail "glass <TAB> offers [$(echo $got)], main.c has [$(echo $want)]"
-complete_words "" | grep -qx -- --version || fail "glass <TAB> does not offer --version"
+top=$(complete_words "")
+grep -qx -- --version <<<"$top" || fail "glass <TAB> does not offer --version"
 [ "$(complete_words help "")" = "$want" ] || fail "glass help <TAB> differs from the command table"
 
 for c in $want; do
@@ -32,6 +35,7 @@ for c in $want; do
     done
     [ -n "$opts" ] || fail "glass $c --<TAB> offers nothing"
 done
-complete_words demo simultaneous- | grep -qx simultaneous-close || fail "glass demo simultaneous-<TAB> does not offer simultaneous-close"
+sim=$(complete_words demo simultaneous-)
+grep -qx simultaneous-close <<<"$sim" || fail "glass demo simultaneous-<TAB> does not offer simultaneous-close"
 [ "$(complete_words lab "" | tr '\n' ' ')" = "down status up " ] || fail "glass lab <TAB>"
 echo "completion: $(echo $want | wc -w) commands, their options, demo scenarios"

@@ -51,7 +51,9 @@ cp "$src/examples/history.c" "$tmp/consumer.c"
 # shellcheck disable=SC2046,SC2086
 "$cc" -std=c11 -Wall -Wextra -Werror $extra $(pkg-config --cflags glass) "$tmp/consumer.c" -o "$tmp/consumer_pc" \
     $(pkg-config --libs glass) -Wl,-rpath,"$(pkg-config --variable=libdir glass)"
-ldd "$tmp/consumer_pc" | grep -q "$tmp/prefix/.*$soname" || { ldd "$tmp/consumer_pc"; fail "consumer_pc is not linked to the installed $soname"; }
+# (ldd's output is read whole before grep: grep -q could stop early and ldd die of SIGPIPE)
+deps=$(ldd "$tmp/consumer_pc")
+grep -q "$tmp/prefix/.*$soname" <<<"$deps" || { echo "$deps"; fail "consumer_pc is not linked to the installed $soname"; }
 "$tmp/consumer_pc" >"$tmp/pc.out" || { cat "$tmp/pc.out"; fail "the pkg-config build failed its run"; }
 echo "pkg-config: built and ran against $soname"
 
@@ -60,8 +62,10 @@ CFLAGS="$extra" cmake -S "$src/tests/install/consumer" -B "$tmp/consumer-build" 
     -DCMAKE_PREFIX_PATH="$prefix" -DCONSUMER_SRC="$tmp/consumer.c" -DGLASS_EXPECT_VERSION="$version" \
     >"$tmp/cmake.log" 2>&1 || { cat "$tmp/cmake.log"; fail "find_package(glass) configure"; }
 cmake --build "$tmp/consumer-build" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; fail "find_package(glass) build"; }
-ldd "$tmp/consumer-build/consumer_shared" | grep -q "$tmp/prefix/.*$soname" || fail "consumer_shared is not linked to the installed $soname"
-ldd "$tmp/consumer-build/consumer_static" | grep -q libglass && fail "consumer_static needs libglass.so"
+deps=$(ldd "$tmp/consumer-build/consumer_shared")
+grep -q "$tmp/prefix/.*$soname" <<<"$deps" || { echo "$deps"; fail "consumer_shared is not linked to the installed $soname"; }
+deps=$(ldd "$tmp/consumer-build/consumer_static")
+grep -q libglass <<<"$deps" && fail "consumer_static needs libglass.so"
 for b in consumer_shared consumer_static; do
     "$tmp/consumer-build/$b" >"$tmp/$b.out" || { cat "$tmp/$b.out"; fail "$b failed its run"; }
 done

@@ -92,7 +92,8 @@ GLASS_API int glass_loop_run_until(struct glass_loop *loop, glass_time_t deadlin
                                    bool (*done)(void *ctx), void *ctx);
 /** Make glass_loop_run() return `status` once the current callback is done. */
 GLASS_API void glass_loop_stop(struct glass_loop *loop, int status);
-/** CLOCK_MONOTONIC now, in nanoseconds (the stack's time base). */
+/** CLOCK_MONOTONIC now, in nanoseconds (the stack's time base). @p loop may be NULL, e.g. to
+ *  advance a stack before the loop exists. */
 GLASS_API glass_time_t glass_loop_now(const struct glass_loop *loop);
 /** Feed due timers, pass events to the application and write the stack's output now
  *  (callbacks need not call it: the loop does after each one). Returns datagrams written. */

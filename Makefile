@@ -3,13 +3,14 @@
 #   make test    build, then run the test suite with ctest
 #   make asan    the same suite under ASan + UBSan, in build-asan/
 #   make fuzz    the libFuzzer targets (clang), FUZZ_SECONDS each (default 30), in build-fuzz/
+#   make docs    the API reference (Doxygen) in build/api/html/
 
 PREFIX ?= /usr/local
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build demo test asan fuzz install clean
+.PHONY: all deps build demo test asan fuzz docs install clean
 
 all: build
 
@@ -38,6 +39,9 @@ asan: deps
 	cmake --build build-asan -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir build-asan --output-on-failure -j2
+
+docs: build
+	cmake --build build --target api_docs
 
 install: build
 	cmake --install build --prefix $(PREFIX)

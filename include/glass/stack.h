@@ -55,7 +55,7 @@ GLASS_API int glass_stack_input_flags(struct glass_stack *st, glass_time_t now, 
                                       size_t len, unsigned flags);
 /** Take the next IPv4 datagram to send, building segments from the connections' queues as
  *  needed. Call it until it returns 0 after every input, advance and socket call.
- *  @return the datagram's length (> 0, at most the interface MTU), copied to @p buf; 0 when
+ *  @return the datagram's length (> 0), copied to @p buf; 0 when
  *          there is nothing to send.
  *  @retval -GLASS_EMSGSIZE @p cap is smaller than the next datagram (it stays queued). */
 GLASS_API long glass_stack_output(struct glass_stack *st, glass_time_t now, uint8_t *buf,

@@ -7,7 +7,9 @@
 
 PREFIX ?= /usr/local
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
-CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# build/test: -O3 with link-time optimization (GLASS_LTO); sanitizer and fuzz builds: -O2 -g.
+CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=Release
+CHECK_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo
 FUZZ_SECONDS ?= 30
 
 .PHONY: all deps build demo test asan fuzz docs install clean
@@ -29,13 +31,13 @@ test: build
 	$(MAKE) fuzz
 
 fuzz: deps
-	CC=clang cmake -S . -B build-fuzz $(CMAKE_FLAGS) -DGLASS_FUZZ=ON -DGLASS_BUILD_TESTS=OFF
+	CC=clang cmake -S . -B build-fuzz $(CHECK_FLAGS) -DGLASS_FUZZ=ON -DGLASS_BUILD_TESTS=OFF
 	cmake --build build-fuzz -j$(JOBS) --target fuzz_wire fuzz_stack fuzz_sim
 	GLASS_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --test-dir build-fuzz --output-on-failure -L fuzz
 	@cat build-fuzz/tests/fuzz/fuzz-*.stats
 
 asan: deps
-	cmake -S . -B build-asan $(CMAKE_FLAGS) -DGLASS_SANITIZE=ON
+	cmake -S . -B build-asan $(CHECK_FLAGS) -DGLASS_SANITIZE=ON
 	cmake --build build-asan -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir build-asan --output-on-failure -j2

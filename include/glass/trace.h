@@ -133,7 +133,7 @@ enum glass_tcp_cause {
     X(CLOSING, TIME_WAIT, GLASS_CAUSEF(RCV_ACK_OF_FIN), "rcv ACK of FIN")                        \
     X(CLOSING, CLOSED,                                                                           \
       GLASS_CAUSEF(RCV_RST) | GLASS_CAUSEF(RETRANS_TIMEOUT) | GLASS_CAUSEF(APP_ABORT) |          \
-          GLASS_CAUSEF(USER_TIMEOUT),                                                            \
+          GLASS_CAUSEF(CLOSE_UNREAD) | GLASS_CAUSEF(USER_TIMEOUT),                               \
       "rcv RST, timeout")                                                                        \
     X(TIME_WAIT, CLOSED,                                                                         \
       GLASS_CAUSEF(TIMEOUT_2MSL) | GLASS_CAUSEF(REUSED_BY_SYN) | GLASS_CAUSEF(TW_OVERFLOW) |     \
@@ -148,7 +148,7 @@ enum glass_tcp_cause {
       "rcv RST, abort, timeout")                                                                 \
     X(LAST_ACK, CLOSED,                                                                          \
       GLASS_CAUSEF(RCV_ACK_OF_FIN) | GLASS_CAUSEF(RCV_RST) | GLASS_CAUSEF(RETRANS_TIMEOUT) |     \
-          GLASS_CAUSEF(APP_ABORT),                                                               \
+          GLASS_CAUSEF(APP_ABORT) | GLASS_CAUSEF(CLOSE_UNREAD),                                  \
       "rcv ACK of FIN, rcv RST, timeout")
 
 /** One legal arc of the state machine. */

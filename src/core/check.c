@@ -165,6 +165,12 @@ int glass_stack_check(const struct glass_stack *st, char *why, size_t cap)
             put_str(&wy, "stack: timer wheel far heap out of order");
         return -1;
     }
+    if (st->mib[GLASS_MIB_TcpExtIllegalArcs] != 0) {
+        struct why wy = {why, cap, 0};
+        if (why != NULL && cap > 0)
+            put_str(&wy, "stack: a state change outside the legal arcs was attempted");
+        return -1;
+    }
     if (n != st->n_tcbs || st->tx_len > st->cfg.tx_ring || st->ev_len > st->cfg.event_ring) {
         struct why w = {why, cap, 0};
         if (why != NULL && cap > 0)

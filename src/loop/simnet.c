@@ -433,10 +433,13 @@ static int put_copy(struct glass_simnet *net, const struct glass_sim_link_meta *
  * payload is not hashed: it is the application's bytes, which the receiving application checks,
  * and hashing it would cost a pass over every byte; where and when each byte was sent is in
  * the headers. Non-TCP packets are hashed whole. */
-static void hash_packet(uint64_t *h, const uint8_t *p, size_t len)
+static void hash_packet(uint64_t *h, uint64_t sent_at, uint64_t ends, const uint8_t *p,
+                        size_t len)
 {
     size_t ihl = len > 0 ? (size_t)(p[0] & 0x0fu) * 4u : 0;
+    hash_u64(h, sent_at);
     if (len < 20 || p[9] != 6u /* TCP */ || ihl < 20 || len < ihl + 20u) {
+        hash_u64(h, ends);
         hash_bytes(h, p, len);
         return;
     }
@@ -444,9 +447,18 @@ static void hash_packet(uint64_t *h, const uint8_t *p, size_t len)
     size_t hdr_end = ihl + (doff >= 20u ? doff : 20u);
     if (hdr_end > len)
         hdr_end = len;
-    hash_u64(h, len);
-    hash_bytes(h, p, ihl + 16u);
-    hash_bytes(h, p + ihl + 18u, hdr_end - ihl - 18u);
+    /* One pass: the endpoints and length, then the headers without the checksum field. */
+    uint8_t buf[16 + 60 + 60];
+    for (unsigned i = 0; i < 8; i++) { /* little-endian: the same hash on every host */
+        buf[i] = (uint8_t)(ends >> (8 * i));
+        buf[8 + i] = (uint8_t)((uint64_t)len >> (8 * i));
+    }
+    size_t n = 16;
+    memcpy(buf + n, p, ihl + 16u);
+    n += ihl + 16u;
+    memcpy(buf + n, p + ihl + 18u, hdr_end - ihl - 18u);
+    n += hdr_end - ihl - 18u;
+    hash_bytes(h, buf, n);
 }
 
 /* One packet a stack emitted (at data: the link's spare slot if in_spare, else net->txbuf):
@@ -464,9 +476,8 @@ static void send_packet(struct glass_simnet *net, int from, uint8_t *data, size_
     p.data = data;
     p.len = len;
 
-    hash_u64(&net->hash, p.sent_at);
-    hash_u64(&net->hash, ((uint64_t)(uint32_t)p.from << 32) | (uint64_t)(uint32_t)p.to);
-    hash_packet(&net->hash, data, len);
+    hash_packet(&net->hash, p.sent_at,
+                ((uint64_t)(uint32_t)p.from << 32) | (uint64_t)(uint32_t)p.to, data, len);
     /* The sending NIC's checksum offload: the bytes are complete before anyone looks. */
     bool partial = net->nodes[from].tx_partial;
     if (partial && (net->tap != NULL || net->filter != NULL || !net->cfg.csum_offload)) {

@@ -79,6 +79,18 @@ uint32_t glass_cksum_add(uint32_t sum, const void *p, size_t len)
     return le ? swap16(folded) : folded;
 }
 
+uint16_t glass_cksum_hdr(const uint8_t *p, size_t len)
+{
+    uint64_t acc = 0; /* at most 15 words of 32 bits: no carry out of 64 bits */
+    for (size_t i = 0; i + 4 <= len; i += 4) {
+        uint32_t w;
+        memcpy(&w, p + i, 4);
+        acc += w;
+    }
+    uint16_t folded = fold64(acc);
+    return (uint16_t)~(host_is_little_endian() ? swap16(folded) : folded);
+}
+
 uint16_t glass_cksum_finish(uint32_t sum)
 {
     return (uint16_t)~fold64(sum);

@@ -31,7 +31,7 @@ int glass_ipv4_parse(const uint8_t *buf, size_t len, bool verify, struct glass_i
 
     /* RFC 791 §3.1 / RFC 1122 §3.2.1.2: the checksum covers the header only (with options). A
      * correct header sums to all ones, i.e. finishes to 0. */
-    if (verify && glass_cksum_finish(glass_cksum_add(0, buf, hdr_len)) != 0)
+    if (verify && glass_cksum_hdr(buf, hdr_len) != 0)
         return GLASS_DROP_IP_CSUM;
 
     out->tos = buf[1];
@@ -65,6 +65,6 @@ size_t glass_ipv4_emit(uint8_t *buf, size_t cap, const struct glass_ipv4_repr *r
     glass_put16(buf + 10, 0);
     glass_put32(buf + 12, r->src);
     glass_put32(buf + 16, r->dst);
-    glass_put16(buf + 10, glass_cksum_finish(glass_cksum_add(0, buf, GLASS_IPV4_HDR_MIN)));
+    glass_put16(buf + 10, glass_cksum_hdr(buf, GLASS_IPV4_HDR_MIN));
     return GLASS_IPV4_HDR_MIN;
 }

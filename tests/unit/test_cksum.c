@@ -95,6 +95,22 @@ static void test_cksum_matches_reference_all_lengths_and_alignments(void **state
     }
 }
 
+/* The header shortcut equals the general sum for every header length and alignment, random
+ * bytes and all-ones (every addition carries). */
+static void test_cksum_hdr_matches_general(void **state)
+{
+    (void)state;
+    static uint8_t buf[64 + 8];
+    for (int round = 0; round < 200; round++) {
+        for (size_t i = 0; i < sizeof(buf); i++)
+            buf[i] = round == 0 ? 0xff : rnd8();
+        for (size_t off = 0; off < 8; off++)
+            for (size_t len = 20; len <= 60; len += 4)
+                assert_int_equal(glass_cksum_hdr(buf + off, len),
+                                 glass_cksum_finish(ref_sum(0, buf + off, len)));
+    }
+}
+
 /* Long runs of 0xff make every 64-bit addition carry: the end-around carry must be exact. */
 static void test_cksum_carry_heavy(void **state)
 {
@@ -195,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_cksum_odd_lengths),
         cmocka_unit_test(test_cksum_matches_reference_all_lengths_and_alignments),
         cmocka_unit_test(test_cksum_carry_heavy),
+        cmocka_unit_test(test_cksum_hdr_matches_general),
         cmocka_unit_test(test_cksum_chaining_even_pieces),
         cmocka_unit_test(test_cksum_start_sum_not_folded),
         cmocka_unit_test(test_cksum_known_ipv4_header),

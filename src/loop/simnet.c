@@ -20,6 +20,7 @@
  * slot, and delivered from the slot in place. */
 #include "link/fault.h"
 #include "link/sim_link.h"
+#include "util/endian.h"
 #include "util/rng.h"
 
 #include <glass/err.h>
@@ -256,26 +257,6 @@ static uint64_t rotl64(uint64_t x, unsigned k)
     return (x << k) | (x >> (64u - k));
 }
 
-static inline bool host_le(void)
-{
-    const uint16_t one = 1;
-    uint8_t b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
-
-/* Little-endian load, so the hash does not depend on the host. */
-static inline uint64_t load_le64(const uint8_t *p)
-{
-    uint64_t w;
-    memcpy(&w, p, sizeof w);
-    if (host_le())
-        return w;
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
-           (uint64_t)p[7] << 56;
-}
-
 static uint64_t fmix64(uint64_t x)
 {
     x ^= x >> 33;
@@ -293,16 +274,16 @@ static void hash_bytes(uint64_t *h, const uint8_t *p, size_t n)
     uint64_t c = *h ^ UINT64_C(0xa4093822299f31d0), d = *h ^ UINT64_C(0x082efa98ec4e6c89);
     size_t len = n;
     while (n >= 32) {
-        a = rotl64((a ^ load_le64(p)) * HASH_MUL, 29);
-        b = rotl64((b ^ load_le64(p + 8)) * HASH_MUL, 29);
-        c = rotl64((c ^ load_le64(p + 16)) * HASH_MUL, 29);
-        d = rotl64((d ^ load_le64(p + 24)) * HASH_MUL, 29);
+        a = rotl64((a ^ glass_load_le64(p)) * HASH_MUL, 29);
+        b = rotl64((b ^ glass_load_le64(p + 8)) * HASH_MUL, 29);
+        c = rotl64((c ^ glass_load_le64(p + 16)) * HASH_MUL, 29);
+        d = rotl64((d ^ glass_load_le64(p + 24)) * HASH_MUL, 29);
         p += 32;
         n -= 32;
     }
     uint64_t x = rotl64(a, 1) + rotl64(b, 7) + rotl64(c, 12) + rotl64(d, 18);
     while (n >= 8) {
-        x = rotl64((x ^ load_le64(p)) * HASH_MUL, 29);
+        x = rotl64((x ^ glass_load_le64(p)) * HASH_MUL, 29);
         p += 8;
         n -= 8;
     }
@@ -449,10 +430,8 @@ static void hash_packet(uint64_t *h, uint64_t sent_at, uint64_t ends, const uint
         hdr_end = len;
     /* One pass: the endpoints and length, then the headers without the checksum field. */
     uint8_t buf[16 + 60 + 60];
-    for (unsigned i = 0; i < 8; i++) { /* little-endian: the same hash on every host */
-        buf[i] = (uint8_t)(ends >> (8 * i));
-        buf[8 + i] = (uint8_t)((uint64_t)len >> (8 * i));
-    }
+    glass_store_le64(buf, ends); /* little-endian: the same hash on every host */
+    glass_store_le64(buf + 8, (uint64_t)len);
     size_t n = 16;
     memcpy(buf + n, p, ihl + 16u);
     n += ihl + 16u;

@@ -1,5 +1,6 @@
 /* glasstcp — the verifiable byte stream (util/stream.h). */
 #include "util/stream.h"
+#include "util/endian.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -13,36 +14,6 @@
 static uint64_t word_at(uint64_t key, uint64_t k)
 {
     return key + k * STREAM_C;
-}
-
-static bool host_le(void)
-{
-    const uint16_t one = 1;
-    uint8_t b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
-
-static uint64_t bswap64(uint64_t w)
-{
-    w = (w >> 32) | (w << 32);
-    w = ((w & UINT64_C(0xffff0000ffff0000)) >> 16) | ((w & UINT64_C(0x0000ffff0000ffff)) << 16);
-    return ((w & UINT64_C(0xff00ff00ff00ff00)) >> 8) | ((w & UINT64_C(0x00ff00ff00ff00ff)) << 8);
-}
-
-/* Little-endian store and load of one word, so the stream is the same on every host. */
-static void store_le64(uint8_t *p, uint64_t w)
-{
-    if (!host_le())
-        w = bswap64(w);
-    memcpy(p, &w, 8);
-}
-
-static uint64_t load_le64(const uint8_t *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-    return host_le() ? w : bswap64(w);
 }
 
 #if defined(__SSE2__)
@@ -81,13 +52,13 @@ void glass_stream_fill(uint64_t key, uint64_t off, uint8_t *p, size_t n)
     }
 #endif
     for (; n >= 32; n -= 32, p += 32, off += 32, w += 4 * STREAM_C) {
-        store_le64(p, w);
-        store_le64(p + 8, w + STREAM_C);
-        store_le64(p + 16, w + 2 * STREAM_C);
-        store_le64(p + 24, w + 3 * STREAM_C);
+        glass_store_le64(p, w);
+        glass_store_le64(p + 8, w + STREAM_C);
+        glass_store_le64(p + 16, w + 2 * STREAM_C);
+        glass_store_le64(p + 24, w + 3 * STREAM_C);
     }
     for (; n >= 8; n -= 8, p += 8, off += 8, w += STREAM_C)
-        store_le64(p, w);
+        glass_store_le64(p, w);
     while (n > 0) {
         *p++ = glass_stream_byte(key, off++);
         n--;
@@ -132,13 +103,13 @@ size_t glass_stream_check(uint64_t key, uint64_t off, const uint8_t *p, size_t n
     }
 #endif
     for (; i + 32 <= n; i += 32, w += 4 * STREAM_C) {
-        uint64_t diff = (load_le64(p + i) ^ w) | (load_le64(p + i + 8) ^ (w + STREAM_C)) |
-                        (load_le64(p + i + 16) ^ (w + 2 * STREAM_C)) |
-                        (load_le64(p + i + 24) ^ (w + 3 * STREAM_C));
+        uint64_t diff = (glass_load_le64(p + i) ^ w) | (glass_load_le64(p + i + 8) ^ (w + STREAM_C)) |
+                        (glass_load_le64(p + i + 16) ^ (w + 2 * STREAM_C)) |
+                        (glass_load_le64(p + i + 24) ^ (w + 3 * STREAM_C));
         if (diff != 0)
             break;
     }
-    for (; i + 8 <= n && load_le64(p + i) == w; i += 8, w += STREAM_C)
+    for (; i + 8 <= n && glass_load_le64(p + i) == w; i += 8, w += STREAM_C)
         ;
     for (; i < n; i++) {
         if (p[i] != glass_stream_byte(key, off + i))

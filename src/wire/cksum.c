@@ -1,5 +1,6 @@
 /* glasstcp — the Internet checksum (RFC 1071), summed 8 bytes at a time. */
 #include "wire/wire_priv.h"
+#include "util/endian.h"
 
 #include <string.h>
 
@@ -11,15 +12,6 @@
  * is independent of byte order, except that on a little-endian host the folded result comes
  * out byte-swapped; §2(C): summing in wider words with end-around carry and folding at the end
  * gives the same 16-bit sum, because 2^16 = 1 modulo 2^16 - 1. */
-
-static bool host_is_little_endian(void)
-{
-    const uint16_t one = 1;
-    uint8_t first;
-
-    memcpy(&first, &one, 1);
-    return first == 1;
-}
 
 static uint16_t swap16(uint16_t v)
 {
@@ -46,7 +38,7 @@ static uint64_t add_carry(uint64_t acc, uint64_t w)
 uint32_t glass_cksum_add(uint32_t sum, const void *p, size_t len)
 {
     const uint8_t *b = p;
-    const bool le = host_is_little_endian();
+    const bool le = glass_host_le();
     uint16_t start = fold64(sum);
     uint64_t acc = le ? swap16(start) : start;
     uint64_t w0, w1;
@@ -88,7 +80,7 @@ uint16_t glass_cksum_hdr(const uint8_t *p, size_t len)
         acc += w;
     }
     uint16_t folded = fold64(acc);
-    return (uint16_t)~(host_is_little_endian() ? swap16(folded) : folded);
+    return (uint16_t)~(glass_host_le() ? swap16(folded) : folded);
 }
 
 uint16_t glass_cksum_finish(uint32_t sum)

@@ -153,7 +153,7 @@ static void lab_usage(FILE *f)
     fprintf(f,
             "usage: glass lab up [options]\n"
             "       glass lab down [--netns NAME] [--tun NAME]\n"
-            "       glass lab status [--netns NAME]\n\n"
+            "       glass lab status [--netns NAME] [--tun NAME]\n\n"
             "A network namespace with a TUN device whose kernel side is 192.0.2.1/24, for\n"
             "trying glasstcp against this machine's kernel (needs root). 'up' makes the\n"
             "namespace and the device (a persistent TUN that glass serve/connect then open),\n"

@@ -263,6 +263,7 @@ static void usage(FILE *f)
             "192.168.0.1,\nremote 192.0.2.1, port 8080). PATH is a script or a directory of "
             "*.pkt scripts; a\ndirectory's PENDING file lists scripts expected to fail for now "
             "(`path reason`).\n\n"
+            "options:\n"
             "  -v, --verbose            print every event with the connection's state after it\n"
             "      --seed N             the stack's seed (ISNs, ports); default 1\n"
             "      --tolerance_usecs N  timing tolerance, default 4000 (packetdrill's)\n"

@@ -728,7 +728,9 @@ static void ss_usage(FILE *f)
             "  state NAME       any spelling (established, time-wait, SYN_RCVD, ...) or group\n"
             "                   (all, connected, synchronized, bucket, big); repeat to allow several\n"
             "  sport OP :PORT   dport OP :PORT   OP: = != < > <= >= (eq ne lt gt le ge)\n"
-            "  src A.B.C.D[/N][:PORT]   dst A.B.C.D[/N][:PORT]\n");
+            "  src A.B.C.D[/N][:PORT]   dst A.B.C.D[/N][:PORT]\n\n"
+            "Exit status: 0 ok, 1 the stack or snapshot could not be read, 2 usage error (a bad\n"
+            "option or filter).\n");
 }
 
 enum { OPT_JSON = 256, OPT_TUN, OPT_CTL, OPT_LOAD, OPT_SAVE, OPT_HISTORY, OPT_DIAG, OPT_AGE };

@@ -108,20 +108,16 @@ static void wheel_insert(struct glass_stack *st, struct glass_wheel_entry *e)
     uint64_t tk = tick_of(e->deadline);
     if (tk < w->tick)
         tk = w->tick; /* already due: the next run fires it */
-    if (tk >= w->tick + GLASS_WHEEL_SLOTS && far_push(st, e)) {
-        w->count++;
-        if (!w->min_dirty && e->deadline < w->cached_min)
-            w->cached_min = e->deadline;
-        return;
+    if (tk < w->tick + GLASS_WHEEL_SLOTS || !far_push(st, e)) {
+        uint32_t s = (uint32_t)(tk % GLASS_WHEEL_SLOTS);
+        e->slot = s;
+        e->next = w->slot[s];
+        if (e->next != NULL)
+            e->next->pprev = &e->next;
+        w->slot[s] = e;
+        e->pprev = &w->slot[s];
+        w->bitmap[s / 64u] |= UINT64_C(1) << (s % 64u);
     }
-    uint32_t s = (uint32_t)(tk % GLASS_WHEEL_SLOTS);
-    e->slot = s;
-    e->next = w->slot[s];
-    if (e->next != NULL)
-        e->next->pprev = &e->next;
-    w->slot[s] = e;
-    e->pprev = &w->slot[s];
-    w->bitmap[s / 64u] |= UINT64_C(1) << (s % 64u);
     w->count++;
     if (!w->min_dirty && e->deadline < w->cached_min)
         w->cached_min = e->deadline;

@@ -40,6 +40,9 @@ GLASS_API int glass_pkt_describe(const uint8_t *pkt, size_t len, char *out, size
  *  sum; compute the checksum over the segment and store it. False (nothing written) if pkt is
  *  not an unfragmented-looking IPv4/TCP datagram. */
 GLASS_API bool glass_tcp_csum_fill(uint8_t *pkt, size_t len);
+/** Where the TCP header starts in pkt[0..len) (the IPv4 header length, 20..60) if pkt is an
+ *  IPv4 datagram carrying TCP with room for a TCP header, else 0. */
+GLASS_API size_t glass_ipv4_tcp_off(const uint8_t *pkt, size_t len);
 /** Format @p addr (host byte order) as a dotted quad into @p buf (16 bytes); returns @p buf. */
 GLASS_API const char *glass_ip4_str(uint32_t addr, char buf[16]);
 /** Parse a dotted quad ("192.0.2.1") into *@p addr (host byte order).

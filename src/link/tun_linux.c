@@ -252,9 +252,8 @@ GLASS_API long glass_tun_write_flags(struct glass_tun *t, uint8_t *pkt, size_t l
 {
     struct virtio_net_hdr h;
     memset(&h, 0, sizeof h);
-    size_t ihl = len > 0 ? (size_t)(pkt[0] & 0x0fu) * 4u : 0;
-    bool tcp = len >= 20 && pkt[9] == 6u /* TCP */ && ihl >= 20 && len >= ihl + 20u;
-    if ((flags & GLASS_TUN_TX_CSUM_PARTIAL) && tcp) {
+    size_t ihl = glass_ipv4_tcp_off(pkt, len);
+    if ((flags & GLASS_TUN_TX_CSUM_PARTIAL) && ihl != 0) {
         if (t->vnet) {
             /* The kernel sums from csum_start and stores at csum_start + csum_offset. */
             h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;

@@ -417,9 +417,9 @@ static int put_copy(struct glass_simnet *net, const struct glass_sim_link_meta *
 static void hash_packet(uint64_t *h, uint64_t sent_at, uint64_t ends, const uint8_t *p,
                         size_t len)
 {
-    size_t ihl = len > 0 ? (size_t)(p[0] & 0x0fu) * 4u : 0;
+    size_t ihl = glass_ipv4_tcp_off(p, len);
     hash_u64(h, sent_at);
-    if (len < 20 || p[9] != 6u /* TCP */ || ihl < 20 || len < ihl + 20u) {
+    if (ihl == 0) {
         hash_u64(h, ends);
         hash_bytes(h, p, len);
         return;

@@ -289,13 +289,19 @@ size_t glass_tcp_emit(uint8_t *buf, size_t cap, const struct glass_tcp_repr *r, 
     return total;
 }
 
-bool glass_tcp_csum_fill(uint8_t *pkt, size_t len)
+size_t glass_ipv4_tcp_off(const uint8_t *pkt, size_t len)
 {
     if (len < GLASS_IPV4_HDR_MIN || (pkt[0] >> 4) != 4 || pkt[9] != GLASS_IPV4_PROTO_TCP)
-        return false;
+        return 0;
     size_t ihl = (size_t)(pkt[0] & 0x0fu) * 4u;
-    size_t total = glass_get16(pkt + 2);
-    if (ihl < GLASS_IPV4_HDR_MIN || total > len || total < ihl + GLASS_TCP_HDR_MIN)
+    return ihl >= GLASS_IPV4_HDR_MIN && len >= ihl + GLASS_TCP_HDR_MIN ? ihl : 0;
+}
+
+bool glass_tcp_csum_fill(uint8_t *pkt, size_t len)
+{
+    size_t ihl = glass_ipv4_tcp_off(pkt, len);
+    size_t total = ihl != 0 ? glass_get16(pkt + 2) : 0;
+    if (ihl == 0 || total > len || total < ihl + GLASS_TCP_HDR_MIN)
         return false;
     uint8_t *seg = pkt + ihl;
     glass_put16(seg + 16, glass_cksum_finish(glass_cksum_add(0, seg, total - ihl)));

@@ -145,6 +145,55 @@ static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, 
     return 0;
 }
 
+static int tw_fail(char *buf, size_t cap, const struct glass_tw *tw, const char *msg)
+{
+    struct why w = {buf, cap, 0};
+    if (buf == NULL || cap == 0)
+        return -1;
+    put_str(&w, "TIME_WAIT record ");
+    put_u64(&w, tw != NULL ? tw->id : 0);
+    put_str(&w, ": ");
+    put_str(&w, msg);
+    return -1;
+}
+
+/* The compact TIME-WAIT records (timewait.c): in deadline order, within 2 MSL, each found by
+ * its 4-tuple, and with the TCBs in TIME_WAIT making up the stack's count. */
+static int check_tw(const struct glass_stack *st, char *why, size_t cap)
+{
+    const struct glass_twtab *t = &st->tw;
+    uint32_t n = 0, prev = 0;
+    glass_time_t last = 0;
+    for (uint32_t ref = t->head; ref != 0 && n <= t->live; ref = glass_tw_at(t, ref)->fnext) {
+        const struct glass_tw *tw = glass_tw_at(t, ref);
+        glass_time_t d = glass_tw_deadline(st, tw);
+        if (!(tw->flags & GLASS_TWF_LIVE) || tw->fprev != prev)
+            return tw_fail(why, cap, tw, "broken expiry list");
+        if (d < last)
+            return tw_fail(why, cap, tw, "out of deadline order");
+        if (d > st->now + 2u * st->cfg.msl + GLASS_NSEC_PER_MSEC)
+            return tw_fail(why, cap, tw, "deadline beyond 2MSL");
+        if (glass_tw_find(st, tw->laddr, tw->lport, tw->raddr, tw->rport) != ref)
+            return tw_fail(why, cap, tw, "not found by its 4-tuple");
+        if (glass_demux_conn(st, tw->laddr, tw->lport, tw->raddr, tw->rport) != NULL)
+            return tw_fail(why, cap, tw, "a TCB has the same 4-tuple");
+        last = d;
+        prev = ref;
+        n++;
+    }
+    if (n != t->live || prev != t->tail)
+        return tw_fail(why, cap, NULL, "count differs from the expiry list");
+    uint32_t tcbs = 0;
+    for (const struct glass_list *l = st->all.next; l != &st->all; l = l->next) {
+        const struct glass_tcb *tcb = GLASS_TCB_OF(l, all);
+        if (tcb->state == GLASS_TCP_TIME_WAIT && !(tcb->flags & GLASS_TF_TW_MOVED))
+            tcbs++;
+    }
+    if (tcbs + t->live != st->n_time_wait || st->n_time_wait != st->in_state[GLASS_TCP_TIME_WAIT])
+        return tw_fail(why, cap, NULL, "TIME_WAIT count differs from records + TCBs");
+    return 0;
+}
+
 int glass_stack_check(const struct glass_stack *st, char *why, size_t cap)
 {
     uint32_t n = 0;
@@ -155,6 +204,8 @@ int glass_stack_check(const struct glass_stack *st, char *why, size_t cap)
         if (check_tcb(st, tcb, why, cap) != 0)
             return -1;
     }
+    if (check_tw(st, why, cap) != 0)
+        return -1;
     const struct glass_wheel *wh = &st->wheel;
     bool heap_ok = wh->far_len <= wh->far_cap && wh->far_len <= wh->count;
     for (uint32_t i = 1; heap_ok && i < wh->far_len; i++)

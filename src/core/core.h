@@ -56,6 +56,54 @@ struct glass_wheel {
     uint32_t far_len, far_cap;
 };
 
+/* ==== compact TIME-WAIT records (timewait.c, docs/performance.md) ========================= */
+
+/* A connection in TIME-WAIT that nobody holds a socket for any more (orphaned) does not need
+ * its TCB: what TIME-WAIT does (RFC 9293 §3.10.7.4: ACK a retransmitted FIN, restart 2 MSL,
+ * hold the 4-tuple, RFC 1337, RFC 6191 reuse) needs the 4-tuple, both sequence numbers, the
+ * timestamp state and a deadline. Like Linux's tcp_timewait_sock and FreeBSD's tcptw, the TCB
+ * is replaced by this 60-byte record, kept in slabs of fixed-size slots addressed by 32-bit
+ * references (index + 1; 0 = none) so that links cost 4 bytes and no malloc header is paid per
+ * entry. The state stays TIME_WAIT (counted in in_state[] and n_time_wait) and leaves it only
+ * through glass_tw_set_closed() in tcp_fsm.c, the records' one door. */
+#define GLASS_TW_SLAB 256u /* records per slab */
+#define GLASS_TWF_TS_OK 0x01u    /* timestamps were in use (GLASS_TF_TS_OK) */
+#define GLASS_TWF_REUSEADDR 0x02u /* SO_REUSEADDR of the socket it came from */
+#define GLASS_TWF_BOUND 0x04u    /* the application had bound the port explicitly */
+#define GLASS_TWF_LIVE 0x80u     /* the slot holds a record (not on the free list) */
+struct glass_tw {
+    uint32_t hnext;              /* 4-tuple hash chain; free list link when not live */
+    uint32_t bnext, bprev;       /* chain of records by local port (bind checks) */
+    uint32_t fnext, fprev;       /* expiry order: oldest deadline first */
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    uint32_t snd_nxt, rcv_nxt;   /* SND.NXT (after our FIN) and RCV.NXT (after the peer's) */
+    uint32_t ts_recent, ts_off;  /* RFC 7323 TS.Recent and our TSval offset */
+    uint32_t expire_ms;          /* 2MSL deadline in ms of stack time (compared mod 2^32) */
+    uint32_t id;                 /* connection id: its transitions keep their thread */
+    uint16_t win;                /* window field of our ACKs (already scaled, Linux tw_rcv_wnd) */
+    uint8_t flags;               /* GLASS_TWF_* */
+    uint8_t unused;
+};
+_Static_assert(sizeof(struct glass_tw) == 60, "a TIME_WAIT record is 60 bytes");
+
+struct glass_twtab {
+    struct glass_tw **slab;      /* slab pointers, slab_cap of them */
+    uint32_t n_slab, slab_cap;
+    uint32_t free_ref;           /* free slots, linked through hnext */
+    uint32_t live;               /* records in use */
+    uint32_t *hash;              /* 4-tuple hash heads (hash_mask + 1), allocated on first use */
+    uint32_t hash_mask;
+    uint32_t *port;              /* heads by local port & bhash_mask */
+    uint32_t head, tail;         /* expiry order */
+};
+
+static inline struct glass_tw *glass_tw_at(const struct glass_twtab *t, uint32_t ref)
+{
+    uint32_t i = ref - 1u;
+    return &t->slab[i / GLASS_TW_SLAB][i % GLASS_TW_SLAB];
+}
+
 /* ==== IPv4 edge, fragment reassembly, ICMP (ip.c, ip_reass.c, icmp.c) ===================== */
 
 #define GLASS_IP_MAX_DGRAM 65535u         /* RFC 791: total length is 16 bits */
@@ -222,6 +270,11 @@ struct glass_stack {
 
     /* IPv4 reassembly, ICMP rate limit and counters (ip.c, ip_reass.c, icmp.c). */
     struct glass_ipx ipx;
+
+    /* Compact TIME-WAIT records (timewait.c) and the orphaned TIME_WAIT TCBs waiting to become
+     * one (linked through rnext, GLASS_TF_TWQ) once their last ACK has gone out. */
+    struct glass_twtab tw;
+    struct glass_tcb *twq;
 };
 
 /* ---- memory (stack.c) ---- */
@@ -253,7 +306,7 @@ void glass_tcb_hash(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_tcb_unhash(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_tcb_bhash(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_tcb_unbhash(struct glass_stack *st, struct glass_tcb *tcb);
-struct glass_tcb *glass_demux_conn(struct glass_stack *st, uint32_t laddr, uint16_t lport,
+struct glass_tcb *glass_demux_conn(const struct glass_stack *st, uint32_t laddr, uint16_t lport,
                                    uint32_t raddr, uint16_t rport);
 struct glass_tcb *glass_demux_listener(struct glass_stack *st, uint32_t laddr, uint16_t lport);
 /* Linux bind-conflict rule (inet_csk_bind_conflict): 0 or -GLASS_EADDRINUSE. */
@@ -271,6 +324,46 @@ struct glass_seq glass_isn(struct glass_stack *st, const struct glass_endpoint *
                            const struct glass_endpoint *remote);
 /* Remove a passive child from its listener's queues. */
 void glass_child_unlink(struct glass_stack *st, struct glass_tcb *child);
+
+/* ---- compact TIME-WAIT (timewait.c) ---- */
+/* The 32-bit hash of a 4-tuple (demux.c), keyed by the stack secret; callers mask it. */
+uint32_t glass_tuple_hash(const struct glass_stack *st, uint32_t laddr, uint16_t lport,
+                          uint32_t raddr, uint16_t rport);
+/* tcb (TIME_WAIT) is orphaned: let it become a record once nothing is left to send. */
+void glass_tw_candidate(struct glass_stack *st, struct glass_tcb *tcb);
+/* Turn the waiting candidates into records (from glass_reap_now). */
+void glass_tw_compact_pending(struct glass_stack *st);
+/* A TCB being reaped leaves the candidate list. */
+void glass_tw_forget(struct glass_stack *st, struct glass_tcb *tcb);
+/* The record for a 4-tuple, 0 if none. */
+uint32_t glass_tw_find(const struct glass_stack *st, uint32_t laddr, uint16_t lport,
+                       uint32_t raddr, uint16_t rport);
+/* First record on local port `port`'s chain (which also holds other ports: compare lport). */
+uint32_t glass_tw_port_first(const struct glass_stack *st, uint16_t port);
+/* Restart the 2MSL wait of a record (RFC 9293 §3.10.7.4). */
+void glass_tw_restart(struct glass_stack *st, uint32_t ref);
+/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> with the record's window and timestamps. */
+void glass_tw_send_ack(struct glass_stack *st, uint32_t ref);
+/* Unlink and free a record (tcp_fsm.c, after recording its TIME_WAIT -> CLOSED). */
+void glass_tw_release(struct glass_stack *st, uint32_t ref);
+/* End the records whose 2MSL has passed; the next such deadline (GLASS_TIME_NEVER if none). */
+void glass_tw_expire(struct glass_stack *st);
+glass_time_t glass_tw_next_deadline(const struct glass_stack *st);
+glass_time_t glass_tw_deadline(const struct glass_stack *st, const struct glass_tw *tw);
+/* May connect() take over a record's 4-tuple (cfg.tw_reuse, as glass_tw_reusable)? */
+bool glass_tw_rec_reusable(const struct glass_stack *st, const struct glass_tw *tw);
+bool glass_tw_init(struct glass_stack *st); /* its tables, with the stack; false: no memory */
+void glass_tw_free_all(struct glass_stack *st);
+/* Invariants of the records (check.c). */
+int glass_tw_check(const struct glass_stack *st, char *why, size_t cap);
+/* The one door out of TIME_WAIT for a record (tcp_fsm.c): record TIME_WAIT -> CLOSED with cause
+ * and free it. */
+void glass_tw_set_closed(struct glass_stack *st, uint32_t ref, enum glass_tcp_cause cause);
+/* Input for a record (tcp_in.c). */
+int glass_tw_input(struct glass_stack *st, uint32_t ref, const struct glass_ipv4_repr *ip,
+                   const struct glass_tcp_repr *seg);
+/* The window field tcb would advertise now (tcp_out.c). */
+uint16_t glass_tcp_window_field(struct glass_stack *st, struct glass_tcb *tcb);
 
 /* ---- SYN cookies (syncookie.c, RFC 4987 §3.6, docs/synflood.md) ---- */
 #define GLASS_COOKIE_TICK GLASS_SEC(64)  /* the cookie's time counter advances every 64 s */

@@ -52,6 +52,7 @@ void glass_tcb_reap(struct glass_stack *st, struct glass_tcb *tcb)
 {
     if (tcb->flags & GLASS_TF_REAP)
         return;
+    glass_tw_forget(st, tcb);
     glass_timer_clear_all(st, tcb);
     glass_tcb_unhash(st, tcb);
     glass_tcb_unbhash(st, tcb);
@@ -78,8 +79,8 @@ void glass_tcb_reap(struct glass_stack *st, struct glass_tcb *tcb)
 
 /* ---- the 4-tuple hash ---------------------------------------------------------------------- */
 
-static uint32_t tuple_hash(const struct glass_stack *st, uint32_t laddr, uint16_t lport,
-                           uint32_t raddr, uint16_t rport)
+uint32_t glass_tuple_hash(const struct glass_stack *st, uint32_t laddr, uint16_t lport,
+                          uint32_t raddr, uint16_t rport)
 {
     uint64_t h = ((uint64_t)laddr << 32 | raddr) * UINT64_C(0x9E3779B97F4A7C15);
     h ^= ((uint64_t)lport << 16 | rport) * UINT64_C(0xC2B2AE3D27D4EB4F);
@@ -87,7 +88,13 @@ static uint32_t tuple_hash(const struct glass_stack *st, uint32_t laddr, uint16_
     h ^= h >> 29;
     h *= UINT64_C(0xBF58476D1CE4E5B9);
     h ^= h >> 32;
-    return (uint32_t)h & st->chash_mask;
+    return (uint32_t)h;
+}
+
+static uint32_t tuple_hash(const struct glass_stack *st, uint32_t laddr, uint16_t lport,
+                           uint32_t raddr, uint16_t rport)
+{
+    return glass_tuple_hash(st, laddr, lport, raddr, rport) & st->chash_mask;
 }
 
 void glass_tcb_hash(struct glass_stack *st, struct glass_tcb *tcb)
@@ -117,7 +124,7 @@ void glass_tcb_unhash(struct glass_stack *st, struct glass_tcb *tcb)
     tcb->flags &= ~GLASS_TF_HASHED;
 }
 
-struct glass_tcb *glass_demux_conn(struct glass_stack *st, uint32_t laddr, uint16_t lport,
+struct glass_tcb *glass_demux_conn(const struct glass_stack *st, uint32_t laddr, uint16_t lport,
                                    uint32_t raddr, uint16_t rport)
 {
     uint32_t b = tuple_hash(st, laddr, lport, raddr, rport);
@@ -195,6 +202,16 @@ int glass_bind_check(struct glass_stack *st, const struct glass_tcb *tcb, uint32
             continue;
         return -GLASS_EADDRINUSE;
     }
+    /* Compact TIME-WAIT records hold their port the same way (never listening). */
+    for (uint32_t ref = glass_tw_port_first(st, port); ref != 0;) {
+        const struct glass_tw *tw = glass_tw_at(&st->tw, ref);
+        ref = tw->bnext;
+        if (tw->lport != port || (addr != 0 && addr != tw->laddr))
+            continue;
+        if ((tcb->flags & GLASS_TF_REUSEADDR) && (tw->flags & GLASS_TWF_REUSEADDR))
+            continue;
+        return -GLASS_EADDRINUSE;
+    }
     return 0;
 }
 
@@ -212,6 +229,16 @@ static bool port_suitable(struct glass_stack *st, const struct glass_tcb *tcb, u
         if (t->state == GLASS_TCP_LISTEN || (t->flags & GLASS_TF_BOUND) ||
             (t->remote.addr == remote->addr && t->remote.port == remote->port &&
              !glass_tw_reusable(st, t)))
+            return false;
+    }
+    for (uint32_t ref = glass_tw_port_first(st, port); ref != 0;) {
+        const struct glass_tw *tw = glass_tw_at(&st->tw, ref);
+        ref = tw->bnext;
+        if (tw->lport != port || (laddr != 0 && tw->laddr != laddr))
+            continue;
+        if ((tw->flags & GLASS_TWF_BOUND) ||
+            (tw->raddr == remote->addr && tw->rport == remote->port &&
+             !glass_tw_rec_reusable(st, tw)))
             return false;
     }
     return true;

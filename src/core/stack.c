@@ -178,7 +178,8 @@ struct glass_stack *glass_stack_new(const struct glass_config *cfg)
                                  : NULL;
     st->ring = cfg->trace_ring ? glass_alloc(st, sizeof(struct glass_transition) * cfg->trace_ring)
                                : NULL;
-    if (st->socks == NULL || st->chash == NULL || st->bhash == NULL || st->tx == NULL ||
+    if (!glass_tw_init(st) || st->socks == NULL || st->chash == NULL || st->bhash == NULL ||
+        st->tx == NULL ||
         (cfg->event_ring && st->events == NULL) || (cfg->trace_ring && st->ring == NULL)) {
         glass_stack_free(st);
         return NULL;
@@ -206,6 +207,7 @@ void glass_stack_free(struct glass_stack *st)
         n = next;
     }
     glass_ipfrag_free_all(st); /* fragments held for reassembly (ip_reass.c) */
+    glass_tw_free_all(st);     /* compact TIME-WAIT records (timewait.c) */
     glass_free(st, st->socks, sizeof(struct glass_sock) * st->cfg.max_sockets);
     glass_free(st, st->chash, sizeof(struct glass_tcb *) * (st->chash_mask + 1u));
     glass_free(st, st->bhash, sizeof(struct glass_tcb *) * (st->bhash_mask + 1u));
@@ -224,6 +226,8 @@ const struct glass_config *glass_stack_config(const struct glass_stack *st)
 /* Free TCBs queued by glass_tcb_reap(): they are unlinked from every structure already. */
 void glass_reap_now(struct glass_stack *st)
 {
+    if (st->twq != NULL)
+        glass_tw_compact_pending(st); /* orphaned TIME_WAIT TCBs become records, then go */
     while (st->reap != NULL) {
         struct glass_tcb *tcb = st->reap;
         st->reap = tcb->rnext;
@@ -441,6 +445,7 @@ void glass_stack_advance(struct glass_stack *st, glass_time_t now)
 {
     set_now(st, now);
     glass_wheel_run(st, st->now);
+    glass_tw_expire(st);              /* compact TIME-WAIT records (timewait.c) */
     glass_ipfrag_expire(st, st->now); /* IPv4 reassembly timeouts (ip_reass.c) */
     glass_reap_now(st);
 }
@@ -449,6 +454,9 @@ glass_time_t glass_stack_next_deadline(struct glass_stack *st)
 {
     glass_time_t t = glass_wheel_next(st);
     glass_time_t frag = glass_ipfrag_next_deadline(st); /* ip_reass.c */
+    glass_time_t tw = glass_tw_next_deadline(st);       /* timewait.c */
+    if (tw < t)
+        t = tw;
     return frag < t ? frag : t;
 }
 
@@ -557,6 +565,26 @@ static void fill_conn_info(const struct glass_stack *st, const struct glass_tcb 
     glass_tcp_fill_info(st, tcb, &ci->tcp);
 }
 
+/* A compact TIME-WAIT record as ss sees it: orphaned, its 2MSL timer; the record keeps no
+ * figures, and its state_since is its last (re)start of 2 MSL. */
+static void fill_tw_info(const struct glass_stack *st, const struct glass_tw *tw,
+                         struct glass_conn_info *ci)
+{
+    memset(ci, 0, sizeof *ci);
+    ci->conn_id = tw->id;
+    ci->fd = -1;
+    ci->state = GLASS_TCP_TIME_WAIT; /* not-tcb-state */
+    ci->local = (struct glass_endpoint){.addr = tw->laddr, .port = tw->lport};
+    ci->remote = (struct glass_endpoint){.addr = tw->raddr, .port = tw->rport};
+    ci->timer_at = glass_tw_deadline(st, tw);
+    ci->timer_kind = GLASS_TT_TIMEWAIT;
+    ci->state_since = ci->timer_at - 2u * st->cfg.msl;
+    ci->orphan = true;
+    ci->tcp.state = GLASS_TCP_TIME_WAIT; /* not-tcb-state */
+    ci->tcp.conn_id = tw->id;
+    ci->tcp.tcpi_state = (uint8_t)glass_tcp_state_linux(GLASS_TCP_TIME_WAIT);
+}
+
 size_t glass_stack_conns(const struct glass_stack *st, struct glass_conn_info *out, size_t max)
 {
     size_t n = 0;
@@ -573,6 +601,11 @@ size_t glass_stack_conns(const struct glass_stack *st, struct glass_conn_info *o
                 fill_conn_info(st, tcb, &out[n]);
             n++;
         }
+    }
+    for (uint32_t ref = st->tw.head; ref != 0; ref = glass_tw_at(&st->tw, ref)->fnext) {
+        if (n < max)
+            fill_tw_info(st, glass_tw_at(&st->tw, ref), &out[n]);
+        n++;
     }
     return n;
 }

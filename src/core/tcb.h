@@ -57,6 +57,8 @@ struct glass_wheel_entry {
 #define GLASS_TF_CONNECT_SEEN 0x4000000u /* connect() already reported the completed open */
 #define GLASS_TF_SHUT_PENDING 0x8000000u /* shutdown(SHUT_WR) in SYN_RCVD: FIN after the ACK */
 #define GLASS_TF_DSACK 0x10000000u /* report tcb->dsack first in the next ACK (RFC 2883) */
+#define GLASS_TF_TWQ 0x20000000u   /* orphaned in TIME_WAIT: on st->twq, to become a record */
+#define GLASS_TF_TW_MOVED 0x40000000u /* its TIME_WAIT goes on in a record (timewait.c) */
 
 #define GLASS_OOO_MAX 16u  /* out-of-order ranges held per connection (catalogue 100) */
 #define GLASS_SACK_MAX 32u /* SACK scoreboard ranges per connection (catalogue 77) */

@@ -144,7 +144,7 @@ int glass_tcp_arc_find(int from, int to)
 static void record(struct glass_stack *st, struct glass_tcb *tcb, const struct glass_transition *t)
 {
     uint16_t cap = st->cfg.history_len;
-    if (tcb->hist != NULL && cap > 0) {
+    if (tcb != NULL && tcb->hist != NULL && cap > 0) {
         uint16_t slot = (uint16_t)((tcb->hist_head + tcb->hist_count) % cap);
         tcb->hist[slot] = *t;
         if (tcb->hist_count < cap)
@@ -260,6 +260,7 @@ static void enter_state(struct glass_stack *st, struct glass_tcb *tcb, unsigned 
         glass_timer_set(st, tcb, GLASS_TT_TIMEWAIT, st->now + 2u * st->cfg.msl);
         st->n_time_wait++;
         glass_tcb_release_idle(st, tcb);
+        glass_tw_candidate(st, tcb); /* orphaned: a compact record once its ACK is out */
         break;
     case GLASS_TCP_FIN_WAIT_2:
         glass_timer_clear(st, tcb, GLASS_TT_REXMT);
@@ -290,12 +291,11 @@ static void enter_state(struct glass_stack *st, struct glass_tcb *tcb, unsigned 
     }
 }
 
-void glass_tcp_set_state(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_state to,
-                         enum glass_tcp_cause cause)
+/* Check the arc from -> to against the table, count it and record it (in tcb's history if
+ * tcb is not NULL, the stack ring, the observer). The caller then writes the state. */
+static void take_arc(struct glass_stack *st, struct glass_tcb *tcb, uint32_t conn, unsigned from,
+                     unsigned to, enum glass_tcp_cause cause)
 {
-    unsigned from = tcb->state;
-    if (from == (unsigned)to)
-        return;
     int arc = glass_tcp_arc_find((int)from, (int)to);
     bool legal = arc >= 0 && (arcs[arc].causes & (1u << cause)) != 0;
     if (!legal) {
@@ -305,7 +305,7 @@ void glass_tcp_set_state(struct glass_stack *st, struct glass_tcb *tcb, enum gla
 
     struct glass_transition t = {
         .at = st->now,
-        .conn = tcb->id,
+        .conn = conn,
         .from = (uint8_t)from,
         .to = (uint8_t)to,
         .cause = (uint8_t)cause,
@@ -317,17 +317,36 @@ void glass_tcp_set_state(struct glass_stack *st, struct glass_tcb *tcb, enum gla
         t.seg_ack = st->cur_seg->ack;
         t.seg_len = (uint16_t)st->cur_seg->payload_len;
     }
-
-    tcb->state = (uint8_t)to;
-    tcb->state_since = st->now;
     if (st->in_state[from] > 0)
         st->in_state[from]--;
-    st->in_state[to]++;
     if (arc >= 0)
         st->arc_cause[arc][cause]++;
-    count_mibs(st, from, (unsigned)to, cause);
+    count_mibs(st, from, to, cause);
     record(st, tcb, &t);
+}
+
+void glass_tcp_set_state(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_state to,
+                         enum glass_tcp_cause cause)
+{
+    unsigned from = tcb->state;
+    if (from == (unsigned)to)
+        return;
+    tcb->state = (uint8_t)to;
+    tcb->state_since = st->now;
+    st->in_state[to]++;
+    take_arc(st, tcb, tcb->id, from, (unsigned)to, cause);
     enter_state(st, tcb, from);
+}
+
+/* The same door for a compact TIME-WAIT record (timewait.c): the one arc it can take,
+ * TIME_WAIT -> CLOSED, checked, counted and recorded like a TCB's; then the record is freed
+ * (a record in CLOSED is gone at once, as a reaped TCB is). */
+void glass_tw_set_closed(struct glass_stack *st, uint32_t ref, enum glass_tcp_cause cause)
+{
+    take_arc(st, NULL, glass_tw_at(&st->tw, ref)->id, GLASS_TCP_TIME_WAIT, GLASS_TCP_CLOSED, cause);
+    if (st->n_time_wait > 0)
+        st->n_time_wait--;
+    glass_tw_release(st, ref);
 }
 
 void glass_tcb_init_state(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_state s)
@@ -339,6 +358,8 @@ void glass_tcb_init_state(struct glass_stack *st, struct glass_tcb *tcb, enum gl
 
 void glass_tcb_fini_state(struct glass_stack *st, struct glass_tcb *tcb)
 {
+    if (tcb->flags & GLASS_TF_TW_MOVED)
+        return; /* its TIME_WAIT, and the counts of it, went on in a record */
     if (st->in_state[tcb->state] > 0)
         st->in_state[tcb->state]--;
     if (tcb->state == GLASS_TCP_TIME_WAIT && st->n_time_wait > 0)

@@ -385,52 +385,127 @@ static int rcv_syn_sent(struct glass_stack *st, struct glass_tcb *tcb,
     return GLASS_DROP_NONE;
 }
 
-/* ---- TIME-WAIT (RFC 9293 §3.10.7.4 with Linux's tcp_timewait_state_process choices) ------ */
+/* ---- TIME-WAIT (RFC 9293 §3.10.7.4 with Linux's tcp_timewait_state_process choices) ------
+ * One decision for both forms of TIME-WAIT: a TCB (its socket still open) and a compact record
+ * (timewait.c). Each form applies it with its own actions. */
 
-static int rcv_time_wait(struct glass_stack *st, struct glass_tcb *tcb,
-                         const struct glass_ipv4_repr *ip, const struct glass_tcp_repr *r)
+enum tw_action {
+    TW_DROP,       /* drop, counted under the returned reason */
+    TW_CLOSE_RST,  /* an acceptable RST ends TIME-WAIT */
+    TW_REUSE,      /* a new SYN takes the 4-tuple over (listener in *l) */
+    TW_RESTART,    /* in-window bare ACK: restart 2MSL, nothing to answer */
+    TW_ACK,        /* answer with an ACK (restarting 2MSL if restart) */
+};
+
+static enum tw_action tw_decide(struct glass_stack *st, struct glass_seq rcv_nxt,
+                                const struct glass_ipv4_repr *ip, const struct glass_tcp_repr *r,
+                                struct glass_tcb **l, bool *restart, int *drop)
 {
     struct glass_seq seq = glass_seq(r->seq);
+    *drop = GLASS_DROP_TCP_TIMEWAIT;
+    *restart = false;
     if (r->flags & GLASS_TH_RST) {
         if (st->cfg.rfc1337) {
             /* RFC 1337 "TW-fix": an RST must not assassinate TIME-WAIT. */
             glass_mib_inc(st, GLASS_MIB_TcpExtTCPTimeWaitRst);
-            return glass_drop(st, GLASS_DROP_TCP_TIMEWAIT);
+            return TW_DROP;
         }
-        if (glass_seq_eq(seq, tcb->rcv_nxt)) {
-            glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_RCV_RST);
-            return GLASS_DROP_NONE;
-        }
-        return glass_drop(st, GLASS_DROP_TCP_RST_NOT_ACCEPTABLE);
+        if (glass_seq_eq(seq, rcv_nxt))
+            return TW_CLOSE_RST;
+        *drop = GLASS_DROP_TCP_RST_NOT_ACCEPTABLE;
+        return TW_DROP;
     }
     if ((r->flags & (GLASS_TH_SYN | GLASS_TH_ACK)) == GLASS_TH_SYN && st->cfg.tw_reuse_by_syn &&
-        glass_seq_gt(seq, tcb->rcv_nxt)) {
+        glass_seq_gt(seq, rcv_nxt)) {
         /* RFC 9293 MAY-2 / RFC 6191: a new SYN above the old RCV.NXT may reopen the 4-tuple. */
-        struct glass_tcb *l = glass_demux_listener(st, ip->dst, r->dst_port);
-        if (l != NULL) {
-            /* Linux: the new incarnation's ISN continues above the old one's sequence space,
-             * so old duplicates cannot be mistaken for new data. */
-            uint32_t isn = tcb->snd_nxt.v + 65535u + 2u;
-            st->reuse_isn = isn != 0 ? isn : 1u;
-            glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_REUSED_BY_SYN);
-            int res = rcv_listen(st, l, ip, r);
-            st->reuse_isn = 0;
-            return res;
-        }
+        *l = glass_demux_listener(st, ip->dst, r->dst_port);
+        if (*l != NULL)
+            return TW_REUSE;
     }
-    if (glass_seq_eq(seq, tcb->rcv_nxt) && seg_space(r) == 0 && !(r->flags & GLASS_TH_SYN)) {
+    if (glass_seq_eq(seq, rcv_nxt) && seg_space(r) == 0 && !(r->flags & GLASS_TH_SYN)) {
         /* In-window bare ACK: nothing to answer; Linux restarts the 2MSL timer. */
-        glass_timer_set(st, tcb, GLASS_TT_TIMEWAIT, st->now + 2u * st->cfg.msl);
-        return glass_drop(st, GLASS_DROP_TCP_TIMEWAIT);
+        *restart = true;
+        return TW_RESTART;
     }
     /* Anything else (a retransmitted FIN above all): ACK it and, if it carries an ACK,
      * restart the 2MSL timer (RFC 9293 §3.10.7.4 "FIN bit": restart the 2 MSL time-out). */
     if (r->flags & GLASS_TH_ACK) {
-        glass_timer_set(st, tcb, GLASS_TT_TIMEWAIT, st->now + 2u * st->cfg.msl);
+        *restart = true;
         glass_mib_inc(st, GLASS_MIB_TcpExtTCPRcvTimeWaitFin);
     }
-    tcb->flags |= GLASS_TF_ACKNOW;
-    glass_tcp_kick(st, tcb);
+    return TW_ACK;
+}
+
+/* The new incarnation's ISN continues above the old one's sequence space (Linux), so old
+ * duplicates cannot be mistaken for new data; then the SYN goes to the listener. */
+static int tw_reuse_syn(struct glass_stack *st, struct glass_tcb *l, uint32_t old_snd_nxt,
+                        const struct glass_ipv4_repr *ip, const struct glass_tcp_repr *r)
+{
+    uint32_t isn = old_snd_nxt + 65535u + 2u;
+    st->reuse_isn = isn != 0 ? isn : 1u;
+    int res = rcv_listen(st, l, ip, r);
+    st->reuse_isn = 0;
+    return res;
+}
+
+static int rcv_time_wait(struct glass_stack *st, struct glass_tcb *tcb,
+                         const struct glass_ipv4_repr *ip, const struct glass_tcp_repr *r)
+{
+    struct glass_tcb *l = NULL;
+    bool restart;
+    int drop;
+    enum tw_action act = tw_decide(st, tcb->rcv_nxt, ip, r, &l, &restart, &drop);
+    switch (act) {
+    case TW_DROP:
+        return glass_drop(st, (enum glass_drop_reason)drop);
+    case TW_CLOSE_RST:
+        glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_RCV_RST);
+        return GLASS_DROP_NONE;
+    case TW_REUSE: {
+        uint32_t old = tcb->snd_nxt.v;
+        glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_REUSED_BY_SYN);
+        return tw_reuse_syn(st, l, old, ip, r);
+    }
+    case TW_RESTART:
+    case TW_ACK:
+        break;
+    }
+    if (restart)
+        glass_timer_set(st, tcb, GLASS_TT_TIMEWAIT, st->now + 2u * st->cfg.msl);
+    if (act == TW_ACK) {
+        tcb->flags |= GLASS_TF_ACKNOW;
+        glass_tcp_kick(st, tcb);
+    }
+    return glass_drop(st, GLASS_DROP_TCP_TIMEWAIT);
+}
+
+int glass_tw_input(struct glass_stack *st, uint32_t ref, const struct glass_ipv4_repr *ip,
+                   const struct glass_tcp_repr *r)
+{
+    const struct glass_tw *tw = glass_tw_at(&st->tw, ref);
+    struct glass_tcb *l = NULL;
+    bool restart;
+    int drop;
+    enum tw_action act = tw_decide(st, glass_seq(tw->rcv_nxt), ip, r, &l, &restart, &drop);
+    switch (act) {
+    case TW_DROP:
+        return glass_drop(st, (enum glass_drop_reason)drop);
+    case TW_CLOSE_RST:
+        glass_tw_set_closed(st, ref, GLASS_CAUSE_RCV_RST);
+        return GLASS_DROP_NONE;
+    case TW_REUSE: {
+        uint32_t old = tw->snd_nxt;
+        glass_tw_set_closed(st, ref, GLASS_CAUSE_REUSED_BY_SYN);
+        return tw_reuse_syn(st, l, old, ip, r);
+    }
+    case TW_RESTART:
+    case TW_ACK:
+        break;
+    }
+    if (restart)
+        glass_tw_restart(st, ref);
+    if (act == TW_ACK)
+        glass_tw_send_ack(st, ref);
     return glass_drop(st, GLASS_DROP_TCP_TIMEWAIT);
 }
 
@@ -1105,6 +1180,9 @@ int glass_tcp_input(struct glass_stack *st, const struct glass_ipv4_repr *ip,
             return rcv_synchronized(st, tcb, ip, seg);
         }
     }
+    uint32_t tw = glass_tw_find(st, ip->dst, seg->dst_port, ip->src, seg->src_port);
+    if (tw != 0)
+        return glass_tw_input(st, tw, ip, seg);
     struct glass_tcb *l = glass_demux_listener(st, ip->dst, seg->dst_port);
     if (l != NULL)
         return rcv_listen(st, l, ip, seg);

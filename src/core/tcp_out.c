@@ -104,6 +104,11 @@ static uint16_t advertise_window(struct glass_stack *st, struct glass_tcb *tcb)
     return (uint16_t)field;
 }
 
+uint16_t glass_tcp_window_field(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    return advertise_window(st, tcb);
+}
+
 /* Where the next packet is built: the caller's buffer of glass_stack_output when a segment is
  * being pulled for it and fits (zero-copy: the payload goes from the send buffer straight into
  * the device's buffer), else the next tx slot. Returns NULL, counted, when the queue is full. */

@@ -67,6 +67,9 @@ int glass_tcp_usr_connect(struct glass_stack *st, struct glass_tcb *tcb,
     struct glass_tcb *tw = glass_demux_conn(st, laddr, lport, remote->addr, remote->port);
     if (tw != NULL && !glass_tw_reusable(st, tw))
         return -GLASS_EADDRNOTAVAIL;
+    uint32_t twref = tw == NULL ? glass_tw_find(st, laddr, lport, remote->addr, remote->port) : 0;
+    if (twref != 0 && !glass_tw_rec_reusable(st, glass_tw_at(&st->tw, twref)))
+        return -GLASS_EADDRNOTAVAIL;
     tcb->local.addr = laddr;
     tcb->local.port = lport;
     tcb->remote = *remote;
@@ -77,6 +80,10 @@ int glass_tcp_usr_connect(struct glass_stack *st, struct glass_tcb *tcb,
         uint32_t isn = tw->snd_nxt.v + 65535u + 2u;
         tcb->iss = glass_seq(isn != 0 ? isn : 1u);
         glass_tcp_set_state(st, tw, GLASS_TCP_CLOSED, GLASS_CAUSE_REUSED_BY_CONNECT);
+    } else if (twref != 0) {
+        uint32_t isn = glass_tw_at(&st->tw, twref)->snd_nxt + 65535u + 2u;
+        tcb->iss = glass_seq(isn != 0 ? isn : 1u);
+        glass_tw_set_closed(st, twref, GLASS_CAUSE_REUSED_BY_CONNECT);
     }
     tcb->ts_off = (uint32_t)glass_rng_next(&st->rng);
     tcb->rcv_wscale = st->cfg.window_scaling ? glass_tcp_our_wscale(tcb) : 0;

@@ -428,6 +428,8 @@ int glass_close(struct glass_stack *st, int fd)
         } else if (tcb->state == GLASS_TCP_FIN_WAIT_2) {
             /* Closed after shutdown(SHUT_WR): now orphaned, the FIN_WAIT_2 timer applies. */
             glass_timer_set(st, tcb, GLASS_TT_FINWAIT2, st->now + st->cfg.fin_wait_2_timeout);
+        } else if (tcb->state == GLASS_TCP_TIME_WAIT) {
+            glass_tw_candidate(st, tcb); /* nobody holds it now: a compact record */
         }
         break;
     }

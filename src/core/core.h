@@ -94,7 +94,8 @@ struct glass_twtab {
     uint32_t live;               /* records in use */
     uint32_t *hash;              /* 4-tuple hash heads (hash_mask + 1), allocated on first use */
     uint32_t hash_mask;
-    uint32_t *port;              /* heads by local port & bhash_mask */
+    uint32_t *port;              /* heads by local port & port_mask */
+    uint32_t port_mask;
     uint32_t head, tail;         /* expiry order */
 };
 

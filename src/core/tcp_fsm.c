@@ -131,12 +131,24 @@ const struct glass_arc *glass_tcp_arc(size_t i)
     return i < N_ARCS ? &arcs[i] : NULL;
 }
 
+/* Every change of state looks its arc up: a from x to table of 1 + arc index, made at compile
+ * time from the same X-macro as arcs[] (one enumerator per arc gives the index). */
+enum arc_no {
+#define X(from, to, causes, label) ARC_##from##_##to,
+    GLASS_TCP_ARCS(X)
+#undef X
+};
+static const int8_t arc_index[GLASS_TCP_NSTATES][GLASS_TCP_NSTATES] = {
+#define X(from, to, causes, label) [GLASS_TCP_##from][GLASS_TCP_##to] = ARC_##from##_##to + 1,
+    GLASS_TCP_ARCS(X)
+#undef X
+};
+
 int glass_tcp_arc_find(int from, int to)
 {
-    for (size_t i = 0; i < N_ARCS; i++)
-        if (arcs[i].from == from && arcs[i].to == to)
-            return (int)i;
-    return -1;
+    if (from < 0 || to < 0 || from >= GLASS_TCP_NSTATES || to >= GLASS_TCP_NSTATES)
+        return -1;
+    return arc_index[from][to] - 1;
 }
 
 /* ---- recording -------------------------------------------------------------------------- */

@@ -45,15 +45,21 @@ bool glass_tw_init(struct glass_stack *st)
     uint32_t n = st->chash_mask + 1u;
     while (n > 1024u && n / 2u >= st->cfg.max_time_wait)
         n /= 2u;
+    /* Port chains: one per port when many entries are allowed (an ephemeral-port search then
+     * looks only at the records of the port it tries), fewer for a small table. */
+    uint32_t np = 1024u;
+    while (np < 65536u && np * 4u < st->cfg.max_time_wait)
+        np *= 2u;
     t->hash = glass_zalloc(st, sizeof(uint32_t) * n);
-    t->port = glass_zalloc(st, sizeof(uint32_t) * (st->bhash_mask + 1u));
+    t->port = glass_zalloc(st, sizeof(uint32_t) * np);
     if (t->hash == NULL || t->port == NULL) {
         glass_free(st, t->hash, sizeof(uint32_t) * n);
-        glass_free(st, t->port, sizeof(uint32_t) * (st->bhash_mask + 1u));
+        glass_free(st, t->port, sizeof(uint32_t) * np);
         t->hash = t->port = NULL;
         return false;
     }
     t->hash_mask = n - 1u;
+    t->port_mask = np - 1u;
     return true;
 }
 
@@ -159,7 +165,7 @@ static void link_all(struct glass_stack *st, uint32_t ref)
     uint32_t *h = hash_head(st, tw->laddr, tw->lport, tw->raddr, tw->rport);
     tw->hnext = *h;
     *h = ref;
-    uint32_t *p = &t->port[tw->lport & st->bhash_mask];
+    uint32_t *p = &t->port[tw->lport & t->port_mask];
     tw->bprev = 0;
     tw->bnext = *p;
     if (*p != 0)
@@ -182,7 +188,7 @@ static void unlink_all(struct glass_stack *st, uint32_t ref)
     if (tw->bprev != 0)
         glass_tw_at(t, tw->bprev)->bnext = tw->bnext;
     else
-        t->port[tw->lport & st->bhash_mask] = tw->bnext;
+        t->port[tw->lport & t->port_mask] = tw->bnext;
     if (tw->bnext != 0)
         glass_tw_at(t, tw->bnext)->bprev = tw->bprev;
     fifo_unlink(t, ref);
@@ -280,7 +286,7 @@ uint32_t glass_tw_find(const struct glass_stack *st, uint32_t laddr, uint16_t lp
 
 uint32_t glass_tw_port_first(const struct glass_stack *st, uint16_t port)
 {
-    return st->tw.live == 0 ? 0 : st->tw.port[port & st->bhash_mask];
+    return st->tw.live == 0 ? 0 : st->tw.port[port & st->tw.port_mask];
 }
 
 void glass_tw_restart(struct glass_stack *st, uint32_t ref)
@@ -349,6 +355,6 @@ void glass_tw_free_all(struct glass_stack *st)
     struct glass_twtab *t = &st->tw;
     free_slabs(st);
     glass_free(st, t->hash, t->hash != NULL ? sizeof(uint32_t) * (t->hash_mask + 1u) : 0);
-    glass_free(st, t->port, t->port != NULL ? sizeof(uint32_t) * (st->bhash_mask + 1u) : 0);
+    glass_free(st, t->port, t->port != NULL ? sizeof(uint32_t) * (t->port_mask + 1u) : 0);
     memset(t, 0, sizeof *t);
 }

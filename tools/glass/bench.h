@@ -11,6 +11,10 @@
 #define BENCH_CLIENT_ADDR 0xc0000201u /* 192.0.2.1 */
 #define BENCH_SERVER_ADDR 0xc0000202u /* 192.0.2.2 */
 #define BENCH_PORT 5201u
+/* crr spreads its connections over this many server ports (BENCH_PORT on), as a load generator
+ * does: one client address has 28,232 ephemeral ports per remote endpoint, which a fast stack
+ * would use up within the 1 s run while they sit in TIME_WAIT. */
+#define BENCH_CRR_PORTS 16u
 #define BENCH_PAT_LEN 65521u        /* the payload pattern repeats every this many bytes (prime) */
 #define BENCH_STALL_NS 5000000000ull /* a run with no progress for 5 s of wall time fails */
 #define BENCH_LAT_MAX (1u << 22)    /* rr latency samples kept per run */

@@ -319,18 +319,21 @@ out:
 void bench_glass_crr(const struct bench_params *p, struct bench_out *o)
 {
     static struct gl_net g;
-    int lfd;
+    int lfds[BENCH_CRR_PORTS];
     if (!gl_open(&g, p->mss, p->buf, 0, o))
         goto out;
-    if (!gl_listen(&g, BENCH_PORT, &lfd)) {
-        o->status = BENCH_FAILED;
-        bench_note(o, "listen failed");
-        goto out;
+    for (unsigned i = 0; i < BENCH_CRR_PORTS; i++) {
+        if (!gl_listen(&g, (uint16_t)(BENCH_PORT + i), &lfds[i])) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "listen failed");
+            goto out;
+        }
     }
     uint64_t n = 0, start = bench_now_ns(), end = start + (uint64_t)(p->secs * 1e9), t = start;
     const char *why = NULL;
     while (t < end) {
-        int cfd = gl_connect(&g, BENCH_PORT);
+        int lfd = lfds[n % BENCH_CRR_PORTS];
+        int cfd = gl_connect(&g, (uint16_t)(BENCH_PORT + n % BENCH_CRR_PORTS));
         if (cfd < 0) {
             why = glass_strerror(cfd);
             break;
@@ -363,12 +366,15 @@ void bench_glass_crr(const struct bench_params *p, struct bench_out *o)
     o->v[0] = (double)n / ((double)(t - start) / 1e9);
     o->count = glass_stack_in_state(g.st[0], GLASS_TCP_TIME_WAIT);
     o->stopped = why != NULL;
+    uint64_t ovf = glass_stack_mib(g.st[0], GLASS_MIB_TcpExtTCPTimeWaitOverflow);
     if (why != NULL)
         bench_note(o, "stopped after %llu connections: %s; %llu in TIME_WAIT on the client",
                    (unsigned long long)n, why, (unsigned long long)o->count);
     else
-        bench_note(o, "%llu connections in %.2f s; %llu in TIME_WAIT on the client (closing side)",
-                   (unsigned long long)n, (double)(t - start) / 1e9, (unsigned long long)o->count);
+        bench_note(o, "%llu connections in %.2f s to %u server ports; %llu in TIME_WAIT on the "
+                      "client (closing side), %llu not kept (TIME_WAIT table full)",
+                   (unsigned long long)n, (double)(t - start) / 1e9, BENCH_CRR_PORTS,
+                   (unsigned long long)o->count, (unsigned long long)ovf);
 out:
     gl_close(&g);
 }

@@ -342,16 +342,23 @@ static uint64_t lx_time_wait(void)
 
 void bench_linux_crr(const struct bench_params *p, struct bench_out *o)
 {
-    int lfd = lx_listen(BENCH_PORT, p->mss, p->buf, true, 4096);
-    if (lfd < 0) {
-        o->status = BENCH_FAILED;
-        bench_note(o, "listen: %s", strerror(errno));
-        return;
+    int lfds[BENCH_CRR_PORTS];
+    for (unsigned i = 0; i < BENCH_CRR_PORTS; i++) {
+        lfds[i] = lx_listen((uint16_t)(BENCH_PORT + i), p->mss, p->buf, true, 4096);
+        if (lfds[i] < 0) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "listen: %s", strerror(errno));
+            while (i-- > 0)
+                close(lfds[i]);
+            return;
+        }
     }
     uint64_t n = 0, start = bench_now_ns(), end = start + (uint64_t)(p->secs * 1e9), t = start;
     const char *why = NULL;
     while (t < end) {
-        int cfd = lx_connect(BENCH_PORT, p->mss, p->buf, true, false);
+        int lfd = lfds[n % BENCH_CRR_PORTS];
+        int cfd = lx_connect((uint16_t)(BENCH_PORT + n % BENCH_CRR_PORTS), p->mss, p->buf, true,
+                             false);
         if (cfd < 0) {
             why = strerror(errno);
             break;
@@ -371,10 +378,8 @@ void bench_linux_crr(const struct bench_params *p, struct bench_out *o)
             ok = false;
         }
         close(sfd);
-        if (!ok) {
-            close(lfd);
-            return;
-        }
+        if (!ok)
+            break;
         n++;
         t = bench_now_ns();
     }
@@ -385,10 +390,12 @@ void bench_linux_crr(const struct bench_params *p, struct bench_out *o)
         bench_note(o, "stopped after %llu connections: %s; %llu in TIME_WAIT",
                    (unsigned long long)n, why, (unsigned long long)o->count);
     else
-        bench_note(o, "%llu connections in %.2f s, one thread; %llu in TIME_WAIT (namespace-wide, "
-                   "incl. earlier runs)",
-                   (unsigned long long)n, (double)(t - start) / 1e9, (unsigned long long)o->count);
-    close(lfd);
+        bench_note(o, "%llu connections in %.2f s to %u server ports, one thread; %llu in "
+                      "TIME_WAIT (namespace-wide, incl. earlier runs)",
+                   (unsigned long long)n, (double)(t - start) / 1e9, BENCH_CRR_PORTS,
+                   (unsigned long long)o->count);
+    for (unsigned i = 0; i < BENCH_CRR_PORTS; i++)
+        close(lfds[i]);
 }
 
 /* ---- conns and TIME_WAIT memory ------------------------------------------------------------ */

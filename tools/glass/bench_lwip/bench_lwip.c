@@ -614,7 +614,9 @@ void bench_lwip_crr(const struct bench_params *p, struct bench_out *o)
                       "client",
                    (unsigned long long)k, why, (unsigned long long)o->count);
     else
-        bench_note(o, "%llu connections in %.2f s; %llu in TIME_WAIT on the client (closing side)",
+        bench_note(o, "%llu connections in %.2f s to one server port (the harness's one "
+                      "listener; lwIP gives each ephemeral port to one PCB); %llu in TIME_WAIT on "
+                      "the client (closing side)",
                    (unsigned long long)k, (double)(t - start) / 1e9, (unsigned long long)o->count);
 out:
     lw_net_close(&n);

@@ -162,10 +162,11 @@ static int tw_fail(char *buf, size_t cap, const struct glass_tw *tw, const char 
 static int check_tw(const struct glass_stack *st, char *why, size_t cap)
 {
     const struct glass_twtab *t = &st->tw;
-    uint32_t n = 0, prev = 0;
+    uint32_t n = 0, prev = 0, bound = 0;
     glass_time_t last = 0;
     for (uint32_t ref = t->head; ref != 0 && n <= t->live; ref = glass_tw_at(t, ref)->fnext) {
         const struct glass_tw *tw = glass_tw_at(t, ref);
+        bound += (tw->flags & GLASS_TWF_BOUND) != 0;
         glass_time_t d = glass_tw_deadline(st, tw);
         if (!(tw->flags & GLASS_TWF_LIVE) || tw->fprev != prev)
             return tw_fail(why, cap, tw, "broken expiry list");
@@ -181,7 +182,7 @@ static int check_tw(const struct glass_stack *st, char *why, size_t cap)
         prev = ref;
         n++;
     }
-    if (n != t->live || prev != t->tail)
+    if (n != t->live || prev != t->tail || bound != t->n_bound)
         return tw_fail(why, cap, NULL, "count differs from the expiry list");
     uint32_t tcbs = 0;
     for (const struct glass_list *l = st->all.next; l != &st->all; l = l->next) {

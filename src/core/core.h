@@ -92,6 +92,7 @@ struct glass_twtab {
     uint32_t n_slab, slab_cap;
     uint32_t free_ref;           /* free slots, linked through hnext */
     uint32_t live;               /* records in use */
+    uint32_t n_bound;            /* ... of them from an explicitly bound socket (GLASS_TWF_BOUND) */
     uint32_t *hash;              /* 4-tuple hash heads (hash_mask + 1), allocated on first use */
     uint32_t hash_mask;
     uint32_t *port;              /* heads by local port & port_mask */

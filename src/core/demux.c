@@ -231,17 +231,18 @@ static bool port_suitable(struct glass_stack *st, const struct glass_tcb *tcb, u
              !glass_tw_reusable(st, t)))
             return false;
     }
-    for (uint32_t ref = glass_tw_port_first(st, port); ref != 0;) {
+    /* TIME-WAIT records: one that came from an explicitly bound socket holds its port (rare:
+     * the chain is walked only if there is one); otherwise only this 4-tuple's own record
+     * matters, found by hash rather than by walking every record on the port. */
+    for (uint32_t ref = st->tw.n_bound > 0 ? glass_tw_port_first(st, port) : 0; ref != 0;) {
         const struct glass_tw *tw = glass_tw_at(&st->tw, ref);
         ref = tw->bnext;
-        if (tw->lport != port || (laddr != 0 && tw->laddr != laddr))
-            continue;
-        if ((tw->flags & GLASS_TWF_BOUND) ||
-            (tw->raddr == remote->addr && tw->rport == remote->port &&
-             !glass_tw_rec_reusable(st, tw)))
+        if (tw->lport == port && (laddr == 0 || tw->laddr == laddr) &&
+            (tw->flags & GLASS_TWF_BOUND))
             return false;
     }
-    return true;
+    uint32_t own = laddr != 0 ? glass_tw_find(st, laddr, port, remote->addr, remote->port) : 0;
+    return own == 0 || glass_tw_rec_reusable(st, glass_tw_at(&st->tw, own));
 }
 
 /* Linux tcp_twsk_unique(): our TIME_WAIT entry t may give its 4-tuple to a new connect() if

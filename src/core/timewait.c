@@ -242,8 +242,10 @@ static bool compact(struct glass_stack *st, struct glass_tcb *tcb)
         tw->flags |= GLASS_TWF_TS_OK;
     if (tcb->flags & GLASS_TF_REUSEADDR)
         tw->flags |= GLASS_TWF_REUSEADDR;
-    if (tcb->flags & GLASS_TF_BOUND)
+    if (tcb->flags & GLASS_TF_BOUND) {
         tw->flags |= GLASS_TWF_BOUND;
+        st->tw.n_bound++;
+    }
     link_all(st, ref);
     return true;
 }
@@ -319,6 +321,8 @@ void glass_tw_send_ack(struct glass_stack *st, uint32_t ref)
 
 void glass_tw_release(struct glass_stack *st, uint32_t ref)
 {
+    if (glass_tw_at(&st->tw, ref)->flags & GLASS_TWF_BOUND)
+        st->tw.n_bound--;
     unlink_all(st, ref);
     slot_free(st, ref);
 }

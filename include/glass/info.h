@@ -31,6 +31,8 @@ struct glass_conn_info {
     glass_time_t last_rcv;       /**< when it last received a segment, 0 = never */
     uint32_t synq_len;           /**< LISTEN: children still in SYN_RCVD */
     struct glass_tcp_info tcp;   /**< the glass_tcp_info() figures (also for orphans) */
+    bool tw_record;              /**< a compact TIME_WAIT record (the TCB is gone): @p tcp holds
+                                      only the state and conn_id, no figures */
 };
 
 /** Per-connection timers as an X-macro: X(NAME, ss's name of it in `timer:(NAME,...)`). */

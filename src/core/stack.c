@@ -580,6 +580,7 @@ static void fill_tw_info(const struct glass_stack *st, const struct glass_tw *tw
     ci->timer_kind = GLASS_TT_TIMEWAIT;
     ci->state_since = ci->timer_at - 2u * st->cfg.msl;
     ci->orphan = true;
+    ci->tw_record = true;
     ci->tcp.state = GLASS_TCP_TIME_WAIT; /* not-tcb-state */
     ci->tcp.conn_id = tw->id;
     ci->tcp.tcpi_state = (uint8_t)glass_tcp_state_linux(GLASS_TCP_TIME_WAIT);

@@ -119,6 +119,12 @@ static void conn_info_json(struct glass_loop_reply *r, const struct glass_conn_i
         glass_ctl_add(r, ",\"synq\":%" PRIu32, c->synq_len);
         return;
     }
+    if (c->tw_record) {
+        /* A compact TIME_WAIT record keeps no figures (as Linux's ss shows none for a
+         * tw socket). */
+        glass_ctl_add(r, ",\"tw_record\":true");
+        return;
+    }
     glass_ctl_add(r, ",\"rtt_ms\":");
     glass_ctl_ms(r, (glass_time_t)i->rtt_us * 1000u);
     glass_ctl_add(r, ",\"rttvar_ms\":");

@@ -621,7 +621,9 @@ static void print_table(char **rows, size_t n, const struct ss_opts *o, const st
                (int)w[2], cells[i][2], (int)w[3], cells[i][3], (int)w[4], cells[i][4], extra);
         char st[32] = "";
         glass_ctl_json_get(rows[i], "state", st, sizeof st);
-        if (o->info && strcmp(st, "LISTEN") != 0) {
+        char twr[8] = "";
+        glass_ctl_json_get(rows[i], "tw_record", twr, sizeof twr);
+        if (o->info && strcmp(st, "LISTEN") != 0 && strcmp(twr, "true") != 0) {
             char line[512];
             info_line(rows[i], line, sizeof line);
             printf("%s\n", line);

@@ -182,7 +182,8 @@ int glass_ip_input_sg(struct glass_stack *st, const uint8_t *hdr, size_t hlen, c
         return glass_drop(st, GLASS_DROP_NOMEM);
     size_t a = hlen < GLASS_IP_MAX_DGRAM ? hlen : GLASS_IP_MAX_DGRAM;
     size_t b = blen < GLASS_IP_MAX_DGRAM - a ? blen : GLASS_IP_MAX_DGRAM - a;
-    memcpy(st->join, hdr, a);
+    if (a > 0)
+        memcpy(st->join, hdr, a);
     if (b > 0)
         memcpy(st->join + a, body, b);
     return glass_ip_input(st, st->join, a + b, csum_ok);

@@ -60,6 +60,41 @@ GLASS_API int glass_stack_input_flags(struct glass_stack *st, glass_time_t now, 
  *  @retval -GLASS_EMSGSIZE @p cap is smaller than the next datagram (it stays queued). */
 GLASS_API long glass_stack_output(struct glass_stack *st, glass_time_t now, uint8_t *buf,
                                   size_t cap);
+/** One datagram taken with glass_stack_output_sg(): on the wire it is @p buf[0..len) followed
+ *  by @ref payload[0..payload_len). */
+struct glass_output {
+    /** Bytes written to the caller's buffer: the whole datagram when @ref payload is NULL, else
+     *  its IPv4 and TCP headers. */
+    size_t len;
+    /** NULL, or the TCP payload left in place in the connection's send buffer (not copied):
+     *  valid until the next call on the stack. */
+    const uint8_t *payload;
+    /** Bytes at @ref payload (0 when it is NULL). */
+    size_t payload_len;
+};
+/** glass_stack_output() without copying the payload (scatter-gather output, as a NIC's
+ *  descriptor list): the headers are built into @p buf and a TCP segment's payload is referenced
+ *  in the send buffer, so the device (or an in-memory link) copies it once, straight to where
+ *  it goes (writev(2), glass_stack_input_sg()). A payload that wraps around the end of the send
+ *  buffer is copied into @p buf instead (@ref glass_output.payload NULL), so @p cap must hold a
+ *  whole datagram as for glass_stack_output(). The TCP checksum covers the payload where it
+ *  lies (or is left partial with config tx_csum_offload).
+ *  @return the datagram's length (> 0; @p out says where its parts are); 0 when there is
+ *          nothing to send.
+ *  @retval -GLASS_EMSGSIZE @p cap is smaller than the next datagram (it stays queued).
+ *  @retval -GLASS_EFAULT @p out is NULL. */
+GLASS_API long glass_stack_output_sg(struct glass_stack *st, glass_time_t now, uint8_t *buf,
+                                     size_t cap, struct glass_output *out);
+/** glass_stack_input_flags() for a datagram in two parts: @p hdr[0..hlen) followed by
+ *  @p body[0..blen) (as glass_stack_output_sg() gives them). When @p hdr holds exactly the
+ *  IPv4 and TCP headers of an unfragmented TCP datagram, the payload is copied from @p body
+ *  straight into the receive buffer; any other datagram is joined into one first (a copy), so
+ *  every input is accepted. Neither part is kept after the call.
+ *  @return as glass_stack_input() (GLASS_DROP_NOMEM if a datagram that had to be joined
+ *          found no memory for it).
+ *  @retval -GLASS_EFAULT a part is NULL with a non-zero length. */
+GLASS_API int glass_stack_input_sg(struct glass_stack *st, glass_time_t now, const uint8_t *hdr,
+                                   size_t hlen, const uint8_t *body, size_t blen, unsigned flags);
 /** Move the stack's time to @p now and fire every timer due at or before it (retransmission,
  *  delayed ACK, keepalive, persist, TIME_WAIT, FIN_WAIT_2 ...). */
 GLASS_API void glass_stack_advance(struct glass_stack *st, glass_time_t now);

@@ -179,6 +179,9 @@ struct glass_ipx {
 struct glass_ipv4_repr;
 /* ip.c: the input edge behind glass_stack_input() (time already set). */
 int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool csum_ok);
+/* The datagram hdr[0..hlen) followed by body[0..blen) (glass_stack_input_sg). */
+int glass_ip_input_sg(struct glass_stack *st, const uint8_t *hdr, size_t hlen, const uint8_t *body,
+                      size_t blen, bool csum_ok);
 /* ip.c: hand a whole, validated datagram for us to TCP or ICMP. */
 int glass_ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, bool csum_ok);
 /* ip.c: queue one datagram (payload = hdr[0..hlen) then body[0..blen)) for output, fragmented to
@@ -239,6 +242,14 @@ struct glass_stack {
      * segment is built straight into (no copy through a tx slot), and the length built. */
     uint8_t *direct;
     size_t direct_cap, direct_len;
+    /* glass_stack_output_sg: the payload may stay in the send buffer (direct_ref); where the
+     * pulled segment's payload is then. */
+    bool direct_ref;
+    const uint8_t *direct_payload;
+    size_t direct_payload_len;
+    /* glass_stack_input_sg: a datagram that must be joined into one piece goes here
+     * (GLASS_IP_MAX_DGRAM bytes, allocated on first use). */
+    uint8_t *join;
     uint16_t ip_id;
 
     /* TCBs to free once the current call returns. */
@@ -447,6 +458,8 @@ uint32_t glass_tcp_rcv_space(const struct glass_tcb *tcb);
 void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb);
 /* Ensure a buffer is allocated; false on ENOMEM. */
 bool glass_ring_ensure(struct glass_stack *st, struct glass_ring *r);
+/* Free a ring's storage (if any) and empty it. */
+void glass_ring_free(struct glass_stack *st, struct glass_ring *r);
 /* Free what a connection in TIME_WAIT no longer needs (our FIN is acknowledged, so nothing is
  * in flight): the RACK records, an empty send ring, and an empty receive ring nobody can read
  * any more (orphaned). A ring is allocated again on first use (glass_ring_ensure). */

@@ -10,6 +10,7 @@
 #include "util/assert.h"
 
 #include <glass/err.h>
+#include <glass/wire.h>
 
 #include <string.h>
 
@@ -102,11 +103,25 @@ static int hdr_error(struct glass_stack *st, enum glass_drop_reason r)
     return glass_drop(st, r);
 }
 
-int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool csum_ok)
+/* The TCP payload of a datagram taken in two parts (glass_ip_input_sg): the IPv4 and TCP
+ * headers are in the first, the payload is body[0..blen). */
+struct ip_body {
+    const uint8_t *p;
+    size_t len;
+};
+
+static int ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, bool csum_ok,
+                      const struct ip_body *body);
+
+/* body: NULL, or the payload that follows pkt[0..len), which then holds exactly the headers. */
+static int ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool csum_ok,
+                    const struct ip_body *body)
 {
     glass_mib_inc(st, GLASS_MIB_IpInReceives);
     struct glass_ipv4_repr ip;
-    int r = glass_ipv4_parse(pkt, len, st->cfg.verify_checksums, &ip);
+    /* With a body, the header checks see the whole datagram's length; they read only pkt. */
+    int r = glass_ipv4_parse(pkt, len + (body != NULL ? body->len : 0u), st->cfg.verify_checksums,
+                             &ip);
     if (r != GLASS_DROP_NONE)
         return hdr_error(st, (enum glass_drop_reason)r);
     if (ip.hdr_len > GLASS_IPV4_HDR_MIN &&
@@ -132,11 +147,80 @@ int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool 
     }
     if ((ip.frag & (GLASS_IPV4_MF | GLASS_IPV4_OFFMASK)) != 0)
         return glass_ipfrag_input(st, &ip);
-    return glass_ip_deliver(st, &ip, csum_ok);
+    return ip_deliver(st, &ip, csum_ok, body);
+}
+
+int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool csum_ok)
+{
+    return ip_input(st, pkt, len, csum_ok, NULL);
+}
+
+/* Is hdr[0..hlen) exactly the IPv4 and TCP headers of an unfragmented TCP datagram of
+ * hlen + blen bytes, so that the rest may stay in a second part? */
+static bool split_at_payload(const uint8_t *hdr, size_t hlen, size_t blen)
+{
+    size_t ihl = glass_ipv4_tcp_off(hdr, hlen); /* IPv4, TCP, and room for a TCP header */
+    if (ihl == 0)
+        return false;
+    size_t thl = ((size_t)hdr[ihl + 12u] >> 4) * 4u;
+    return thl >= GLASS_TCP_HDR_MIN && ihl + thl == hlen && glass_get16(hdr + 2) == hlen + blen &&
+           (glass_get16(hdr + 6) & (GLASS_IPV4_MF | GLASS_IPV4_OFFMASK)) == 0;
+}
+
+int glass_ip_input_sg(struct glass_stack *st, const uint8_t *hdr, size_t hlen, const uint8_t *body,
+                      size_t blen, bool csum_ok)
+{
+    if (blen == 0)
+        return glass_ip_input(st, hdr, hlen, csum_ok);
+    if (split_at_payload(hdr, hlen, blen)) {
+        struct ip_body b = {.p = body, .len = blen};
+        return ip_input(st, hdr, hlen, csum_ok, &b);
+    }
+    /* Anything else is joined into one piece. Bytes past 65535 cannot be part of an IPv4
+     * datagram (its total length is 16 bits), so they are left out. */
+    if (st->join == NULL && (st->join = glass_alloc(st, GLASS_IP_MAX_DGRAM)) == NULL)
+        return glass_drop(st, GLASS_DROP_NOMEM);
+    size_t a = hlen < GLASS_IP_MAX_DGRAM ? hlen : GLASS_IP_MAX_DGRAM;
+    size_t b = blen < GLASS_IP_MAX_DGRAM - a ? blen : GLASS_IP_MAX_DGRAM - a;
+    if (a > 0)
+        memcpy(st->join, hdr, a);
+    if (b > 0)
+        memcpy(st->join + a, body, b);
+    return glass_ip_input(st, st->join, a + b, csum_ok);
+}
+
+/* Parse the TCP segment of ip, whose payload is body when there is one (the header then fills
+ * ip's payload): the checksum covers the header and the body. */
+static int tcp_parse_parts(const struct glass_ipv4_repr *ip, const struct ip_body *body,
+                           bool verify, struct glass_tcp_repr *seg)
+{
+    if (body == NULL)
+        return glass_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, verify, seg);
+    size_t thl = ip->payload_len - body->len;
+    int r = glass_tcp_parse(ip->payload, thl, ip->src, ip->dst, false, seg);
+    if (r != GLASS_DROP_NONE)
+        return r;
+    if (verify) {
+        /* The header is a multiple of 4 bytes: summing it, then the body, sums the segment. */
+        uint32_t sum = glass_cksum_pseudo(ip->src, ip->dst, GLASS_IPV4_PROTO_TCP,
+                                          (uint32_t)ip->payload_len);
+        sum = glass_cksum_add(sum, ip->payload, thl);
+        if (glass_cksum_finish(glass_cksum_add(sum, body->p, body->len)) != 0)
+            return GLASS_DROP_TCP_CSUM;
+    }
+    seg->payload = body->p;
+    seg->payload_len = body->len;
+    return GLASS_DROP_NONE;
 }
 
 /* csum_ok: the device verified the TCP checksum (never for a reassembled datagram). */
 int glass_ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, bool csum_ok)
+{
+    return ip_deliver(st, ip, csum_ok, NULL);
+}
+
+static int ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, bool csum_ok,
+                      const struct ip_body *body)
 {
     glass_mib_inc(st, GLASS_MIB_IpInDelivers);
     if (ip->proto == GLASS_IPV4_PROTO_ICMP)
@@ -144,8 +228,7 @@ int glass_ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, b
     GLASS_ASSERT(ip->proto == GLASS_IPV4_PROTO_TCP);
     glass_mib_inc(st, GLASS_MIB_TcpInSegs);
     struct glass_tcp_repr seg;
-    int r = glass_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst,
-                            st->cfg.verify_checksums && !csum_ok, &seg);
+    int r = tcp_parse_parts(ip, body, st->cfg.verify_checksums && !csum_ok, &seg);
     if (r != GLASS_DROP_NONE) {
         glass_mib_inc(st, GLASS_MIB_TcpInErrs);
         if (r == GLASS_DROP_TCP_CSUM)

@@ -190,8 +190,8 @@ struct glass_stack *glass_stack_new(const struct glass_config *cfg)
 static void free_tcb_now(struct glass_stack *st, struct glass_tcb *tcb)
 {
     glass_rack_free(st, tcb);
-    glass_free(st, tcb->sb.buf, tcb->sb.cap);
-    glass_free(st, tcb->rb.buf, tcb->rb.cap);
+    glass_ring_free(st, &tcb->sb);
+    glass_ring_free(st, &tcb->rb);
     glass_free(st, tcb->hist, sizeof(struct glass_transition) * st->cfg.history_len);
     glass_free(st, tcb, sizeof *tcb);
 }
@@ -212,6 +212,7 @@ void glass_stack_free(struct glass_stack *st)
     glass_free(st, st->chash, sizeof(struct glass_tcb *) * (st->chash_mask + 1u));
     glass_free(st, st->bhash, sizeof(struct glass_tcb *) * (st->bhash_mask + 1u));
     glass_free(st, st->tx, sizeof(struct glass_txpkt) * st->cfg.tx_ring);
+    glass_free(st, st->join, GLASS_IP_MAX_DGRAM);
     glass_free(st, st->wheel.far, sizeof(st->wheel.far[0]) * st->wheel.far_cap);
     glass_free(st, st->events, sizeof(struct glass_event) * st->cfg.event_ring);
     glass_free(st, st->ring, sizeof(struct glass_transition) * st->cfg.trace_ring);
@@ -474,6 +475,15 @@ int glass_stack_input_flags(struct glass_stack *st, glass_time_t now, const uint
     return glass_ip_input(st, pkt, len, (flags & GLASS_INPUT_CSUM_OK) != 0);
 }
 
+int glass_stack_input_sg(struct glass_stack *st, glass_time_t now, const uint8_t *hdr,
+                         size_t hlen, const uint8_t *body, size_t blen, unsigned flags)
+{
+    if ((hdr == NULL && hlen > 0) || (body == NULL && blen > 0))
+        return -GLASS_EFAULT;
+    set_now(st, now);
+    return glass_ip_input_sg(st, hdr, hlen, body, blen, (flags & GLASS_INPUT_CSUM_OK) != 0);
+}
+
 /* ---- output edge ------------------------------------------------------------------------- */
 
 bool glass_stack_has_output(const struct glass_stack *st)
@@ -482,13 +492,18 @@ bool glass_stack_has_output(const struct glass_stack *st)
 }
 
 /* Pull segments from the TCBs with something to send, one at a time and round robin, built
- * straight into buf. Returns the length built into buf, or 0 (then the segment, if any, went to
- * the tx queue because it did not fit buf, or nothing was ready). */
-static size_t pull_direct(struct glass_stack *st, uint8_t *buf, size_t cap)
+ * straight into buf (the payload left in the send buffer when ref allows it: *out says).
+ * Returns the length built into buf, or 0 (then the segment, if any, went to the tx queue
+ * because it did not fit buf, or nothing was ready). */
+static size_t pull_direct(struct glass_stack *st, uint8_t *buf, size_t cap, bool ref,
+                          struct glass_output *out)
 {
     st->direct = buf;
     st->direct_cap = cap;
     st->direct_len = 0;
+    st->direct_ref = ref;
+    st->direct_payload = NULL;
+    st->direct_payload_len = 0;
     while (st->tx_len == 0 && st->direct_len == 0 && st->outq_head != NULL) {
         struct glass_tcb *tcb = st->outq_head;
         st->outq_head = tcb->onext;
@@ -503,16 +518,26 @@ static size_t pull_direct(struct glass_stack *st, uint8_t *buf, size_t cap)
             break; /* a segment too big for buf and for a tx slot: EMSGSIZE below */
     }
     size_t n = st->direct_len;
+    out->len = n;
+    out->payload = st->direct_payload;
+    out->payload_len = st->direct_payload_len;
     st->direct = NULL;
     st->direct_len = 0;
+    st->direct_ref = false;
+    st->direct_payload = NULL;
+    st->direct_payload_len = 0;
     return n;
 }
 
-long glass_stack_output(struct glass_stack *st, glass_time_t now, uint8_t *buf, size_t cap)
+/* glass_stack_output and glass_stack_output_sg (ref). */
+static long output(struct glass_stack *st, glass_time_t now, uint8_t *buf, size_t cap, bool ref,
+                   struct glass_output *out)
 {
     set_now(st, now);
-    size_t n = st->tx_len == 0 ? pull_direct(st, buf, cap) : 0;
-    glass_reap_now(st);
+    *out = (struct glass_output){.len = 0};
+    size_t n = st->tx_len == 0 ? pull_direct(st, buf, cap, ref, out) : 0;
+    if (out->payload == NULL)
+        glass_reap_now(st); /* else on the next call: the payload is in a TCB's send buffer */
     if (n == 0) {
         if (st->tx_len == 0)
             return st->outq_head != NULL ? -GLASS_EMSGSIZE : 0;
@@ -523,9 +548,24 @@ long glass_stack_output(struct glass_stack *st, glass_time_t now, uint8_t *buf, 
         n = p->len;
         st->tx_head = (st->tx_head + 1u) % st->cfg.tx_ring;
         st->tx_len--;
+        *out = (struct glass_output){.len = n};
     }
     glass_mib_inc(st, GLASS_MIB_IpOutRequests);
-    return (long)n;
+    return (long)(n + out->payload_len);
+}
+
+long glass_stack_output(struct glass_stack *st, glass_time_t now, uint8_t *buf, size_t cap)
+{
+    struct glass_output out;
+    return output(st, now, buf, cap, false, &out);
+}
+
+long glass_stack_output_sg(struct glass_stack *st, glass_time_t now, uint8_t *buf, size_t cap,
+                           struct glass_output *out)
+{
+    if (out == NULL)
+        return -GLASS_EFAULT;
+    return output(st, now, buf, cap, true, out);
 }
 
 /* ---- snapshots --------------------------------------------------------------------------- */

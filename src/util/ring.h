@@ -52,6 +52,16 @@ static inline void glass_ring_peek(const struct glass_ring *r, uint32_t off, uin
     memcpy(out + first, r->buf, n - first);
 }
 
+/* The stored bytes from off bytes after head up to the end of storage, without wrapping (at
+ * most n): *p receives where they are. */
+static inline uint32_t glass_ring_span_at(const struct glass_ring *r, uint32_t off, uint32_t n,
+                                          const uint8_t **p)
+{
+    uint32_t pos = (r->head + off) % r->cap;
+    *p = r->buf + pos;
+    return r->cap - pos < n ? r->cap - pos : n;
+}
+
 /* The free bytes that follow the stored ones without wrapping: where the next write goes. */
 static inline uint32_t glass_ring_tail_span(const struct glass_ring *r, uint8_t **p)
 {

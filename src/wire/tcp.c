@@ -260,11 +260,12 @@ size_t glass_tcp_emit(uint8_t *buf, size_t cap, const struct glass_tcp_repr *r, 
     if (r->payload_len > 0xffffu - GLASS_IPV4_HDR_MIN - hdr_len)
         return 0;
     size_t total = hdr_len + r->payload_len;
-    if (total > cap)
+    bool ref = r->payload_ref && r->payload != NULL;
+    if ((ref ? hdr_len : total) > cap)
         return 0;
 
     /* Payload first: a source that overlaps the header area is read before it is overwritten. */
-    if (r->payload != NULL && r->payload_len > 0)
+    if (!ref && r->payload != NULL && r->payload_len > 0)
         memmove(buf + hdr_len, r->payload, r->payload_len);
 
     glass_put16(buf, r->src_port);
@@ -282,10 +283,16 @@ size_t glass_tcp_emit(uint8_t *buf, size_t cap, const struct glass_tcp_repr *r, 
      * With checksum offload the field gets the pseudo-header sum: summing the segment as it is
      * then gives the whole sum (glass_tcp_csum_fill, the device's part). */
     uint32_t sum = glass_cksum_pseudo(src, dst, GLASS_IPV4_PROTO_TCP, (uint32_t)total);
-    if (r->csum_partial)
+    if (r->csum_partial) {
         glass_put16(buf + 16, (uint16_t)~glass_cksum_finish(sum));
-    else
+    } else if (ref) {
+        /* The header is a multiple of 4 bytes long: summing it and then the payload is
+         * summing the segment. */
+        sum = glass_cksum_add(sum, buf, hdr_len);
+        glass_put16(buf + 16, glass_cksum_finish(glass_cksum_add(sum, r->payload, r->payload_len)));
+    } else {
         glass_put16(buf + 16, glass_cksum_finish(glass_cksum_add(sum, buf, total)));
+    }
     return total;
 }
 

@@ -122,6 +122,8 @@ struct glass_tcp_repr {
     bool opt_malformed;     /* an option walk stopped at a bad length (RFC 9293 MUST-7) */
     bool csum_partial;      /* emit: leave the checksum to the device (the field holds the
                                pseudo-header sum, as Linux's CHECKSUM_PARTIAL) */
+    bool payload_ref;       /* emit: the payload stays at r->payload (scatter-gather output):
+                               only the header is written, the checksum still covers the data */
     const uint8_t *payload; /* points into the parsed buffer */
     size_t payload_len;
 };
@@ -143,8 +145,10 @@ size_t glass_tcp_hdr_len(const struct glass_tcp_repr *r);
 
 /* Write header, options and payload for r into buf and compute the checksum with the
  * pseudo-header of src -> dst. If r->payload is NULL, r->payload_len bytes are expected to be
- * at buf + glass_tcp_hdr_len(r) already (the caller copied them from its ring). Returns the
- * segment length, or 0 if it does not fit in cap. r->hdr_len is ignored. */
+ * at buf + glass_tcp_hdr_len(r) already (the caller copied them from its ring). With
+ * r->payload_ref the payload stays at r->payload and only the header goes into buf (cap need
+ * only hold the header). Returns the segment length (header and payload), or 0 if it does not
+ * fit in cap. r->hdr_len is ignored. */
 size_t glass_tcp_emit(uint8_t *buf, size_t cap, const struct glass_tcp_repr *r, uint32_t src,
                       uint32_t dst);
 

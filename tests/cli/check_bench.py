@@ -18,6 +18,7 @@ CELL = re.compile(r"(n/a|FAILED|skipped|-|[0-9]+(?:\.[0-9]+)?(?: \[[0-9.]+\.\.[0
 ROWS = [
     ("bulk", r"bulk MSS 1460"),
     ("bulk_large", r"bulk MSS 16384"),
+    ("bulk_max", r"bulk MSS 65495"),
     ("rr", r"rr transactions"),
     ("rr_mean", r"rr mean latency"),
     ("rr_p99", r"rr p99 latency"),

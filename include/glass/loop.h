@@ -66,6 +66,11 @@ struct glass_loop_config {
     glass_loop_signal_fn on_signal; /**< SIGHUP, SIGINT, SIGTERM */
     glass_loop_timer_fn on_timer;   /**< the timer of glass_loop_set_timer() */
     glass_loop_packet_fn on_packet; /**< every datagram in and out; NULL for none */
+    /** Offered every control-socket command first, before the loop's own (info, conns, mib
+     *  ...): return 0 when answered, -1 to let the loop answer as usual. For an application
+     *  that answers for several loops (glass serve --threads, docs/sharding.md), which asks
+     *  each of them with glass_loop_answer(). NULL for none. */
+    glass_loop_ctl_fn on_ctl_front;
 };
 
 /** Set up the loop: epoll, timerfd, signalfd (SIGINT, SIGTERM and SIGHUP are blocked for the
@@ -125,6 +130,16 @@ GLASS_API const char *glass_loop_ctl_path(const struct glass_loop *loop);
  *  -GLASS_ENOMEM (*buf freed). */
 GLASS_API int glass_ctl_stack_answer(struct glass_stack *st, glass_time_t start, const char *cmd,
                                      const char *args, char **buf, size_t *len);
+/** Answer one control command line (e.g. "conns", "history 7") as the loop's control socket
+ *  would, on_ctl_front left out; the reply lines (not the "." line) are appended to *buf as in
+ *  glass_ctl_stack_answer(). Call it from the thread that runs @p loop, or while that thread
+ *  is known to be elsewhere (parked on a lock the caller holds): the loop and its stack are
+ *  not thread-safe.
+ *  @return 0.
+ *  @retval -GLASS_EINVAL the line is 4096 bytes or longer.
+ *  @retval -GLASS_ENOMEM out of memory (*buf freed). */
+GLASS_API int glass_loop_answer(struct glass_loop *loop, const char *line, char **buf,
+                                size_t *len);
 /** Append one line (a JSON object, without the newline; printf format) to a control-socket
  *  reply, inside an on_ctl callback. The reply grows as needed; if memory runs out, the client
  *  is disconnected without a reply. */

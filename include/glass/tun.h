@@ -61,6 +61,13 @@ GLASS_API int glass_tun_open(const char *name, struct glass_tun **out);
  *  up to 65535, with many MSS of payload), and takes datagrams whose TCP checksum is partial
  *  (glass_tun_write_flags GLASS_TUN_TX_CSUM_PARTIAL). Reads then need buffers of 65535 bytes. */
 #define GLASS_TUN_OFFLOAD 1u
+/** glass_tun_open_flags(): one queue of a multi-queue device (IFF_MULTI_QUEUE). Opening the same
+ *  name again with this flag attaches another queue (up to 256); the kernel steers each flow to
+ *  one queue by a symmetric hash of its addresses and ports, and remembers the queue a flow's
+ *  datagrams were last written on (docs/sharding.md). Every queue of a device must be opened
+ *  with the flag: a device made without it (`ip tuntap add` without `multi_queue`) refuses
+ *  with -EINVAL. */
+#define GLASS_TUN_MULTI_QUEUE 2u
 /** glass_tun_open() with flags (GLASS_TUN_*). */
 GLASS_API int glass_tun_open_flags(const char *name, unsigned flags, struct glass_tun **out);
 /** Whether the device was opened with GLASS_TUN_OFFLOAD and the kernel accepted it. */

@@ -70,6 +70,8 @@ GLASS_API int glass_tun_open_flags(const char *name, unsigned flags, struct glas
     ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
     if (flags & GLASS_TUN_OFFLOAD)
         ifr.ifr_flags |= IFF_VNET_HDR;
+    if (flags & GLASS_TUN_MULTI_QUEUE)
+        ifr.ifr_flags |= IFF_MULTI_QUEUE;
     memcpy(ifr.ifr_name, name, nlen);
     int err = ioctl(t->fd, TUNSETIFF, &ifr) < 0 ? -errno : 0;
     if (err == 0 && (flags & GLASS_TUN_OFFLOAD))

@@ -30,5 +30,11 @@ void glass_ctl_ms(struct glass_loop_reply *r, glass_time_t ns);
  * them (the answer appended to r), -1 if not. start: the time t_ms counts from. */
 int glass_ctl_stack_reply(struct glass_stack *st, glass_time_t start, const char *cmd,
                           const char *args, struct glass_loop_reply *r);
+/* A reply that appends to buf (malloc'd, len bytes, NUL-terminated; NULL and 0 at first), and
+ * handing it back: 0 with *buf and *len set (an empty answer is ""), or -GLASS_ENOMEM (*buf
+ * freed). For the answers given without a control socket (glass_ctl_stack_answer(),
+ * glass_loop_answer()). */
+struct glass_loop_reply glass_ctl_reply_on(char *buf, size_t len);
+int glass_ctl_reply_take(struct glass_loop_reply *r, char **buf, size_t *len);
 
 #endif

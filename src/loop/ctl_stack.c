@@ -309,9 +309,20 @@ int glass_ctl_stack_reply(struct glass_stack *st, glass_time_t start, const char
 GLASS_API int glass_ctl_stack_answer(struct glass_stack *st, glass_time_t start, const char *cmd,
                                      const char *args, char **buf, size_t *len)
 {
-    struct glass_loop_reply r = {.p = *buf, .len = *len, .cap = *buf != NULL ? *len + 1 : 0};
+    struct glass_loop_reply r = glass_ctl_reply_on(*buf, *len);
     if (glass_ctl_stack_reply(st, start, cmd, args != NULL ? args : "", &r) < 0)
         return -1;
+    return glass_ctl_reply_take(&r, buf, len);
+}
+
+struct glass_loop_reply glass_ctl_reply_on(char *buf, size_t len)
+{
+    return (struct glass_loop_reply){.p = buf, .len = len, .cap = buf != NULL ? len + 1 : 0};
+}
+
+int glass_ctl_reply_take(struct glass_loop_reply *rp, char **buf, size_t *len)
+{
+    struct glass_loop_reply r = *rp;
     if (r.oom) {
         free(r.p);
         *buf = NULL;

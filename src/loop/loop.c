@@ -151,7 +151,9 @@ static const char *const help_lines[][2] = {
     {"drops", "dropped packets by reason (SKB_DROP_REASON_* names)"},
 };
 
-static void run_command(struct glass_loop *l, char *line, struct glass_loop_reply *r)
+/* front: offer the command to on_ctl_front first (a line from the control socket); not for
+ * glass_loop_answer(), which is how that front asks the loop itself. */
+static void run_command(struct glass_loop *l, char *line, struct glass_loop_reply *r, bool front)
 {
     size_t n = strlen(line);
     while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
@@ -169,6 +171,9 @@ static void run_command(struct glass_loop *l, char *line, struct glass_loop_repl
     }
     if (*cmd == '\0')
         return; /* an empty line: nothing but the terminator */
+    if (front && l->cfg.on_ctl_front != NULL &&
+        l->cfg.on_ctl_front(l->cfg.ctx, l, cmd, args, r) == 0)
+        return;
     if (strcmp(cmd, "help") == 0) {
         for (size_t i = 0; i < sizeof help_lines / sizeof help_lines[0]; i++)
             glass_ctl_add(r, "{\"command\":\"%s\",\"help\":\"%s\"}\n", help_lines[i][0],
@@ -184,6 +189,18 @@ static void run_command(struct glass_loop *l, char *line, struct glass_loop_repl
         glass_ctl_json_str(r, cmd);
         glass_ctl_add(r, "; try help\"}\n");
     }
+}
+
+GLASS_API int glass_loop_answer(struct glass_loop *l, const char *line, char **buf, size_t *len)
+{
+    size_t n = strlen(line);
+    if (n >= LOOP_LINE_MAX)
+        return -GLASS_EINVAL;
+    char copy[LOOP_LINE_MAX];
+    memcpy(copy, line, n + 1);
+    struct glass_loop_reply r = glass_ctl_reply_on(*buf, *len);
+    run_command(l, copy, &r, false);
+    return glass_ctl_reply_take(&r, buf, len);
 }
 
 /* ---- control socket ---------------------------------------------------------------------------- */
@@ -250,7 +267,7 @@ static void client_read(struct glass_loop *l, struct ctl_client *c, unsigned idx
             c->eof = true;
             if (c->in_len > 0) { /* a last line without its newline */
                 c->in[c->in_len] = '\0';
-                run_command(l, c->in, &c->out);
+                run_command(l, c->in, &c->out, true);
                 glass_ctl_add(&c->out, ".\n");
                 c->in_len = 0;
             }
@@ -261,7 +278,7 @@ static void client_read(struct glass_loop *l, struct ctl_client *c, unsigned idx
         char *nl;
         while ((nl = memchr(start, '\n', c->in_len - (size_t)(start - c->in))) != NULL) {
             *nl = '\0';
-            run_command(l, start, &c->out);
+            run_command(l, start, &c->out, true);
             glass_ctl_add(&c->out, ".\n");
             start = nl + 1;
         }

@@ -144,13 +144,14 @@ class Serve:
 class Lab:
     """A namespace with a TUN device for one test. Use as a context manager."""
 
-    def __init__(self, name, budget=100):
+    def __init__(self, name, budget=100, multi_queue=False):
         if len(sys.argv) < 2:
             print("usage: %s PATH/TO/glass" % sys.argv[0])
             sys.exit(2)
         self.glass = os.path.abspath(sys.argv[1])
         self.name = name
         self.budget = budget
+        self.multi_queue = multi_queue  # a multi-queue device (glass serve --threads)
         self.procs = []
         self.namespaces = []
         self.tmp = None
@@ -181,18 +182,20 @@ class Lab:
         signal.signal(signal.SIGALRM, self._on_alarm)
         signal.signal(signal.SIGTERM, self._on_alarm)
         signal.alarm(self.budget)
-        self.ns, self.tun = self.lab_up()
+        self.ns, self.tun = self.lab_up(multi_queue=self.multi_queue)
         return self
 
     def _on_alarm(self, signo, frame):
         raise Failure("test budget of %ds exceeded (signal %d)" % (self.budget, signo))
 
-    def lab_up(self, suffix="", addr=None):
+    def lab_up(self, suffix="", addr=None, multi_queue=False):
         ns = "%s-%d%s" % (self.prefix, os.getpid(), "-" + suffix if suffix else "")
         tun = ("gt%d%s" % (os.getpid(), suffix))[:15]
         cmd = [self.glass, "lab", "up", "--netns", ns, "--tun", tun]
         if addr:
             cmd += ["--addr", addr]
+        if multi_queue:
+            cmd += ["--multi-queue"]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             raise Failure("glass lab up failed: " + r.stdout + r.stderr)

@@ -77,7 +77,8 @@ static bool netns_exists(const char *ns)
     return stat(path, &sb) == 0;
 }
 
-static int lab_up(const char *ns, const char *tun, const char *addr, const char *user)
+static int lab_up(const char *ns, const char *tun, const char *addr, const char *user,
+                  bool multi_queue)
 {
     if (netns_exists(ns)) {
         fprintf(stderr, "glass lab: network namespace '%s' exists already ('glass lab down%s%s' "
@@ -91,9 +92,16 @@ static int lab_up(const char *ns, const char *tun, const char *addr, const char 
         return GLASS_EXIT_FAILED;
     }
     /* A persistent TUN device: it stays when glass exits, so the address stays too. */
-    int r = user != NULL ? IP(false, "-n", ns, "tuntap", "add", "dev", tun, "mode", "tun", "user",
-                              user)
-                         : IP(false, "-n", ns, "tuntap", "add", "dev", tun, "mode", "tun");
+    const char *add[12] = {"-n", ns, "tuntap", "add", "dev", tun, "mode", "tun"};
+    size_t na = 8;
+    if (multi_queue) /* glass serve --threads: one queue per shard (docs/sharding.md) */
+        add[na++] = "multi_queue";
+    if (user != NULL) {
+        add[na++] = "user";
+        add[na++] = user;
+    }
+    add[na] = NULL;
+    int r = run_ip(false, add);
     if (r == 0)
         r = IP(false, "-n", ns, "link", "set", "lo", "up");
     if (r == 0)
@@ -166,6 +174,7 @@ static void lab_usage(FILE *f)
             "  --tun NAME       TUN device (default %s)\n"
             "  --addr A/N       the kernel side's address (default %s; keep to 192.0.2.0/24)\n"
             "  --user USER      let USER open the device (default: $SUDO_USER if set)\n"
+            "  --multi-queue    a multi-queue device, for 'glass serve --threads N'\n"
             "  -v, --verbose    print the ip commands\n"
             "  -h, --help       this help\n\n"
             "Exit status: 0 ok, 1 failed (or, for status, no such namespace), 2 usage error.\n",
@@ -178,8 +187,9 @@ int glass_cmd_lab(int argc, char **argv)
         {"netns", required_argument, NULL, 'n'}, {"tun", required_argument, NULL, 't'},
         {"addr", required_argument, NULL, 'a'},  {"user", required_argument, NULL, 'u'},
         {"verbose", no_argument, NULL, 'v'},     {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"multi-queue", no_argument, NULL, 'm'}, {NULL, 0, NULL, 0},
     };
+    bool multi_queue = false;
     const char *ns = LAB_NETNS, *tun = TUNAPP_DEFAULT_TUN, *addr = LAB_ADDR;
     const char *user = getenv("SUDO_USER");
     verbose = false;
@@ -224,6 +234,9 @@ int glass_cmd_lab(int argc, char **argv)
         case 'u':
             user = optarg;
             break;
+        case 'm':
+            multi_queue = true;
+            break;
         case 'v':
             verbose = true;
             break;
@@ -247,7 +260,7 @@ int glass_cmd_lab(int argc, char **argv)
     if (user != NULL && (user[0] == '\0' || getpwnam(user) == NULL))
         user = NULL;
     if (strcmp(what, "up") == 0)
-        return lab_up(ns, tun, addr, user);
+        return lab_up(ns, tun, addr, user, multi_queue);
     if (strcmp(what, "down") == 0)
         return lab_down(ns, tun);
     if (strcmp(what, "status") == 0) {

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "cmds.h"
 #include "http.h"
+#include "shards.h"
 #include "tunapp.h"
 
 #include <glass/err.h>
@@ -23,6 +24,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +66,11 @@ struct serve {
     struct sconn *conns;
     size_t nconns;
     char info[256];
+    /* --threads N (docs/sharding.md): this is shard `idx` of `grp`; NULL with one thread */
+    struct shard_group *grp;
+    unsigned idx;
+    pthread_t thread;
+    int status;
 };
 
 static const char *mode_name(enum mode m)
@@ -369,7 +376,18 @@ static void on_event(void *ctx, struct glass_loop *loop, const struct glass_even
 static void on_signal(void *ctx, struct glass_loop *loop, int signo)
 {
     struct serve *s = ctx;
-    if (signo == SIGHUP && reload(s) < 0)
+    if (signo != SIGHUP)
+        return; /* SIGINT, SIGTERM: the loop stops; serve_run() tells the other shards */
+    if (s->grp != NULL) /* one shard read the signal: the others reload too */
+        shards_notify_all(s->grp, s->idx, SHARD_REQ_RELOAD);
+    if (reload(s) < 0)
+        glass_loop_stop(loop, GLASS_EXIT_FAILED);
+}
+
+/* A shard asked to reload (SHARD_REQ_RELOAD), in its own thread. */
+static void on_reload_req(void *ctx, struct glass_loop *loop)
+{
+    if (reload(ctx) < 0)
         glass_loop_stop(loop, GLASS_EXIT_FAILED);
 }
 
@@ -400,6 +418,9 @@ static int on_ctl(void *ctx, struct glass_loop *loop, const char *cmd, const cha
                             "close every socket, listen again (as SIGHUP)\"}");
         glass_loop_reply(r, "{\"command\":\"app\",\"help\":\"the connections the application "
                             "holds\"}");
+        if (s->grp != NULL)
+            glass_loop_reply(r, "{\"command\":\"shards\",\"help\":\"one line per shard "
+                                "(--threads): its queue's packets, opens, resets\"}");
         return 0;
     }
     if (strcmp(cmd, "close") == 0 || strcmp(cmd, "abort") == 0) {
@@ -447,6 +468,164 @@ static void on_timer(void *ctx, struct glass_loop *loop)
     glass_loop_set_timer(loop, now + GLASS_SEC(1));
 }
 
+/* ---- one stack, or one shard of several ------------------------------------------------------ */
+
+/* The device (queue), the stack, the loop, the listener. -1 (said why) on failure. */
+static int serve_start(struct serve *s, struct glass_loop_config *lc)
+{
+    if (tunapp_start(&s->app, &s->o, lc, "serve") < 0)
+        return -1;
+    s->nconns = glass_stack_config(s->app.st)->max_sockets + 16u;
+    s->conns = calloc(s->nconns, sizeof *s->conns);
+    if (s->conns == NULL) {
+        fprintf(stderr, "glass serve: out of memory\n");
+        tunapp_stop(&s->app);
+        return -1;
+    }
+    for (size_t i = 0; i < s->nconns; i++)
+        s->conns[i].file = -1;
+    int r = listen_now(s);
+    if (r < 0) {
+        fprintf(stderr, "glass serve: cannot listen on 0.0.0.0:%u: %s\n", s->port,
+                glass_strerror(r));
+        free(s->conns);
+        s->conns = NULL;
+        tunapp_stop(&s->app);
+        return -1;
+    }
+    if (s->mode == MODE_HTTP)
+        glass_loop_set_timer(s->app.loop, glass_loop_now(s->app.loop) + GLASS_SEC(1));
+    return 0;
+}
+
+static void serve_hello(const struct serve *s, unsigned threads)
+{
+    char a[16];
+    printf("glass serve: %s on %s:%u (tun %s, mtu %u", mode_name(s->mode),
+           glass_ip4_str(s->o.addr, a), s->port, glass_tun_name(s->app.tun), s->app.mtu);
+    if (threads > 1)
+        printf(", %u threads", threads);
+    printf("); control socket %s\n", s->app.ctl);
+    fflush(stdout);
+}
+
+/* Run until stopped, then the clean shutdown: the application closes everything; the FINs get
+ * a second to go out and be acknowledged. */
+static int serve_run(struct serve *s)
+{
+    int status = glass_loop_run(s->app.loop);
+    if (status < 0) {
+        fprintf(stderr, "glass serve: event loop: %s\n", strerror(-status));
+        status = GLASS_EXIT_FAILED;
+    }
+    if (s->grp != NULL) { /* one shard stopping (a signal, a failed reload) stops them all */
+        shards_stopping(s->grp, s->idx);
+        shards_notify_all(s->grp, s->idx, SHARD_REQ_STOP);
+    }
+    for (size_t fd = 0; fd < s->nconns; fd++)
+        if (s->conns[fd].used)
+            conn_close(s, (int)fd, false);
+    if (s->lfd >= 0)
+        glass_close(s->app.st, s->lfd);
+    s->lfd = -1;
+    tunapp_linger(&s->app, GLASS_SEC(1));
+    if (s->grp != NULL)
+        shards_done(s->grp, s->idx);
+    return status;
+}
+
+static void serve_free(struct serve *s)
+{
+    free(s->conns);
+    s->conns = NULL;
+    tunapp_stop(&s->app);
+}
+
+/* ---- --threads N: one shard per thread (docs/sharding.md) ---------------------------------- */
+
+static int on_ctl_front(void *ctx, struct glass_loop *loop, const char *cmd, const char *args,
+                        struct glass_loop_reply *r)
+{
+    (void)loop;
+    struct serve *s = ctx;
+    return shards_ctl(s->grp, cmd, args, r);
+}
+
+static void *shard_thread(void *arg)
+{
+    struct serve *s = arg;
+    s->status = serve_run(s);
+    return NULL;
+}
+
+/* Shard 0 runs on this thread and has the control socket; shards 1..n-1 get a thread each.
+ * Every shard opens its own queue of the device and listens on the same port. */
+static int serve_sharded(const struct serve *proto, unsigned n, bool quiet)
+{
+    struct shard_group *g = shards_new(n);
+    struct serve *sh = calloc(n, sizeof *sh);
+    if (g == NULL || sh == NULL) {
+        fprintf(stderr, "glass serve: cannot set up %u shards: %s\n", n, strerror(errno));
+        shards_free(g);
+        free(sh);
+        return GLASS_EXIT_FAILED;
+    }
+    unsigned started = 0, running = 1;
+    int status = GLASS_EXIT_OK;
+    for (unsigned i = 0; i < n; i++) {
+        sh[i] = *proto;
+        sh[i].grp = g;
+        sh[i].idx = i;
+        sh[i].o.multi_queue = true;
+        sh[i].o.no_ctl = i > 0;
+        struct glass_loop_config lc = {
+            .ctx = &sh[i], .on_event = on_event, .on_ctl = on_ctl, .on_signal = on_signal,
+            .on_timer = on_timer, .info_json = sh[i].info,
+            .on_ctl_front = i == 0 ? on_ctl_front : NULL,
+        };
+        if (serve_start(&sh[i], &lc) < 0) {
+            status = GLASS_EXIT_FAILED;
+            break;
+        }
+        started++;
+        int r = shards_attach(g, i, sh[i].app.loop, sh[i].app.st, on_reload_req, &sh[i]);
+        if (r < 0) {
+            fprintf(stderr, "glass serve: shard %u: %s\n", i, strerror(-r));
+            status = GLASS_EXIT_FAILED;
+            break;
+        }
+    }
+    for (unsigned i = 1; status == GLASS_EXIT_OK && i < n; i++) {
+        int r = pthread_create(&sh[i].thread, NULL, shard_thread, &sh[i]);
+        if (r != 0) {
+            fprintf(stderr, "glass serve: cannot start thread %u: %s\n", i, strerror(r));
+            status = GLASS_EXIT_FAILED;
+            break;
+        }
+        running++;
+    }
+    if (status == GLASS_EXIT_OK) {
+        if (!quiet)
+            serve_hello(&sh[0], n);
+        status = serve_run(&sh[0]);
+    } else {
+        shards_notify_all(g, 0, SHARD_REQ_STOP);
+    }
+    for (unsigned i = 1; i < running; i++) {
+        pthread_join(sh[i].thread, NULL);
+        if (sh[i].status != GLASS_EXIT_OK && status == GLASS_EXIT_OK)
+            status = sh[i].status;
+    }
+    /* In reverse: each loop gives back the signal mask it found. */
+    for (unsigned i = started; i-- > 0;)
+        serve_free(&sh[i]);
+    shards_free(g);
+    free(sh);
+    if (!quiet && status == 0)
+        fprintf(stderr, "glass serve: stopped\n");
+    return status;
+}
+
 /* ---- main ------------------------------------------------------------------------------------ */
 
 static void serve_usage(FILE *f)
@@ -468,6 +647,10 @@ static void serve_usage(FILE *f)
             "                      socket open (the connection stays in CLOSE_WAIT)\n"
             "  --keepalive-timeout S\n"
             "                      close idle HTTP connections after S seconds (default 60)\n"
+            "  --threads N         N stacks on N threads, one per queue of a multi-queue TUN\n"
+            "                      device ('glass lab up --multi-queue'); the kernel steers\n"
+            "                      each flow to one queue; one control socket for all\n"
+            "                      (default 1; docs/sharding.md)\n"
             "  -q, --quiet         no start and stop messages\n"
             "%s"
             "\nSIGHUP or the control command 'reload' restarts the application (every socket it\n"
@@ -491,6 +674,7 @@ int glass_cmd_serve(int argc, char **argv)
         {"on-eof", required_argument, NULL, 'E'},
         {"keepalive-timeout", required_argument, NULL, 'K'},
         {"quiet", no_argument, NULL, 'q'},
+        {"threads", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -502,6 +686,7 @@ int glass_cmd_serve(int argc, char **argv)
     s.lfd = -1;
     s.ka_timeout = GLASS_SEC(60);
     bool quiet = false, have_port = false;
+    unsigned threads = 1;
     const char *root = NULL;
     unsigned long v;
     opterr = 0;
@@ -560,6 +745,13 @@ int glass_cmd_serve(int argc, char **argv)
         case 'q':
             quiet = true;
             break;
+        case 'T':
+            if (!tunapp_parse_uint(optarg, 1, SHARDS_MAX, &v)) {
+                fprintf(stderr, "glass serve: bad --threads '%s' (1..%u)\n", optarg, SHARDS_MAX);
+                return GLASS_EXIT_USAGE;
+            }
+            threads = (unsigned)v;
+            break;
         case 'h':
             serve_usage(stdout);
             return GLASS_EXIT_OK;
@@ -580,6 +772,10 @@ int glass_cmd_serve(int argc, char **argv)
         fprintf(stderr, "glass serve: need --port and one of --echo, --discard, --http DIR\n");
         return GLASS_EXIT_USAGE;
     }
+    if (threads > 1 && (s.o.pcap != NULL || s.o.pcapng != NULL)) {
+        fprintf(stderr, "glass serve: --pcap and --pcapng take one stack: not with --threads\n");
+        return GLASS_EXIT_USAGE;
+    }
     if (root != NULL && realpath(root, s.root) == NULL) {
         fprintf(stderr, "glass serve: --http %s: %s\n", root, strerror(errno));
         return GLASS_EXIT_USAGE;
@@ -589,52 +785,18 @@ int glass_cmd_serve(int argc, char **argv)
     char a[16];
     snprintf(s.info, sizeof s.info, "\"app\":\"serve\",\"mode\":\"%s\",\"port\":%u,\"addr\":\"%s/%u\"",
              mode_name(s.mode), s.port, glass_ip4_str(s.o.addr, a), s.o.prefix);
+    if (threads > 1)
+        return serve_sharded(&s, threads, quiet);
     struct glass_loop_config lc = {
         .ctx = &s, .on_event = on_event, .on_ctl = on_ctl, .on_signal = on_signal,
         .on_timer = on_timer, .info_json = s.info,
     };
-    if (tunapp_start(&s.app, &s.o, &lc, "serve") < 0)
+    if (serve_start(&s, &lc) < 0)
         return GLASS_EXIT_FAILED;
-    s.nconns = glass_stack_config(s.app.st)->max_sockets + 16u;
-    s.conns = calloc(s.nconns, sizeof *s.conns);
-    if (s.conns == NULL) {
-        fprintf(stderr, "glass serve: out of memory\n");
-        tunapp_stop(&s.app);
-        return GLASS_EXIT_FAILED;
-    }
-    for (size_t i = 0; i < s.nconns; i++)
-        s.conns[i].file = -1;
-    int r = listen_now(&s);
-    if (r < 0) {
-        fprintf(stderr, "glass serve: cannot listen on 0.0.0.0:%u: %s\n", s.port,
-                glass_strerror(r));
-        free(s.conns);
-        tunapp_stop(&s.app);
-        return GLASS_EXIT_FAILED;
-    }
-    if (!quiet) {
-        printf("glass serve: %s on %s:%u (tun %s, mtu %u); control socket %s\n",
-               mode_name(s.mode), glass_ip4_str(s.o.addr, a), s.port, glass_tun_name(s.app.tun),
-               s.app.mtu, s.app.ctl);
-        fflush(stdout);
-    }
-    if (s.mode == MODE_HTTP)
-        glass_loop_set_timer(s.app.loop, glass_loop_now(s.app.loop) + GLASS_SEC(1));
-    int status = glass_loop_run(s.app.loop);
-    if (status < 0) {
-        fprintf(stderr, "glass serve: event loop: %s\n", strerror(-status));
-        status = GLASS_EXIT_FAILED;
-    }
-    /* Clean shutdown: the application closes everything; the FINs get a second to go out and
-     * be acknowledged. */
-    for (size_t fd = 0; fd < s.nconns; fd++)
-        if (s.conns[fd].used)
-            conn_close(&s, (int)fd, false);
-    if (s.lfd >= 0)
-        glass_close(s.app.st, s.lfd);
-    tunapp_linger(&s.app, GLASS_SEC(1));
-    free(s.conns);
-    tunapp_stop(&s.app);
+    if (!quiet)
+        serve_hello(&s, 1);
+    int status = serve_run(&s);
+    serve_free(&s);
     if (!quiet && status == 0)
         fprintf(stderr, "glass serve: stopped\n");
     return status;

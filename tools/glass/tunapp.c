@@ -260,13 +260,16 @@ int tunapp_start(struct tunapp *a, const struct tunapp_opts *o, struct glass_loo
         tunapp_stop(a);
         return -1;
     }
-    int r = glass_tun_open_flags(o->tun, o->offload ? GLASS_TUN_OFFLOAD : 0, &a->tun);
+    unsigned tf = (o->offload ? GLASS_TUN_OFFLOAD : 0u) | (o->multi_queue ? GLASS_TUN_MULTI_QUEUE : 0u);
+    int r = glass_tun_open_flags(o->tun, tf, &a->tun);
     if (r < 0) {
         fprintf(stderr, "glass %s: cannot open TUN device '%s': %s%s\n", cmd, o->tun,
                 strerror(-r),
                 r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)"
                 : r == -EBUSY ? " (another process has it open)"
-                              : "");
+                : r == -EINVAL && o->multi_queue
+                    ? " (--threads needs a multi-queue device: 'glass lab up --multi-queue')"
+                    : "");
         tunapp_stop(a);
         return -1;
     }
@@ -305,7 +308,9 @@ int tunapp_start(struct tunapp *a, const struct tunapp_opts *o, struct glass_loo
         glass_stack_set_observer(a->st, print_transition, NULL);
     glass_stack_advance(a->st, glass_loop_now(NULL));
 
-    if (o->ctl != NULL)
+    if (o->no_ctl)
+        a->ctl[0] = '\0';
+    else if (o->ctl != NULL)
         snprintf(a->ctl, sizeof a->ctl, "%s", o->ctl);
     else
         tunapp_default_ctl(glass_tun_name(a->tun), true, a->ctl);

@@ -31,6 +31,9 @@ struct tunapp_opts {
     bool offload;        /* --offload: checksum/TSO offload with the kernel (vnet headers) */
     const char *pcap;    /* --pcap FILE: every datagram in and out (libpcap) */
     const char *pcapng;  /* --pcapng FILE: the same, commented with our connection's state */
+    /* glass serve --threads (docs/sharding.md): one queue of a multi-queue device each ... */
+    bool multi_queue;
+    bool no_ctl;         /* ... and only the first shard has the control socket */
 };
 
 /* Long options every TUN command takes; their `val`s are 0x100 and up. */

@@ -1,0 +1,461 @@
+/* glass CLI — a group of shards behind one control socket (shards.h, docs/sharding.md). */
+#define _GNU_SOURCE
+#include "shards.h"
+
+#include <glass/err.h>
+#include <glass/info.h>
+#include <glass/stats.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+struct shard {
+    struct shard_group *g;
+    unsigned idx;
+    struct glass_loop *loop;
+    struct glass_stack *st;
+    int efd;
+    atomic_uint req;   /* SHARD_REQ_* bits not yet handled */
+    bool stopping;     /* written and read by the shard's own thread only */
+    shard_reload_fn reload;
+    void *ctx;
+};
+
+struct shard_group {
+    unsigned n;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool park;         /* under mu: the control thread wants the others parked */
+    unsigned parked;   /* under mu: shards waiting in park() */
+    unsigned done;     /* under mu: shards whose thread is finished with its stack */
+    struct shard sh[SHARDS_MAX];
+};
+
+struct shard_group *shards_new(unsigned n)
+{
+    if (n < 2 || n > SHARDS_MAX)
+        return NULL;
+    struct shard_group *g = calloc(1, sizeof *g);
+    if (g == NULL)
+        return NULL;
+    g->n = n;
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    for (unsigned i = 0; i < n; i++) {
+        g->sh[i].g = g;
+        g->sh[i].idx = i;
+        g->sh[i].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (g->sh[i].efd < 0) {
+            g->n = i;
+            shards_free(g);
+            return NULL;
+        }
+    }
+    return g;
+}
+
+void shards_free(struct shard_group *g)
+{
+    if (g == NULL)
+        return;
+    for (unsigned i = 0; i < g->n; i++)
+        close(g->sh[i].efd);
+    pthread_cond_destroy(&g->cv);
+    pthread_mutex_destroy(&g->mu);
+    free(g);
+}
+
+unsigned shards_count(const struct shard_group *g)
+{
+    return g->n;
+}
+
+/* ---- requests between threads ----------------------------------------------------------- */
+
+void shards_notify(struct shard_group *g, unsigned i, unsigned req)
+{
+    atomic_fetch_or(&g->sh[i].req, req);
+    uint64_t one = 1;
+    if (write(g->sh[i].efd, &one, sizeof one) < 0) {
+        /* EAGAIN: the counter is full, so the shard is being woken anyway */
+    }
+}
+
+void shards_notify_all(struct shard_group *g, unsigned except, unsigned req)
+{
+    for (unsigned i = 0; i < g->n; i++)
+        if (i != except)
+            shards_notify(g, i, req);
+}
+
+/* Wait while the control thread reads the stacks; the lock hands our stack's memory over and
+ * back. */
+static void park(struct shard_group *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->parked++;
+    pthread_cond_broadcast(&g->cv);
+    while (g->park)
+        pthread_cond_wait(&g->cv, &g->mu);
+    g->parked--;
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void on_wake(void *ctx, struct glass_loop *loop, int fd, unsigned events)
+{
+    (void)events;
+    struct shard *s = ctx;
+    uint64_t v;
+    if (read(fd, &v, sizeof v) < 0) {
+        /* EAGAIN: another wakeup took it; the request bits are what count */
+    }
+    unsigned req = atomic_exchange(&s->req, 0u);
+    if ((req & SHARD_REQ_STOP) && !s->stopping)
+        glass_loop_stop(loop, 0);
+    if ((req & SHARD_REQ_RELOAD) && s->reload != NULL)
+        s->reload(s->ctx, loop);
+    if (req & SHARD_REQ_PARK)
+        park(s->g);
+}
+
+int shards_attach(struct shard_group *g, unsigned i, struct glass_loop *loop,
+                  struct glass_stack *st, shard_reload_fn reload, void *ctx)
+{
+    struct shard *s = &g->sh[i];
+    s->loop = loop;
+    s->st = st;
+    s->reload = reload;
+    s->ctx = ctx;
+    return glass_loop_add_fd(loop, s->efd, GLASS_LOOP_IN, on_wake, s);
+}
+
+void shards_stopping(struct shard_group *g, unsigned i)
+{
+    g->sh[i].stopping = true;
+}
+
+void shards_done(struct shard_group *g, unsigned i)
+{
+    if (i == 0)
+        return; /* shard 0 is the one that parks the others, never parked itself */
+    pthread_mutex_lock(&g->mu);
+    g->done++;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* Shard 0 (the control socket's thread) stops the others: each is parked or done when this
+ * returns, with the lock held. */
+static void park_others(struct shard_group *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->park = true;
+    shards_notify_all(g, 0, SHARD_REQ_PARK);
+    while (g->parked + g->done < g->n - 1)
+        pthread_cond_wait(&g->cv, &g->mu);
+}
+
+static void unpark_others(struct shard_group *g)
+{
+    g->park = false;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* ---- the control socket's front --------------------------------------------------------- */
+
+/* Shard i's answer to one command line; NULL when out of memory. */
+static char *ask(struct shard_group *g, unsigned i, const char *line)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    return glass_loop_answer(g->sh[i].loop, line, &buf, &len) == 0 ? buf : NULL;
+}
+
+/* The next line of a reply (NUL-terminated in place); NULL at the end. */
+static char *next_line(char **p)
+{
+    char *l = *p;
+    if (l == NULL || *l == '\0')
+        return NULL;
+    char *nl = strchr(l, '\n');
+    if (nl != NULL) {
+        *nl = '\0';
+        *p = nl + 1;
+    } else {
+        *p = l + strlen(l);
+    }
+    return l;
+}
+
+/* Where the number after "key": starts in a one-line JSON object, or NULL. */
+static const char *num_at(const char *line, const char *key)
+{
+    char pat[32];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    if (p == NULL)
+        return NULL;
+    p += strlen(pat);
+    return *p >= '0' && *p <= '9' ? p : NULL;
+}
+
+static uint64_t num_of(const char *line, const char *key)
+{
+    const char *p = num_at(line, key);
+    return p != NULL ? strtoull(p, NULL, 10) : 0;
+}
+
+static const char *const id_keys[] = {"id", "conn", "closed", "aborted"};
+
+/* line with the number after the first of id_keys found (a connection id of shard `shard`)
+ * made group-wide, local * n + shard, and "shard":N put first. */
+static void emit_line(struct glass_loop_reply *r, const char *line, unsigned shard, unsigned n)
+{
+    if (line[0] != '{') {
+        glass_loop_reply(r, "%s", line);
+        return;
+    }
+    const char *body = line + 1, *at = NULL;
+    for (size_t k = 0; k < sizeof id_keys / sizeof id_keys[0] && at == NULL; k++)
+        at = num_at(line, id_keys[k]);
+    if (at == NULL) {
+        glass_loop_reply(r, "{\"shard\":%u,%s", shard, body);
+        return;
+    }
+    char *end;
+    uint64_t local = strtoull(at, &end, 10);
+    glass_loop_reply(r, "{\"shard\":%u,%.*s%" PRIu64 "%s", shard, (int)(at - body), body,
+                     local * n + shard, end);
+}
+
+/* Every shard's lines, ids made group-wide. */
+static void concat(struct shard_group *g, const char *line, struct glass_loop_reply *r)
+{
+    for (unsigned i = 0; i < g->n; i++) {
+        char *buf = ask(g, i, line), *p = buf, *l;
+        while ((l = next_line(&p)) != NULL)
+            emit_line(r, l, i, g->n);
+        free(buf);
+    }
+}
+
+/* {"name":...,"value":N} lines (mib, drops): the same names in the same order from every
+ * shard (they run the same code); the values summed. */
+static void sum(struct shard_group *g, const char *line, struct glass_loop_reply *r)
+{
+    char *buf[SHARDS_MAX] = {NULL}, *p[SHARDS_MAX];
+    for (unsigned i = 0; i < g->n; i++)
+        p[i] = buf[i] = ask(g, i, line);
+    char *l0;
+    while ((l0 = next_line(&p[0])) != NULL) {
+        const char *at = num_at(l0, "value");
+        uint64_t total = num_of(l0, "value");
+        for (unsigned i = 1; i < g->n; i++) {
+            char *li = next_line(&p[i]);
+            if (li != NULL && at != NULL && strncmp(li, l0, (size_t)(at - l0)) == 0)
+                total += num_of(li, "value");
+        }
+        if (at == NULL)
+            glass_loop_reply(r, "%s", l0);
+        else
+            glass_loop_reply(r, "%.*s%" PRIu64 "}", (int)(at - l0), l0, total);
+    }
+    for (unsigned i = 0; i < g->n; i++)
+        free(buf[i]);
+}
+
+/* The link's counters in "info", summed over the queues. */
+static const char *const info_sums[] = {"rx_packets", "tx_packets", "rx_bytes",
+                                        "tx_bytes",   "rx_truncated", "tx_dropped",
+                                        "rx_gso",     "rx_csum_trusted"};
+
+static void info(struct shard_group *g, struct glass_loop_reply *r)
+{
+    char *buf[SHARDS_MAX] = {NULL};
+    for (unsigned i = 0; i < g->n; i++)
+        buf[i] = ask(g, i, "info");
+    char *line = buf[0] != NULL ? strdup(buf[0]) : NULL;
+    for (size_t k = 0; line != NULL && k < sizeof info_sums / sizeof info_sums[0]; k++) {
+        const char *at = num_at(line, info_sums[k]);
+        if (at == NULL)
+            continue;
+        uint64_t total = 0;
+        for (unsigned i = 0; i < g->n; i++)
+            total += buf[i] != NULL ? num_of(buf[i], info_sums[k]) : 0;
+        char *end;
+        strtoull(at, &end, 10);
+        char *nl;
+        if (asprintf(&nl, "%.*s%" PRIu64 "%s", (int)(at - line), line, total, end) < 0) {
+            free(line);
+            line = NULL;
+            break;
+        }
+        free(line);
+        line = nl;
+    }
+    if (line != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        size_t len = strlen(line);
+        if (len > 0 && line[len - 1] == '}')
+            line[--len] = '\0';
+        glass_loop_reply(r, "%s,\"shards\":%u}", line, g->n);
+    } else {
+        glass_loop_reply(r, "{\"error\":\"out of memory\"}");
+    }
+    free(line);
+    for (unsigned i = 0; i < g->n; i++)
+        free(buf[i]);
+}
+
+/* One line per shard: its queue's counters and what its stack did. */
+static void per_shard(struct shard_group *g, struct glass_loop_reply *r)
+{
+    for (unsigned i = 0; i < g->n; i++) {
+        char *buf = ask(g, i, "info");
+        struct glass_stack *st = g->sh[i].st;
+        glass_loop_reply(r,
+                         "{\"shard\":%u,\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
+                         ",\"passive_opens\":%" PRIu64 ",\"active_opens\":%" PRIu64
+                         ",\"estab_resets\":%" PRIu64 ",\"out_rsts\":%" PRIu64
+                         ",\"conns\":%zu}",
+                         i, buf != NULL ? num_of(buf, "rx_packets") : 0,
+                         buf != NULL ? num_of(buf, "tx_packets") : 0,
+                         glass_stack_mib(st, GLASS_MIB_TcpPassiveOpens),
+                         glass_stack_mib(st, GLASS_MIB_TcpActiveOpens),
+                         glass_stack_mib(st, GLASS_MIB_TcpEstabResets),
+                         glass_stack_mib(st, GLASS_MIB_TcpOutRsts),
+                         glass_stack_conns(st, NULL, 0));
+        free(buf);
+    }
+}
+
+/* "history ID", "close ID", "abort ID": to the shard that owns the group-wide ID. */
+static int routed(struct shard_group *g, const char *cmd, const char *args,
+                  struct glass_loop_reply *r)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long id = strtoull(args, &end, 10);
+    if (args[0] < '0' || args[0] > '9' || errno != 0 || *end != '\0' || id > UINT32_MAX)
+        return -1; /* shard 0 answers with the usage */
+    unsigned i = (unsigned)(id % g->n);
+    char line[64];
+    snprintf(line, sizeof line, "%s %llu", cmd, id / g->n);
+    char *buf = ask(g, i, line), *p = buf, *l;
+    while ((l = next_line(&p)) != NULL)
+        emit_line(r, l, i, g->n);
+    free(buf);
+    return 0;
+}
+
+/* "reload": every shard's application; the first error, else shard 0's answer. */
+static void reload_all(struct shard_group *g, struct glass_loop_reply *r)
+{
+    char *first = NULL, *err = NULL;
+    for (unsigned i = 0; i < g->n; i++) {
+        char *buf = ask(g, i, "reload");
+        if (err == NULL && buf != NULL && strstr(buf, "\"error\"") != NULL)
+            err = buf;
+        else if (i == 0)
+            first = buf;
+        else
+            free(buf);
+    }
+    const char *out = err != NULL ? err : first;
+    if (out != NULL)
+        glass_loop_reply(r, "%.*s", (int)strcspn(out, "\n"), out);
+    free(first);
+    free(err);
+}
+
+int shards_ctl(struct shard_group *g, const char *cmd, const char *args,
+               struct glass_loop_reply *r)
+{
+    enum { NONE, CONCAT, SUM, INFO, SHARDS, ROUTED, RELOAD } how = NONE;
+    if (strcmp(cmd, "conns") == 0 || strcmp(cmd, "transitions") == 0 || strcmp(cmd, "app") == 0)
+        how = CONCAT;
+    else if (strcmp(cmd, "mib") == 0 || strcmp(cmd, "drops") == 0)
+        how = SUM;
+    else if (strcmp(cmd, "info") == 0)
+        how = INFO;
+    else if (strcmp(cmd, "shards") == 0)
+        how = SHARDS;
+    else if (strcmp(cmd, "history") == 0 || strcmp(cmd, "close") == 0 ||
+             strcmp(cmd, "abort") == 0)
+        how = ROUTED;
+    else if (strcmp(cmd, "reload") == 0)
+        how = RELOAD;
+    if (how == NONE)
+        return -1;
+    int rc = 0;
+    park_others(g);
+    switch (how) {
+    case CONCAT:
+        concat(g, cmd, r);
+        break;
+    case SUM:
+        sum(g, cmd, r);
+        break;
+    case INFO:
+        info(g, r);
+        break;
+    case SHARDS:
+        per_shard(g, r);
+        break;
+    case ROUTED:
+        rc = routed(g, cmd, args, r);
+        break;
+    case RELOAD:
+        reload_all(g, r);
+        break;
+    case NONE:
+        break;
+    }
+    unpark_others(g);
+    return rc;
+}
+
+/* ---- software steering -------------------------------------------------------------------- */
+
+/* The finalizer of SplitMix64: every input bit reaches every output bit. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9u;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebu;
+    x ^= x >> 31;
+    return x;
+}
+
+uint32_t shard_flow_hash(uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
+                         uint64_t key)
+{
+    /* Order the endpoints so that both directions of a flow give the same words. */
+    if (saddr > daddr || (saddr == daddr && sport > dport)) {
+        uint32_t a = saddr;
+        saddr = daddr;
+        daddr = a;
+        uint16_t p = sport;
+        sport = dport;
+        dport = p;
+    }
+    uint64_t addrs = (uint64_t)saddr << 32 | daddr;
+    uint64_t ports = (uint64_t)sport << 16 | dport;
+    uint64_t h = mix64(addrs ^ key);
+    h = mix64(h ^ ports ^ (key >> 17 | key << 47));
+    return (uint32_t)(h >> 32);
+}
+
+unsigned shard_pick(uint32_t hash, unsigned n)
+{
+    return (unsigned)(((uint64_t)hash * n) >> 32);
+}

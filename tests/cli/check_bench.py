@@ -19,17 +19,22 @@ ROWS = [
     ("bulk", r"bulk MSS 1460"),
     ("bulk_large", r"bulk MSS 16384"),
     ("bulk_max", r"bulk MSS 65495"),
+    ("bulk_threads", r"bulk MSS 1460 2 threads"),
     ("rr", r"rr transactions"),
     ("rr_mean", r"rr mean latency"),
     ("rr_p99", r"rr p99 latency"),
     ("crr", r"crr connections"),
+    ("crr_threads", r"crr 2 threads"),
     ("conns", r"conns 1000 idle"),
     ("conns", r"conns 2000 idle"),
     ("conns", r"conns 4000 idle"),
     ("time_wait", r"TIME_WAIT x 1000"),
 ]
 # glasstcp must have a figure in these rows (the large MSS may be refused: n/a).
-GLASS_REQUIRED = {"bulk", "rr", "rr_mean", "rr_p99", "crr", "conns", "time_wait"}
+GLASS_REQUIRED = {"bulk", "rr", "rr_mean", "rr_p99", "crr", "conns", "time_wait",
+                  "bulk_threads", "crr_threads"}
+# The threads rows and the 1-thread rows they scale from (docs/sharding.md).
+SCALES = {"bulk_threads": "bulk", "crr_threads": "crr"}
 
 
 def fail(msg):
@@ -140,7 +145,25 @@ def main():
                 fail("%s: JSON ratio %s, want %.3f" % (label, jrow["ratio"], want))
         elif ratio != "n/a" or jrow["ratio"] is not None:
             fail("%s: a ratio without two figures" % label)
-        if key == "crr":
+        if key in SCALES:
+            if jrow.get("threads") != 2 or jrow.get("scales") != SCALES[key]:
+                fail("%s: threads %r, scales %r" % (label, jrow.get("threads"), jrow.get("scales")))
+            base = next(r for r in rows if r["key"] == SCALES[key])
+            for impl, med in medians.items():
+                b = base["impls"].get(impl, {})
+                if b.get("status") != "ok":
+                    continue
+                want = med / b["median"]
+                got = jrow["impls"][impl].get("scaling")
+                if got is None or not close(got, want):
+                    fail("%s %s: scaling %r, want %.3f" % (label, impl, got, want))
+                line = next((ln for ln in lines if ln.startswith("scaling " + label)), "")
+                title = {"glasstcp": "glasstcp", "linux": "Linux"}.get(impl)
+                if title and not re.search(r"%s [0-9]+\.[0-9]{2}x" % title, line):
+                    fail("%s: no scaling line for %s: %r" % (label, impl, line))
+            if jrow["impls"].get("lwip", {}).get("status") not in (None, "n/a"):
+                fail("%s: lwIP should be n/a (global state)" % label)
+        if key in ("crr", "crr_threads"):
             for impl in medians:
                 if "time_wait" not in jrow["impls"][impl]:
                     fail("crr %s: no TIME_WAIT count" % impl)

@@ -35,6 +35,9 @@ struct bench_out {
     uint64_t count;  /* crr: connections in TIME_WAIT at the end; conns: connections made */
     bool stopped;    /* crr: the run could not open another connection before its time was up */
     char note[BENCH_NOTE];
+    /* bulk and crr, for the threads rows: the work done (bytes, connections) between t0 and
+     * t1 (bench_now_ns()), so that parallel runs add up over the time they all took */
+    uint64_t work, t0, t1;
 };
 
 /* Parameters of a bulk run. */
@@ -66,6 +69,15 @@ typedef bool (*bench_round_fn)(void *ctx, struct bench_out *o);
  * fills o->v[0] (transactions/s), v[1] (mean us), v[2] (p99 us) and o->count. False on an
  * error (o says which). */
 bool bench_rr_loop(double secs, bench_round_fn round, void *ctx, struct bench_out *o);
+/* One part of a parallel run: part i of n, on its own thread, fills o (with work, t0, t1). */
+typedef void (*bench_part_fn)(void *ctx, unsigned i, struct bench_out *o);
+/* Run part 0..n-1 (n <= BENCH_THREADS_MAX) on n threads that start together (a barrier), and
+ * add them up in o: work summed, t0 the earliest start, t1 the latest end, count summed, the
+ * note listing each part's rate in `unit` per second (divided by `scale`). False, with o
+ * saying which part failed and why, if one did. */
+#define BENCH_THREADS_MAX 8u
+bool bench_parallel(unsigned n, bench_part_fn part, void *ctx, const char *unit, double scale,
+                    struct bench_out *o);
 void bench_note(struct bench_out *o, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -78,6 +90,10 @@ void bench_glass_rr(const struct bench_params *p, struct bench_out *o);
 void bench_glass_crr(const struct bench_params *p, struct bench_out *o);
 void bench_glass_conns(const struct bench_params *p, struct bench_out *o);
 void bench_glass_tw(const struct bench_params *p, struct bench_out *o);
+/* Sharding's in-process equivalent (docs/sharding.md): `threads` pairs of stacks, each pair
+ * on its own thread with its own link (one RSS queue each); the aggregate rate. */
+void bench_glass_bulk_mt(const struct bench_bulk *b, unsigned threads, struct bench_out *o);
+void bench_glass_crr_mt(const struct bench_params *p, unsigned threads, struct bench_out *o);
 /* glasstcp's settings as one line, for the report. */
 void bench_glass_describe(char *buf, size_t cap);
 
@@ -86,6 +102,9 @@ void bench_linux_rr(const struct bench_params *p, struct bench_out *o);
 void bench_linux_crr(const struct bench_params *p, struct bench_out *o);
 void bench_linux_conns(const struct bench_params *p, struct bench_out *o);
 void bench_linux_tw(const struct bench_params *p, struct bench_out *o);
+/* `threads` connections (bulk) or connect loops (crr) at once, each on its own port. */
+void bench_linux_bulk_mt(const struct bench_bulk *b, unsigned threads, struct bench_out *o);
+void bench_linux_crr_mt(const struct bench_params *p, unsigned threads, struct bench_out *o);
 /* Move into a private network namespace with lo up (done once, before any Linux run); false
  * (with the reason in why) if that is not possible: the runs then use the host's lo. */
 bool bench_linux_setup(char *why, size_t cap);

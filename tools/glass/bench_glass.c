@@ -206,13 +206,13 @@ static bool gl_pair(struct gl_net *g, int lfd, int *cfd, int *sfd, struct bench_
 
 /* ---- bulk ---------------------------------------------------------------------------------- */
 
-void bench_glass_bulk(const struct bench_bulk *b, struct bench_out *o)
+/* One connection on the pair g, b->bytes one way, verified. */
+static void gl_bulk(struct gl_net *g, const struct bench_bulk *b, struct bench_out *o)
 {
-    static struct gl_net g;
     int lfd, cfd, sfd;
-    if (!gl_open(&g, b->mss, b->buf, 0, o))
+    if (!gl_open(g, b->mss, b->buf, 0, o))
         goto out;
-    if (!gl_listen(&g, BENCH_PORT, &lfd) || !gl_pair(&g, lfd, &cfd, &sfd, o)) {
+    if (!gl_listen(g, BENCH_PORT, &lfd) || !gl_pair(g, lfd, &cfd, &sfd, o)) {
         if (o->status == BENCH_OK)
             o->status = BENCH_FAILED;
         goto out;
@@ -224,25 +224,25 @@ void bench_glass_bulk(const struct bench_bulk *b, struct bench_out *o)
         while (sent < b->bytes) {
             uint64_t want = b->bytes - sent;
             size_t n = want < BENCH_PAT_LEN ? (size_t)want : BENCH_PAT_LEN;
-            long r = glass_send(g.st[0], cfd, pat + sent % BENCH_PAT_LEN, n, 0);
+            long r = glass_send(g->st[0], cfd, pat + sent % BENCH_PAT_LEN, n, 0);
             if (r <= 0)
                 break;
             sent += (uint64_t)r;
             if (sent == b->bytes)
-                glass_shutdown(g.st[0], cfd, GLASS_SHUT_WR); /* FIN: the tail is not held back */
+                glass_shutdown(g->st[0], cfd, GLASS_SHUT_WR); /* FIN: the tail is not held back */
         }
-        gl_pump(&g);
+        gl_pump(g);
         /* Zero-copy receive: every byte is checked where it lies in the receive buffer. */
         long r;
         const void *at;
-        while ((r = glass_recv_peek(g.st[1], sfd, &at)) > 0) {
+        while ((r = glass_recv_peek(g->st[1], sfd, &at)) > 0) {
             size_t n = (size_t)r < BENCH_PAT_LEN ? (size_t)r : BENCH_PAT_LEN;
             if (!bench_check(at, n, got)) {
                 o->status = BENCH_FAILED;
                 bench_note(o, "payload mismatch near byte %llu", (unsigned long long)got);
                 goto out;
             }
-            glass_recv_consume(g.st[1], sfd, n);
+            glass_recv_consume(g->st[1], sfd, n);
             got += n;
             last_progress = bench_now_ns();
         }
@@ -257,11 +257,20 @@ void bench_glass_bulk(const struct bench_bulk *b, struct bench_out *o)
             goto out;
         }
     }
-    double secs = (double)(bench_now_ns() - start) / 1e9;
-    o->v[0] = (double)b->bytes / secs / 1e9;
+    uint64_t end = bench_now_ns();
+    o->v[0] = (double)b->bytes / ((double)(end - start) / 1e9) / 1e9;
+    o->work = b->bytes;
+    o->t0 = start;
+    o->t1 = end;
     bench_note(o, "mss %u, buffers %u B, payload verified", b->mss, b->buf);
 out:
-    gl_close(&g);
+    gl_close(g);
+}
+
+void bench_glass_bulk(const struct bench_bulk *b, struct bench_out *o)
+{
+    static struct gl_net g;
+    gl_bulk(&g, b, o);
 }
 
 /* ---- rr ------------------------------------------------------------------------------------ */
@@ -319,14 +328,14 @@ out:
 
 /* ---- crr ----------------------------------------------------------------------------------- */
 
-void bench_glass_crr(const struct bench_params *p, struct bench_out *o)
+/* Connect, one byte each way, close, for p->secs on the pair g. */
+static void gl_crr(struct gl_net *g, const struct bench_params *p, struct bench_out *o)
 {
-    static struct gl_net g;
     int lfds[BENCH_CRR_PORTS];
-    if (!gl_open(&g, p->mss, p->buf, 0, o))
+    if (!gl_open(g, p->mss, p->buf, 0, o))
         goto out;
     for (unsigned i = 0; i < BENCH_CRR_PORTS; i++) {
-        if (!gl_listen(&g, (uint16_t)(BENCH_PORT + i), &lfds[i])) {
+        if (!gl_listen(g, (uint16_t)(BENCH_PORT + i), &lfds[i])) {
             o->status = BENCH_FAILED;
             bench_note(o, "listen failed");
             goto out;
@@ -336,40 +345,43 @@ void bench_glass_crr(const struct bench_params *p, struct bench_out *o)
     const char *why = NULL;
     while (t < end) {
         int lfd = lfds[n % BENCH_CRR_PORTS];
-        int cfd = gl_connect(&g, (uint16_t)(BENCH_PORT + n % BENCH_CRR_PORTS));
+        int cfd = gl_connect(g, (uint16_t)(BENCH_PORT + n % BENCH_CRR_PORTS));
         if (cfd < 0) {
             why = glass_strerror(cfd);
             break;
         }
-        gl_nodelay(g.st[0], cfd);
-        gl_pump(&g);
-        int sfd = glass_accept(g.st[1], lfd, NULL);
+        gl_nodelay(g->st[0], cfd);
+        gl_pump(g);
+        int sfd = glass_accept(g->st[1], lfd, NULL);
         if (sfd < 0) {
             why = "accept failed (the SYN was refused: 4-tuple still in TIME_WAIT?)";
-            glass_close(g.st[0], cfd);
+            glass_close(g->st[0], cfd);
             break;
         }
-        gl_nodelay(g.st[1], sfd);
-        if (!gl_one_byte(&g, 0, cfd, sfd, o) || !gl_one_byte(&g, 1, sfd, cfd, o))
+        gl_nodelay(g->st[1], sfd);
+        if (!gl_one_byte(g, 0, cfd, sfd, o) || !gl_one_byte(g, 1, sfd, cfd, o))
             goto out;
-        glass_close(g.st[0], cfd); /* the client closes first: TIME_WAIT is on its side */
-        gl_pump(&g);
+        glass_close(g->st[0], cfd); /* the client closes first: TIME_WAIT is on its side */
+        gl_pump(g);
         uint8_t byte;
-        long r = glass_recv(g.st[1], sfd, &byte, 1, 0);
+        long r = glass_recv(g->st[1], sfd, &byte, 1, 0);
         if (r != 0) {
             o->status = BENCH_FAILED;
             bench_note(o, "server expected EOF, got %ld", r);
             goto out;
         }
-        glass_close(g.st[1], sfd);
-        gl_pump(&g);
+        glass_close(g->st[1], sfd);
+        gl_pump(g);
         n++;
         t = bench_now_ns();
     }
     o->v[0] = (double)n / ((double)(t - start) / 1e9);
-    o->count = glass_stack_in_state(g.st[0], GLASS_TCP_TIME_WAIT);
+    o->work = n;
+    o->t0 = start;
+    o->t1 = t;
+    o->count = glass_stack_in_state(g->st[0], GLASS_TCP_TIME_WAIT);
     o->stopped = why != NULL;
-    uint64_t ovf = glass_stack_mib(g.st[0], GLASS_MIB_TcpExtTCPTimeWaitOverflow);
+    uint64_t ovf = glass_stack_mib(g->st[0], GLASS_MIB_TcpExtTCPTimeWaitOverflow);
     if (why != NULL)
         bench_note(o, "stopped after %llu connections: %s; %llu in TIME_WAIT on the client",
                    (unsigned long long)n, why, (unsigned long long)o->count);
@@ -379,7 +391,61 @@ void bench_glass_crr(const struct bench_params *p, struct bench_out *o)
                    (unsigned long long)n, (double)(t - start) / 1e9, BENCH_CRR_PORTS,
                    (unsigned long long)o->count, (unsigned long long)ovf);
 out:
-    gl_close(&g);
+    gl_close(g);
+}
+
+void bench_glass_crr(const struct bench_params *p, struct bench_out *o)
+{
+    static struct gl_net g;
+    gl_crr(&g, p, o);
+}
+
+/* ---- threads: one pair of stacks per thread (docs/sharding.md) ------------------------------ */
+
+/* The workload of one thread's pair (its own stacks and link): bulk b, else crr p. */
+struct gl_part {
+    const struct bench_bulk *b;
+    const struct bench_params *p;
+};
+
+static void gl_part(void *ctx, unsigned i, struct bench_out *o)
+{
+    (void)i;
+    const struct gl_part *m = ctx;
+    struct gl_net *g = malloc(sizeof *g);
+    if (g == NULL) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "out of memory");
+    } else if (m->b != NULL) {
+        gl_bulk(g, m->b, o);
+    } else {
+        gl_crr(g, m->p, o);
+    }
+    free(g);
+}
+
+void bench_glass_bulk_mt(const struct bench_bulk *b, unsigned threads, struct bench_out *o)
+{
+    struct gl_part m = {.b = b};
+    if (!bench_parallel(threads, gl_part, &m, "GB/s", 1e9, o))
+        return;
+    o->v[0] = (double)o->work / ((double)(o->t1 - o->t0) / 1e9) / 1e9;
+    char parts[BENCH_NOTE];
+    snprintf(parts, sizeof parts, "%s", o->note);
+    bench_note(o, "%u pairs of stacks, each on its own thread and link, mss %u, payload "
+                  "verified; %s", threads, b->mss, parts);
+}
+
+void bench_glass_crr_mt(const struct bench_params *p, unsigned threads, struct bench_out *o)
+{
+    struct gl_part m = {.p = p};
+    if (!bench_parallel(threads, gl_part, &m, "conn/s", 1, o))
+        return;
+    o->v[0] = (double)o->work / ((double)(o->t1 - o->t0) / 1e9);
+    char parts[BENCH_NOTE];
+    snprintf(parts, sizeof parts, "%s", o->note);
+    bench_note(o, "%u pairs of stacks, each on its own thread and link; %s; %llu in TIME_WAIT "
+                  "on the clients", threads, parts, (unsigned long long)o->count);
 }
 
 /* ---- conns and TIME_WAIT memory ------------------------------------------------------------ */

@@ -180,11 +180,11 @@ static int lx_connect(uint16_t port, unsigned mss, uint32_t buf, bool nodelay, b
     return fd;
 }
 
-static bool lx_pair(unsigned mss, uint32_t buf, bool nodelay, int *lfd, int *cfd, int *sfd,
-                    struct bench_out *o)
+static bool lx_pair_on(uint16_t port, unsigned mss, uint32_t buf, bool nodelay, int *lfd,
+                       int *cfd, int *sfd, struct bench_out *o)
 {
-    *lfd = lx_listen(BENCH_PORT, mss, buf, nodelay, 16);
-    *cfd = *lfd < 0 ? -1 : lx_connect(BENCH_PORT, mss, buf, nodelay, false);
+    *lfd = lx_listen(port, mss, buf, nodelay, 16);
+    *cfd = *lfd < 0 ? -1 : lx_connect(port, mss, buf, nodelay, false);
     *sfd = *cfd < 0 ? -1 : accept(*lfd, NULL, NULL);
     if (*sfd < 0) {
         o->status = BENCH_FAILED;
@@ -196,6 +196,12 @@ static bool lx_pair(unsigned mss, uint32_t buf, bool nodelay, int *lfd, int *cfd
         return false;
     }
     return true;
+}
+
+static bool lx_pair(unsigned mss, uint32_t buf, bool nodelay, int *lfd, int *cfd, int *sfd,
+                    struct bench_out *o)
+{
+    return lx_pair_on(BENCH_PORT, mss, buf, nodelay, lfd, cfd, sfd, o);
 }
 
 /* ---- bulk ---------------------------------------------------------------------------------- */
@@ -227,19 +233,27 @@ static void *lx_send_main(void *arg)
     return NULL;
 }
 
-void bench_linux_bulk(const struct bench_bulk *b, struct bench_out *o)
+/* One connection on port: b->bytes from a sender thread to this one, verified. Fills o->v[0]
+ * (GB/s), work, t0, t1; *seg: the MSS the kernel chose. pin: both threads on this CPU; returns
+ * whether they were. */
+static bool lx_bulk(const struct bench_bulk *b, uint16_t port, bool pin, int *seg,
+                    struct bench_out *o)
 {
-    static uint8_t rbuf[BENCH_PAT_LEN];
-    bool mtu_set = lx_set_mtu(b->mss + 40u);
+    uint8_t *rbuf = malloc(BENCH_PAT_LEN);
     int lfd, cfd, sfd;
-    if (!lx_pair(b->mss, b->buf, false, &lfd, &cfd, &sfd, o))
-        goto out0;
-    int seg = 0;
-    socklen_t sl = sizeof seg;
-    getsockopt(cfd, IPPROTO_TCP, TCP_MAXSEG, &seg, &sl);
+    if (rbuf == NULL || !lx_pair_on(port, b->mss, b->buf, false, &lfd, &cfd, &sfd, o)) {
+        if (rbuf == NULL) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "out of memory");
+        }
+        free(rbuf);
+        return false;
+    }
+    socklen_t sl = sizeof *seg;
+    getsockopt(cfd, IPPROTO_TCP, TCP_MAXSEG, seg, &sl);
     cpu_set_t old, one;
     bool pinned = false;
-    if (b->pinned && sched_getaffinity(0, sizeof old, &old) == 0) {
+    if (pin && sched_getaffinity(0, sizeof old, &old) == 0) {
         CPU_ZERO(&one);
         CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
         pinned = sched_setaffinity(0, sizeof one, &one) == 0; /* the thread inherits it */
@@ -255,7 +269,7 @@ void bench_linux_bulk(const struct bench_bulk *b, struct bench_out *o)
     uint64_t got = 0;
     bool bad = false;
     for (;;) {
-        ssize_t r = recv(sfd, rbuf, sizeof rbuf, 0);
+        ssize_t r = recv(sfd, rbuf, BENCH_PAT_LEN, 0);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -274,16 +288,54 @@ void bench_linux_bulk(const struct bench_bulk *b, struct bench_out *o)
         goto out;
     }
     o->v[0] = (double)b->bytes / ((double)(end - start) / 1e9) / 1e9;
-    bench_note(o, "MSS %d (%s), SO_SNDBUF/SO_RCVBUF %u, %s, payload verified", seg,
-               mtu_set ? "lo MTU = MSS + 40" : "TCP_MAXSEG on host lo", b->buf,
-               pinned ? "sender and receiver pinned to 1 CPU" : "sender and receiver threads");
+    o->work = b->bytes;
+    o->t0 = start;
+    o->t1 = end;
 out:
     if (pinned)
         sched_setaffinity(0, sizeof old, &old);
     close(cfd);
     close(sfd);
     close(lfd);
-out0:
+    free(rbuf);
+    return pinned;
+}
+
+void bench_linux_bulk(const struct bench_bulk *b, struct bench_out *o)
+{
+    bool mtu_set = lx_set_mtu(b->mss + 40u);
+    int seg = 0;
+    bool pinned = lx_bulk(b, BENCH_PORT, b->pinned, &seg, o);
+    if (o->status == BENCH_OK)
+        bench_note(o, "MSS %d (%s), SO_SNDBUF/SO_RCVBUF %u, %s, payload verified", seg,
+                   mtu_set ? "lo MTU = MSS + 40" : "TCP_MAXSEG on host lo", b->buf,
+                   pinned ? "sender and receiver pinned to 1 CPU" : "sender and receiver threads");
+    lx_set_mtu(65536u);
+}
+
+struct lx_mt {
+    const struct bench_bulk *b;
+    const struct bench_params *p;
+};
+
+static void lx_bulk_part(void *ctx, unsigned i, struct bench_out *o)
+{
+    int seg = 0;
+    lx_bulk(((const struct lx_mt *)ctx)->b, (uint16_t)(BENCH_PORT + 1u + i), false, &seg, o);
+}
+
+void bench_linux_bulk_mt(const struct bench_bulk *b, unsigned threads, struct bench_out *o)
+{
+    bool mtu_set = lx_set_mtu(b->mss + 40u);
+    struct lx_mt m = {.b = b};
+    if (bench_parallel(threads, lx_bulk_part, &m, "GB/s", 1e9, o)) {
+        o->v[0] = (double)o->work / ((double)(o->t1 - o->t0) / 1e9) / 1e9;
+        char parts[BENCH_NOTE];
+        snprintf(parts, sizeof parts, "%s", o->note);
+        bench_note(o, "%u connections at once, each a sender and a receiver thread (%s), %s; %s",
+                   threads, mtu_set ? "lo MTU = MSS + 40" : "TCP_MAXSEG on host lo",
+                   "payload verified", parts);
+    }
     lx_set_mtu(65536u);
 }
 
@@ -340,25 +392,26 @@ static uint64_t lx_time_wait(void)
     return tw;
 }
 
-void bench_linux_crr(const struct bench_params *p, struct bench_out *o)
+/* Connect, one byte each way, close, for p->secs, to BENCH_CRR_PORTS server ports from `port`
+ * on; fills o->v[0] (conn/s), work, t0, t1. NULL, or why it stopped early (o->stopped). */
+static const char *lx_crr(const struct bench_params *p, uint16_t port, struct bench_out *o)
 {
     int lfds[BENCH_CRR_PORTS];
     for (unsigned i = 0; i < BENCH_CRR_PORTS; i++) {
-        lfds[i] = lx_listen((uint16_t)(BENCH_PORT + i), p->mss, p->buf, true, 4096);
+        lfds[i] = lx_listen((uint16_t)(port + i), p->mss, p->buf, true, 4096);
         if (lfds[i] < 0) {
             o->status = BENCH_FAILED;
             bench_note(o, "listen: %s", strerror(errno));
             while (i-- > 0)
                 close(lfds[i]);
-            return;
+            return NULL;
         }
     }
     uint64_t n = 0, start = bench_now_ns(), end = start + (uint64_t)(p->secs * 1e9), t = start;
     const char *why = NULL;
     while (t < end) {
         int lfd = lfds[n % BENCH_CRR_PORTS];
-        int cfd = lx_connect((uint16_t)(BENCH_PORT + n % BENCH_CRR_PORTS), p->mss, p->buf, true,
-                             false);
+        int cfd = lx_connect((uint16_t)(port + n % BENCH_CRR_PORTS), p->mss, p->buf, true, false);
         if (cfd < 0) {
             why = strerror(errno);
             break;
@@ -384,18 +437,51 @@ void bench_linux_crr(const struct bench_params *p, struct bench_out *o)
         t = bench_now_ns();
     }
     o->v[0] = (double)n / ((double)(t - start) / 1e9);
-    o->count = lx_time_wait();
+    o->work = n;
+    o->t0 = start;
+    o->t1 = t;
     o->stopped = why != NULL;
+    for (unsigned i = 0; i < BENCH_CRR_PORTS; i++)
+        close(lfds[i]);
+    return why;
+}
+
+void bench_linux_crr(const struct bench_params *p, struct bench_out *o)
+{
+    const char *why = lx_crr(p, BENCH_PORT, o);
+    if (o->status != BENCH_OK)
+        return;
+    o->count = lx_time_wait();
     if (why != NULL)
         bench_note(o, "stopped after %llu connections: %s; %llu in TIME_WAIT",
-                   (unsigned long long)n, why, (unsigned long long)o->count);
+                   (unsigned long long)o->work, why, (unsigned long long)o->count);
     else
         bench_note(o, "%llu connections in %.2f s to %u server ports, one thread; %llu in "
                       "TIME_WAIT (namespace-wide, incl. earlier runs)",
-                   (unsigned long long)n, (double)(t - start) / 1e9, BENCH_CRR_PORTS,
+                   (unsigned long long)o->work, (double)(o->t1 - o->t0) / 1e9, BENCH_CRR_PORTS,
                    (unsigned long long)o->count);
-    for (unsigned i = 0; i < BENCH_CRR_PORTS; i++)
-        close(lfds[i]);
+}
+
+static void lx_crr_part(void *ctx, unsigned i, struct bench_out *o)
+{
+    /* each thread its own BENCH_CRR_PORTS listeners, after those of the 1-thread row */
+    const char *why = lx_crr(((const struct lx_mt *)ctx)->p,
+                             (uint16_t)(BENCH_PORT + (1u + i) * BENCH_CRR_PORTS), o);
+    if (o->status == BENCH_OK && why != NULL)
+        bench_note(o, "stopped: %s", why);
+}
+
+void bench_linux_crr_mt(const struct bench_params *p, unsigned threads, struct bench_out *o)
+{
+    struct lx_mt m = {.p = p};
+    if (!bench_parallel(threads, lx_crr_part, &m, "conn/s", 1, o))
+        return;
+    o->v[0] = (double)o->work / ((double)(o->t1 - o->t0) / 1e9);
+    o->count = lx_time_wait();
+    char parts[BENCH_NOTE];
+    snprintf(parts, sizeof parts, "%s", o->note);
+    bench_note(o, "%u client threads, each its own %u listener ports; %s; %llu in TIME_WAIT",
+               threads, BENCH_CRR_PORTS, parts, (unsigned long long)o->count);
 }
 
 /* ---- conns and TIME_WAIT memory ------------------------------------------------------------ */

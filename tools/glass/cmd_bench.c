@@ -16,6 +16,7 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #define LARGE_BUF (1u << 20)  /* buffers for the large-MSS bulk row: 1 MiB */
 #define MAX_MSS 65495u        /* the third bulk row: interface MTU 65535, the IPv4 maximum */
 #define BULK_BUF 65535u       /* lwIP's TCP_SND_BUF and TCP_WND (Debian build), used by all */
+#define SCALE_THREADS 2u      /* the threads rows: 1 -> this many (docs/sharding.md) */
 
 /* ---- shared helpers (bench.h) -------------------------------------------------------------- */
 
@@ -114,6 +116,102 @@ bool bench_rr_loop(double secs, bench_round_fn round, void *ctx, struct bench_ou
     return ok;
 }
 
+/* ---- parallel runs (the threads rows) ----------------------------------------------------- */
+
+struct par {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool go, abort; /* under mu: start (or give up) together */
+};
+
+struct par_part {
+    struct par *par;
+    bench_part_fn fn;
+    void *ctx;
+    unsigned i;
+    struct bench_out out;
+};
+
+static void *par_main(void *arg)
+{
+    struct par_part *t = arg;
+    pthread_mutex_lock(&t->par->mu);
+    while (!t->par->go)
+        pthread_cond_wait(&t->par->cv, &t->par->mu);
+    bool abort_it = t->par->abort;
+    pthread_mutex_unlock(&t->par->mu);
+    if (!abort_it)
+        t->fn(t->ctx, t->i, &t->out);
+    return NULL;
+}
+
+/* The parts' figures added up (bench.h). */
+static bool par_sum(const struct par_part *t, unsigned n, const char *unit, double scale,
+                    struct bench_out *o)
+{
+    size_t len = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const struct bench_out *p = &t[i].out;
+        if (p->status != BENCH_OK) {
+            o->status = p->status;
+            bench_note(o, "thread %u of %u: %s", i + 1, n, p->note);
+            return false;
+        }
+        o->work += p->work;
+        o->count += p->count;
+        o->stopped = o->stopped || p->stopped;
+        o->t0 = i == 0 || p->t0 < o->t0 ? p->t0 : o->t0;
+        o->t1 = p->t1 > o->t1 ? p->t1 : o->t1;
+        double secs = (double)(p->t1 - p->t0) / 1e9;
+        double rate = secs > 0 ? (double)p->work / secs / scale : 0.0;
+        int w = snprintf(o->note + len, sizeof o->note - len, rate >= 100 ? "%s%.0f" : "%s%.3g",
+                         i == 0 ? "per thread " : " + ", rate);
+        if (w > 0 && (size_t)w < sizeof o->note - len)
+            len += (size_t)w;
+    }
+    snprintf(o->note + len, sizeof o->note - len, " %s", unit);
+    return true;
+}
+
+bool bench_parallel(unsigned n, bench_part_fn part, void *ctx, const char *unit, double scale,
+                    struct bench_out *o)
+{
+    static struct par_part t[BENCH_THREADS_MAX];
+    pthread_t th[BENCH_THREADS_MAX];
+    struct par par = {.go = false, .abort = false};
+    if (n == 0 || n > BENCH_THREADS_MAX) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "%u threads: 1 to %u", n, BENCH_THREADS_MAX);
+        return false;
+    }
+    bench_pattern(); /* made here, once, before the threads read it */
+    pthread_mutex_init(&par.mu, NULL);
+    pthread_cond_init(&par.cv, NULL);
+    unsigned started = 0;
+    for (unsigned i = 0; i < n; i++) {
+        memset(&t[i], 0, sizeof t[i]);
+        t[i] = (struct par_part){.par = &par, .fn = part, .ctx = ctx, .i = i};
+        if (pthread_create(&th[i], NULL, par_main, &t[i]) != 0)
+            break;
+        started++;
+    }
+    pthread_mutex_lock(&par.mu);
+    par.go = true;
+    par.abort = started < n;
+    pthread_cond_broadcast(&par.cv);
+    pthread_mutex_unlock(&par.mu);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_cond_destroy(&par.cv);
+    pthread_mutex_destroy(&par.mu);
+    if (started < n) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "pthread_create failed for thread %u", started + 1);
+        return false;
+    }
+    return par_sum(t, n, unit, scale, o);
+}
+
 void bench_note(struct bench_out *o, const char *fmt, ...)
 {
     va_list ap;
@@ -148,7 +246,7 @@ static const char *const impl_title[I_COUNT] = {"glasstcp", "lwIP", "Linux", "Li
 enum wl { W_BULK, W_RR, W_CRR, W_CONNS, W_COUNT };
 static const char *const wl_name[W_COUNT] = {"bulk", "rr", "crr", "conns"};
 
-enum kind { K_BULK, K_RR, K_CRR, K_CONNS, K_TW };
+enum kind { K_BULK, K_RR, K_CRR, K_CONNS, K_TW, K_BULK_MT, K_CRR_MT };
 
 struct row {
     const char *key;  /* stable name for --json and tests */
@@ -158,13 +256,14 @@ struct row {
     const char *unit;
     bool lower_better;
     uint64_t param;   /* MSS (bulk) or connection count (conns, tw) */
+    int base;         /* the threads rows: the 1-thread row they scale from; -1 for others */
     char label[48];
     int runs;
     struct bench_out out[I_COUNT][MAX_RUNS];
     bool measured[I_COUNT];
 };
 
-#define MAX_ROWS 12
+#define MAX_ROWS 16
 
 struct bench_opts {
     bool quick, json;
@@ -187,6 +286,7 @@ static int add_row(struct row *rows, int n, const char *key, enum wl wl, enum ki
     r->unit = unit;
     r->lower_better = lower;
     r->param = param;
+    r->base = -1;
     snprintf(r->label, sizeof r->label, "%s", label);
     return n + 1;
 }
@@ -196,6 +296,7 @@ static int make_rows(const struct bench_opts *o, struct row *rows)
     int n = 0;
     char l[48];
     if (o->want[W_BULK]) {
+        int bulk_row = n;
         n = add_row(rows, n, "bulk", W_BULK, K_BULK, 0, "GB/s", false, 1460, "bulk MSS 1460");
         snprintf(l, sizeof l, "bulk MSS %u", o->large_mss);
         n = add_row(rows, n, "bulk_large", W_BULK, K_BULK, 0, "GB/s", false, o->large_mss, l);
@@ -203,14 +304,21 @@ static int make_rows(const struct bench_opts *o, struct row *rows)
             snprintf(l, sizeof l, "bulk MSS %u", MAX_MSS);
             n = add_row(rows, n, "bulk_max", W_BULK, K_BULK, 0, "GB/s", false, MAX_MSS, l);
         }
+        snprintf(l, sizeof l, "bulk MSS 1460 %u threads", SCALE_THREADS);
+        n = add_row(rows, n, "bulk_threads", W_BULK, K_BULK_MT, 0, "GB/s", false, 1460, l);
+        rows[n - 1].base = bulk_row;
     }
     if (o->want[W_RR]) {
         n = add_row(rows, n, "rr", W_RR, K_RR, 0, "tx/s", false, 0, "rr transactions");
         n = add_row(rows, n, "rr_mean", W_RR, K_RR, 1, "us", true, 0, "rr mean latency");
         n = add_row(rows, n, "rr_p99", W_RR, K_RR, 2, "us", true, 0, "rr p99 latency");
     }
-    if (o->want[W_CRR])
+    if (o->want[W_CRR]) {
         n = add_row(rows, n, "crr", W_CRR, K_CRR, 0, "conn/s", false, 0, "crr connections");
+        snprintf(l, sizeof l, "crr %u threads", SCALE_THREADS);
+        n = add_row(rows, n, "crr_threads", W_CRR, K_CRR_MT, 0, "conn/s", false, 0, l);
+        rows[n - 1].base = n - 2;
+    }
     if (o->want[W_CONNS]) {
         static const uint32_t full[3] = {10000, 100000, 1000000}, quick[3] = {1000, 2000, 4000};
         const uint32_t *ns = o->quick ? quick : full;
@@ -229,18 +337,47 @@ static int make_rows(const struct bench_opts *o, struct row *rows)
 
 typedef void (*bulk_fn)(const struct bench_bulk *, struct bench_out *);
 typedef void (*param_fn)(const struct bench_params *, struct bench_out *);
+typedef void (*bulk_mt_fn)(const struct bench_bulk *, unsigned, struct bench_out *);
+typedef void (*param_mt_fn)(const struct bench_params *, unsigned, struct bench_out *);
 
 struct impl_fns {
     bulk_fn bulk;
     param_fn rr, crr, conns, tw;
+    bulk_mt_fn bulk_mt;
+    param_mt_fn crr_mt;
 };
 
+/* lwIP keeps its stack in global variables (one set per loaded copy of the library, and the
+ * harness loads two: client and server); two pairs on two threads would share them. */
+static void lwip_no_threads(struct bench_out *o)
+{
+    o->status = BENCH_NA;
+    bench_note(o, "lwIP's stack state is global (per loaded copy of the library; the harness "
+                  "loads one per stack) and not thread-safe: no second pair on a second thread");
+}
+
+static void lwip_bulk_mt(const struct bench_bulk *b, unsigned n, struct bench_out *o)
+{
+    (void)b;
+    (void)n;
+    lwip_no_threads(o);
+}
+
+static void lwip_crr_mt(const struct bench_params *p, unsigned n, struct bench_out *o)
+{
+    (void)p;
+    (void)n;
+    lwip_no_threads(o);
+}
+
 static const struct impl_fns fns[I_COUNT] = {
-    {bench_glass_bulk, bench_glass_rr, bench_glass_crr, bench_glass_conns, bench_glass_tw},
+    {bench_glass_bulk, bench_glass_rr, bench_glass_crr, bench_glass_conns, bench_glass_tw,
+     bench_glass_bulk_mt, bench_glass_crr_mt},
     {LWIP_FN(bench_lwip_bulk), LWIP_FN(bench_lwip_rr), LWIP_FN(bench_lwip_crr),
-     LWIP_FN(bench_lwip_conns), LWIP_FN(bench_lwip_tw)},
-    {bench_linux_bulk, bench_linux_rr, bench_linux_crr, bench_linux_conns, bench_linux_tw},
-    {bench_linux_bulk, NULL, NULL, NULL, NULL},
+     LWIP_FN(bench_lwip_conns), LWIP_FN(bench_lwip_tw), lwip_bulk_mt, lwip_crr_mt},
+    {bench_linux_bulk, bench_linux_rr, bench_linux_crr, bench_linux_conns, bench_linux_tw,
+     bench_linux_bulk_mt, bench_linux_crr_mt},
+    {bench_linux_bulk, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 static void run_one(const struct bench_opts *o, struct row *r, enum impl im, struct bench_out *out)
@@ -249,17 +386,16 @@ static void run_one(const struct bench_opts *o, struct row *r, enum impl im, str
     const struct impl_fns *f = &fns[im];
     struct bench_params p = {.secs = o->quick ? 0.1 : 1.0, .conns = (uint32_t)r->param,
                              .mss = 1460, .buf = BULK_BUF};
+    struct bench_bulk b = {.bytes = o->quick ? (32u << 20) : (1u << 30),
+                           .mss = (unsigned)r->param,
+                           .buf = r->param == 1460 ? BULK_BUF : LARGE_BUF,
+                           .pinned = im == I_LINUX1};
     switch (r->kind) {
-    case K_BULK: {
-        struct bench_bulk b = {.bytes = o->quick ? (32u << 20) : (1u << 30),
-                               .mss = (unsigned)r->param,
-                               .buf = r->param == 1460 ? BULK_BUF : LARGE_BUF,
-                               .pinned = im == I_LINUX1};
-        f->bulk(&b, out);
-        break;
-    }
+    case K_BULK: f->bulk(&b, out); break;
+    case K_BULK_MT: f->bulk_mt(&b, SCALE_THREADS, out); break;
     case K_RR: f->rr(&p, out); break;
     case K_CRR: f->crr(&p, out); break;
+    case K_CRR_MT: f->crr_mt(&p, SCALE_THREADS, out); break;
     case K_CONNS: f->conns(&p, out); break;
     case K_TW: f->tw(&p, out); break;
     }
@@ -274,6 +410,8 @@ static bool impl_has(enum impl im, enum kind k)
     case K_CRR: return f->crr != NULL;
     case K_CONNS: return f->conns != NULL;
     case K_TW: return f->tw != NULL;
+    case K_BULK_MT: return f->bulk_mt != NULL;
+    case K_CRR_MT: return f->crr_mt != NULL;
     }
     return false;
 }
@@ -396,6 +534,18 @@ static bool ratio_of(const struct row *r, double *ratio)
     return true;
 }
 
+/* A threads row's median over its 1-thread row's median, for one implementation. */
+static bool scaling_of(const struct row *rows, const struct row *r, int im, double *x)
+{
+    if (r->base < 0)
+        return false;
+    struct cell c = cell_of(r, im), b = cell_of(&rows[r->base], im);
+    if (c.status != BENCH_OK || b.status != BENCH_OK || b.median <= 0)
+        return false;
+    *x = c.median / b.median;
+    return true;
+}
+
 static void fmt_num(char *buf, size_t cap, double v)
 {
     if (fabs(v) >= 100)
@@ -491,14 +641,14 @@ static void print_table(FILE *f, const struct machine *m, const struct configs *
             m->load_start, m->load_end);
     fprintf(f, "runs: median of %d per figure [min..max]%s\n\n", o->runs,
             o->quick ? "; --quick: small sizes, figures not comparable" : "");
-    fprintf(f, "%-22s %-8s", "workload", "unit");
+    fprintf(f, "%-24s %-8s", "workload", "unit");
     static const int width[I_COUNT] = {24, 24, 24, 24};
     for (int im = 0; im < I_COUNT; im++)
         fprintf(f, " %-*s", width[im], impl_title[im]);
     fprintf(f, " %s\n", "glasstcp/best");
     for (int i = 0; i < n; i++) {
         const struct row *r = &rows[i];
-        fprintf(f, "%-22s %-8s", r->label, r->unit);
+        fprintf(f, "%-24s %-8s", r->label, r->unit);
         for (int im = 0; im < I_COUNT; im++) {
             char buf[96];
             struct cell c = cell_of(r, im);
@@ -516,6 +666,18 @@ static void print_table(FILE *f, const struct machine *m, const struct configs *
     }
     fprintf(f, "\nratio: glasstcp / best other; rates (GB/s, tx/s, conn/s) higher is better, "
                "latency and bytes lower is better\n");
+    for (int i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        if (r->base < 0)
+            continue;
+        fprintf(f, "scaling %-24s", r->label);
+        for (int im = 0; im < I_COUNT; im++) {
+            double x;
+            if (scaling_of(rows, r, im, &x))
+                fprintf(f, " %s %.2fx", impl_title[im], x);
+        }
+        fprintf(f, "  (/ %s)\n", rows[r->base].label);
+    }
     fprintf(f, "\nsettings:\n  %s\n  %s\n  %s\n", cf->glass, cf->lwip, cf->linux_);
     fprintf(f, "\nnotes (the median run):\n");
     for (int i = 0; i < n; i++) {
@@ -575,8 +737,14 @@ static void print_json(FILE *f, const struct machine *m, const struct configs *c
         out_json_str(&b, r->label);
         out_puts(&b, ",\"unit\":");
         out_json_str(&b, r->unit);
-        out_printf(&b, ",\"better\":\"%s\",\"param\":%llu,\"impls\":{",
+        out_printf(&b, ",\"better\":\"%s\",\"param\":%llu,",
                    r->lower_better ? "lower" : "higher", (unsigned long long)r->param);
+        if (r->base >= 0) {
+            out_printf(&b, "\"threads\":%u,\"scales\":", SCALE_THREADS);
+            out_json_str(&b, rows[r->base].key);
+            out_putc(&b, ',');
+        }
+        out_puts(&b, "\"impls\":{");
         bool first = true;
         for (int im = 0; im < I_COUNT; im++) {
             if (!r->measured[im])
@@ -604,7 +772,12 @@ static void print_json(FILE *f, const struct machine *m, const struct configs *c
                     f1 = false;
                 }
                 out_putc(&b, ']');
-                if (r->kind == K_CRR) {
+                double x;
+                if (scaling_of(rows, r, im, &x)) {
+                    out_puts(&b, ",\"scaling\":");
+                    json_num(&b, x);
+                }
+                if (r->kind == K_CRR || r->kind == K_CRR_MT) {
                     const struct bench_out *ro = &r->out[im][r->runs - 1];
                     out_printf(&b, ",\"time_wait\":%llu,\"stopped\":%s",
                                (unsigned long long)ro->count, ro->stopped ? "true" : "false");
@@ -636,9 +809,11 @@ static void bench_usage(FILE *f)
             "[WORKLOAD...]\n\n"
             "glasstcp against lwIP and Linux on the same workloads, in one run.\n\n"
             "workloads (default: all):\n"
-            "  bulk    one connection, 1 GiB one way, at MSS 1460, --large-mss and 65495; GB/s\n"
+            "  bulk    one connection, 1 GiB one way, at MSS 1460, --large-mss and 65495; GB/s;\n"
+            "          and 2 connections on 2 threads at once (the sum; scaling 1 -> 2)\n"
             "  rr      1-byte request/response on one connection; transactions/s, mean/p99 us\n"
-            "  crr     connect, request, response, close, repeated for 1 s; connections/s\n"
+            "  crr     connect, request, response, close, repeated for 1 s; connections/s;\n"
+            "          and on 2 threads at once (glasstcp: a pair of stacks per thread)\n"
             "  conns   bytes per idle connection (10k, 100k, 1M) and per TIME_WAIT entry\n\n"
             "options:\n"
             "  --quick        a smoke run: small sizes, short runs (figures not comparable)\n"

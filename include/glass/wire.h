@@ -43,6 +43,20 @@ GLASS_API bool glass_tcp_csum_fill(uint8_t *pkt, size_t len);
 /** Where the TCP header starts in pkt[0..len) (the IPv4 header length, 20..60) if pkt is an
  *  IPv4 datagram carrying TCP with room for a TCP header, else 0. */
 GLASS_API size_t glass_ipv4_tcp_off(const uint8_t *pkt, size_t len);
+/** Software steering (docs/sharding.md), as RSS or the tun driver's multi-queue steering does
+ *  it: a keyed hash of a TCP/IPv4 4-tuple that is the same in both directions of a connection
+ *  (the two endpoints are ordered before hashing, like the kernel's symmetric flow hash). With
+ *  a random @p key per process, a peer cannot aim all its connections at one stack. */
+GLASS_API uint32_t glass_flow_hash4(uint32_t saddr, uint32_t daddr, uint16_t sport,
+                                    uint16_t dport, uint64_t key);
+/** glass_flow_hash4() of the IPv4 datagram pkt[0..len) carrying TCP.
+ *  @return 0, with the hash in *@p hash.
+ *  @retval -GLASS_EINVAL not IPv4 with a whole TCP header, or a fragment (RFC 791: only the
+ *  first has the ports; every piece is left to the caller, to keep them together). */
+GLASS_API int glass_flow_hash(const uint8_t *pkt, size_t len, uint64_t key, uint32_t *hash);
+/** Which of @p n stacks (queues, threads) a hash picks: (hash * n) >> 32, as the tun driver
+ *  picks a queue; every index in [0, n) gets an equal share of the hash space. */
+GLASS_API unsigned glass_flow_pick(uint32_t hash, unsigned n);
 /** Format @p addr (host byte order) as a dotted quad into @p buf (16 bytes); returns @p buf. */
 GLASS_API const char *glass_ip4_str(uint32_t addr, char buf[16]);
 /** Parse a dotted quad ("192.0.2.1") into *@p addr (host byte order).

@@ -5,8 +5,7 @@
  * variable for "park" (every other shard waits on the lock so the control socket's thread may
  * read their stacks), and an eventfd per shard through which any thread asks a shard to stop,
  * reload its application or park. The kernel steers the flows (the tun driver's symmetric flow
- * hash); shard_flow_hash() is the same idea in software, for the in-process benchmark and for
- * anyone steering datagrams themselves. */
+ * hash); glass_flow_hash() (<glass/wire.h>) is the same in software. */
 #ifndef GLASS_TOOLS_SHARDS_H
 #define GLASS_TOOLS_SHARDS_H
 
@@ -53,13 +52,5 @@ void shards_done(struct shard_group *g, unsigned i);
  * unknown commands). Only from shard 0's thread. */
 int shards_ctl(struct shard_group *g, const char *cmd, const char *args,
                struct glass_loop_reply *r);
-
-/* The software steering function: a keyed hash of a TCP/IPv4 4-tuple that is the same in both
- * directions (the addresses and the ports are ordered before hashing, as the kernel's
- * __skb_get_hash_symmetric() does), and the shard it picks, (hash * n) >> 32 as the tun driver
- * picks a queue. */
-uint32_t shard_flow_hash(uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
-                         uint64_t key);
-unsigned shard_pick(uint32_t hash, unsigned n);
 
 #endif

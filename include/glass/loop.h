@@ -45,6 +45,12 @@ typedef void (*glass_loop_fd_fn)(void *ctx, struct glass_loop *loop, int fd, uns
  *  written to the device), at time now (CLOCK_MONOTONIC ns): for captures (glass serve --pcap). */
 typedef void (*glass_loop_packet_fn)(void *ctx, struct glass_loop *loop, bool inbound,
                                      const uint8_t *pkt, size_t len, glass_time_t now);
+/** A datagram read from the device (flags: GLASS_INPUT_* of glass_stack_input_flags()),
+ *  before the stack sees it: return true if the application took it (the stack never gets
+ *  it), false to let the stack have it. For steering datagrams to another stack (glass serve
+ *  --threads --steer software, docs/sharding.md). */
+typedef bool (*glass_loop_input_fn)(void *ctx, struct glass_loop *loop, const uint8_t *pkt,
+                                    size_t len, unsigned flags, glass_time_t now);
 /** The application's own timer (glass_loop_set_timer()) is due. */
 typedef void (*glass_loop_timer_fn)(void *ctx, struct glass_loop *loop);
 
@@ -71,6 +77,7 @@ struct glass_loop_config {
      *  that answers for several loops (glass serve --threads, docs/sharding.md), which asks
      *  each of them with glass_loop_answer(). NULL for none. */
     glass_loop_ctl_fn on_ctl_front;
+    glass_loop_input_fn on_input;   /**< every datagram read, first; NULL for none */
 };
 
 /** Set up the loop: epoll, timerfd, signalfd (SIGINT, SIGTERM and SIGHUP are blocked for the

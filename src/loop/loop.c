@@ -593,6 +593,9 @@ static void on_tun(struct glass_loop *l)
             continue; /* counted by the link; never passed on cut short */
         if (n <= 0)
             break;
+        if (l->cfg.on_input != NULL &&
+            l->cfg.on_input(l->cfg.ctx, l, l->rxbuf, (size_t)n, in_flags, now))
+            continue; /* the application steered it elsewhere */
         glass_stack_input_flags(l->cfg.stack, now, l->rxbuf, (size_t)n, in_flags);
         if (l->cfg.on_packet != NULL)
             l->cfg.on_packet(l->cfg.ctx, l, true, l->rxbuf, (size_t)n, now);

@@ -71,6 +71,7 @@ struct serve {
     unsigned idx;
     pthread_t thread;
     int status;
+    bool soft_steer;   /* --steer software */
 };
 
 static const char *mode_name(enum mode m)
@@ -551,6 +552,16 @@ static int on_ctl_front(void *ctx, struct glass_loop *loop, const char *cmd, con
     return shards_ctl(s->grp, cmd, args, r);
 }
 
+/* --steer software: a datagram of a flow another shard owns goes there. */
+static bool on_input(void *ctx, struct glass_loop *loop, const uint8_t *pkt, size_t len,
+                     unsigned flags, glass_time_t now)
+{
+    (void)loop;
+    (void)now;
+    struct serve *s = ctx;
+    return shards_steer(s->grp, s->idx, pkt, len, flags);
+}
+
 static void *shard_thread(void *arg)
 {
     struct serve *s = arg;
@@ -562,7 +573,7 @@ static void *shard_thread(void *arg)
  * Every shard opens its own queue of the device and listens on the same port. */
 static int serve_sharded(const struct serve *proto, unsigned n, bool quiet)
 {
-    struct shard_group *g = shards_new(n);
+    struct shard_group *g = shards_new(n, proto->soft_steer);
     struct serve *sh = calloc(n, sizeof *sh);
     if (g == NULL || sh == NULL) {
         fprintf(stderr, "glass serve: cannot set up %u shards: %s\n", n, strerror(errno));
@@ -582,6 +593,7 @@ static int serve_sharded(const struct serve *proto, unsigned n, bool quiet)
             .ctx = &sh[i], .on_event = on_event, .on_ctl = on_ctl, .on_signal = on_signal,
             .on_timer = on_timer, .info_json = sh[i].info,
             .on_ctl_front = i == 0 ? on_ctl_front : NULL,
+            .on_input = proto->soft_steer ? on_input : NULL,
         };
         if (serve_start(&sh[i], &lc) < 0) {
             status = GLASS_EXIT_FAILED;
@@ -651,6 +663,10 @@ static void serve_usage(FILE *f)
             "                      device ('glass lab up --multi-queue'); the kernel steers\n"
             "                      each flow to one queue; one control socket for all\n"
             "                      (default 1; docs/sharding.md)\n"
+            "  --steer kernel|software\n"
+            "                      with --threads: the queue the kernel chose decides which\n"
+            "                      stack gets a datagram (default), or a keyed hash of its\n"
+            "                      4-tuple (glass_flow_hash), the other shards handing it over\n"
             "  -q, --quiet         no start and stop messages\n"
             "%s"
             "\nSIGHUP or the control command 'reload' restarts the application (every socket it\n"
@@ -675,6 +691,7 @@ int glass_cmd_serve(int argc, char **argv)
         {"keepalive-timeout", required_argument, NULL, 'K'},
         {"quiet", no_argument, NULL, 'q'},
         {"threads", required_argument, NULL, 'T'},
+        {"steer", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -687,6 +704,7 @@ int glass_cmd_serve(int argc, char **argv)
     s.ka_timeout = GLASS_SEC(60);
     bool quiet = false, have_port = false;
     unsigned threads = 1;
+    bool steer_set = false;
     const char *root = NULL;
     unsigned long v;
     opterr = 0;
@@ -752,6 +770,14 @@ int glass_cmd_serve(int argc, char **argv)
             }
             threads = (unsigned)v;
             break;
+        case 'S':
+            if (strcmp(optarg, "kernel") != 0 && strcmp(optarg, "software") != 0) {
+                fprintf(stderr, "glass serve: bad --steer '%s' (kernel or software)\n", optarg);
+                return GLASS_EXIT_USAGE;
+            }
+            s.soft_steer = strcmp(optarg, "software") == 0;
+            steer_set = true;
+            break;
         case 'h':
             serve_usage(stdout);
             return GLASS_EXIT_OK;
@@ -772,6 +798,10 @@ int glass_cmd_serve(int argc, char **argv)
         fprintf(stderr, "glass serve: need --port and one of --echo, --discard, --http DIR\n");
         return GLASS_EXIT_USAGE;
     }
+    if (steer_set && threads == 1) {
+        fprintf(stderr, "glass serve: --steer chooses between shards: it needs --threads 2 or more\n");
+        return GLASS_EXIT_USAGE;
+    }
     if (threads > 1 && (s.o.pcap != NULL || s.o.pcapng != NULL)) {
         fprintf(stderr, "glass serve: --pcap and --pcapng take one stack: not with --threads\n");
         return GLASS_EXIT_USAGE;
@@ -785,8 +815,12 @@ int glass_cmd_serve(int argc, char **argv)
     char a[16];
     snprintf(s.info, sizeof s.info, "\"app\":\"serve\",\"mode\":\"%s\",\"port\":%u,\"addr\":\"%s/%u\"",
              mode_name(s.mode), s.port, glass_ip4_str(s.o.addr, a), s.o.prefix);
-    if (threads > 1)
+    if (threads > 1) {
+        size_t l = strlen(s.info);
+        snprintf(s.info + l, sizeof s.info - l, ",\"threads\":%u,\"steer\":\"%s\"", threads,
+                 s.soft_steer ? "software" : "kernel");
         return serve_sharded(&s, threads, quiet);
+    }
     struct glass_loop_config lc = {
         .ctx = &s, .on_event = on_event, .on_ctl = on_ctl, .on_signal = on_signal,
         .on_timer = on_timer, .info_json = s.info,

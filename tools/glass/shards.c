@@ -5,6 +5,7 @@
 #include <glass/err.h>
 #include <glass/info.h>
 #include <glass/stats.h>
+#include <glass/wire.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -14,7 +15,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <unistd.h>
+
+#define FWD_MAX 4096u /* datagrams waiting for one shard; more are dropped (TCP resends them) */
+
+/* A datagram on its way to the shard that owns its flow (--steer software). */
+struct fwd_pkt {
+    struct fwd_pkt *next;
+    size_t len;
+    unsigned flags;
+    uint8_t data[];
+};
 
 struct shard {
     struct shard_group *g;
@@ -26,6 +38,13 @@ struct shard {
     bool stopping;     /* written and read by the shard's own thread only */
     shard_reload_fn reload;
     void *ctx;
+    /* --steer software: datagrams other shards read for our flows (many producers, one
+     * consumer; rare after a flow's first packets, so a lock is cheap enough) */
+    pthread_mutex_t qmu;
+    struct fwd_pkt *qhead, *qtail;
+    unsigned qlen;
+    /* counters, each written by this shard's thread only */
+    uint64_t fwd_out, fwd_in, fwd_drops;
 };
 
 struct shard_group {
@@ -35,10 +54,12 @@ struct shard_group {
     bool park;         /* under mu: the control thread wants the others parked */
     unsigned parked;   /* under mu: shards waiting in park() */
     unsigned done;     /* under mu: shards whose thread is finished with its stack */
+    bool soft;         /* --steer software: glass_flow_hash() decides, not the queue */
+    uint64_t key;      /* its key, random per process */
     struct shard sh[SHARDS_MAX];
 };
 
-struct shard_group *shards_new(unsigned n)
+struct shard_group *shards_new(unsigned n, bool soft)
 {
     if (n < 2 || n > SHARDS_MAX)
         return NULL;
@@ -46,11 +67,15 @@ struct shard_group *shards_new(unsigned n)
     if (g == NULL)
         return NULL;
     g->n = n;
+    g->soft = soft;
+    if (getrandom(&g->key, sizeof g->key, 0) != (ssize_t)sizeof g->key)
+        g->key = (uint64_t)getpid() * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)(uintptr_t)g;
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);
     for (unsigned i = 0; i < n; i++) {
         g->sh[i].g = g;
         g->sh[i].idx = i;
+        pthread_mutex_init(&g->sh[i].qmu, NULL);
         g->sh[i].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (g->sh[i].efd < 0) {
             g->n = i;
@@ -65,8 +90,14 @@ void shards_free(struct shard_group *g)
 {
     if (g == NULL)
         return;
-    for (unsigned i = 0; i < g->n; i++)
+    for (unsigned i = 0; i < g->n; i++) {
         close(g->sh[i].efd);
+        for (struct fwd_pkt *p = g->sh[i].qhead, *nx; p != NULL; p = nx) {
+            nx = p->next;
+            free(p);
+        }
+        pthread_mutex_destroy(&g->sh[i].qmu);
+    }
     pthread_cond_destroy(&g->cv);
     pthread_mutex_destroy(&g->mu);
     free(g);
@@ -108,6 +139,63 @@ static void park(struct shard_group *g)
     pthread_mutex_unlock(&g->mu);
 }
 
+/* ---- software steering ------------------------------------------------------------------ */
+
+bool shards_steer(struct shard_group *g, unsigned i, const uint8_t *pkt, size_t len,
+                  unsigned flags)
+{
+    uint32_t h;
+    if (!g->soft || glass_flow_hash(pkt, len, g->key, &h) < 0)
+        return false; /* not steered: fragments and non-TCP stay where the kernel put them */
+    unsigned owner = glass_flow_pick(h, g->n);
+    if (owner == i)
+        return false;
+    struct shard *o = &g->sh[owner];
+    struct fwd_pkt *p = malloc(sizeof *p + len);
+    pthread_mutex_lock(&o->qmu);
+    bool room = p != NULL && o->qlen < FWD_MAX;
+    if (room) {
+        p->next = NULL;
+        p->len = len;
+        p->flags = flags;
+        memcpy(p->data, pkt, len);
+        if (o->qtail != NULL)
+            o->qtail->next = p;
+        else
+            o->qhead = p;
+        o->qtail = p;
+        o->qlen++;
+    }
+    pthread_mutex_unlock(&o->qmu);
+    if (!room) {
+        free(p);
+        g->sh[i].fwd_drops++;
+        return true; /* lost, as on a full NIC queue: the sender retransmits */
+    }
+    g->sh[i].fwd_out++;
+    shards_notify(g, owner, SHARD_REQ_INPUT);
+    return true;
+}
+
+/* The datagrams other shards read for our flows, into our stack (the loop writes the answers
+ * on our queue after this callback, and the kernel's flow table learns the queue from them). */
+static void take_forwarded(struct shard *s, struct glass_loop *loop)
+{
+    pthread_mutex_lock(&s->qmu);
+    struct fwd_pkt *p = s->qhead;
+    s->qhead = s->qtail = NULL;
+    s->qlen = 0;
+    pthread_mutex_unlock(&s->qmu);
+    glass_time_t now = glass_loop_now(loop);
+    while (p != NULL) {
+        struct fwd_pkt *nx = p->next;
+        glass_stack_input_flags(s->st, now, p->data, p->len, p->flags);
+        s->fwd_in++;
+        free(p);
+        p = nx;
+    }
+}
+
 static void on_wake(void *ctx, struct glass_loop *loop, int fd, unsigned events)
 {
     (void)events;
@@ -121,6 +209,8 @@ static void on_wake(void *ctx, struct glass_loop *loop, int fd, unsigned events)
         glass_loop_stop(loop, 0);
     if ((req & SHARD_REQ_RELOAD) && s->reload != NULL)
         s->reload(s->ctx, loop);
+    if (req & SHARD_REQ_INPUT)
+        take_forwarded(s, loop);
     if (req & SHARD_REQ_PARK)
         park(s->g);
 }
@@ -325,14 +415,16 @@ static void per_shard(struct shard_group *g, struct glass_loop_reply *r)
                          "{\"shard\":%u,\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
                          ",\"passive_opens\":%" PRIu64 ",\"active_opens\":%" PRIu64
                          ",\"estab_resets\":%" PRIu64 ",\"out_rsts\":%" PRIu64
-                         ",\"conns\":%zu}",
+                         ",\"conns\":%zu,\"forwarded_out\":%" PRIu64
+                         ",\"forwarded_in\":%" PRIu64 ",\"forward_drops\":%" PRIu64 "}",
                          i, buf != NULL ? num_of(buf, "rx_packets") : 0,
                          buf != NULL ? num_of(buf, "tx_packets") : 0,
                          glass_stack_mib(st, GLASS_MIB_TcpPassiveOpens),
                          glass_stack_mib(st, GLASS_MIB_TcpActiveOpens),
                          glass_stack_mib(st, GLASS_MIB_TcpEstabResets),
                          glass_stack_mib(st, GLASS_MIB_TcpOutRsts),
-                         glass_stack_conns(st, NULL, 0));
+                         glass_stack_conns(st, NULL, 0), g->sh[i].fwd_out, g->sh[i].fwd_in,
+                         g->sh[i].fwd_drops);
         free(buf);
     }
 }

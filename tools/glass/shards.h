@@ -21,14 +21,16 @@
 #define SHARD_REQ_STOP 1u   /* stop the loop (then the shard shuts down) */
 #define SHARD_REQ_RELOAD 2u /* restart the application (SIGHUP reached another shard) */
 #define SHARD_REQ_PARK 4u   /* wait until the control thread is done reading every stack */
+#define SHARD_REQ_INPUT 8u  /* datagrams were forwarded to it (--steer software) */
 
 struct shard_group;
 
 /* Restart one shard's application, in that shard's thread. */
 typedef void (*shard_reload_fn)(void *ctx, struct glass_loop *loop);
 
-/* A group of n shards (2..SHARDS_MAX); NULL when out of memory or resources. */
-struct shard_group *shards_new(unsigned n);
+/* A group of n shards (2..SHARDS_MAX); NULL when out of memory or resources. soft: software
+ * steering (shards_steer()). */
+struct shard_group *shards_new(unsigned n, bool soft);
 void shards_free(struct shard_group *g);
 unsigned shards_count(const struct shard_group *g);
 /* Shard i's loop and stack; its requests are read from an eventfd added to the loop. 0 or a
@@ -44,6 +46,12 @@ void shards_notify_all(struct shard_group *g, unsigned except, unsigned req);
 void shards_stopping(struct shard_group *g, unsigned i);
 /* Shard i's thread will not touch its stack again: a park no longer waits for it. */
 void shards_done(struct shard_group *g, unsigned i);
+
+/* --steer software (glass_loop_config.on_input of every shard): a datagram shard i read
+ * whose flow glass_flow_hash() gives to another shard is queued for that shard and woken there
+ * (true: taken). Fragments and non-TCP datagrams stay (false). Without soft: always false. */
+bool shards_steer(struct shard_group *g, unsigned i, const uint8_t *pkt, size_t len,
+                  unsigned flags);
 
 /* The control socket's front (glass_loop_config.on_ctl_front of shard 0): answer cmd for the
  * whole group — counters summed, connections of every shard listed with a group-wide id

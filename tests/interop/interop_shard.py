@@ -170,6 +170,11 @@ with Lab("shard", budget=150, multi_queue=True) as lab:
           "from our writes" % (fin, rx))
     check(srv.stop(signal.SIGTERM, timeout=10) == 0, "exit after SIGTERM")
 
+    # -- one stack on the multi-queue device: it takes one queue
+    srv = lab.serve("--port", "7", "--echo", tag="one")
+    check(all(many(8, echo_once, workers=4)), "echo with one stack on a multi-queue device")
+    check(srv.stop(signal.SIGTERM, timeout=10) == 0, "exit after SIGTERM (one stack)")
+
     # -- a device made without multi_queue: a clear error ------------------------------------
     ns2, tun2 = lab.lab_up("sq")
     r = subprocess.run([glass, "serve", "--netns", ns2, "--tun", tun2, "--ctl",

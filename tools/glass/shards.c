@@ -341,7 +341,7 @@ static void concat(struct shard_group *g, const char *line, struct glass_loop_re
  * shard (they run the same code); the values summed. */
 static void sum(struct shard_group *g, const char *line, struct glass_loop_reply *r)
 {
-    char *buf[SHARDS_MAX] = {NULL}, *p[SHARDS_MAX];
+    char *buf[SHARDS_MAX] = {NULL}, *p[SHARDS_MAX] = {NULL};
     for (unsigned i = 0; i < g->n; i++)
         p[i] = buf[i] = ask(g, i, line);
     char *l0;

@@ -262,6 +262,8 @@ int tunapp_start(struct tunapp *a, const struct tunapp_opts *o, struct glass_loo
     }
     unsigned tf = (o->offload ? GLASS_TUN_OFFLOAD : 0u) | (o->multi_queue ? GLASS_TUN_MULTI_QUEUE : 0u);
     int r = glass_tun_open_flags(o->tun, tf, &a->tun);
+    if (r == -EINVAL && !o->multi_queue) /* a multi-queue device: one queue of it will do */
+        r = glass_tun_open_flags(o->tun, tf | GLASS_TUN_MULTI_QUEUE, &a->tun);
     if (r < 0) {
         fprintf(stderr, "glass %s: cannot open TUN device '%s': %s%s\n", cmd, o->tun,
                 strerror(-r),

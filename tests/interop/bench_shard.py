@@ -17,7 +17,6 @@ Figures are medians of --runs runs with min..max, with the load average before a
 The clients (wrk, the kernel) share the machine's cores with the shards.
 """
 import argparse
-import json
 import os
 import re
 import socket
@@ -29,29 +28,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from glasslab import _setns  # noqa: E402
-
-
-def sh(*cmd, check=True):
-    r = subprocess.run(list(cmd), capture_output=True, text=True)
-    if check and r.returncode != 0:
-        raise SystemExit("%s: %s" % (" ".join(cmd), r.stderr.strip()))
-    return r.stdout
-
-
-def ctl(path, cmd):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall(cmd.encode() + b"\n")
-    buf = b""
-    while not buf.endswith(b"\n.\n") and buf != b".\n":
-        b = s.recv(65536)
-        if not b:
-            break
-        buf += b
-    s.close()
-    return [json.loads(l) for l in buf.decode().split("\n")[:-2] if l]
+from bench_tun import sh  # noqa: E402
+from glasslab import _setns, ctl_query as ctl  # noqa: E402
 
 
 def load():

@@ -85,26 +85,31 @@ def _setns(path):
         os.close(fd)
 
 
+def ctl_query(path, command, timeout=5.0):
+    """Send one command to the control socket at path; the reply as a list of JSON objects."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    s.sendall(command.encode() + b"\n")
+    buf = b""
+    while not buf.endswith(b"\n.\n") and buf != b".\n":
+        b = s.recv(65536)
+        if not b:
+            break
+        buf += b
+    s.close()
+    lines = buf.decode().split("\n")
+    check(len(lines) >= 2 and lines[-2] == ".", "control reply not terminated: %r" % buf[-200:])
+    return [json.loads(l) for l in lines[:-2] if l]
+
+
 class Serve:
     def __init__(self, proc, ctl, out, err):
         self.proc, self.ctl_path, self.out, self.err = proc, ctl, out, err
 
     def ctl(self, command, timeout=5.0):
         """Send one control-socket command; the reply as a list of JSON objects."""
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        s.connect(self.ctl_path)
-        s.sendall(command.encode() + b"\n")
-        buf = b""
-        while not buf.endswith(b"\n.\n") and buf != b".\n":
-            b = s.recv(65536)
-            if not b:
-                break
-            buf += b
-        s.close()
-        lines = buf.decode().split("\n")
-        check(len(lines) >= 2 and lines[-2] == ".", "control reply not terminated: %r" % buf[-200:])
-        return [json.loads(l) for l in lines[:-2] if l]
+        return ctl_query(self.ctl_path, command, timeout)
 
     def conns(self):
         return self.ctl("conns")

@@ -333,8 +333,8 @@ static void accept_all(struct serve *s)
     }
 }
 
-/* The application restarts: every socket it holds is closed, then the listener comes back. */
-static int reload(struct serve *s)
+/* The application closes every socket it holds, the listener too. */
+static void close_all(struct serve *s)
 {
     for (size_t fd = 0; fd < s->nconns; fd++)
         if (s->conns[fd].used)
@@ -342,6 +342,12 @@ static int reload(struct serve *s)
     if (s->lfd >= 0)
         glass_close(s->app.st, s->lfd);
     s->lfd = -1;
+}
+
+/* The application restarts: every socket it holds is closed, then the listener comes back. */
+static int reload(struct serve *s)
+{
+    close_all(s);
     int r = listen_now(s);
     if (r < 0) {
         fprintf(stderr, "glass serve: cannot listen on 0.0.0.0:%u after reload: %s\n", s->port,
@@ -523,12 +529,7 @@ static int serve_run(struct serve *s)
         shards_stopping(s->grp, s->idx);
         shards_notify_all(s->grp, s->idx, SHARD_REQ_STOP);
     }
-    for (size_t fd = 0; fd < s->nconns; fd++)
-        if (s->conns[fd].used)
-            conn_close(s, (int)fd, false);
-    if (s->lfd >= 0)
-        glass_close(s->app.st, s->lfd);
-    s->lfd = -1;
+    close_all(s);
     tunapp_linger(&s->app, GLASS_SEC(1));
     if (s->grp != NULL)
         shards_done(s->grp, s->idx);
@@ -676,6 +677,15 @@ static void serve_usage(FILE *f)
             tunapp_usage);
 }
 
+/* An option that takes one of two words: 0 for a, 1 for b, -1 (a one-line error said) else. */
+static int one_of(const char *opt, const char *arg, const char *a, const char *b)
+{
+    if (strcmp(arg, a) == 0 || strcmp(arg, b) == 0)
+        return strcmp(arg, b) == 0;
+    fprintf(stderr, "glass serve: bad %s '%s' (%s or %s)\n", opt, arg, a, b);
+    return -1;
+}
+
 int glass_cmd_serve(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -705,6 +715,7 @@ int glass_cmd_serve(int argc, char **argv)
     bool quiet = false, have_port = false;
     unsigned threads = 1;
     bool steer_set = false;
+    int w;
     const char *root = NULL;
     unsigned long v;
     opterr = 0;
@@ -747,11 +758,9 @@ int glass_cmd_serve(int argc, char **argv)
             s.reuseaddr = c == 'r';
             break;
         case 'E':
-            if (strcmp(optarg, "close") != 0 && strcmp(optarg, "keep") != 0) {
-                fprintf(stderr, "glass serve: bad --on-eof '%s' (close or keep)\n", optarg);
+            if ((w = one_of("--on-eof", optarg, "close", "keep")) < 0)
                 return GLASS_EXIT_USAGE;
-            }
-            s.keep_on_eof = strcmp(optarg, "keep") == 0;
+            s.keep_on_eof = w == 1;
             break;
         case 'K':
             if (!tunapp_parse_uint(optarg, 1, 86400, &v)) {
@@ -771,11 +780,9 @@ int glass_cmd_serve(int argc, char **argv)
             threads = (unsigned)v;
             break;
         case 'S':
-            if (strcmp(optarg, "kernel") != 0 && strcmp(optarg, "software") != 0) {
-                fprintf(stderr, "glass serve: bad --steer '%s' (kernel or software)\n", optarg);
+            if ((w = one_of("--steer", optarg, "kernel", "software")) < 0)
                 return GLASS_EXIT_USAGE;
-            }
-            s.soft_steer = strcmp(optarg, "software") == 0;
+            s.soft_steer = w == 1;
             steer_set = true;
             break;
         case 'h':

@@ -261,6 +261,9 @@ struct row {
     int runs;
     struct bench_out out[I_COUNT][MAX_RUNS];
     bool measured[I_COUNT];
+    /* the threads rows: run k over a 1-thread run made just before it (0: none), so that the
+     * scaling does not follow the load of a shared machine from one row to the next */
+    double scale[I_COUNT][MAX_RUNS];
 };
 
 #define MAX_ROWS 16
@@ -425,6 +428,19 @@ static int runs_for(const struct bench_opts *o, const struct row *r)
     return o->runs;
 }
 
+/* A threads row's run (into out, as any run's figures), right after a run of its 1-thread
+ * row: their ratio, or 0 if either did not give a figure. */
+static double paired_scale(const struct bench_opts *o, struct row *rows, struct row *r,
+                           enum impl im, struct bench_out *out)
+{
+    struct bench_out one;
+    run_one(o, &rows[r->base], im, &one);
+    run_one(o, r, im, out);
+    if (one.status != BENCH_OK || out->status != BENCH_OK || one.v[0] <= 0)
+        return 0;
+    return out->v[0] / one.v[0];
+}
+
 static void run_rows(const struct bench_opts *o, struct row *rows, int n, bool have_lwip,
                      const char *lwip_why)
 {
@@ -453,7 +469,10 @@ static void run_rows(const struct bench_opts *o, struct row *rows, int n, bool h
                     bench_note(out, "%s", lwip_why);
                     continue;
                 }
-                run_one(o, r, (enum impl)im, out);
+                if (r->base >= 0)
+                    r->scale[im][k] = paired_scale(o, rows, r, (enum impl)im, out);
+                else
+                    run_one(o, r, (enum impl)im, out);
                 if (!o->json)
                     fprintf(stderr, "\r%-40s %-12s run %d/%d   ", r->label, impl_title[im], k + 1,
                             r->runs);
@@ -534,15 +553,21 @@ static bool ratio_of(const struct row *r, double *ratio)
     return true;
 }
 
-/* A threads row's median over its 1-thread row's median, for one implementation. */
-static bool scaling_of(const struct row *rows, const struct row *r, int im, double *x)
+/* A threads row's scaling for one implementation: the median over its runs of (threads run /
+ * the 1-thread run made just before it). */
+static bool scaling_of(const struct row *r, int im, double *x)
 {
-    if (r->base < 0)
+    if (r->base < 0 || !r->measured[im])
         return false;
-    struct cell c = cell_of(r, im), b = cell_of(&rows[r->base], im);
-    if (c.status != BENCH_OK || b.status != BENCH_OK || b.median <= 0)
+    double v[MAX_RUNS];
+    int n = 0;
+    for (int k = 0; k < r->runs; k++)
+        if (r->scale[im][k] > 0)
+            v[n++] = r->scale[im][k];
+    if (n == 0)
         return false;
-    *x = c.median / b.median;
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    *x = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     return true;
 }
 
@@ -673,10 +698,11 @@ static void print_table(FILE *f, const struct machine *m, const struct configs *
         fprintf(f, "scaling %-24s", r->label);
         for (int im = 0; im < I_COUNT; im++) {
             double x;
-            if (scaling_of(rows, r, im, &x))
+            if (scaling_of(r, im, &x))
                 fprintf(f, " %s %.2fx", impl_title[im], x);
         }
-        fprintf(f, "  (/ %s)\n", rows[r->base].label);
+        fprintf(f, "  (median of each run / a '%s' run just before it)\n",
+                rows[r->base].label);
     }
     fprintf(f, "\nsettings:\n  %s\n  %s\n  %s\n", cf->glass, cf->lwip, cf->linux_);
     fprintf(f, "\nnotes (the median run):\n");
@@ -773,9 +799,20 @@ static void print_json(FILE *f, const struct machine *m, const struct configs *c
                 }
                 out_putc(&b, ']');
                 double x;
-                if (scaling_of(rows, r, im, &x)) {
+                if (scaling_of(r, im, &x)) {
                     out_puts(&b, ",\"scaling\":");
                     json_num(&b, x);
+                    out_puts(&b, ",\"scaling_runs\":[");
+                    bool f2 = true;
+                    for (int k = 0; k < r->runs; k++) {
+                        if (r->scale[im][k] <= 0)
+                            continue;
+                        if (!f2)
+                            out_putc(&b, ',');
+                        json_num(&b, r->scale[im][k]);
+                        f2 = false;
+                    }
+                    out_putc(&b, ']');
                 }
                 if (r->kind == K_CRR || r->kind == K_CRR_MT) {
                     const struct bench_out *ro = &r->out[im][r->runs - 1];

@@ -103,11 +103,6 @@ void shards_free(struct shard_group *g)
     free(g);
 }
 
-unsigned shards_count(const struct shard_group *g)
-{
-    return g->n;
-}
-
 /* ---- requests between threads ----------------------------------------------------------- */
 
 void shards_notify(struct shard_group *g, unsigned i, unsigned req)

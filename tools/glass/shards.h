@@ -32,7 +32,6 @@ typedef void (*shard_reload_fn)(void *ctx, struct glass_loop *loop);
  * steering (shards_steer()). */
 struct shard_group *shards_new(unsigned n, bool soft);
 void shards_free(struct shard_group *g);
-unsigned shards_count(const struct shard_group *g);
 /* Shard i's loop and stack; its requests are read from an eventfd added to the loop. 0 or a
  * negative errno. */
 int shards_attach(struct shard_group *g, unsigned i, struct glass_loop *loop,

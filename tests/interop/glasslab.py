@@ -330,6 +330,24 @@ def connect(port, host=GLASS_ADDR, timeout=10):
     return s
 
 
+def echo_through(port, data, timeout=20):
+    """Send data to the echo server on port, shut down our side, read until its FIN: the bytes
+    that came back."""
+    s = connect(port, timeout=timeout)
+    try:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        got = bytearray()
+        while True:
+            b = s.recv(1 << 20)
+            if not b:
+                break
+            got += b
+        return bytes(got)
+    finally:
+        s.close()
+
+
 def states(history):
     """[(from, to, cause), ...] of a history reply."""
     return [(t["from"], t["to"], t["cause"]) for t in history]

@@ -10,12 +10,10 @@ history routed to the owning shard, glass ss and glass nstat unchanged). Then th
 single-queue device, a bad --threads."""
 import os
 import signal
-import socket
 import subprocess
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from glasslab import Lab, check, connect, log, wait_for
+from glasslab import Lab, check, connect, echo_through, log, wait_for
 
 N_CLIENTS = 240
 PAYLOAD = 24 << 10
@@ -23,19 +21,7 @@ PAYLOAD = 24 << 10
 
 def echo_once(i):
     data = os.urandom(PAYLOAD)
-    c = connect(7, timeout=20)
-    try:
-        c.sendall(data)
-        c.shutdown(socket.SHUT_WR)
-        got = bytearray()
-        while True:
-            b = c.recv(1 << 16)
-            if not b:
-                break
-            got += b
-        return bytes(got) == data
-    finally:
-        c.close()
+    return echo_through(7, data) == data
 
 
 def many(n, fn, workers=48):

@@ -5,9 +5,8 @@ must carry them back (in our TSval) so that the kernel, which believes they were
 and glass agree: 20 connections echo 1 MiB each byte for byte, and the server's counters show
 that every one was born from a cookie (docs/synflood.md)."""
 import os
-import socket
 
-from glasslab import Lab, check, connect
+from glasslab import Lab, check, echo_through
 
 PORT = 7
 N = 20
@@ -17,17 +16,8 @@ with Lab("syncookies", budget=120) as lab:
     lab.enter()
     block = os.urandom(1 << 20)
     for i in range(N):
-        s = connect(PORT, timeout=30)
-        s.sendall(block)
-        s.shutdown(socket.SHUT_WR)
-        got = bytearray()
-        while True:
-            b = s.recv(1 << 20)
-            if not b:
-                break
-            got += b
-        s.close()
-        check(bytes(got) == block, "connection %d: %d bytes echoed, not the 1 MiB sent" % (i, len(got)))
+        got = echo_through(PORT, block, timeout=30)
+        check(got == block, "connection %d: %d bytes echoed, not the 1 MiB sent" % (i, len(got)))
     mib = srv.mib()
     check(mib.get("TcpExtSyncookiesRecv") == N, "SyncookiesRecv %r" % mib.get("TcpExtSyncookiesRecv"))
     check(mib.get("TcpExtSyncookiesSent", 0) >= N, "SyncookiesSent %r" % mib.get("TcpExtSyncookiesSent"))

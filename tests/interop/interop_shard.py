@@ -90,6 +90,10 @@ with Lab("shard", budget=150, multi_queue=True) as lab:
         path = [t["to"] for t in h]
         check("ESTABLISHED" in path and all(t["conn"] == c["id"] for t in h),
               "history %d (shard %d): %r" % (c["id"], c["shard"], h))
+    bad = (max(ids) // 2 + 1000) * 2 + 1  # shard 1, a local id never used
+    rep = srv.history(bad)
+    check(len(rep) == 1 and ("no connection %d " % bad) in rep[0].get("error", ""),
+          "history of an unknown id names that id: %r" % rep)
     listeners = [c for c in srv.conns() if c["state"] == "LISTEN"]
     check(len(listeners) == 2, "want one listener per shard: %r" % listeners)
     r = subprocess.run([glass, "ss", "--ctl", srv.ctl_path, "-t", "state", "established"],

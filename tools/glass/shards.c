@@ -424,6 +424,23 @@ static void per_shard(struct shard_group *g, struct glass_loop_reply *r)
     }
 }
 
+/* A shard's error about its connection `local`, told with the group-wide id the client gave
+ * ("no connection 3" from shard 1 of 2 is "no connection 7" to the client). */
+static void error_line(struct glass_loop_reply *r, const char *line, unsigned long long local,
+                       unsigned long long id)
+{
+    char num[24];
+    int nl = snprintf(num, sizeof num, " %llu", local);
+    for (const char *at = strstr(line, num); at != NULL; at = strstr(at + 1, num)) {
+        char after = at[nl];
+        if (after < '0' || after > '9') {
+            glass_loop_reply(r, "%.*s %llu%s", (int)(at - line), line, id, at + nl);
+            return;
+        }
+    }
+    glass_loop_reply(r, "%s", line);
+}
+
 /* "history ID", "close ID", "abort ID": to the shard that owns the group-wide ID. */
 static int routed(struct shard_group *g, const char *cmd, const char *args,
                   struct glass_loop_reply *r)
@@ -437,8 +454,12 @@ static int routed(struct shard_group *g, const char *cmd, const char *args,
     char line[64];
     snprintf(line, sizeof line, "%s %llu", cmd, id / g->n);
     char *buf = ask(g, i, line), *p = buf, *l;
-    while ((l = next_line(&p)) != NULL)
-        emit_line(r, l, i, g->n);
+    while ((l = next_line(&p)) != NULL) {
+        if (strstr(l, "\"error\"") != NULL)
+            error_line(r, l, id / g->n, id);
+        else
+            emit_line(r, l, i, g->n);
+    }
     free(buf);
     return 0;
 }

@@ -25,6 +25,7 @@
 #include "cmds.h"
 #include "out.h"
 #include "pcapw.h"
+#include "simdrive.h"
 #include "ss.h"
 #include "util/stream.h"
 
@@ -53,62 +54,25 @@
 
 extern char **environ;
 
-#define SIM_CLIENT 0
-#define SIM_SERVER 1
-#define SIM_SIDES 2
-#define SIM_CLIENT_ADDR GLASS_IP4(192, 0, 2, 1)
-#define SIM_SERVER_ADDR GLASS_IP4(192, 0, 2, 2)
-#define SIM_PORT 5201
-#define SIM_CHUNK (256u * 1024u)   /* bytes generated / read per call */
 #define SIM_DEFAULT_BUF (1u << 20)      /* socket buffers: 1 MiB ... */
 #define SIM_DEFAULT_BUF_NODELAY (256u << 10) /* ... 256 KiB without delay or jitter */
-#define SIM_MAX_CONNS 16           /* connections tracked per stack (observer) */
 #define PLOT_MAX_RECORDS 4000000u  /* records kept for --plot (beyond: truncated) */
-
-static const char *const side_names[SIM_SIDES] = {"client", "server"};
 
 /* ---- options ------------------------------------------------------------------------------- */
 
 struct sim_opts {
-    uint64_t bytes;
+    struct simdrive_opts drive; /* the transfer: link, stacks, application (simdrive.h) */
     bool bytes_set;
-    double loss, dup, reorder, corrupt;
-    uint32_t reorder_max;
-    double delay_ms, jitter_ms;
-    double rate_mbit;
-    uint32_t queue;
-    double spike_every_ms, spike_len_ms;
-    unsigned mss;
-    bool mss_set;
-    enum glass_cc_algo cc;
-    bool cc_set;
-    uint64_t seed;
-    bool duplex, json, quiet;
-    bool copy;            /* glass_send/glass_recv instead of the zero-copy calls (--copy) */
-    bool no_offload;      /* the stacks compute and check every checksum (--no-offload) */
+    bool json, quiet;
     const char *plot;
     bool plot_svg;
     const char *pcap;     /* write the client's view of the link here (--pcap) */
     const char *pcapng;   /* the same as pcapng, each packet commented with both states */
     const char *ss;       /* --ss[=ARGS]: glass ss of both stacks (NULL: not asked) */
     double ss_at_ms;      /* --ss-at: when (virtual ms from the connect); < 0: at the end */
-    uint32_t buf;
     double time_limit_s;
-    uint64_t read_rate;   /* receivers read at most this many bytes per second (0: no limit) */
-    uint64_t pause_at;    /* receivers stop reading after this many bytes ... */
-    double pause_ms;      /* ... for this long (0: never) */
     bool trace;           /* print every packet and transition (to stderr) */
-    unsigned syn_retries; /* 0: the stack's default */
-    unsigned retries;     /* retries2; 0: the stack's default */
 };
-
-/* Receivers with a read rate look again every READ_TICK of virtual time. */
-#define READ_TICK GLASS_MSEC(10)
-
-static glass_time_t ms_to_ns(double ms)
-{
-    return (glass_time_t)(ms * 1e6 + 0.5);
-}
 
 /* ---- plot records -------------------------------------------------------------------------- */
 
@@ -182,42 +146,9 @@ struct plot_data {
 
 /* ---- the run ------------------------------------------------------------------------------- */
 
-struct conn_seen {
-    uint32_t conn;
-    int last; /* last state it entered */
-    bool time_wait;
-};
-
-struct sim_run;
-
-struct sim_side {
-    struct sim_run *run;
-    int idx;
-    struct glass_stack *st;
-    int node;
-    int fd, lfd;
-    uint64_t tx_key, rx_key;
-    uint64_t tx_total, tx_done;
-    uint8_t *txb; /* generated stream bytes [txb_off, txb_off + txb_len) */
-    uint64_t txb_off;
-    size_t txb_len, txb_pos; /* txb_pos: next byte to send */
-    bool shut_when_sent;     /* shutdown(SHUT_WR) once everything is sent */
-    bool shut, closed, eof;
-    uint64_t rx_expect, rx_done;
-    glass_time_t rx_last_at;
-    bool paused; /* the read pause has started */
-    glass_time_t pause_end;
-    long conn_id; /* connection behind fd, -1 until known */
-    struct conn_seen conns[SIM_MAX_CONNS];
-    size_t n_conns;
-};
-
 struct sim_run {
     struct sim_opts *o;
-    struct glass_simnet *net;
-    struct sim_side side[SIM_SIDES];
-    uint8_t *rbuf;
-    glass_time_t t0;
+    struct simdrive d; /* the network, the stacks and their application */
     bool failed;
     char why[256];
     struct plot_data plot;
@@ -237,263 +168,27 @@ static void run_fail(struct sim_run *r, const char *fmt, ...)
     va_end(ap);
 }
 
-static const char *errname(long rc)
+/* simdrive's failure hook: the first reason is the verdict. */
+static void sim_fail(void *ctx, const char *msg)
 {
-    const char *n = rc < 0 && rc >= -4095 ? glass_errname((int)rc) : NULL;
-    return n != NULL ? n : "?";
-}
-
-/* Send with glass_send(): the stream is generated into txb and copied into the socket. */
-static long send_copy(struct sim_side *sd, uint64_t left)
-{
-    if (sd->txb_pos == sd->txb_len) {
-        size_t n = left < SIM_CHUNK ? (size_t)left : SIM_CHUNK;
-        sd->txb_off = sd->tx_done;
-        glass_stream_fill(sd->tx_key, sd->txb_off, sd->txb, n);
-        sd->txb_len = n;
-        sd->txb_pos = 0;
-    }
-    long rc = glass_send(sd->st, sd->fd, sd->txb + sd->txb_pos, sd->txb_len - sd->txb_pos, 0);
-    if (rc > 0)
-        sd->txb_pos += (size_t)rc;
-    return rc;
-}
-
-/* Send with glass_send_reserve/commit: the stream is generated inside the send buffer. */
-static long send_zerocopy(struct sim_side *sd, uint64_t left)
-{
-    void *p;
-    long rc = glass_send_reserve(sd->st, sd->fd, &p);
-    if (rc <= 0)
-        return rc;
-    size_t n = (uint64_t)rc < left ? (size_t)rc : (size_t)left;
-    glass_stream_fill(sd->tx_key, sd->tx_done, p, n);
-    return glass_send_commit(sd->st, sd->fd, n);
-}
-
-static void side_send(struct sim_side *sd)
-{
-    struct sim_run *r = sd->run;
-    while (sd->tx_done < sd->tx_total) {
-        uint64_t left = sd->tx_total - sd->tx_done;
-        long rc = r->o->copy ? send_copy(sd, left) : send_zerocopy(sd, left);
-        if (rc == -GLASS_EAGAIN)
-            return;
-        if (rc <= 0) {
-            run_fail(r, "%s: send() = %ld (-%s) after %" PRIu64 " bytes", side_names[sd->idx], rc,
-                     errname(rc), sd->tx_done);
-            return;
-        }
-        sd->tx_done += (uint64_t)rc;
-    }
-}
-
-/* How many bytes the application is willing to read now (--read-rate, --read-pause-at). */
-static uint64_t read_allowance(struct sim_side *sd)
-{
-    const struct sim_opts *o = sd->run->o;
-    glass_time_t now = glass_simnet_now(sd->run->net);
-    if (o->pause_ms > 0.0 && sd->rx_done >= o->pause_at) {
-        if (!sd->paused) {
-            sd->paused = true;
-            sd->pause_end = now + ms_to_ns(o->pause_ms);
-        }
-        if (now < sd->pause_end)
-            return 0;
-    }
-    if (o->read_rate == 0)
-        return UINT64_MAX;
-    /* Bytes allowed so far: rate * elapsed, computed without overflow. */
-    glass_time_t el = now - sd->run->t0;
-    uint64_t allowed = (el / GLASS_NSEC_PER_SEC) * o->read_rate +
-                       (el % GLASS_NSEC_PER_SEC) * o->read_rate / GLASS_NSEC_PER_SEC;
-    return allowed > sd->rx_done ? allowed - sd->rx_done : 0;
-}
-
-/* The next bytes of the stream, at most want: copied into rbuf with glass_recv(), or shown in
- * place by glass_recv_peek() (then consumed by recv_done). */
-static long recv_some(struct sim_side *sd, size_t want, const uint8_t **p)
-{
-    struct sim_run *r = sd->run;
-    if (r->o->copy) {
-        *p = r->rbuf;
-        return glass_recv(sd->st, sd->fd, r->rbuf, want, 0);
-    }
-    const void *at;
-    long rc = glass_recv_peek(sd->st, sd->fd, &at);
-    *p = at;
-    return rc > 0 && (size_t)rc > want ? (long)want : rc;
-}
-
-static void side_recv(struct sim_side *sd)
-{
-    struct sim_run *r = sd->run;
-    while (!sd->eof) {
-        uint64_t allow = read_allowance(sd);
-        if (allow == 0)
-            return;
-        size_t want = allow < SIM_CHUNK ? (size_t)allow : SIM_CHUNK;
-        const uint8_t *p;
-        long rc = recv_some(sd, want, &p);
-        if (rc == -GLASS_EAGAIN)
-            return;
-        if (rc < 0) {
-            run_fail(r, "%s: recv() = %ld (-%s) after %" PRIu64 " of %" PRIu64 " bytes",
-                     side_names[sd->idx], rc, errname(rc), sd->rx_done, sd->rx_expect);
-            sd->eof = true; /* nothing more will come */
-            return;
-        }
-        if (rc == 0) {
-            sd->eof = true;
-            if (sd->rx_done != sd->rx_expect)
-                run_fail(r, "%s: end of stream after %" PRIu64 " of %" PRIu64 " bytes",
-                         side_names[sd->idx], sd->rx_done, sd->rx_expect);
-            return;
-        }
-        size_t n = (size_t)rc;
-        if (sd->rx_done + n > sd->rx_expect) {
-            run_fail(r, "%s: received %" PRIu64 " bytes, more than the %" PRIu64 " sent",
-                     side_names[sd->idx], sd->rx_done + n, sd->rx_expect);
-        } else {
-            size_t bad = glass_stream_check(sd->rx_key, sd->rx_done, p, n);
-            if (bad < n)
-                run_fail(r, "%s: byte %" PRIu64 " of the stream is 0x%02x, expected 0x%02x",
-                         side_names[sd->idx], sd->rx_done + bad, p[bad],
-                         glass_stream_byte(sd->rx_key, sd->rx_done + bad));
-        }
-        if (!r->o->copy && (rc = glass_recv_consume(sd->st, sd->fd, n)) != (long)n)
-            run_fail(r, "%s: recv_consume() = %ld", side_names[sd->idx], rc);
-        sd->rx_done += n;
-        sd->rx_last_at = glass_simnet_now(r->net);
-    }
-}
-
-/* When a paced receiver next wants to look at its socket without an event, or NEVER. */
-static glass_time_t side_wake(const struct sim_side *sd)
-{
-    const struct sim_opts *o = sd->run->o;
-    if (sd->fd < 0 || sd->closed || sd->eof)
-        return GLASS_TIME_NEVER;
-    glass_time_t now = glass_simnet_now(sd->run->net);
-    if (sd->paused && now < sd->pause_end)
-        return sd->pause_end;
-    if (o->read_rate == 0)
-        return GLASS_TIME_NEVER;
-    glass_time_t el = now - sd->run->t0;
-    return sd->run->t0 + (el / READ_TICK + 1) * READ_TICK;
-}
-
-/* Send what fits, read what is there, shut down and close when it is time. */
-static void side_pump(struct sim_side *sd)
-{
-    if (sd->fd < 0 || sd->closed)
-        return;
-    side_send(sd);
-    side_recv(sd);
-    bool sent = sd->tx_done == sd->tx_total;
-    if (sent && sd->shut_when_sent && !sd->shut) {
-        int rc = glass_shutdown(sd->st, sd->fd, GLASS_SHUT_WR);
-        if (rc < 0)
-            run_fail(sd->run, "%s: shutdown() = %d (-%s)", side_names[sd->idx], rc, errname(rc));
-        sd->shut = true;
-    }
-    if (sent && sd->eof && (sd->shut || !sd->shut_when_sent)) {
-        int rc = glass_close(sd->st, sd->fd);
-        if (rc < 0)
-            run_fail(sd->run, "%s: close() = %d (-%s)", side_names[sd->idx], rc, errname(rc));
-        sd->closed = true;
-        sd->fd = -1;
-    }
-}
-
-static void side_accept(struct sim_side *sd)
-{
-    struct glass_endpoint peer;
-    int fd = glass_accept(sd->st, sd->lfd, &peer);
-    if (fd == -GLASS_EAGAIN)
-        return;
-    if (fd < 0) {
-        run_fail(sd->run, "server: accept() = %d (-%s)", fd, errname(fd));
-        return;
-    }
-    if (sd->fd >= 0) {
-        run_fail(sd->run, "server: a second connection was accepted");
-        glass_close(sd->st, fd);
-        return;
-    }
-    sd->fd = fd;
-    sd->conn_id = glass_sock_conn_id(sd->st, fd);
-    /* One connection only: the listener goes, so that the stack ends empty. */
-    glass_close(sd->st, sd->lfd);
-    sd->lfd = -1;
-}
-
-static void app_fn(void *ctx, struct glass_simnet *net, int node, const struct glass_event *ev)
-{
-    struct sim_side *sd = ctx;
-    (void)net;
-    (void)node;
-    if (ev->kind == GLASS_EV_ACCEPTABLE && ev->fd == sd->lfd && sd->lfd >= 0)
-        side_accept(sd);
-    if (ev->kind == GLASS_EV_ERROR && ev->fd == sd->fd && sd->fd >= 0)
-        run_fail(sd->run, "%s: asynchronous error %d (-%s)", side_names[sd->idx], ev->err,
-                 errname(ev->err));
-    side_pump(sd);
+    run_fail(ctx, "%s", msg);
 }
 
 static void pcapng_commit(struct sim_run *r);
 
-static void observer_fn(void *ctx, const struct glass_transition *t)
+/* simdrive's transition hook: the pcapng comments and --trace. */
+static void sim_transition(void *ctx, const struct simdrive_side *sd,
+                           const struct glass_transition *t)
 {
-    struct sim_side *sd = ctx;
+    struct sim_run *r = ctx;
     /* A later change of state: the held packet's comment is due first. */
-    if (glass_pcapw_holding(sd->run->pcapng) && t->at > glass_pcapw_held_at(sd->run->pcapng))
-        pcapng_commit(sd->run);
-    if (sd->run->o->trace)
+    if (glass_pcapw_holding(r->pcapng) && t->at > glass_pcapw_held_at(r->pcapng))
+        pcapng_commit(r);
+    if (r->o->trace)
         fprintf(stderr, "%12.6f %s: conn %" PRIu32 " %s -> %s (%s)\n",
-                (double)(t->at - sd->run->t0) / 1e9, side_names[sd->idx], t->conn,
+                (double)(t->at - r->d.t0) / 1e9, simdrive_side_name(sd->idx), t->conn,
                 glass_tcp_state_name(t->from), glass_tcp_state_name(t->to),
                 glass_tcp_cause_name(t->cause));
-    for (size_t i = 0; i < sd->n_conns; i++) {
-        if (sd->conns[i].conn == t->conn) {
-            sd->conns[i].last = t->to;
-            sd->conns[i].time_wait |= t->to == GLASS_TCP_TIME_WAIT;
-            return;
-        }
-    }
-    if (sd->n_conns < SIM_MAX_CONNS)
-        sd->conns[sd->n_conns++] = (struct conn_seen){
-            .conn = t->conn, .last = t->to, .time_wait = t->to == GLASS_TCP_TIME_WAIT};
-}
-
-static const struct conn_seen *side_conn(const struct sim_side *sd)
-{
-    if (sd->conn_id < 0)
-        return NULL;
-    for (size_t i = 0; i < sd->n_conns; i++) {
-        if (sd->conns[i].conn == (uint32_t)sd->conn_id)
-            return &sd->conns[i];
-    }
-    return NULL;
-}
-
-static bool side_finished(const struct sim_side *sd)
-{
-    const struct conn_seen *c = side_conn(sd);
-    return sd->closed && c != NULL && c->last == GLASS_TCP_CLOSED;
-}
-
-static const char *side_final_state(const struct sim_side *sd)
-{
-    const struct conn_seen *c = side_conn(sd);
-    if (c != NULL)
-        return glass_tcp_state_name(c->last);
-    if (sd->fd >= 0) {
-        int s = glass_sock_state(sd->st, sd->fd);
-        if (s >= 0)
-            return glass_tcp_state_name(s);
-    }
-    return "none";
 }
 
 /* ---- packet parsing for the plot ------------------------------------------------------------ */
@@ -572,13 +267,13 @@ static int64_t rel_seq(const struct plot_data *pd, uint32_t seq, int64_t ref)
 
 static double rel_time(const struct sim_run *r, glass_time_t t)
 {
-    return (double)(t - r->t0) / 1e9;
+    return (double)(t - r->d.t0) / 1e9;
 }
 
 static void plot_cwnd_sample(struct sim_run *r, double t)
 {
     struct plot_data *pd = &r->plot;
-    struct sim_side *c = &r->side[SIM_CLIENT];
+    struct simdrive_side *c = &r->d.side[SIMDRIVE_CLIENT];
     if (c->fd < 0)
         return;
     struct glass_tcp_info ti;
@@ -612,13 +307,13 @@ static void trace_pkt(struct sim_run *r, const struct glass_sim_packet *p,
     static const char *const drops[] = {"", "filter", "loss", "queue", "link full", "no route"};
     char desc[256];
     glass_pkt_describe(p->data, p->len, desc, sizeof desc);
-    glass_time_t now = glass_simnet_now(r->net);
+    glass_time_t now = glass_simnet_now(r->d.net);
     const char *ev = what == GLASS_SIM_SENT        ? "sent"
                      : what == GLASS_SIM_DELIVERED ? "recv"
                      : what == GLASS_SIM_DROPPED   ? "DROP"
                                                    : "held";
-    int cnode = r->side[SIM_CLIENT].node;
-    fprintf(stderr, "%12.6f #%-6" PRIu64 " %s %-4s %s%s%s%s%s%s%s\n", (double)(now - r->t0) / 1e9,
+    int cnode = r->d.side[SIMDRIVE_CLIENT].node;
+    fprintf(stderr, "%12.6f #%-6" PRIu64 " %s %-4s %s%s%s%s%s%s%s\n", (double)(now - r->d.t0) / 1e9,
             p->id, p->from == cnode ? "c>s" : "s>c", ev, desc,
             what == GLASS_SIM_DROPPED && p->drop < sizeof drops / sizeof drops[0] ? " [" : "",
             what == GLASS_SIM_DROPPED && p->drop < sizeof drops / sizeof drops[0] ? drops[p->drop]
@@ -633,26 +328,26 @@ static void pcapng_commit(struct sim_run *r)
     if (!glass_pcapw_holding(r->pcapng))
         return;
     char c[96];
-    const char *st[SIM_SIDES];
-    for (int i = 0; i < SIM_SIDES; i++) {
-        const struct sim_side *sd = &r->side[i];
+    const char *st[SIMDRIVE_SIDES];
+    for (int i = 0; i < SIMDRIVE_SIDES; i++) {
+        const struct simdrive_side *sd = &r->d.side[i];
         /* Before accept() the server's connection is the newest one its stack has seen. */
-        st[i] = side_conn(sd) == NULL && sd->n_conns > 0
+        st[i] = simdrive_side_conn(sd) == NULL && sd->n_conns > 0
                     ? glass_tcp_state_name(sd->conns[sd->n_conns - 1].last)
-                    : side_final_state(sd);
+                    : simdrive_side_state(sd);
     }
-    snprintf(c, sizeof c, "client %s, server %s", st[SIM_CLIENT], st[SIM_SERVER]);
+    snprintf(c, sizeof c, "client %s, server %s", st[SIMDRIVE_CLIENT], st[SIMDRIVE_SERVER]);
     glass_pcapw_commit(r->pcapng, c);
 }
 
 /* --ss: glass ss of both stacks now. */
 static void sim_ss(struct sim_run *r, const struct sim_opts *o)
 {
-    for (int s = 0; s < SIM_SIDES; s++) {
+    for (int s = 0; s < SIMDRIVE_SIDES; s++) {
         char label[64];
-        snprintf(label, sizeof label, "%s (t=%.3f s)", side_names[s],
-                 (double)(glass_simnet_now(r->net) - r->t0) / 1e9);
-        glass_ss_for_stack(label, r->side[s].st, r->t0, o->ss);
+        snprintf(label, sizeof label, "%s (t=%.3f s)", simdrive_side_name(s),
+                 (double)(glass_simnet_now(r->d.net) - r->d.t0) / 1e9);
+        glass_ss_for_stack(label, r->d.side[s].st, r->d.t0, o->ss);
     }
 }
 
@@ -660,14 +355,14 @@ static void tap_fn(void *ctx, const struct glass_sim_packet *p, enum glass_sim_p
 {
     struct sim_run *r = ctx;
     struct plot_data *pd = &r->plot;
-    int cnode = r->side[SIM_CLIENT].node, snode = r->side[SIM_SERVER].node;
+    int cnode = r->d.side[SIMDRIVE_CLIENT].node, snode = r->d.side[SIMDRIVE_SERVER].node;
     if (r->o->trace)
         trace_pkt(r, p, what);
     /* --pcap: what tcpdump on the client's interface would see: every packet the client sends
      * (before the link loses it) and every packet delivered to it (as delivered). */
     if (r->pcap != NULL && ((what == GLASS_SIM_SENT && p->from == cnode) ||
                             (what == GLASS_SIM_DELIVERED && p->to == cnode)))
-        glass_pcapw_write(r->pcap, what == GLASS_SIM_SENT ? p->sent_at : glass_simnet_now(r->net),
+        glass_pcapw_write(r->pcap, what == GLASS_SIM_SENT ? p->sent_at : glass_simnet_now(r->d.net),
                           p->data, p->len);
     /* --pcapng: the same packets, each commented with both states just after it: as they are
      * at the next event of the link (any packet sent, delivered or dropped), or at the end. */
@@ -676,7 +371,7 @@ static void tap_fn(void *ctx, const struct glass_sim_packet *p, enum glass_sim_p
         if ((what == GLASS_SIM_SENT && p->from == cnode) ||
             (what == GLASS_SIM_DELIVERED && p->to == cnode))
             glass_pcapw_hold(r->pcapng,
-                             what == GLASS_SIM_SENT ? p->sent_at : glass_simnet_now(r->net),
+                             what == GLASS_SIM_SENT ? p->sent_at : glass_simnet_now(r->d.net),
                              p->data, p->len);
     }
     if (what == GLASS_SIM_HELD || !pd->on)
@@ -693,7 +388,7 @@ static void tap_fn(void *ctx, const struct glass_sim_packet *p, enum glass_sim_p
     struct tcp_view v;
     if (!parse_tcp(p->data, p->len, &v))
         return;
-    double t = rel_time(r, what == GLASS_SIM_SENT ? p->sent_at : glass_simnet_now(r->net));
+    double t = rel_time(r, what == GLASS_SIM_SENT ? p->sent_at : glass_simnet_now(r->d.net));
     if (p->from == cnode && what == GLASS_SIM_SENT) {
         if (v.flags & GLASS_TH_SYN) {
             pd->have_iss = true;
@@ -984,20 +679,6 @@ static double now_wall(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static uint64_t splitmix64(uint64_t x)
-{
-    x += UINT64_C(0x9e3779b97f4a7c15);
-    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return x ^ (x >> 31);
-}
-
-/* Seeds of the link (k = 0), the client (1), the server (2) and the two streams (3, 4). */
-static uint64_t derive_seed(uint64_t seed, uint64_t k)
-{
-    return splitmix64(seed ^ (k * UINT64_C(0xd1b54a32d192ed03)));
-}
-
 /* ---- the command --------------------------------------------------------------------------- */
 
 static void sim_usage(FILE *f)
@@ -1247,7 +928,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
         const char *name = opt_name(c, nbuf, sizeof nbuf);
         switch (c) {
         case OPT_BYTES:
-            if (!parse_u64_sfx(optarg, &o->bytes))
+            if (!parse_u64_sfx(optarg, &o->drive.bytes))
                 return usage_error("bad --bytes '%s' (want a byte count, e.g. 1000000 or 1G)",
                                    optarg);
             o->bytes_set = true;
@@ -1256,10 +937,10 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
         case OPT_DUP:
         case OPT_REORDER:
         case OPT_CORRUPT: {
-            double *dst = c == OPT_LOSS      ? &o->loss
-                          : c == OPT_DUP     ? &o->dup
-                          : c == OPT_REORDER ? &o->reorder
-                                             : &o->corrupt;
+            double *dst = c == OPT_LOSS      ? &o->drive.loss
+                          : c == OPT_DUP     ? &o->drive.dup
+                          : c == OPT_REORDER ? &o->drive.reorder
+                                             : &o->drive.corrupt;
             if (!parse_double(optarg, 0.0, 1.0, dst))
                 return usage_error("bad %s '%s' (want a probability in [0, 1], or 0..100%%)", name,
                                    optarg);
@@ -1268,51 +949,51 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
         case OPT_REORDER_MAX:
             if (!parse_uint(optarg, 1, 1000000, &u))
                 return usage_error("bad --reorder-max '%s' (want 1..1000000)", optarg);
-            o->reorder_max = (uint32_t)u;
+            o->drive.reorder_max = (uint32_t)u;
             break;
         case OPT_DELAY:
         case OPT_JITTER:
         case OPT_SPIKE_EVERY:
         case OPT_SPIKE_LEN: {
-            double *dst = c == OPT_DELAY         ? &o->delay_ms
-                          : c == OPT_JITTER      ? &o->jitter_ms
-                          : c == OPT_SPIKE_EVERY ? &o->spike_every_ms
-                                                 : &o->spike_len_ms;
+            double *dst = c == OPT_DELAY         ? &o->drive.delay_ms
+                          : c == OPT_JITTER      ? &o->drive.jitter_ms
+                          : c == OPT_SPIKE_EVERY ? &o->drive.spike_every_ms
+                                                 : &o->drive.spike_len_ms;
             if (!parse_double(optarg, 0.0, 1e9, dst) || strchr(optarg, '%') != NULL)
                 return usage_error("bad %s '%s' (want milliseconds, >= 0)", name, optarg);
             break;
         }
         case OPT_RATE:
-            if (!parse_double(optarg, 0.0, 1e9, &o->rate_mbit) || strchr(optarg, '%') != NULL)
+            if (!parse_double(optarg, 0.0, 1e9, &o->drive.rate_mbit) || strchr(optarg, '%') != NULL)
                 return usage_error("bad --rate '%s' (want Mbit/s, >= 0; 0 = unlimited)", optarg);
             break;
         case OPT_QUEUE:
             if (!parse_uint(optarg, 0, 1000000, &u))
                 return usage_error("bad --queue '%s' (want packets, 0..1000000)", optarg);
-            o->queue = (uint32_t)u;
+            o->drive.queue = (uint32_t)u;
             break;
         case OPT_MSS:
             if (!parse_uint(optarg, 64, 65495, &u))
                 return usage_error("bad --mss '%s' (want 64..65495)", optarg);
-            o->mss = (unsigned)u;
-            o->mss_set = true;
+            o->drive.mss = (unsigned)u;
+            o->drive.mss_set = true;
             break;
         case OPT_CC:
             if (strcmp(optarg, "cubic") == 0)
-                o->cc = GLASS_CC_CUBIC;
+                o->drive.cc = GLASS_CC_CUBIC;
             else if (strcmp(optarg, "newreno") == 0 || strcmp(optarg, "reno") == 0)
-                o->cc = GLASS_CC_NEWRENO;
+                o->drive.cc = GLASS_CC_NEWRENO;
             else
                 return usage_error("bad --cc '%s' (want cubic or newreno)", optarg);
-            o->cc_set = true;
+            o->drive.cc_set = true;
             break;
         case OPT_BUF:
             if (!parse_u64_sfx(optarg, &u) || u < 2048 || u > (UINT64_C(1) << 24))
                 return usage_error("bad --buf '%s' (want 2048..16M bytes)", optarg);
-            o->buf = (uint32_t)u;
+            o->drive.buf = (uint32_t)u;
             break;
         case OPT_SEED:
-            if (!parse_uint(optarg, 0, UINT64_MAX, &o->seed))
+            if (!parse_uint(optarg, 0, UINT64_MAX, &o->drive.seed))
                 return usage_error("bad --seed '%s' (want a non-negative integer)", optarg);
             break;
         case OPT_TIME_LIMIT:
@@ -1320,13 +1001,13 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
                 return usage_error("bad --time-limit '%s' (want seconds > 0)", optarg);
             break;
         case OPT_DUPLEX:
-            o->duplex = true;
+            o->drive.duplex = true;
             break;
         case OPT_COPY:
-            o->copy = true;
+            o->drive.copy = true;
             break;
         case OPT_NO_OFFLOAD:
-            o->no_offload = true;
+            o->drive.no_offload = true;
             break;
         case OPT_JSON:
             o->json = true;
@@ -1365,21 +1046,21 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             if (!parse_uint(optarg, 1, 255, &u))
                 return usage_error("bad %s '%s' (want 1..255)", name, optarg);
             if (c == OPT_SYN_RETRIES)
-                o->syn_retries = (unsigned)u;
+                o->drive.syn_retries = (unsigned)u;
             else
-                o->retries = (unsigned)u;
+                o->drive.retries = (unsigned)u;
             break;
         case OPT_READ_RATE:
-            if (!parse_u64_sfx(optarg, &o->read_rate) || o->read_rate > (UINT64_C(1) << 40))
+            if (!parse_u64_sfx(optarg, &o->drive.read_rate) || o->drive.read_rate > (UINT64_C(1) << 40))
                 return usage_error("bad --read-rate '%s' (want bytes per second, e.g. 100k)",
                                    optarg);
             break;
         case OPT_PAUSE_AT:
-            if (!parse_u64_sfx(optarg, &o->pause_at))
+            if (!parse_u64_sfx(optarg, &o->drive.pause_at))
                 return usage_error("bad --read-pause-at '%s' (want a byte count)", optarg);
             break;
         case OPT_PAUSE:
-            if (!parse_double(optarg, 0.0, 1e9, &o->pause_ms) || strchr(optarg, '%') != NULL)
+            if (!parse_double(optarg, 0.0, 1e9, &o->drive.pause_ms) || strchr(optarg, '%') != NULL)
                 return usage_error("bad --read-pause '%s' (want milliseconds, >= 0)", optarg);
             break;
         case 'h':
@@ -1398,12 +1079,12 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
     if (!o->bytes_set)
         return usage_error("--bytes N is required; see 'glass sim --help'");
     /* Buffers beyond the bandwidth-delay product only cost cache: with no delay there is none. */
-    if (o->buf == 0)
-        o->buf = o->delay_ms == 0.0 && o->jitter_ms == 0.0 ? SIM_DEFAULT_BUF_NODELAY
+    if (o->drive.buf == 0)
+        o->drive.buf = o->drive.delay_ms == 0.0 && o->drive.jitter_ms == 0.0 ? SIM_DEFAULT_BUF_NODELAY
                                                            : SIM_DEFAULT_BUF;
-    if (o->spike_every_ms > 0.0 && o->spike_len_ms >= o->spike_every_ms)
+    if (o->drive.spike_every_ms > 0.0 && o->drive.spike_len_ms >= o->drive.spike_every_ms)
         return usage_error("--spike-len (%g ms) must be shorter than --spike-every (%g ms)",
-                           o->spike_len_ms, o->spike_every_ms);
+                           o->drive.spike_len_ms, o->drive.spike_every_ms);
     return -1;
 }
 
@@ -1418,39 +1099,39 @@ static void free_plot(struct plot_data *pd)
 static void link_line(const struct sim_opts *o, char *buf, size_t cap)
 {
     char l[32], d[32], r[32], c[32];
-    fmt_prob(l, sizeof l, o->loss);
-    fmt_prob(d, sizeof d, o->dup);
-    fmt_prob(r, sizeof r, o->reorder);
-    fmt_prob(c, sizeof c, o->corrupt);
+    fmt_prob(l, sizeof l, o->drive.loss);
+    fmt_prob(d, sizeof d, o->drive.dup);
+    fmt_prob(r, sizeof r, o->drive.reorder);
+    fmt_prob(c, sizeof c, o->drive.corrupt);
     int n = snprintf(buf, cap, "delay %g ms, jitter %g ms, loss %s, dup %s, reorder %s, corrupt %s",
-                     o->delay_ms, o->jitter_ms, l, d, r, c);
+                     o->drive.delay_ms, o->drive.jitter_ms, l, d, r, c);
     if (n < 0 || (size_t)n >= cap)
         return;
-    if (o->rate_mbit > 0.0) {
+    if (o->drive.rate_mbit > 0.0) {
         char q[32];
-        if (o->queue != 0)
-            snprintf(q, sizeof q, "%" PRIu32 " packets", o->queue);
+        if (o->drive.queue != 0)
+            snprintf(q, sizeof q, "%" PRIu32 " packets", o->drive.queue);
         else
             snprintf(q, sizeof q, "unbounded");
-        snprintf(buf + n, cap - (size_t)n, ", rate %g Mbit/s, queue %s", o->rate_mbit, q);
+        snprintf(buf + n, cap - (size_t)n, ", rate %g Mbit/s, queue %s", o->drive.rate_mbit, q);
     }
     n = (int)strlen(buf);
-    if (o->spike_every_ms > 0.0 && o->spike_len_ms > 0.0)
-        snprintf(buf + n, cap - (size_t)n, ", spikes of %g ms about every %g ms", o->spike_len_ms,
-                 o->spike_every_ms);
+    if (o->drive.spike_every_ms > 0.0 && o->drive.spike_len_ms > 0.0)
+        snprintf(buf + n, cap - (size_t)n, ", spikes of %g ms about every %g ms", o->drive.spike_len_ms,
+                 o->drive.spike_every_ms);
 }
 
 int glass_cmd_sim(int argc, char **argv)
 {
     struct sim_opts o;
     memset(&o, 0, sizeof o);
-    o.seed = 1;
-    o.delay_ms = 10.0;
-    o.reorder_max = 3;
-    o.spike_len_ms = 1500.0;
+    o.drive.seed = 1;
+    o.drive.delay_ms = 10.0;
+    o.drive.reorder_max = 3;
+    o.drive.spike_len_ms = 1500.0;
     o.time_limit_s = 86400.0;
     o.ss_at_ms = -1;
-    o.cc = GLASS_CC_CUBIC;
+    o.drive.cc = GLASS_CC_CUBIC;
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
@@ -1465,160 +1146,61 @@ int glass_cmd_sim(int argc, char **argv)
     memset(r, 0, sizeof *r);
     r->o = &o;
     r->plot.on = o.plot != NULL;
-    r->rbuf = malloc(SIM_CHUNK);
     int status = GLASS_EXIT_FAILED;
 
-    struct glass_simnet_config ncfg;
-    glass_simnet_config_default(&ncfg);
-    ncfg.seed = derive_seed(o.seed, 0);
-    ncfg.delay = ms_to_ns(o.delay_ms);
-    ncfg.loss = o.loss;
-    ncfg.dup = o.dup;
-    ncfg.reorder = o.reorder;
-    ncfg.reorder_max = o.reorder_max;
-    ncfg.corrupt = o.corrupt;
-    ncfg.jitter = ms_to_ns(o.jitter_ms);
-    ncfg.rate_bps = (uint64_t)(o.rate_mbit * 1e6 + 0.5);
-    ncfg.queue_pkts = o.queue;
-    if (o.spike_every_ms > 0.0 && o.spike_len_ms > 0.0) {
-        ncfg.spike_every = ms_to_ns(o.spike_every_ms);
-        ncfg.spike_len = ms_to_ns(o.spike_len_ms);
-    }
-    if (o.mss_set && o.mss + 40u > ncfg.mtu)
-        ncfg.mtu = o.mss + 40u;
-    ncfg.csum_offload = !o.no_offload;
-    r->net = glass_simnet_new(&ncfg);
-    if (r->rbuf == NULL || r->net == NULL) {
-        fprintf(stderr, "glass sim: cannot create the simulated network\n");
+    struct simdrive_hooks hooks = {
+        .fail = sim_fail, .transition = sim_transition, .configure = NULL, .ctx = r};
+    char err[160];
+    if (simdrive_open(&r->d, &o.drive, &hooks, err, sizeof err) < 0) {
+        fprintf(stderr, "glass sim: %s\n", err);
         goto out;
     }
-
-    for (int s = 0; s < SIM_SIDES; s++) {
-        struct sim_side *sd = &r->side[s];
-        sd->run = r;
-        sd->idx = s;
-        sd->fd = -1;
-        sd->lfd = -1;
-        sd->conn_id = -1;
-        struct glass_config cfg;
-        glass_config_default(&cfg);
-        cfg.seed = derive_seed(o.seed, (uint64_t)s + 1);
-        cfg.sndbuf = o.buf;
-        cfg.rcvbuf = o.buf;
-        cfg.tx_csum_offload = !o.no_offload;
-        if (o.mss_set)
-            cfg.mss = (uint16_t)o.mss;
-        if (o.cc_set)
-            cfg.cc = o.cc;
-        if (o.syn_retries != 0) {
-            cfg.syn_retries = (uint8_t)o.syn_retries;
-            cfg.synack_retries = (uint8_t)o.syn_retries;
-        }
-        if (o.retries != 0)
-            cfg.retries2 = (uint8_t)o.retries;
-        sd->st = glass_stack_new(&cfg);
-        if (sd->st == NULL) {
-            fprintf(stderr,
-                    "glass sim: the stack rejected its configuration (mss %u, buffers %" PRIu32
-                    ")\n",
-                    cfg.mss, cfg.sndbuf);
-            goto out;
-        }
-        sd->node = glass_simnet_attach(r->net, sd->st,
-                                       s == SIM_CLIENT ? SIM_CLIENT_ADDR : SIM_SERVER_ADDR);
-        if (sd->node < 0) {
-            fprintf(stderr, "glass sim: glass_simnet_attach: %s\n", glass_strerror(sd->node));
-            goto out;
-        }
-        glass_stack_set_observer(sd->st, observer_fn, sd);
-        glass_simnet_set_app(r->net, sd->node, app_fn, sd);
-        sd->txb = malloc(SIM_CHUNK);
-        if (sd->txb == NULL) {
-            fprintf(stderr, "glass sim: out of memory\n");
-            goto out;
-        }
-    }
-    struct sim_side *cs = &r->side[SIM_CLIENT], *ss = &r->side[SIM_SERVER];
-    uint64_t key_c = derive_seed(o.seed, 3), key_s = derive_seed(o.seed, 4);
-    cs->tx_key = key_c;
-    cs->rx_key = key_s;
-    ss->tx_key = key_s;
-    ss->rx_key = key_c;
-    cs->tx_total = o.bytes;
-    ss->rx_expect = o.bytes;
-    cs->shut_when_sent = true;
-    if (o.duplex) {
-        ss->tx_total = o.bytes;
-        cs->rx_expect = o.bytes;
-        ss->shut_when_sent = true;
-    }
+    struct simdrive_side *cs = &r->d.side[SIMDRIVE_CLIENT], *ss = &r->d.side[SIMDRIVE_SERVER];
     if (glass_pcapw_open_both("sim", o.pcap, o.pcapng, &r->pcap, &r->pcapng) < 0) {
         status = GLASS_EXIT_FAILED;
         goto out;
     }
     if (r->plot.on || o.trace || r->pcap != NULL || r->pcapng != NULL)
-        glass_simnet_set_tap(r->net, tap_fn, r);
+        glass_simnet_set_tap(r->d.net, tap_fn, r);
 
     /* Server: listen; client: connect. */
-    ss->lfd = glass_socket(ss->st);
-    int one = 1;
-    if (ss->lfd < 0 ||
-        glass_setsockopt(ss->st, ss->lfd, GLASS_SOL_SOCKET, GLASS_SO_REUSEADDR, &one, sizeof one) <
-            0 ||
-        glass_bind(ss->st, ss->lfd, &(struct glass_endpoint){0, SIM_PORT}) < 0 ||
-        glass_listen(ss->st, ss->lfd, 1) < 0) {
-        fprintf(stderr, "glass sim: the server cannot listen\n");
-        goto out;
-    }
-    cs->fd = glass_socket(cs->st);
-    if (cs->fd < 0) {
-        fprintf(stderr, "glass sim: socket() = %d\n", cs->fd);
-        goto out;
-    }
-    cs->conn_id = glass_sock_conn_id(cs->st, cs->fd);
-    r->t0 = glass_simnet_now(r->net);
     double w0 = now_wall();
-    rc = glass_connect(cs->st, cs->fd, &(struct glass_endpoint){SIM_SERVER_ADDR, SIM_PORT});
-    if (rc != -GLASS_EINPROGRESS && rc != 0) {
-        fprintf(stderr, "glass sim: connect() = %d (-%s)\n", rc, errname(rc));
+    if (simdrive_start(&r->d, err, sizeof err) < 0) {
+        fprintf(stderr, "glass sim: %s\n", err);
         goto out;
     }
 
-    glass_time_t limit = r->t0 + (glass_time_t)(o.time_limit_s * 1e9);
+    glass_time_t limit = r->d.t0 + (glass_time_t)(o.time_limit_s * 1e9);
     glass_time_t ss_at = o.ss != NULL && o.ss_at_ms >= 0
-                             ? r->t0 + (glass_time_t)(o.ss_at_ms * 1e6)
+                             ? r->d.t0 + (glass_time_t)(o.ss_at_ms * 1e6)
                              : GLASS_TIME_NEVER;
     bool done = false, stalled = false;
     for (;;) {
-
-        if (side_finished(cs) && side_finished(ss)) {
+        if (simdrive_finished(&r->d)) {
             done = true;
             break;
         }
         /* Paced receivers look at their sockets at their own times, between events. */
-        glass_time_t wake = side_wake(cs) < side_wake(ss) ? side_wake(cs) : side_wake(ss);
+        glass_time_t wake = simdrive_wake(&r->d);
         glass_time_t until = wake < limit ? wake : limit;
         if (ss_at < until) { /* --ss-at comes first */
-            if (glass_simnet_step(r->net, ss_at))
+            if (glass_simnet_step(r->d.net, ss_at))
                 continue;
-            glass_simnet_run_until(r->net, ss_at);
+            glass_simnet_run_until(r->d.net, ss_at);
             sim_ss(r, &o);
             ss_at = GLASS_TIME_NEVER;
             continue;
         }
-        if (glass_simnet_step(r->net, until))
+        if (glass_simnet_step(r->d.net, until))
             continue;
         if (wake > limit) {
             stalled = true;
             break;
         }
-        glass_simnet_run_until(r->net, wake);
-        side_pump(cs);
-        side_pump(ss);
-        glass_simnet_flush(r->net);
+        simdrive_tick(&r->d, wake);
     }
     double wall = now_wall() - w0;
-    glass_time_t t_end = glass_simnet_now(r->net);
+    glass_time_t t_end = glass_simnet_now(r->d.net);
     if (o.ss != NULL && o.ss_at_ms < 0)
         sim_ss(r, &o);
     pcapng_commit(r);
@@ -1626,15 +1208,15 @@ int glass_cmd_sim(int argc, char **argv)
     /* Verdict. */
     if (!done) {
         char tb[32];
-        if (stalled && glass_simnet_in_flight(r->net) == 0 &&
+        if (stalled && glass_simnet_in_flight(r->d.net) == 0 &&
             glass_stack_next_deadline(cs->st) == GLASS_TIME_NEVER &&
             glass_stack_next_deadline(ss->st) == GLASS_TIME_NEVER)
             run_fail(r,
                      "stalled at t=%s s: nothing in flight, no timer armed (client %s, server %s)",
-                     out_time(t_end - r->t0, tb), side_final_state(cs), side_final_state(ss));
+                     out_time(t_end - r->d.t0, tb), simdrive_side_state(cs), simdrive_side_state(ss));
         else
             run_fail(r, "time limit of %g s reached (client %s, server %s)", o.time_limit_s,
-                     side_final_state(cs), side_final_state(ss));
+                     simdrive_side_state(cs), simdrive_side_state(ss));
     }
     if (ss->rx_done != ss->rx_expect)
         run_fail(r, "server received %" PRIu64 " of %" PRIu64 " bytes", ss->rx_done, ss->rx_expect);
@@ -1647,33 +1229,33 @@ int glass_cmd_sim(int argc, char **argv)
                  left_s);
     bool ok = !r->failed;
 
-    uint64_t retrans[SIM_SIDES], timeouts[SIM_SIDES];
-    for (int s = 0; s < SIM_SIDES; s++) {
-        retrans[s] = glass_stack_mib(r->side[s].st, GLASS_MIB_TcpRetransSegs);
-        timeouts[s] = glass_stack_mib(r->side[s].st, GLASS_MIB_TcpExtTCPTimeouts);
+    uint64_t retrans[SIMDRIVE_SIDES], timeouts[SIMDRIVE_SIDES];
+    for (int s = 0; s < SIMDRIVE_SIDES; s++) {
+        retrans[s] = glass_stack_mib(r->d.side[s].st, GLASS_MIB_TcpRetransSegs);
+        timeouts[s] = glass_stack_mib(r->d.side[s].st, GLASS_MIB_TcpExtTCPTimeouts);
     }
     uint64_t delivered = ss->rx_done + cs->rx_done;
     glass_time_t last_rx = ss->rx_last_at > cs->rx_last_at ? ss->rx_last_at : cs->rx_last_at;
-    double xfer_s = last_rx > r->t0 ? (double)(last_rx - r->t0) / 1e9 : 0.0;
+    double xfer_s = last_rx > r->d.t0 ? (double)(last_rx - r->d.t0) / 1e9 : 0.0;
     double goodput = xfer_s > 0.0 ? (double)delivered * 8.0 / xfer_s : 0.0;
     double wall_goodput = wall > 0.0 ? (double)delivered * 8.0 / wall : 0.0;
-    double virt_s = (double)(t_end - r->t0) / 1e9;
-    uint64_t hash = glass_simnet_trace_hash(r->net);
+    double virt_s = (double)(t_end - r->d.t0) / 1e9;
+    uint64_t hash = glass_simnet_trace_hash(r->d.net);
     struct glass_simnet_stats ls;
-    glass_simnet_stats(r->net, &ls);
+    glass_simnet_stats(r->d.net, &ls);
 
     if (o.trace) {
         /* What each stack dropped, and its non-zero counters, for whoever reads the trace. */
-        for (int s = 0; s < SIM_SIDES; s++) {
-            fprintf(stderr, "%s drops:", side_names[s]);
+        for (int s = 0; s < SIMDRIVE_SIDES; s++) {
+            fprintf(stderr, "%s drops:", simdrive_side_name(s));
             for (int d = 1; d < GLASS_DROP_COUNT; d++) {
-                uint64_t n = glass_stack_drops(r->side[s].st, d);
+                uint64_t n = glass_stack_drops(r->d.side[s].st, d);
                 if (n != 0)
                     fprintf(stderr, " %s %" PRIu64, glass_drop_name(d), n);
             }
-            fprintf(stderr, "\n%s counters:", side_names[s]);
+            fprintf(stderr, "\n%s counters:", simdrive_side_name(s));
             for (int m = 0; m < GLASS_MIB_COUNT; m++) {
-                uint64_t n = glass_stack_mib(r->side[s].st, m);
+                uint64_t n = glass_stack_mib(r->d.side[s].st, m);
                 if (n != 0)
                     fprintf(stderr, " %s %" PRIu64, glass_mib_name(m), n);
             }
@@ -1686,7 +1268,7 @@ int glass_cmd_sim(int argc, char **argv)
         char title[512], lk[320];
         link_line(&o, lk, sizeof lk);
         snprintf(title, sizeof title, "glass sim: %" PRIu64 " bytes, seed %" PRIu64 ", %s%s",
-                 o.bytes, o.seed, lk, r->plot.truncated ? " (plot truncated)" : "");
+                 o.drive.bytes, o.drive.seed, lk, r->plot.truncated ? " (plot truncated)" : "");
         plotted = render_plot(r, title);
     }
 
@@ -1694,7 +1276,7 @@ int glass_cmd_sim(int argc, char **argv)
     out_init(&b);
     if (o.json) {
         out_printf(&b, "{\"ok\":%s,\"bytes\":%" PRIu64 ",\"duplex\":%s,", ok ? "true" : "false",
-                   o.bytes, o.duplex ? "true" : "false");
+                   o.drive.bytes, o.drive.duplex ? "true" : "false");
         if (xfer_s > 0.0)
             out_printf(&b, "\"goodput_bps\":%.0f,", goodput);
         else
@@ -1705,33 +1287,33 @@ int glass_cmd_sim(int argc, char **argv)
                    retrans[0] + retrans[1], timeouts[0] + timeouts[1]);
         out_printf(&b, "\"trace_hash\":\"%016" PRIx64 "\",", hash);
         out_puts(&b, "\"final_states\":{\"client\":");
-        out_json_str(&b, side_final_state(cs));
+        out_json_str(&b, simdrive_side_state(cs));
         out_puts(&b, ",\"server\":");
-        out_json_str(&b, side_final_state(ss));
-        out_printf(&b, "},\"virtual_seconds\":%.9f,\"seed\":%" PRIu64 ",", virt_s, o.seed);
-        for (int s = 0; s < SIM_SIDES; s++) {
-            const struct sim_side *sd = &r->side[s];
+        out_json_str(&b, simdrive_side_state(ss));
+        out_printf(&b, "},\"virtual_seconds\":%.9f,\"seed\":%" PRIu64 ",", virt_s, o.drive.seed);
+        for (int s = 0; s < SIMDRIVE_SIDES; s++) {
+            const struct simdrive_side *sd = &r->d.side[s];
             out_printf(&b,
                        "\"%s\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64
                        ",\"retransmits\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"time_wait\":%s},",
-                       side_names[s], sd->tx_done, sd->rx_done, retrans[s], timeouts[s],
-                       side_conn(sd) != NULL && side_conn(sd)->time_wait ? "true" : "false");
+                       simdrive_side_name(s), sd->tx_done, sd->rx_done, retrans[s], timeouts[s],
+                       simdrive_side_conn(sd) != NULL && simdrive_side_conn(sd)->time_wait ? "true" : "false");
         }
         out_printf(&b,
                    "\"link\":{\"delay_ms\":%g,\"jitter_ms\":%g,\"loss\":%g,\"dup\":%g,"
                    "\"reorder\":%g,\"corrupt\":%g,\"rate_mbit\":%g,\"queue\":%" PRIu32
                    ",\"spike_every_ms\":%g,\"spike_len_ms\":%g,",
-                   o.delay_ms, o.jitter_ms, o.loss, o.dup, o.reorder, o.corrupt, o.rate_mbit,
-                   o.queue, ncfg.spike_every != 0 ? o.spike_every_ms : 0.0,
-                   ncfg.spike_every != 0 ? o.spike_len_ms : 0.0);
+                   o.drive.delay_ms, o.drive.jitter_ms, o.drive.loss, o.drive.dup, o.drive.reorder, o.drive.corrupt, o.drive.rate_mbit,
+                   o.drive.queue, r->d.ncfg.spike_every != 0 ? o.drive.spike_every_ms : 0.0,
+                   r->d.ncfg.spike_every != 0 ? o.drive.spike_len_ms : 0.0);
         out_printf(&b,
                    "\"packets\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"lost\":%" PRIu64
                    ",\"queue_drops\":%" PRIu64 ",\"duplicated\":%" PRIu64 ",\"corrupted\":%" PRIu64
                    ",\"reordered\":%" PRIu64 ",\"spiked\":%" PRIu64 ",\"queue_max\":%" PRIu32 "},",
                    ls.sent, ls.delivered, ls.lost, ls.queue_drops, ls.duplicated, ls.corrupted,
                    ls.reordered, ls.spiked, ls.queue_max);
-        out_printf(&b, "\"mss\":%u,\"cc\":\"%s\",", o.mss_set ? o.mss : 1460u,
-                   o.cc == GLASS_CC_NEWRENO ? "newreno" : "cubic");
+        out_printf(&b, "\"mss\":%u,\"cc\":\"%s\",", o.drive.mss_set ? o.drive.mss : 1460u,
+                   o.drive.cc == GLASS_CC_NEWRENO ? "newreno" : "cubic");
         if (o.plot != NULL) {
             out_puts(&b, "\"plot\":");
             if (plotted)
@@ -1748,7 +1330,7 @@ int glass_cmd_sim(int argc, char **argv)
         char lk[320], g1[64], g2[64], tb[32];
         link_line(&o, lk, sizeof lk);
         out_printf(&b, "glass sim: %" PRIu64 " bytes client -> server%s, seed %" PRIu64 "\n",
-                   o.bytes, o.duplex ? " and server -> client" : "", o.seed);
+                   o.drive.bytes, o.drive.duplex ? " and server -> client" : "", o.drive.seed);
         out_printf(&b, "link: %s\n", lk);
         if (ok)
             out_printf(&b, "ok: every byte arrived once, in order, intact; both sides CLOSED\n");
@@ -1767,10 +1349,10 @@ int glass_cmd_sim(int argc, char **argv)
                    "retransmitted segments: %" PRIu64 " (client %" PRIu64 ", server %" PRIu64
                    "), RTO timeouts: %" PRIu64 "\n",
                    retrans[0] + retrans[1], retrans[0], retrans[1], timeouts[0] + timeouts[1]);
-        out_printf(&b, "final states: client %s%s, server %s%s\n", side_final_state(cs),
-                   side_conn(cs) != NULL && side_conn(cs)->time_wait ? " (via TIME_WAIT)" : "",
-                   side_final_state(ss),
-                   side_conn(ss) != NULL && side_conn(ss)->time_wait ? " (via TIME_WAIT)" : "");
+        out_printf(&b, "final states: client %s%s, server %s%s\n", simdrive_side_state(cs),
+                   simdrive_side_conn(cs) != NULL && simdrive_side_conn(cs)->time_wait ? " (via TIME_WAIT)" : "",
+                   simdrive_side_state(ss),
+                   simdrive_side_conn(ss) != NULL && simdrive_side_conn(ss)->time_wait ? " (via TIME_WAIT)" : "");
         out_printf(&b,
                    "link packets: %" PRIu64 " sent, %" PRIu64 " delivered, %" PRIu64
                    " lost, %" PRIu64 " queue drops, %" PRIu64 " duplicated, %" PRIu64
@@ -1778,7 +1360,7 @@ int glass_cmd_sim(int argc, char **argv)
                    ls.sent, ls.delivered, ls.lost, ls.queue_drops, ls.duplicated, ls.corrupted,
                    ls.reordered, ls.spiked);
         out_printf(&b, "trace hash: %016" PRIx64 "\n", hash);
-        out_printf(&b, "virtual duration: %s s\n", out_time(t_end - r->t0, tb));
+        out_printf(&b, "virtual duration: %s s\n", out_time(t_end - r->d.t0, tb));
         if (o.plot != NULL && plotted)
             out_printf(&b, "plot: %s%s\n", o.plot,
                        r->plot.truncated ? " (truncated: too many packets)" : "");
@@ -1787,7 +1369,7 @@ int glass_cmd_sim(int argc, char **argv)
         fprintf(stderr,
                 "glass sim: FAILED: %s (replay: glass sim --bytes %" PRIu64 " --seed %" PRIu64
                 " ...)\n",
-                r->why, o.bytes, o.seed);
+                r->why, o.drive.bytes, o.drive.seed);
     }
     out_free(&b);
     status = ok && plotted ? GLASS_EXIT_OK : GLASS_EXIT_FAILED;
@@ -1801,15 +1383,7 @@ out:
         fprintf(stderr, "glass sim: writing %s failed\n", o.pcapng);
         status = GLASS_EXIT_FAILED;
     }
-    for (int s = 0; s < SIM_SIDES; s++) {
-        if (r->side[s].st != NULL) {
-            glass_stack_set_observer(r->side[s].st, NULL, NULL);
-            glass_stack_free(r->side[s].st);
-        }
-        free(r->side[s].txb);
-    }
-    glass_simnet_free(r->net);
-    free(r->rbuf);
+    simdrive_close(&r->d);
     free_plot(&r->plot);
     return status;
 }

@@ -1,15 +1,16 @@
 /* glasstcp tests — soak: many seeds of a verified bulk transfer over the impaired simnet.
  *
- * Each run is exactly what `glass sim` does with the same options (tools/glass/cmd_sim.c: the
- * same seeds, the same stream, the same application calls at the same virtual times), so a
- * failing run is printed with the `glass sim ... --seed S` command that replays it, and
- * test_replay_matches_cli checks that the replay gives the same trace hash.
+ * Each run is exactly what `glass sim` does with the same options: both drive the transfer
+ * with tools/glass/simdrive.c (the same seeds, the same stream, the same application calls at
+ * the same virtual times), so a failing run is printed with the `glass sim ... --seed S`
+ * command that replays it, and test_replay_matches_cli checks that the replay gives the same
+ * trace hash.
  *
  * After every simnet step (robustness/README.md §5.2):
  *   - stream integrity (1): each side's received bytes are a prefix of the peer's stream
- *     (checked as they are read: no loss inside the prefix, no duplication, no corruption), and
- *     never more than the peer has handed to send();
- *   - EOF correctness (2): recv() returns 0 only after every byte, and then again 0;
+ *     (checked by simdrive.c as they are read: no loss inside the prefix, no duplication, no
+ *     corruption), and never more than the peer has handed to send();
+ *   - EOF correctness (2): recv() returns 0 only after every byte, and then again 0 (simdrive.c);
  *   - the core's white-box invariants (4-8, 10): glass_stack_check() on both stacks;
  *   - bounded memory (10): each stack's allocator use stays under a bound;
  *   - no illegal arc (7): TcpExtIllegalArcs stays 0.
@@ -31,7 +32,7 @@
 #define _POSIX_C_SOURCE 200809L /* popen */
 
 #include "core/core.h" /* glass_stack_check */
-#include "util/stream.h"
+#include "simdrive.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,15 +52,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_CLIENT 0
-#define S_SERVER 1
-#define S_SIDES 2
-#define CLIENT_ADDR GLASS_IP4(192, 0, 2, 1)
-#define SERVER_ADDR GLASS_IP4(192, 0, 2, 2)
-#define PORT 5201
-#define CHUNK (256u * 1024u)     /* as cmd_sim.c SIM_CHUNK */
-#define READ_TICK GLASS_MSEC(10) /* as cmd_sim.c */
-#define MAX_CONNS 16
 /* Seeds per grid point unless GLASS_SOAK_SEEDS says otherwise; fewer under ASan, which is
  * several times slower. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -68,33 +60,7 @@
 #define DEFAULT_SEEDS 300
 #endif
 
-/* ---- options: the subset of `glass sim` the grid uses (same meaning, same defaults) ---------- */
-
-struct sopts {
-    uint64_t bytes;
-    bool duplex;
-    double loss, dup, reorder, corrupt;
-    uint32_t reorder_max;
-    double delay_ms, jitter_ms;
-    double rate_mbit;
-    uint32_t queue;
-    double spike_every_ms, spike_len_ms;
-    uint32_t buf;
-    uint64_t read_rate, pause_at;
-    double pause_ms;
-    unsigned syn_retries, retries; /* 0: the stack's defaults */
-    uint64_t seed;
-};
-
-static void sopts_default(struct sopts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->seed = 1;
-    o->delay_ms = 10.0;
-    o->reorder_max = 3;
-    o->spike_len_ms = 1500.0;
-    o->buf = 1u << 20;
-}
+/* ---- options: those of `glass sim` (struct simdrive_opts, the same defaults) ---------------- */
 
 /* A double printed so that strtod gives it back exactly. */
 static void put_double(char *buf, size_t cap, double v)
@@ -104,7 +70,7 @@ static void put_double(char *buf, size_t cap, double v)
         snprintf(buf, cap, "%.17g", v);
 }
 
-static void replay_cmd(const struct sopts *o, char *out, size_t cap)
+static void replay_cmd(const struct simdrive_opts *o, char *out, size_t cap)
 {
     size_t n = 0;
     char d[40];
@@ -124,6 +90,14 @@ static void replay_cmd(const struct sopts *o, char *out, size_t cap)
     ADD("glass sim --bytes %" PRIu64, o->bytes);
     if (o->duplex)
         ADD(" --duplex");
+    if (o->copy)
+        ADD(" --copy");
+    if (o->no_offload)
+        ADD(" --no-offload");
+    if (o->mss_set)
+        ADD(" --mss %u", o->mss);
+    if (o->cc_set)
+        ADD(" --cc %s", o->cc == GLASS_CC_NEWRENO ? "newreno" : "cubic");
     ADD_D("--loss", o->loss, 0.0);
     ADD_D("--dup", o->dup, 0.0);
     ADD_D("--reorder", o->reorder, 0.0);
@@ -154,26 +128,6 @@ static void replay_cmd(const struct sopts *o, char *out, size_t cap)
     ADD(" --seed %" PRIu64, o->seed);
 #undef ADD_D
 #undef ADD
-}
-
-/* ---- as cmd_sim.c ------------------------------------------------------------------------- */
-
-static glass_time_t ms_to_ns(double ms)
-{
-    return (glass_time_t)(ms * 1e6 + 0.5);
-}
-
-static uint64_t splitmix64(uint64_t x)
-{
-    x += UINT64_C(0x9e3779b97f4a7c15);
-    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return x ^ (x >> 31);
-}
-
-static uint64_t derive_seed(uint64_t seed, uint64_t k)
-{
-    return splitmix64(seed ^ (k * UINT64_C(0xd1b54a32d192ed03)));
 }
 
 /* ---- counting allocator --------------------------------------------------------------------- */
@@ -209,40 +163,11 @@ static void acct_free(void *ctx, void *p, size_t size)
 
 /* ---- one run -------------------------------------------------------------------------------- */
 
-struct conn_seen {
-    uint32_t conn;
-    int last;
-};
-
-struct run;
-
-struct side {
-    struct run *r;
-    int idx;
-    struct glass_stack *st;
-    struct acct acct;
-    long long baseline; /* allocator bytes right after glass_stack_new + attach */
-    int node, fd, lfd;
-    uint64_t tx_key, rx_key, tx_total, tx_done;
-    uint8_t *txb;
-    uint64_t txb_off;
-    size_t txb_len, txb_pos;
-    bool shut_when_sent, shut, closed, eof;
-    uint64_t rx_expect, rx_done;
-    glass_time_t rx_last_at;
-    bool paused;
-    glass_time_t pause_end;
-    long conn_id;
-    struct conn_seen conns[MAX_CONNS];
-    size_t n_conns;
-};
-
 struct run {
-    const struct sopts *o;
-    struct glass_simnet *net;
-    struct side side[S_SIDES];
-    uint8_t *rbuf;
-    glass_time_t t0;
+    const struct simdrive_opts *o;
+    struct simdrive d;
+    struct acct acct[SIMDRIVE_SIDES];
+    long long baseline[SIMDRIVE_SIDES]; /* allocator bytes right after glass_stack_new + attach */
     bool failed;
     char why[512];
     uint64_t steps;
@@ -251,8 +176,6 @@ struct run {
     glass_time_t t_deliver, t_end; /* last byte read, both CLOSED (relative to t0) */
     struct glass_simnet_stats link;
 };
-
-static const char *const side_names[S_SIDES] = {"client", "server"};
 
 static void run_fail(struct run *r, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -265,7 +188,7 @@ static void run_fail(struct run *r, const char *fmt, ...)
         return;
     r->failed = true;
     char tb[32];
-    glass_time_t t = r->net != NULL ? glass_simnet_now(r->net) - r->t0 : 0;
+    glass_time_t t = r->d.net != NULL ? glass_simnet_now(r->d.net) - r->d.t0 : r->t_end;
     snprintf(tb, sizeof tb, "t=%.6f s: ", (double)t / 1e9);
     size_t n = strlen(tb);
     memcpy(r->why, tb, n + 1);
@@ -275,336 +198,81 @@ static void run_fail(struct run *r, const char *fmt, ...)
     va_end(ap);
 }
 
-static const char *ename(long rc)
+/* simdrive's hooks: its failures are the run's; each stack takes memory from its account. */
+static void drive_fail(void *ctx, const char *msg)
 {
-    const char *n = rc < 0 && rc > -4096 ? glass_errname((int)rc) : NULL;
-    return n != NULL ? n : "?";
+    run_fail(ctx, "%s", msg);
 }
 
-static void side_send(struct side *sd)
+static void drive_configure(void *ctx, int side, struct glass_config *cfg)
 {
-    while (sd->tx_done < sd->tx_total) {
-        if (sd->txb_pos == sd->txb_len) {
-            uint64_t left = sd->tx_total - sd->tx_done;
-            size_t n = left < CHUNK ? (size_t)left : CHUNK;
-            sd->txb_off = sd->tx_done;
-            glass_stream_fill(sd->tx_key, sd->txb_off, sd->txb, n);
-            sd->txb_len = n;
-            sd->txb_pos = 0;
-        }
-        long rc = glass_send(sd->st, sd->fd, sd->txb + sd->txb_pos, sd->txb_len - sd->txb_pos, 0);
-        if (rc == -GLASS_EAGAIN)
-            return;
-        if (rc <= 0) {
-            run_fail(sd->r, "%s: send() = %ld (%s) after %" PRIu64 " bytes", side_names[sd->idx],
-                     rc, ename(rc), sd->tx_done);
-            return;
-        }
-        sd->txb_pos += (size_t)rc;
-        sd->tx_done += (uint64_t)rc;
-    }
-}
-
-static uint64_t read_allowance(struct side *sd)
-{
-    const struct sopts *o = sd->r->o;
-    glass_time_t now = glass_simnet_now(sd->r->net);
-    if (o->pause_ms > 0.0 && sd->rx_done >= o->pause_at) {
-        if (!sd->paused) {
-            sd->paused = true;
-            sd->pause_end = now + ms_to_ns(o->pause_ms);
-        }
-        if (now < sd->pause_end)
-            return 0;
-    }
-    if (o->read_rate == 0)
-        return UINT64_MAX;
-    glass_time_t el = now - sd->r->t0;
-    uint64_t allowed = (el / GLASS_NSEC_PER_SEC) * o->read_rate +
-                       (el % GLASS_NSEC_PER_SEC) * o->read_rate / GLASS_NSEC_PER_SEC;
-    return allowed > sd->rx_done ? allowed - sd->rx_done : 0;
-}
-
-static void side_recv(struct side *sd)
-{
-    struct run *r = sd->r;
-    const struct side *peer = &r->side[1 - sd->idx];
-    while (!sd->eof) {
-        uint64_t allow = read_allowance(sd);
-        if (allow == 0)
-            return;
-        size_t want = allow < CHUNK ? (size_t)allow : CHUNK;
-        long rc = glass_recv(sd->st, sd->fd, r->rbuf, want, 0);
-        if (rc == -GLASS_EAGAIN)
-            return;
-        if (rc < 0) {
-            run_fail(r, "%s: recv() = %ld (%s) after %" PRIu64 " of %" PRIu64 " bytes",
-                     side_names[sd->idx], rc, ename(rc), sd->rx_done, sd->rx_expect);
-            sd->eof = true;
-            return;
-        }
-        if (rc == 0) {
-            /* Property 2: end of stream only after every byte, and then always. */
-            sd->eof = true;
-            if (sd->rx_done != sd->rx_expect)
-                run_fail(r, "%s: end of stream after %" PRIu64 " of %" PRIu64 " bytes",
-                         side_names[sd->idx], sd->rx_done, sd->rx_expect);
-            long again = glass_recv(sd->st, sd->fd, r->rbuf, 1, 0);
-            if (again != 0)
-                run_fail(r, "%s: recv() after end of stream = %ld, not 0", side_names[sd->idx],
-                         again);
-            return;
-        }
-        size_t n = (size_t)rc;
-        /* Property 1: a prefix of what the peer handed to send(), intact. */
-        if (sd->rx_done + n > peer->tx_done) {
-            run_fail(r, "%s: received %" PRIu64 " bytes, but the peer has sent only %" PRIu64,
-                     side_names[sd->idx], sd->rx_done + n, peer->tx_done);
-        } else {
-            size_t bad = glass_stream_check(sd->rx_key, sd->rx_done, r->rbuf, n);
-            if (bad < n)
-                run_fail(r, "%s: stream byte %" PRIu64 " is 0x%02x, expected 0x%02x (read of %zu)",
-                         side_names[sd->idx], sd->rx_done + bad, r->rbuf[bad],
-                         glass_stream_byte(sd->rx_key, sd->rx_done + bad), n);
-        }
-        sd->rx_done += n;
-        sd->rx_last_at = glass_simnet_now(r->net);
-    }
-}
-
-static glass_time_t side_wake(const struct side *sd)
-{
-    const struct sopts *o = sd->r->o;
-    if (sd->fd < 0 || sd->closed || sd->eof)
-        return GLASS_TIME_NEVER;
-    glass_time_t now = glass_simnet_now(sd->r->net);
-    if (sd->paused && now < sd->pause_end)
-        return sd->pause_end;
-    if (o->read_rate == 0)
-        return GLASS_TIME_NEVER;
-    glass_time_t el = now - sd->r->t0;
-    return sd->r->t0 + (el / READ_TICK + 1) * READ_TICK;
-}
-
-static void side_pump(struct side *sd)
-{
-    if (sd->fd < 0 || sd->closed)
-        return;
-    side_send(sd);
-    side_recv(sd);
-    bool sent = sd->tx_done == sd->tx_total;
-    if (sent && sd->shut_when_sent && !sd->shut) {
-        int rc = glass_shutdown(sd->st, sd->fd, GLASS_SHUT_WR);
-        if (rc < 0)
-            run_fail(sd->r, "%s: shutdown() = %d (%s)", side_names[sd->idx], rc, ename(rc));
-        sd->shut = true;
-    }
-    if (sent && sd->eof && (sd->shut || !sd->shut_when_sent)) {
-        int rc = glass_close(sd->st, sd->fd);
-        if (rc < 0)
-            run_fail(sd->r, "%s: close() = %d (%s)", side_names[sd->idx], rc, ename(rc));
-        sd->closed = true;
-        sd->fd = -1;
-    }
-}
-
-static void side_accept(struct side *sd)
-{
-    struct glass_endpoint peer;
-    int fd = glass_accept(sd->st, sd->lfd, &peer);
-    if (fd == -GLASS_EAGAIN)
-        return;
-    if (fd < 0) {
-        run_fail(sd->r, "server: accept() = %d (%s)", fd, ename(fd));
-        return;
-    }
-    if (sd->fd >= 0) {
-        run_fail(sd->r, "server: a second connection was accepted");
-        glass_close(sd->st, fd);
-        return;
-    }
-    sd->fd = fd;
-    sd->conn_id = glass_sock_conn_id(sd->st, fd);
-    glass_close(sd->st, sd->lfd);
-    sd->lfd = -1;
-}
-
-static void app_fn(void *ctx, struct glass_simnet *net, int node, const struct glass_event *ev)
-{
-    struct side *sd = ctx;
-    (void)net;
-    (void)node;
-    if (ev->kind == GLASS_EV_ACCEPTABLE && ev->fd == sd->lfd && sd->lfd >= 0)
-        side_accept(sd);
-    if (ev->kind == GLASS_EV_ERROR && ev->fd == sd->fd && sd->fd >= 0)
-        run_fail(sd->r, "%s: asynchronous error %d (%s)", side_names[sd->idx], ev->err,
-                 ename(ev->err));
-    side_pump(sd);
-}
-
-static void observer_fn(void *ctx, const struct glass_transition *t)
-{
-    struct side *sd = ctx;
-    for (size_t i = 0; i < sd->n_conns; i++) {
-        if (sd->conns[i].conn == t->conn) {
-            sd->conns[i].last = t->to;
-            return;
-        }
-    }
-    if (sd->n_conns < MAX_CONNS)
-        sd->conns[sd->n_conns++] = (struct conn_seen){.conn = t->conn, .last = t->to};
-}
-
-static int side_state(const struct side *sd)
-{
-    for (size_t i = 0; i < sd->n_conns; i++)
-        if (sd->conn_id >= 0 && sd->conns[i].conn == (uint32_t)sd->conn_id)
-            return sd->conns[i].last;
-    return -1;
-}
-
-static bool side_finished(const struct side *sd)
-{
-    return sd->closed && side_state(sd) == GLASS_TCP_CLOSED;
-}
-
-static const char *state_str(int s)
-{
-    return s >= 0 ? glass_tcp_state_name(s) : "none";
+    struct run *r = ctx;
+    cfg->allocator.alloc = acct_alloc;
+    cfg->allocator.free = acct_free;
+    cfg->allocator.ctx = &r->acct[side];
 }
 
 /* Per-step checks (after every simnet step). */
 static void check_step(struct run *r)
 {
     char why[256];
-    for (int s = 0; s < S_SIDES && !r->failed; s++) {
-        struct side *sd = &r->side[s];
+    for (int s = 0; s < SIMDRIVE_SIDES && !r->failed; s++) {
+        struct glass_stack *st = r->d.side[s].st;
+        const struct acct *a = &r->acct[s];
+        const char *name = simdrive_side_name(s);
         why[0] = '\0';
-        if (glass_stack_check(sd->st, why, sizeof why) != 0)
-            run_fail(r, "%s: glass_stack_check: %s", side_names[s], why);
-        if (glass_stack_mib(sd->st, GLASS_MIB_TcpExtIllegalArcs) != 0)
-            run_fail(r, "%s: TcpExtIllegalArcs = %" PRIu64, side_names[s],
-                     glass_stack_mib(sd->st, GLASS_MIB_TcpExtIllegalArcs));
+        if (glass_stack_check(st, why, sizeof why) != 0)
+            run_fail(r, "%s: glass_stack_check: %s", name, why);
+        if (glass_stack_mib(st, GLASS_MIB_TcpExtIllegalArcs) != 0)
+            run_fail(r, "%s: TcpExtIllegalArcs = %" PRIu64, name,
+                     glass_stack_mib(st, GLASS_MIB_TcpExtIllegalArcs));
         /* Property 10: what a connection may hold (both buffers, reassembly inside the ring)
          * plus the stack's own tables, with room for the TIME_WAIT record and history. */
-        long long bound = sd->baseline + 3LL * ((long long)r->o->buf * 2) + (256LL << 10);
-        if (sd->acct.bytes > bound)
-            run_fail(r, "%s: allocator holds %lld bytes, bound %lld", side_names[s], sd->acct.bytes,
-                     bound);
-        if (sd->acct.bad != 0)
-            run_fail(r, "%s: allocator: a free of more than was allocated", side_names[s]);
+        long long bound = r->baseline[s] + 3LL * ((long long)r->o->buf * 2) + (256LL << 10);
+        if (a->bytes > bound)
+            run_fail(r, "%s: allocator holds %lld bytes, bound %lld", name, a->bytes, bound);
+        if (a->bad != 0)
+            run_fail(r, "%s: allocator: a free of more than was allocated", name);
     }
 }
 
-/* The application's buffers, reused by every run (no per-run mmap of 256 KiB blocks). */
-static uint8_t app_rbuf[CHUNK], app_txb[S_SIDES][CHUNK];
-
 /* Run one transfer; returns true if every check held. *r gets the run (hash, counters). */
-static bool run_one(const struct sopts *o, struct run *r, bool checks)
+static bool run_one(const struct simdrive_opts *o, struct run *r, bool checks)
 {
     memset(r, 0, sizeof *r);
     r->o = o;
-    r->rbuf = app_rbuf;
-
-    struct glass_simnet_config ncfg;
-    glass_simnet_config_default(&ncfg);
-    ncfg.seed = derive_seed(o->seed, 0);
-    ncfg.delay = ms_to_ns(o->delay_ms);
-    ncfg.loss = o->loss;
-    ncfg.dup = o->dup;
-    ncfg.reorder = o->reorder;
-    ncfg.reorder_max = o->reorder_max;
-    ncfg.corrupt = o->corrupt;
-    ncfg.jitter = ms_to_ns(o->jitter_ms);
-    ncfg.rate_bps = (uint64_t)(o->rate_mbit * 1e6 + 0.5);
-    ncfg.queue_pkts = o->queue;
-    if (o->spike_every_ms > 0.0 && o->spike_len_ms > 0.0) {
-        ncfg.spike_every = ms_to_ns(o->spike_every_ms);
-        ncfg.spike_len = ms_to_ns(o->spike_len_ms);
-    }
-    r->net = glass_simnet_new(&ncfg);
-    assert_non_null(r->net);
-
-    for (int s = 0; s < S_SIDES; s++) {
-        struct side *sd = &r->side[s];
-        sd->r = r;
-        sd->idx = s;
-        sd->fd = sd->lfd = -1;
-        sd->conn_id = -1;
-        struct glass_config cfg;
-        glass_config_default(&cfg);
-        cfg.seed = derive_seed(o->seed, (uint64_t)s + 1);
-        cfg.sndbuf = o->buf;
-        cfg.rcvbuf = o->buf;
-        if (o->syn_retries != 0) {
-            cfg.syn_retries = (uint8_t)o->syn_retries;
-            cfg.synack_retries = (uint8_t)o->syn_retries;
-        }
-        if (o->retries != 0)
-            cfg.retries2 = (uint8_t)o->retries;
-        cfg.allocator.alloc = acct_alloc;
-        cfg.allocator.free = acct_free;
-        cfg.allocator.ctx = &sd->acct;
-        sd->st = glass_stack_new(&cfg);
-        assert_non_null(sd->st);
-        sd->node = glass_simnet_attach(r->net, sd->st, s == S_CLIENT ? CLIENT_ADDR : SERVER_ADDR);
-        assert_true(sd->node >= 0);
-        sd->baseline = sd->acct.bytes;
-        glass_stack_set_observer(sd->st, observer_fn, sd);
-        glass_simnet_set_app(r->net, sd->node, app_fn, sd);
-        sd->txb = app_txb[s];
-    }
-    struct side *cs = &r->side[S_CLIENT], *ss = &r->side[S_SERVER];
-    uint64_t kc = derive_seed(o->seed, 3), ks = derive_seed(o->seed, 4);
-    cs->tx_key = kc;
-    cs->rx_key = ks;
-    ss->tx_key = ks;
-    ss->rx_key = kc;
-    cs->tx_total = o->bytes;
-    ss->rx_expect = o->bytes;
-    cs->shut_when_sent = true;
-    if (o->duplex) {
-        ss->tx_total = o->bytes;
-        cs->rx_expect = o->bytes;
-        ss->shut_when_sent = true;
-    }
-
-    ss->lfd = glass_socket(ss->st);
-    int one = 1;
-    assert_true(ss->lfd >= 0);
-    assert_int_equal(
-        glass_setsockopt(ss->st, ss->lfd, GLASS_SOL_SOCKET, GLASS_SO_REUSEADDR, &one, sizeof one),
-        0);
-    assert_int_equal(glass_bind(ss->st, ss->lfd, &(struct glass_endpoint){0, PORT}), 0);
-    assert_int_equal(glass_listen(ss->st, ss->lfd, 1), 0);
-    cs->fd = glass_socket(cs->st);
-    assert_true(cs->fd >= 0);
-    cs->conn_id = glass_sock_conn_id(cs->st, cs->fd);
-    r->t0 = glass_simnet_now(r->net);
-    int rc = glass_connect(cs->st, cs->fd, &(struct glass_endpoint){SERVER_ADDR, PORT});
-    assert_true(rc == -GLASS_EINPROGRESS || rc == 0);
+    const struct simdrive_hooks hooks = {
+        .fail = drive_fail, .transition = NULL, .configure = drive_configure, .ctx = r};
+    char err[160] = "";
+    if (simdrive_open(&r->d, o, &hooks, err, sizeof err) < 0)
+        fail_msg("simdrive_open: %s", err);
+    for (int s = 0; s < SIMDRIVE_SIDES; s++)
+        r->baseline[s] = r->acct[s].bytes;
+    if (simdrive_start(&r->d, err, sizeof err) < 0)
+        fail_msg("simdrive_start: %s", err);
+    struct simdrive_side *cs = &r->d.side[SIMDRIVE_CLIENT], *ss = &r->d.side[SIMDRIVE_SERVER];
 
     /* Liveness bounds (virtual time). Delivery: an hour, plus what the reader's pace needs.
      * Closure: then 2MSL plus the longest run of backed-off retransmissions (retries2 + 1
      * timeouts of at most rto_max, 120 s, each). */
-    glass_time_t deliver_by = r->t0 + GLASS_SEC(3600) + ms_to_ns(o->pause_ms);
+    glass_time_t deliver_by = r->d.t0 + GLASS_SEC(3600) + simdrive_ms(o->pause_ms);
     if (o->read_rate != 0)
         deliver_by += (o->bytes / o->read_rate + 1) * GLASS_NSEC_PER_SEC;
     unsigned r2 = o->retries != 0 ? o->retries : 15;
     glass_time_t close_by = deliver_by + GLASS_SEC(60) + GLASS_SEC((uint64_t)(r2 + 1) * 120);
     bool delivered = false;
     for (;;) {
-        if (side_finished(cs) && side_finished(ss))
+        if (simdrive_finished(&r->d))
             break;
         if (!delivered && ss->rx_done == ss->rx_expect && cs->rx_done == cs->rx_expect) {
             delivered = true;
-            if (glass_simnet_now(r->net) > deliver_by)
+            if (glass_simnet_now(r->d.net) > deliver_by)
                 run_fail(r, "eventual delivery: the last byte arrived after the bound");
         }
         glass_time_t limit = delivered ? close_by : deliver_by;
-        glass_time_t wake = side_wake(cs) < side_wake(ss) ? side_wake(cs) : side_wake(ss);
+        glass_time_t wake = simdrive_wake(&r->d);
         glass_time_t until = wake < limit ? wake : limit;
-        if (glass_simnet_step(r->net, until)) {
+        if (glass_simnet_step(r->d.net, until)) {
             r->steps++;
             if (checks)
                 check_step(r);
@@ -618,65 +286,60 @@ static bool run_one(const struct sopts *o, struct run *r, bool checks)
                          "eventual delivery: after %.0f s of virtual time the server has "
                          "%" PRIu64 " of %" PRIu64 " bytes, the client %" PRIu64 " of %" PRIu64
                          " (client %s, server %s)",
-                         (double)(limit - r->t0) / 1e9, ss->rx_done, ss->rx_expect, cs->rx_done,
-                         cs->rx_expect, state_str(side_state(cs)), state_str(side_state(ss)));
+                         (double)(limit - r->d.t0) / 1e9, ss->rx_done, ss->rx_expect, cs->rx_done,
+                         cs->rx_expect, simdrive_side_state(cs), simdrive_side_state(ss));
             else
                 run_fail(r,
                          "eventual closure: not both CLOSED by %.0f s (client %s%s, server "
                          "%s%s)",
-                         (double)(limit - r->t0) / 1e9, state_str(side_state(cs)),
-                         cs->closed ? " closed" : " open", state_str(side_state(ss)),
+                         (double)(limit - r->d.t0) / 1e9, simdrive_side_state(cs),
+                         cs->closed ? " closed" : " open", simdrive_side_state(ss),
                          ss->closed ? " closed" : " open");
             break;
         }
-        glass_simnet_run_until(r->net, wake);
-        side_pump(cs);
-        side_pump(ss);
-        glass_simnet_flush(r->net);
+        simdrive_tick(&r->d, wake);
         if (checks)
             check_step(r);
         if (r->failed && checks)
             break;
     }
 
-    r->hash = glass_simnet_trace_hash(r->net);
-    glass_simnet_stats(r->net, &r->link);
-    for (int s = 0; s < S_SIDES; s++) {
-        r->retrans += glass_stack_mib(r->side[s].st, GLASS_MIB_TcpRetransSegs);
-        r->timeouts += glass_stack_mib(r->side[s].st, GLASS_MIB_TcpExtTCPTimeouts);
-        r->zero_win += glass_stack_mib(r->side[s].st, GLASS_MIB_TcpExtTCPToZeroWindowAdv);
+    r->hash = glass_simnet_trace_hash(r->d.net);
+    glass_simnet_stats(r->d.net, &r->link);
+    for (int s = 0; s < SIMDRIVE_SIDES; s++) {
+        r->retrans += glass_stack_mib(r->d.side[s].st, GLASS_MIB_TcpRetransSegs);
+        r->timeouts += glass_stack_mib(r->d.side[s].st, GLASS_MIB_TcpExtTCPTimeouts);
+        r->zero_win += glass_stack_mib(r->d.side[s].st, GLASS_MIB_TcpExtTCPToZeroWindowAdv);
     }
     glass_time_t last = ss->rx_last_at > cs->rx_last_at ? ss->rx_last_at : cs->rx_last_at;
-    r->t_deliver = last > r->t0 ? last - r->t0 : 0;
-    r->t_end = glass_simnet_now(r->net) - r->t0;
+    r->t_deliver = last > r->d.t0 ? last - r->d.t0 : 0;
+    r->t_end = glass_simnet_now(r->d.net) - r->d.t0;
     /* Quiescence. */
     if (!r->failed && (ss->rx_done != ss->rx_expect || cs->rx_done != cs->rx_expect))
         run_fail(r,
                  "eventual delivery: server %" PRIu64 "/%" PRIu64 ", client %" PRIu64 "/%" PRIu64,
                  ss->rx_done, ss->rx_expect, cs->rx_done, cs->rx_expect);
-    for (int s = 0; s < S_SIDES && !r->failed; s++) {
-        struct side *sd = &r->side[s];
+    for (int s = 0; s < SIMDRIVE_SIDES && !r->failed; s++) {
+        struct glass_stack *st = r->d.side[s].st;
+        const char *name = simdrive_side_name(s);
         struct glass_conn_info ci[4];
-        size_t n = glass_stack_conns(sd->st, ci, 4);
+        size_t n = glass_stack_conns(st, ci, 4);
         if (n != 0)
-            run_fail(r, "%s: %zu connection(s) left at quiescence (first: %s)", side_names[s], n,
+            run_fail(r, "%s: %zu connection(s) left at quiescence (first: %s)", name, n,
                      glass_tcp_state_name(ci[0].state));
-        else if (glass_stack_next_deadline(sd->st) != GLASS_TIME_NEVER)
-            run_fail(r, "%s: a timer is still armed at quiescence", side_names[s]);
-        else if (sd->acct.bytes != sd->baseline)
+        else if (glass_stack_next_deadline(st) != GLASS_TIME_NEVER)
+            run_fail(r, "%s: a timer is still armed at quiescence", name);
+        else if (r->acct[s].bytes != r->baseline[s])
             run_fail(r, "%s: allocator holds %lld bytes at quiescence, %lld after glass_stack_new",
-                     side_names[s], sd->acct.bytes, sd->baseline);
+                     name, r->acct[s].bytes, r->baseline[s]);
     }
-    for (int s = 0; s < S_SIDES; s++) {
-        struct side *sd = &r->side[s];
-        glass_stack_set_observer(sd->st, NULL, NULL);
-        glass_stack_free(sd->st);
-        if (!r->failed && (sd->acct.bytes != 0 || sd->acct.blocks != 0))
-            run_fail(r, "%s: leak after glass_stack_free: %lld bytes in %lld blocks", side_names[s],
-                     sd->acct.bytes, sd->acct.blocks);
+    simdrive_close(&r->d);
+    for (int s = 0; s < SIMDRIVE_SIDES; s++) {
+        const struct acct *a = &r->acct[s];
+        if (!r->failed && (a->bytes != 0 || a->blocks != 0))
+            run_fail(r, "%s: leak after glass_stack_free: %lld bytes in %lld blocks",
+                     simdrive_side_name(s), a->bytes, a->blocks);
     }
-    glass_simnet_free(r->net);
-    r->net = NULL;
     return !r->failed;
 }
 
@@ -684,7 +347,7 @@ static bool run_one(const struct sopts *o, struct run *r, bool checks)
 
 struct gcase {
     const char *name;
-    struct sopts o; /* seed filled per run */
+    struct simdrive_opts o; /* seed filled per run */
 };
 
 static unsigned n_seeds(void)
@@ -736,7 +399,7 @@ static void run_cases(const struct gcase *cases, size_t n)
                  qd = 0;
         double xfer = 0.0, dur = 0.0;
         for (unsigned k = 0; k < seeds; k++) {
-            struct sopts o = cases[i].o;
+            struct simdrive_opts o = cases[i].o;
             o.seed = s0 + k;
             struct run r;
             runs++;
@@ -778,7 +441,9 @@ static void run_cases(const struct gcase *cases, size_t n)
 /* Every grid point allows 20 SYN and 40 data retransmissions instead of Linux's 6 and 15:
  * with 30 % loss each way, 16 failed rounds in a row (0.51^16, about 2e-5 per segment) would
  * otherwise end some runs with a legitimate ETIMEDOUT, while the property checked here is
- * that every byte arrives. A stack that stops making progress still fails the delivery bound. */
+ * that every byte arrives. A stack that stops making progress still fails the delivery bound.
+ * The grid reads and writes with glass_send/glass_recv (`glass sim --copy`); the zero-copy calls,
+ * glass sim's default, run in test_replay_matches_cli and the cli_sim tests. */
 #define CASE(nm, ...)                                                                              \
     {                                                                                              \
         .name = nm, .o = {                                                                         \
@@ -788,6 +453,7 @@ static void run_cases(const struct gcase *cases, size_t n)
             .buf = 1u << 20,                                                                       \
             .syn_retries = 20,                                                                     \
             .retries = 40,                                                                         \
+            .copy = true,                                                                          \
             __VA_ARGS__                                                                            \
         }                                                                                          \
     }
@@ -874,8 +540,8 @@ static void test_soak_mixed_duplex(void **state)
 static void test_same_seed_same_hash(void **state)
 {
     (void)state;
-    struct sopts o;
-    sopts_default(&o);
+    struct simdrive_opts o;
+    simdrive_opts_default(&o);
     o.bytes = 100000;
     o.duplex = true;
     o.loss = 0.05;
@@ -908,9 +574,9 @@ static void test_replay_matches_cli(void **state)
 #ifndef GLASS_CLI
     skip();
 #else
-    struct sopts cases[3];
+    struct simdrive_opts cases[3];
     for (int i = 0; i < 3; i++)
-        sopts_default(&cases[i]);
+        simdrive_opts_default(&cases[i]);
     cases[0].bytes = 100000;
     cases[0].loss = 0.05;
     cases[0].seed = 7;
@@ -921,6 +587,7 @@ static void test_replay_matches_cli(void **state)
     cases[1].corrupt = 0.02;
     cases[1].jitter_ms = 2.5;
     cases[1].seed = 11;
+    cases[1].copy = true; /* glass_send/glass_recv here and in the CLI (the others: zero-copy) */
     cases[2].bytes = 120000;
     cases[2].buf = 16384;
     cases[2].pause_at = 30000;

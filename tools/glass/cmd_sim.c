@@ -18,8 +18,9 @@
  * with gnuplot: data segments, retransmissions, segments the link dropped or corrupted, the
  * ACK line, the receive window's right edge, SACK blocks, and the client's cwnd.
  *
- * tests/sim/test_sim_soak.c drives transfers the same way (same seeds, same calls at the same
- * virtual times) so that its failures replay with this command: keep the two in step. */
+ * The transfer itself (stacks, stream, application calls and the checks of what is read) is
+ * simdrive.c, which tests/sim/test_sim_soak.c runs too, so that its failures replay with this
+ * command; this file adds the options, the captures, the plot, --trace and the report. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "cmds.h"
@@ -27,7 +28,6 @@
 #include "pcapw.h"
 #include "simdrive.h"
 #include "ss.h"
-#include "util/stream.h"
 
 #include <glass/err.h>
 #include <glass/info.h>
@@ -54,9 +54,9 @@
 
 extern char **environ;
 
-#define SIM_DEFAULT_BUF (1u << 20)      /* socket buffers: 1 MiB ... */
+#define SIM_DEFAULT_BUF (1u << 20)           /* socket buffers: 1 MiB ... */
 #define SIM_DEFAULT_BUF_NODELAY (256u << 10) /* ... 256 KiB without delay or jitter */
-#define PLOT_MAX_RECORDS 4000000u  /* records kept for --plot (beyond: truncated) */
+#define PLOT_MAX_RECORDS 4000000u            /* records kept for --plot (beyond: truncated) */
 
 /* ---- options ------------------------------------------------------------------------------- */
 
@@ -66,12 +66,12 @@ struct sim_opts {
     bool json, quiet;
     const char *plot;
     bool plot_svg;
-    const char *pcap;     /* write the client's view of the link here (--pcap) */
-    const char *pcapng;   /* the same as pcapng, each packet commented with both states */
-    const char *ss;       /* --ss[=ARGS]: glass ss of both stacks (NULL: not asked) */
-    double ss_at_ms;      /* --ss-at: when (virtual ms from the connect); < 0: at the end */
+    const char *pcap;   /* write the client's view of the link here (--pcap) */
+    const char *pcapng; /* the same as pcapng, each packet commented with both states */
+    const char *ss;     /* --ss[=ARGS]: glass ss of both stacks (NULL: not asked) */
+    double ss_at_ms;    /* --ss-at: when (virtual ms from the connect); < 0: at the end */
     double time_limit_s;
-    bool trace;           /* print every packet and transition (to stderr) */
+    bool trace; /* print every packet and transition (to stderr) */
 };
 
 /* ---- plot records -------------------------------------------------------------------------- */
@@ -1051,7 +1051,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
                 o->drive.retries = (unsigned)u;
             break;
         case OPT_READ_RATE:
-            if (!parse_u64_sfx(optarg, &o->drive.read_rate) || o->drive.read_rate > (UINT64_C(1) << 40))
+            if (!parse_u64_sfx(optarg, &o->drive.read_rate) ||
+                o->drive.read_rate > (UINT64_C(1) << 40))
                 return usage_error("bad --read-rate '%s' (want bytes per second, e.g. 100k)",
                                    optarg);
             break;
@@ -1080,8 +1081,9 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
         return usage_error("--bytes N is required; see 'glass sim --help'");
     /* Buffers beyond the bandwidth-delay product only cost cache: with no delay there is none. */
     if (o->drive.buf == 0)
-        o->drive.buf = o->drive.delay_ms == 0.0 && o->drive.jitter_ms == 0.0 ? SIM_DEFAULT_BUF_NODELAY
-                                                           : SIM_DEFAULT_BUF;
+        o->drive.buf = o->drive.delay_ms == 0.0 && o->drive.jitter_ms == 0.0
+                           ? SIM_DEFAULT_BUF_NODELAY
+                           : SIM_DEFAULT_BUF;
     if (o->drive.spike_every_ms > 0.0 && o->drive.spike_len_ms >= o->drive.spike_every_ms)
         return usage_error("--spike-len (%g ms) must be shorter than --spike-every (%g ms)",
                            o->drive.spike_len_ms, o->drive.spike_every_ms);
@@ -1117,21 +1119,18 @@ static void link_line(const struct sim_opts *o, char *buf, size_t cap)
     }
     n = (int)strlen(buf);
     if (o->drive.spike_every_ms > 0.0 && o->drive.spike_len_ms > 0.0)
-        snprintf(buf + n, cap - (size_t)n, ", spikes of %g ms about every %g ms", o->drive.spike_len_ms,
-                 o->drive.spike_every_ms);
+        snprintf(buf + n, cap - (size_t)n, ", spikes of %g ms about every %g ms",
+                 o->drive.spike_len_ms, o->drive.spike_every_ms);
 }
 
 int glass_cmd_sim(int argc, char **argv)
 {
     struct sim_opts o;
     memset(&o, 0, sizeof o);
-    o.drive.seed = 1;
-    o.drive.delay_ms = 10.0;
-    o.drive.reorder_max = 3;
-    o.drive.spike_len_ms = 1500.0;
+    simdrive_opts_default(&o.drive);
+    o.drive.buf = 0; /* parse_args picks it from the delay unless --buf says */
     o.time_limit_s = 86400.0;
     o.ss_at_ms = -1;
-    o.drive.cc = GLASS_CC_CUBIC;
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
@@ -1211,9 +1210,9 @@ int glass_cmd_sim(int argc, char **argv)
         if (stalled && glass_simnet_in_flight(r->d.net) == 0 &&
             glass_stack_next_deadline(cs->st) == GLASS_TIME_NEVER &&
             glass_stack_next_deadline(ss->st) == GLASS_TIME_NEVER)
-            run_fail(r,
-                     "stalled at t=%s s: nothing in flight, no timer armed (client %s, server %s)",
-                     out_time(t_end - r->d.t0, tb), simdrive_side_state(cs), simdrive_side_state(ss));
+            run_fail(
+                r, "stalled at t=%s s: nothing in flight, no timer armed (client %s, server %s)",
+                out_time(t_end - r->d.t0, tb), simdrive_side_state(cs), simdrive_side_state(ss));
         else
             run_fail(r, "time limit of %g s reached (client %s, server %s)", o.time_limit_s,
                      simdrive_side_state(cs), simdrive_side_state(ss));
@@ -1297,14 +1296,17 @@ int glass_cmd_sim(int argc, char **argv)
                        "\"%s\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64
                        ",\"retransmits\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"time_wait\":%s},",
                        simdrive_side_name(s), sd->tx_done, sd->rx_done, retrans[s], timeouts[s],
-                       simdrive_side_conn(sd) != NULL && simdrive_side_conn(sd)->time_wait ? "true" : "false");
+                       simdrive_side_conn(sd) != NULL && simdrive_side_conn(sd)->time_wait
+                           ? "true"
+                           : "false");
         }
         out_printf(&b,
                    "\"link\":{\"delay_ms\":%g,\"jitter_ms\":%g,\"loss\":%g,\"dup\":%g,"
                    "\"reorder\":%g,\"corrupt\":%g,\"rate_mbit\":%g,\"queue\":%" PRIu32
                    ",\"spike_every_ms\":%g,\"spike_len_ms\":%g,",
-                   o.drive.delay_ms, o.drive.jitter_ms, o.drive.loss, o.drive.dup, o.drive.reorder, o.drive.corrupt, o.drive.rate_mbit,
-                   o.drive.queue, r->d.ncfg.spike_every != 0 ? o.drive.spike_every_ms : 0.0,
+                   o.drive.delay_ms, o.drive.jitter_ms, o.drive.loss, o.drive.dup, o.drive.reorder,
+                   o.drive.corrupt, o.drive.rate_mbit, o.drive.queue,
+                   r->d.ncfg.spike_every != 0 ? o.drive.spike_every_ms : 0.0,
                    r->d.ncfg.spike_every != 0 ? o.drive.spike_len_ms : 0.0);
         out_printf(&b,
                    "\"packets\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"lost\":%" PRIu64
@@ -1349,10 +1351,13 @@ int glass_cmd_sim(int argc, char **argv)
                    "retransmitted segments: %" PRIu64 " (client %" PRIu64 ", server %" PRIu64
                    "), RTO timeouts: %" PRIu64 "\n",
                    retrans[0] + retrans[1], retrans[0], retrans[1], timeouts[0] + timeouts[1]);
-        out_printf(&b, "final states: client %s%s, server %s%s\n", simdrive_side_state(cs),
-                   simdrive_side_conn(cs) != NULL && simdrive_side_conn(cs)->time_wait ? " (via TIME_WAIT)" : "",
-                   simdrive_side_state(ss),
-                   simdrive_side_conn(ss) != NULL && simdrive_side_conn(ss)->time_wait ? " (via TIME_WAIT)" : "");
+        out_printf(
+            &b, "final states: client %s%s, server %s%s\n", simdrive_side_state(cs),
+            simdrive_side_conn(cs) != NULL && simdrive_side_conn(cs)->time_wait ? " (via TIME_WAIT)"
+                                                                                : "",
+            simdrive_side_state(ss),
+            simdrive_side_conn(ss) != NULL && simdrive_side_conn(ss)->time_wait ? " (via TIME_WAIT)"
+                                                                                : "");
         out_printf(&b,
                    "link packets: %" PRIu64 " sent, %" PRIu64 " delivered, %" PRIu64
                    " lost, %" PRIu64 " queue drops, %" PRIu64 " duplicated, %" PRIu64

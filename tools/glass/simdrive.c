@@ -30,6 +30,17 @@ const char *simdrive_side_name(int idx)
     return idx == SIMDRIVE_CLIENT ? side_names[SIMDRIVE_CLIENT] : side_names[SIMDRIVE_SERVER];
 }
 
+void simdrive_opts_default(struct simdrive_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->seed = 1;
+    o->delay_ms = 10.0;
+    o->reorder_max = 3;
+    o->spike_len_ms = 1500.0;
+    o->cc = GLASS_CC_CUBIC;
+    o->buf = 1u << 20;
+}
+
 glass_time_t simdrive_ms(double ms)
 {
     return (glass_time_t)(ms * 1e6 + 0.5);
@@ -51,14 +62,13 @@ uint64_t simdrive_seed(uint64_t seed, uint64_t k)
 static void drive_fail(struct simdrive *d, const char *fmt, ...) SIMDRIVE_PRINTF(2, 3);
 static void drive_fail(struct simdrive *d, const char *fmt, ...)
 {
-    if (d->hooks.fail == NULL)
-        return;
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    d->hooks.fail(d->hooks.ctx, msg);
+    if (d->hooks.fail != NULL)
+        d->hooks.fail(d->hooks.ctx, msg);
 }
 
 static const char *errname(long rc)
@@ -106,8 +116,8 @@ static void side_send(struct simdrive_side *sd)
         if (rc == -GLASS_EAGAIN)
             return;
         if (rc <= 0) {
-            drive_fail(d, "%s: send() = %ld (-%s) after %" PRIu64 " bytes", side_names[sd->idx],
-                       rc, errname(rc), sd->tx_done);
+            drive_fail(d, "%s: send() = %ld (-%s) after %" PRIu64 " bytes", side_names[sd->idx], rc,
+                       errname(rc), sd->tx_done);
             return;
         }
         sd->tx_done += (uint64_t)rc;
@@ -415,14 +425,12 @@ static int open_side(struct simdrive *d, int s, char *err, size_t errcap)
     stack_config(d, s, &cfg);
     sd->st = glass_stack_new(&cfg);
     if (sd->st == NULL) {
-        snprintf(err, errcap,
-                 "the stack rejected its configuration (mss %u, buffers %" PRIu32 ")", cfg.mss,
-                 cfg.sndbuf);
+        snprintf(err, errcap, "the stack rejected its configuration (mss %u, buffers %" PRIu32 ")",
+                 cfg.mss, cfg.sndbuf);
         return -1;
     }
-    sd->node = glass_simnet_attach(d->net, sd->st,
-                                   s == SIMDRIVE_CLIENT ? SIMDRIVE_CLIENT_ADDR
-                                                        : SIMDRIVE_SERVER_ADDR);
+    sd->node = glass_simnet_attach(
+        d->net, sd->st, s == SIMDRIVE_CLIENT ? SIMDRIVE_CLIENT_ADDR : SIMDRIVE_SERVER_ADDR);
     if (sd->node < 0) {
         snprintf(err, errcap, "glass_simnet_attach: %s", glass_strerror(sd->node));
         return -1;

@@ -34,9 +34,9 @@
 #define SIMDRIVE_SERVER 1
 #define SIMDRIVE_SIDES 2
 #define SIMDRIVE_PORT 5201
-#define SIMDRIVE_CHUNK (256u * 1024u)       /* bytes generated / read per call */
-#define SIMDRIVE_READ_TICK GLASS_MSEC(10)   /* a paced reader looks again this often */
-#define SIMDRIVE_MAX_CONNS 16               /* connections tracked per stack (observer) */
+#define SIMDRIVE_CHUNK (256u * 1024u)     /* bytes generated / read per call */
+#define SIMDRIVE_READ_TICK GLASS_MSEC(10) /* a paced reader looks again this often */
+#define SIMDRIVE_MAX_CONNS 16             /* connections tracked per stack (observer) */
 
 /* The run's options, as `glass sim` spells them (docs/simulator.md). */
 struct simdrive_opts {
@@ -53,12 +53,12 @@ struct simdrive_opts {
     enum glass_cc_algo cc; /* used when cc_set */
     bool cc_set;
     uint64_t seed;
-    bool copy;       /* glass_send/glass_recv instead of the zero-copy calls (--copy) */
-    bool no_offload; /* the stacks compute and check every checksum (--no-offload) */
-    uint32_t buf;    /* socket buffers, both directions */
-    uint64_t read_rate; /* receivers read at most this many bytes per second (0: no limit) */
-    uint64_t pause_at;  /* receivers stop reading after this many bytes ... */
-    double pause_ms;    /* ... for this long (0: never) */
+    bool copy;            /* glass_send/glass_recv instead of the zero-copy calls (--copy) */
+    bool no_offload;      /* the stacks compute and check every checksum (--no-offload) */
+    uint32_t buf;         /* socket buffers, both directions */
+    uint64_t read_rate;   /* receivers read at most this many bytes per second (0: no limit) */
+    uint64_t pause_at;    /* receivers stop reading after this many bytes ... */
+    double pause_ms;      /* ... for this long (0: never) */
     unsigned syn_retries; /* 0: the stack's default */
     unsigned retries;     /* retries2; 0: the stack's default */
 };
@@ -99,8 +99,7 @@ struct simdrive_hooks {
     /* A check or a call failed; msg is one line without a newline ("client: recv() = ..."). */
     void (*fail)(void *ctx, const char *msg);
     /* A stack changed a connection's state; called before the driver records it. */
-    void (*transition)(void *ctx, const struct simdrive_side *sd,
-                       const struct glass_transition *t);
+    void (*transition)(void *ctx, const struct simdrive_side *sd, const struct glass_transition *t);
     /* Adjust a stack's configuration before glass_stack_new() (an allocator, say). */
     void (*configure)(void *ctx, int side, struct glass_config *cfg);
     void *ctx;
@@ -115,6 +114,10 @@ struct simdrive {
     uint8_t *rbuf;   /* SIMDRIVE_CHUNK bytes (copy mode) */
     glass_time_t t0; /* the connect */
 };
+
+/* glass sim's defaults: seed 1, delay 10 ms, reorder by up to 3, spikes of 1500 ms (when
+ * spike_every_ms is set), CUBIC, 1 MiB buffers; nothing else. */
+void simdrive_opts_default(struct simdrive_opts *o);
 
 /* Virtual time of ms milliseconds, rounded to the nanosecond. */
 glass_time_t simdrive_ms(double ms);

@@ -311,6 +311,8 @@ uint16_t glass_route_mtu(const struct glass_stack *st, uint32_t src);
 
 /* ---- TCB lifetime and demux (demux.c) ---- */
 struct glass_tcb *glass_tcb_new(struct glass_stack *st);
+/* Free a TCB and everything it holds (rings, range lists, RACK records, history, extensions). */
+void glass_tcb_free(struct glass_stack *st, struct glass_tcb *tcb);
 /* Queue a TCB for freeing at the end of the current call (it must be CLOSED or a child that
  * has left its listener). */
 void glass_tcb_reap(struct glass_stack *st, struct glass_tcb *tcb);
@@ -471,25 +473,34 @@ void glass_tcb_release_idle(struct glass_stack *st, struct glass_tcb *tcb);
  * cap are in use (nothing changed then). */
 int glass_range_insert(struct glass_range *r, uint8_t *n, uint8_t cap, struct glass_seq s,
                        struct glass_seq e);
+/* The same for a list whose array of cap ranges is allocated only while it is not empty
+ * (*r == NULL when *n == 0): -2 if the array could not be allocated (nothing changed). */
+int glass_range_add(struct glass_stack *st, struct glass_range **r, uint8_t *n, uint8_t cap,
+                    struct glass_seq s, struct glass_seq e);
+/* Free the array of such a list once it is empty (no-op otherwise). */
+void glass_range_release(struct glass_stack *st, struct glass_range **r, uint8_t n, uint8_t cap);
 /* Bytes covered by r[0..n). */
 uint32_t glass_range_bytes(const struct glass_range *r, uint8_t n);
 
 /* ---- receive reassembly (tcp_reass.c) ---- */
-/* Hold an out-of-order segment (seq after RCV.NXT). False: no room, the segment is dropped. */
-bool glass_reass_insert(struct glass_tcb *tcb, struct glass_seq seq, const uint8_t *data,
-                        uint32_t len);
+/* Hold an out-of-order segment (seq after RCV.NXT). GLASS_DROP_NONE, or why it is dropped:
+ * no room (TCP_OFO_DROP) or no memory for the range list (NOMEM). */
+enum glass_drop_reason glass_reass_insert(struct glass_stack *st, struct glass_tcb *tcb,
+                                          struct glass_seq seq, const uint8_t *data, uint32_t len);
 /* Take in-order bytes at RCV.NXT, then every queued range they reach; returns how far RCV.NXT
  * advanced (0 if the ring is full). */
-uint32_t glass_reass_in_order(struct glass_tcb *tcb, const uint8_t *data, uint32_t len);
+uint32_t glass_reass_in_order(struct glass_stack *st, struct glass_tcb *tcb, const uint8_t *data,
+                             uint32_t len);
 /* SACK blocks to report, most recent first (RFC 2018 §4). */
 size_t glass_reass_sack_blocks(const struct glass_tcb *tcb, struct glass_sack_block *out,
                                size_t max);
 
 /* ---- sender scoreboard (tcp_sack.c) ---- */
-uint32_t glass_sack_update(struct glass_tcb *tcb, const struct glass_tcp_repr *r);
+uint32_t glass_sack_update(struct glass_stack *st, struct glass_tcb *tcb,
+                           const struct glass_tcp_repr *r);
 bool glass_sack_is_dsack(const struct glass_tcb *tcb, const struct glass_tcp_repr *r);
-void glass_sack_trim(struct glass_tcb *tcb);
-void glass_sack_clear(struct glass_tcb *tcb);
+void glass_sack_trim(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_sack_clear(struct glass_stack *st, struct glass_tcb *tcb);
 bool glass_sack_is_sacked(const struct glass_tcb *tcb, struct glass_seq seq);
 bool glass_sack_is_lost(const struct glass_tcb *tcb, struct glass_seq seq);
 uint32_t glass_sack_pipe(const struct glass_tcb *tcb);

@@ -13,13 +13,6 @@ struct glass_tcb *glass_tcb_new(struct glass_stack *st)
     struct glass_tcb *tcb = glass_zalloc(st, sizeof *tcb);
     if (tcb == NULL)
         return NULL;
-    if (st->cfg.history_len > 0) {
-        tcb->hist = glass_alloc(st, sizeof(struct glass_transition) * st->cfg.history_len);
-        if (tcb->hist == NULL) {
-            glass_free(st, tcb, sizeof *tcb);
-            return NULL;
-        }
-    }
     tcb->id = st->next_conn_id++;
     tcb->fd = -1;
     tcb->sndbuf = st->cfg.sndbuf;
@@ -46,6 +39,17 @@ struct glass_tcb *glass_tcb_new(struct glass_stack *st)
     st->n_tcbs++;
     glass_tcb_init_state(st, tcb, GLASS_TCP_CLOSED);
     return tcb;
+}
+
+void glass_tcb_free(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    glass_rack_free(st, tcb);
+    glass_ring_free(st, &tcb->sb);
+    glass_ring_free(st, &tcb->rb);
+    glass_free(st, tcb->ooo, sizeof(struct glass_range) * GLASS_OOO_MAX);
+    glass_free(st, tcb->sacked, sizeof(struct glass_range) * GLASS_SACK_MAX);
+    glass_free(st, tcb->hist, sizeof(struct glass_transition) * tcb->hist_cap);
+    glass_free(st, tcb, sizeof *tcb);
 }
 
 void glass_tcb_reap(struct glass_stack *st, struct glass_tcb *tcb)

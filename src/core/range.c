@@ -39,3 +39,25 @@ uint32_t glass_range_bytes(const struct glass_range *r, uint8_t n)
         total += glass_seq_sub(r[k].end, r[k].start);
     return total;
 }
+
+int glass_range_add(struct glass_stack *st, struct glass_range **r, uint8_t *n, uint8_t cap,
+                    struct glass_seq s, struct glass_seq e)
+{
+    if (*r == NULL) {
+        *r = glass_alloc(st, sizeof(struct glass_range) * cap);
+        if (*r == NULL)
+            return -2;
+        *n = 0;
+    }
+    int at = glass_range_insert(*r, n, cap, s, e);
+    glass_range_release(st, r, *n, cap);
+    return at;
+}
+
+void glass_range_release(struct glass_stack *st, struct glass_range **r, uint8_t n, uint8_t cap)
+{
+    if (n != 0 || *r == NULL)
+        return;
+    glass_free(st, *r, sizeof(struct glass_range) * cap);
+    *r = NULL;
+}

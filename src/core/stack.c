@@ -187,14 +187,6 @@ struct glass_stack *glass_stack_new(const struct glass_config *cfg)
     return st;
 }
 
-static void free_tcb_now(struct glass_stack *st, struct glass_tcb *tcb)
-{
-    glass_rack_free(st, tcb);
-    glass_ring_free(st, &tcb->sb);
-    glass_ring_free(st, &tcb->rb);
-    glass_free(st, tcb->hist, sizeof(struct glass_transition) * st->cfg.history_len);
-    glass_free(st, tcb, sizeof *tcb);
-}
 
 void glass_stack_free(struct glass_stack *st)
 {
@@ -203,7 +195,7 @@ void glass_stack_free(struct glass_stack *st)
     struct glass_list *n = st->all.next;
     while (n != NULL && n != &st->all) {
         struct glass_list *next = n->next;
-        free_tcb_now(st, GLASS_TCB_OF(n, all));
+        glass_tcb_free(st, GLASS_TCB_OF(n, all));
         n = next;
     }
     glass_ipfrag_free_all(st); /* fragments held for reassembly (ip_reass.c) */
@@ -236,7 +228,7 @@ void glass_reap_now(struct glass_stack *st)
         tcb->all.next->prev = tcb->all.prev;
         glass_tcb_fini_state(st, tcb);
         st->n_tcbs--;
-        free_tcb_now(st, tcb);
+        glass_tcb_free(st, tcb);
     }
 }
 
@@ -660,7 +652,7 @@ long glass_conn_history(const struct glass_stack *st, uint32_t conn_id,
             continue;
         size_t n = 0;
         for (uint16_t i = 0; i < tcb->hist_count && n < max; i++)
-            out[n++] = tcb->hist[(tcb->hist_head + i) % st->cfg.history_len];
+            out[n++] = tcb->hist[(tcb->hist_head + i) % tcb->hist_cap];
         return (long)n;
     }
     /* Freed: what the stack-wide ring still remembers of it. */

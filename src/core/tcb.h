@@ -119,7 +119,6 @@ struct glass_tcb {
     /* The connection state. Written ONLY by glass_tcp_set_state() in tcp_fsm.c (STYLE §7.3). */
     uint8_t state;
     uint8_t rxtshift;           /* consecutive retransmission timeouts */
-    uint16_t hist_head, hist_count;
     uint8_t inq;                /* child: 0 none, 1 in the listener's synq, 2 in its acceptq */
     uint32_t flags;             /* GLASS_TF_* */
     int fd;                     /* socket handle, -1 if none (orphan or not accepted) */
@@ -188,13 +187,13 @@ struct glass_tcb {
     /* Receive side: out-of-order data sits in rb beyond rb.len; these are its ranges,
      * sorted, disjoint, above rcv_nxt. ooo_last: the range most recently added to (it is
      * reported first in SACK blocks, RFC 2018 §4). */
-    struct glass_range ooo[GLASS_OOO_MAX];
+    struct glass_range *ooo;    /* GLASS_OOO_MAX ranges, allocated while n_ooo > 0 (range.c) */
     uint8_t n_ooo, ooo_last;
     struct glass_seq ooo_fin;   /* sequence number of an out-of-order FIN (TF_OOO_FIN) */
     struct glass_range dsack;   /* duplicate data to report in a D-SACK block (TF_DSACK) */
 
     /* Send side: SACK scoreboard (sorted, disjoint, within SND.UNA..SND.MAX). */
-    struct glass_range sacked[GLASS_SACK_MAX];
+    struct glass_range *sacked; /* GLASS_SACK_MAX ranges, allocated while n_sacked > 0 */
     uint8_t n_sacked;
     uint8_t dupacks;
     struct glass_seq recover;   /* RFC 6582 "recover" / RFC 6675 RecoveryPoint */
@@ -231,8 +230,10 @@ struct glass_tcb {
     uint64_t bytes_acked, bytes_received, segs_in, segs_out;
     uint32_t total_retrans;
 
-    /* Bounded transition history (history_len entries, overwrite oldest). */
+    /* Bounded transition history: a ring of hist_cap entries, grown on demand (2, 4, 8, ...
+     * up to cfg.history_len; tcp_fsm.c record()), overwriting the oldest once full. */
     struct glass_transition *hist;
+    uint16_t hist_head, hist_count, hist_cap;
 };
 
 #define GLASS_TCB_OF(ptr, member) ((struct glass_tcb *)(void *)((char *)(ptr) - offsetof(struct glass_tcb, member)))

@@ -153,10 +153,33 @@ int glass_tcp_arc_find(int from, int to)
 
 /* ---- recording -------------------------------------------------------------------------- */
 
+/* Room for one more entry in tcb's history: while it is full and smaller than history_len,
+ * the ring doubles (from 2), so a connection holds memory for the transitions it has made,
+ * not for history_len of them. If that allocation fails the ring stays as it is and the
+ * oldest entry gives way (glass_conn_history then returns fewer). */
+static void history_grow(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    uint16_t max = st->cfg.history_len, old = tcb->hist_cap;
+    if (tcb->hist_count < old || old >= max)
+        return;
+    uint16_t cap = old == 0 ? (max < 2u ? max : 2u) : old > max / 2u ? max : (uint16_t)(2u * old);
+    struct glass_transition *h = glass_alloc(st, sizeof *h * cap);
+    if (h == NULL)
+        return;
+    for (uint16_t i = 0; i < tcb->hist_count; i++)
+        h[i] = tcb->hist[(tcb->hist_head + i) % old];
+    glass_free(st, tcb->hist, sizeof *h * old);
+    tcb->hist = h;
+    tcb->hist_cap = cap;
+    tcb->hist_head = 0;
+}
+
 static void record(struct glass_stack *st, struct glass_tcb *tcb, const struct glass_transition *t)
 {
-    uint16_t cap = st->cfg.history_len;
-    if (tcb != NULL && tcb->hist != NULL && cap > 0) {
+    if (tcb != NULL)
+        history_grow(st, tcb);
+    uint16_t cap = tcb != NULL ? tcb->hist_cap : 0;
+    if (cap > 0) {
         uint16_t slot = (uint16_t)((tcb->hist_head + tcb->hist_count) % cap);
         tcb->hist[slot] = *t;
         if (tcb->hist_count < cap)

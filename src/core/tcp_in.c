@@ -745,7 +745,7 @@ static uint32_t new_ack(struct glass_stack *st, struct glass_tcb *tcb, struct gl
         tcb->snd_nxt = ack;
     if (glass_seq_lt(tcb->high_rxt, ack))
         tcb->high_rxt = ack;
-    glass_sack_trim(tcb);
+    glass_sack_trim(st, tcb);
     tcb->rxtshift = 0;
     /* RFC 6298 (5.2)/(5.3): stop the timer when all is acknowledged, else restart it. */
     if (glass_seq_eq(tcb->snd_una, tcb->snd_max)) {
@@ -955,7 +955,7 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
     struct glass_seq prior_una = tcb->snd_una;
     if (glass_sack_is_dsack(tcb, s->r))
         glass_rack_on_dsack(st, tcb);
-    uint32_t sacked = glass_sack_update(tcb, s->r);
+    uint32_t sacked = glass_sack_update(st, tcb, s->r);
     uint32_t acked = 0;
     if (glass_seq_gt(ack, tcb->snd_una))
         acked = new_ack(st, tcb, ack, s->r);
@@ -1032,16 +1032,16 @@ static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *t
         return SEG_DONE;
     }
     if (!glass_seq_eq(s->seq, tcb->rcv_nxt)) {
-        bool ok = glass_reass_insert(tcb, s->seq, s->data, s->len);
-        if (ok && s->fin) {
+        enum glass_drop_reason why = glass_reass_insert(st, tcb, s->seq, s->data, s->len);
+        if (why == GLASS_DROP_NONE && s->fin) {
             tcb->flags |= GLASS_TF_OOO_FIN;
             tcb->ooo_fin = glass_seq_add(s->seq, s->len);
         }
         send_ack_soon(st, tcb); /* RFC 5681 §4.2: out-of-order data is ACKed at once */
         s->fin = false;
-        if (!ok) {
+        if (why != GLASS_DROP_NONE) {
             glass_mib_inc(st, GLASS_MIB_TcpExtTCPOFODrop);
-            s->drop = GLASS_DROP_TCP_OFO_DROP;
+            s->drop = why;
             return SEG_DONE;
         }
         glass_mib_inc(st, GLASS_MIB_TcpExtTCPOFOQueue);
@@ -1051,7 +1051,7 @@ static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *t
     bool had_holes = tcb->n_ooo > 0;
     uint32_t before = tcb->rb.len;
     uint32_t seg_len = s->len;
-    uint32_t adv = glass_reass_in_order(tcb, s->data, s->len);
+    uint32_t adv = glass_reass_in_order(st, tcb, s->data, s->len);
     if (adv == 0) {
         send_ack_soon(st, tcb);
         s->drop = GLASS_DROP_TCP_ZEROWINDOW;

@@ -39,25 +39,27 @@ static void store_uncovered(struct glass_tcb *tcb, struct glass_seq seq, const u
 }
 
 
-bool glass_reass_insert(struct glass_tcb *tcb, struct glass_seq seq, const uint8_t *data,
-                        uint32_t len)
+enum glass_drop_reason glass_reass_insert(struct glass_stack *st, struct glass_tcb *tcb,
+                                          struct glass_seq seq, const uint8_t *data, uint32_t len)
 {
     GLASS_ASSERT(glass_seq_gt(seq, tcb->rcv_nxt) && len > 0);
     uint32_t off = glass_seq_sub(seq, tcb->rcv_nxt);
     if (off + len > glass_ring_space(&tcb->rb))
-        return false; /* beyond what the ring can hold: the window check should prevent it */
+        return GLASS_DROP_TCP_OFO_DROP; /* beyond the ring: the window check should prevent it */
     /* The bytes go into the ring first (the range list says which are new); if the list is
      * full and this would need a new range, the insert changes nothing and the bytes, beyond
      * the readable ones, are simply never looked at. */
     store_uncovered(tcb, seq, data, len);
-    int at = glass_range_insert(tcb->ooo, &tcb->n_ooo, GLASS_OOO_MAX, seq, glass_seq_add(seq, len));
-    if (at < 0)
-        return false;
+    int at = glass_range_add(st, &tcb->ooo, &tcb->n_ooo, GLASS_OOO_MAX, seq,
+                             glass_seq_add(seq, len));
+    if (at < 0) /* -2: no memory for the range list (it is allocated while data is missing) */
+        return at == -2 ? GLASS_DROP_NOMEM : GLASS_DROP_TCP_OFO_DROP;
     tcb->ooo_last = (uint8_t)at;
-    return true;
+    return GLASS_DROP_NONE;
 }
 
-uint32_t glass_reass_in_order(struct glass_tcb *tcb, const uint8_t *data, uint32_t len)
+uint32_t glass_reass_in_order(struct glass_stack *st, struct glass_tcb *tcb, const uint8_t *data,
+                             uint32_t len)
 {
     uint32_t room = glass_ring_space(&tcb->rb);
     if (len > room)
@@ -76,6 +78,7 @@ uint32_t glass_reass_in_order(struct glass_tcb *tcb, const uint8_t *data, uint32
         tcb->ooo[k] = tcb->ooo[k + used];
     tcb->n_ooo = (uint8_t)(tcb->n_ooo - used);
     tcb->ooo_last = 0;
+    glass_range_release(st, &tcb->ooo, tcb->n_ooo, GLASS_OOO_MAX);
     uint32_t advanced = glass_seq_sub(nxt, tcb->rcv_nxt);
     tcb->rb.len += advanced;
     tcb->rcv_nxt = nxt;

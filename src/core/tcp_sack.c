@@ -6,7 +6,8 @@
 
 
 
-uint32_t glass_sack_update(struct glass_tcb *tcb, const struct glass_tcp_repr *r)
+uint32_t glass_sack_update(struct glass_stack *st, struct glass_tcb *tcb,
+                           const struct glass_tcp_repr *r)
 {
     uint32_t added = 0;
     if (!(tcb->flags & GLASS_TF_SACK_OK))
@@ -20,9 +21,11 @@ uint32_t glass_sack_update(struct glass_tcb *tcb, const struct glass_tcp_repr *r
             continue;
         if (glass_seq_lt(l, tcb->snd_una))
             l = tcb->snd_una;
-        /* a full scoreboard ignores the block; recovery still works from the ACKs */
+        /* a full scoreboard (or no memory for one) ignores the block; recovery still works
+         * from the ACKs */
         uint32_t before = glass_range_bytes(tcb->sacked, tcb->n_sacked);
-        if (glass_range_insert(tcb->sacked, &tcb->n_sacked, GLASS_SACK_MAX, l, rr) >= 0)
+        int at = glass_range_add(st, &tcb->sacked, &tcb->n_sacked, GLASS_SACK_MAX, l, rr);
+        if (at >= 0)
             added += glass_range_bytes(tcb->sacked, tcb->n_sacked) - before;
     }
     return added;
@@ -43,7 +46,7 @@ bool glass_sack_is_dsack(const struct glass_tcb *tcb, const struct glass_tcp_rep
            glass_seq_le(rr, glass_seq(r->sack[1].right));
 }
 
-void glass_sack_trim(struct glass_tcb *tcb)
+void glass_sack_trim(struct glass_stack *st, struct glass_tcb *tcb)
 {
     uint8_t drop = 0;
     while (drop < tcb->n_sacked && glass_seq_le(tcb->sacked[drop].end, tcb->snd_una))
@@ -53,11 +56,13 @@ void glass_sack_trim(struct glass_tcb *tcb)
     tcb->n_sacked = (uint8_t)(tcb->n_sacked - drop);
     if (tcb->n_sacked > 0 && glass_seq_lt(tcb->sacked[0].start, tcb->snd_una))
         tcb->sacked[0].start = tcb->snd_una;
+    glass_range_release(st, &tcb->sacked, tcb->n_sacked, GLASS_SACK_MAX);
 }
 
-void glass_sack_clear(struct glass_tcb *tcb)
+void glass_sack_clear(struct glass_stack *st, struct glass_tcb *tcb)
 {
     tcb->n_sacked = 0;
+    glass_range_release(st, &tcb->sacked, 0, GLASS_SACK_MAX);
 }
 
 bool glass_sack_is_sacked(const struct glass_tcb *tcb, struct glass_seq seq)

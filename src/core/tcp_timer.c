@@ -49,7 +49,7 @@ static void rexmt_timeout(struct glass_stack *st, struct glass_tcb *tcb)
      * scoreboard is not trusted after a timeout. */
     if (glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED) && !glass_seq_eq(tcb->snd_una, tcb->iss)) {
         glass_cc_on_rto(tcb);
-        glass_sack_clear(tcb);
+        glass_sack_clear(st, tcb);
         glass_timer_clear(st, tcb, GLASS_TT_TLP);
         glass_timer_clear(st, tcb, GLASS_TT_RACK);
         tcb->dupacks = 0;

@@ -30,8 +30,6 @@ struct glass_tcb *glass_tcb_new(struct glass_stack *st)
     tcb->snd_mss = GLASS_DEFAULT_PEER_MSS;
     for (int k = 0; k < GLASS_TT_COUNT; k++)
         tcb->timer[k] = GLASS_TIME_NEVER;
-    tcb->synq.prev = tcb->synq.next = &tcb->synq;
-    tcb->acceptq.prev = tcb->acceptq.next = &tcb->acceptq;
     tcb->all.prev = st->all.prev;
     tcb->all.next = &st->all;
     st->all.prev->next = &tcb->all;
@@ -48,6 +46,7 @@ void glass_tcb_free(struct glass_stack *st, struct glass_tcb *tcb)
     glass_ring_free(st, &tcb->rb);
     glass_free(st, tcb->ooo, sizeof(struct glass_range) * GLASS_OOO_MAX);
     glass_free(st, tcb->sacked, sizeof(struct glass_range) * GLASS_SACK_MAX);
+    glass_free(st, tcb->lq, sizeof *tcb->lq);
     glass_free(st, tcb->hist, sizeof(struct glass_transition) * tcb->hist_cap);
     glass_free(st, tcb, sizeof *tcb);
 }
@@ -329,10 +328,10 @@ void glass_child_unlink(struct glass_stack *st, struct glass_tcb *child)
     child->qlink.prev->next = child->qlink.next;
     child->qlink.next->prev = child->qlink.prev;
     child->qlink.prev = child->qlink.next = NULL;
-    if (child->inq == 1 && l->synq_len > 0)
-        l->synq_len--;
-    if (child->inq == 2 && l->acceptq_len > 0)
-        l->acceptq_len--;
+    if (child->inq == 1 && l->lq->synq_len > 0)
+        l->lq->synq_len--;
+    if (child->inq == 2 && l->lq->acceptq_len > 0)
+        l->lq->acceptq_len--;
     child->inq = 0;
     child->listener = NULL;
 }

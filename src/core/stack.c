@@ -572,8 +572,8 @@ static void fill_conn_info(const struct glass_stack *st, const struct glass_tcb 
     ci->local = tcb->local;
     ci->remote = tcb->remote;
     if (tcb->state == GLASS_TCP_LISTEN) {
-        ci->recv_q = tcb->acceptq_len;
-        ci->send_q = tcb->backlog;
+        ci->recv_q = tcb->lq != NULL ? tcb->lq->acceptq_len : 0;
+        ci->send_q = tcb->lq != NULL ? tcb->lq->backlog : 0;
     } else {
         ci->recv_q = tcb->rb.len;
         ci->send_q = glass_seq_sub(tcb->snd_max, tcb->snd_una) > tcb->sb.len
@@ -593,7 +593,7 @@ static void fill_conn_info(const struct glass_stack *st, const struct glass_tcb 
     ci->orphan = (tcb->flags & GLASS_TF_ORPHAN) != 0;
     ci->last_snd = tcb->last_snd;
     ci->last_rcv = tcb->last_rcv;
-    ci->synq_len = tcb->state == GLASS_TCP_LISTEN ? tcb->synq_len : 0;
+    ci->synq_len = tcb->state == GLASS_TCP_LISTEN && tcb->lq != NULL ? tcb->lq->synq_len : 0;
     glass_tcp_fill_info(st, tcb, &ci->tcp);
 }
 

@@ -114,6 +114,15 @@ struct glass_rack {
     bool tlp_out;           /* a tail loss probe is outstanding */
 };
 
+/* A listener's queues, allocated by glass_listen() (a connection does not carry them). */
+struct glass_listen_q {
+    struct glass_list synq;     /* children in SYN_RCVD (head) */
+    struct glass_list acceptq;  /* children done with the handshake (head) */
+    uint32_t synq_len, acceptq_len;
+    uint32_t backlog;
+    glass_time_t cookies_until; /* cookie ACKs are honoured until then (0: never) */
+};
+
 struct glass_tcb {
     uint32_t id;                /* connection id, unique per stack */
     /* The connection state. Written ONLY by glass_tcp_set_state() in tcp_fsm.c (STYLE §7.3). */
@@ -159,12 +168,8 @@ struct glass_tcb {
 
     /* Listener side. */
     struct glass_tcb *listener; /* passive child: its listener until accepted */
-    struct glass_list synq;     /* listener: children in SYN_RCVD (head) */
-    struct glass_list acceptq;  /* listener: children done with the handshake (head) */
     struct glass_list qlink;    /* child: link in its listener's synq or acceptq */
-    uint32_t synq_len, acceptq_len;
-    uint32_t backlog;
-    glass_time_t cookies_until; /* listener: cookie ACKs are honoured until then (0: never) */
+    struct glass_listen_q *lq;  /* listener: its queues, allocated by listen() */
 
     /* Demux links. */
     struct glass_tcb *hnext;    /* 4-tuple hash chain */

@@ -234,11 +234,11 @@ static void enter_established(struct glass_stack *st, struct glass_tcb *tcb)
         /* Passive open complete: move the child from the SYN queue to the accept queue. */
         glass_child_unlink(st, tcb);
         tcb->listener = l;
-        tcb->qlink.prev = l->acceptq.prev;
-        tcb->qlink.next = &l->acceptq;
-        l->acceptq.prev->next = &tcb->qlink;
-        l->acceptq.prev = &tcb->qlink;
-        l->acceptq_len++;
+        tcb->qlink.prev = l->lq->acceptq.prev;
+        tcb->qlink.next = &l->lq->acceptq;
+        l->lq->acceptq.prev->next = &tcb->qlink;
+        l->lq->acceptq.prev = &tcb->qlink;
+        l->lq->acceptq_len++;
         tcb->inq = 2;
         glass_event_push(st, l, GLASS_EV_ACCEPTABLE, 0);
     } else {

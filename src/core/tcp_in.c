@@ -187,11 +187,11 @@ static struct glass_tcb *passive_child(struct glass_stack *st, struct glass_tcb 
     c->user_timeout = l->user_timeout;
     glass_tcp_syn_options(st, c, r);
     c->listener = l;
-    c->qlink.prev = l->synq.prev;
-    c->qlink.next = &l->synq;
-    l->synq.prev->next = &c->qlink;
-    l->synq.prev = &c->qlink;
-    l->synq_len++;
+    c->qlink.prev = l->lq->synq.prev;
+    c->qlink.next = &l->lq->synq;
+    l->lq->synq.prev->next = &c->qlink;
+    l->lq->synq.prev = &c->qlink;
+    l->lq->synq_len++;
     c->inq = 1;
     glass_tcb_hash(st, c);
     glass_tcb_bhash(st, c);
@@ -202,7 +202,7 @@ static struct glass_tcb *passive_child(struct glass_stack *st, struct glass_tcb 
  * sending them lately, so a blind attacker gets no 2^-21 lottery on a quiet listener. */
 static bool cookies_recent(const struct glass_stack *st, const struct glass_tcb *l)
 {
-    return st->cfg.syncookies != 0 && l->cookies_until != 0 && st->now <= l->cookies_until;
+    return st->cfg.syncookies != 0 && l->lq->cookies_until != 0 && st->now <= l->lq->cookies_until;
 }
 
 /* An ACK at a listener that returns a valid SYN cookie: build the child its SYN,ACK stood
@@ -214,7 +214,7 @@ static int rcv_cookie_ack(struct glass_stack *st, struct glass_tcb *l,
                           const struct glass_cookie *ck)
 {
     glass_mib_inc(st, GLASS_MIB_TcpExtSyncookiesRecv);
-    if (l->acceptq_len > l->backlog) {
+    if (l->lq->acceptq_len > l->lq->backlog) {
         /* Linux tcp_v4_syn_recv_sock: no room to complete it; the peer's retransmission (or
          * its next segment, which carries the same cookie) may find some. */
         glass_mib_inc(st, GLASS_MIB_TcpExtListenOverflows);
@@ -285,7 +285,7 @@ static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct 
     /* Linux tcp_conn_request: a full SYN queue is answered with cookies (or the SYN dropped);
      * with the accept queue full the SYN is dropped either way, and the client retransmits. A
      * SYN taking over a TIME_WAIT 4-tuple keeps its chosen ISN and is never a cookie. */
-    bool synq_full = l->synq_len >= (l->backlog > 0 ? l->backlog : 1u);
+    bool synq_full = l->lq->synq_len >= (l->lq->backlog > 0 ? l->lq->backlog : 1u);
     bool cookie = false;
     if (st->reuse_isn == 0 && (synq_full || st->cfg.syncookies == 2)) {
         cookie = want_cookie(st);
@@ -294,13 +294,13 @@ static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct 
             return glass_drop(st, GLASS_DROP_TCP_LISTEN_OVERFLOW);
         }
     }
-    if (l->acceptq_len > l->backlog) {
+    if (l->lq->acceptq_len > l->lq->backlog) {
         glass_mib_inc(st, GLASS_MIB_TcpExtListenOverflows);
         glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
         return glass_drop(st, GLASS_DROP_TCP_LISTEN_OVERFLOW);
     }
     if (cookie) {
-        l->cookies_until = st->now + (GLASS_COOKIE_MAX_AGE + 1u) * GLASS_COOKIE_TICK;
+        l->lq->cookies_until = st->now + (GLASS_COOKIE_MAX_AGE + 1u) * GLASS_COOKIE_TICK;
         glass_syncookie_send(st, l, ip, r);
         return GLASS_DROP_NONE;
     }
@@ -914,7 +914,7 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
             return SEG_DONE;
         }
         struct glass_tcb *l = tcb->listener;
-        if (l != NULL && l->acceptq_len > l->backlog) {
+        if (l != NULL && l->lq->acceptq_len > l->lq->backlog) {
             /* Linux (tcp_abort_on_overflow = 0): drop the ACK, keep SYN_RCVD; the SYN,ACK is
              * retransmitted and the client's next ACK may find room. */
             glass_mib_inc(st, GLASS_MIB_TcpExtListenOverflows);

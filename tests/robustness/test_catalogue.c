@@ -2891,7 +2891,11 @@ static bool alloc_run(long fail_at, int side, char *why, size_t cap, long *faile
     if (l < 0)
         l = glass_socket(ss);
     struct glass_endpoint ep = {SRV, 80};
-    bool ok = l >= 0 && glass_bind(ss, l, &ep) == 0 && glass_listen(ss, l, 8) == 0;
+    bool ok = l >= 0 && glass_bind(ss, l, &ep) == 0;
+    int lr = ok ? glass_listen(ss, l, 8) : -1;
+    if (lr == -GLASS_ENOMEM) /* listen() allocates the listener's queues */
+        lr = glass_listen(ss, l, 8);
+    ok = ok && lr == 0;
     int c = glass_socket(cs);
     if (c < 0)
         c = glass_socket(cs);

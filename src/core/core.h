@@ -512,8 +512,8 @@ const char *glass_cc_name(int algo);
 int glass_cc_parse(const char *name, size_t len);
 void glass_cc_init(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_cc_on_ack(struct glass_stack *st, struct glass_tcb *tcb, uint32_t acked);
-uint32_t glass_cc_ssthresh(struct glass_tcb *tcb, uint32_t flight);
-void glass_cc_on_rto(struct glass_tcb *tcb);
+uint32_t glass_cc_ssthresh(struct glass_stack *st, struct glass_tcb *tcb, uint32_t flight);
+void glass_cc_on_rto(struct glass_stack *st, struct glass_tcb *tcb);
 
 /* ---- delayed ACKs (tcp_ack.c) ---- */
 bool glass_ack_interactive(const struct glass_stack *st, const struct glass_tcb *tcb);

@@ -47,6 +47,7 @@ void glass_tcb_free(struct glass_stack *st, struct glass_tcb *tcb)
     glass_free(st, tcb->ooo, sizeof(struct glass_range) * GLASS_OOO_MAX);
     glass_free(st, tcb->sacked, sizeof(struct glass_range) * GLASS_SACK_MAX);
     glass_free(st, tcb->lq, sizeof *tcb->lq);
+    glass_free(st, tcb->cubic, sizeof *tcb->cubic);
     glass_free(st, tcb->hist, sizeof(struct glass_transition) * tcb->hist_cap);
     glass_free(st, tcb, sizeof *tcb);
 }

@@ -98,6 +98,8 @@ struct glass_txrec {
     uint8_t flags;
 };
 
+/* RACK's state and records, allocated at the first transmission of data (tcp_rack.c) and
+ * freed when nothing can be in flight any more (TIME_WAIT). */
 struct glass_rack {
     glass_time_t xmit_ts;   /* RACK.xmit_ts: latest transmission among delivered segments */
     uint32_t xmit_order;    /* ... and its order (RFC 8985's RACK.end_seq tie-break) */
@@ -112,6 +114,8 @@ struct glass_rack {
     bool recovering;        /* the last ACK found the connection in recovery */
     bool reordering_seen;
     bool tlp_out;           /* a tail loss probe is outstanding */
+    uint16_t head, len;     /* the transmission records: a ring of GLASS_TXREC_MAX */
+    struct glass_txrec rec[GLASS_TXREC_MAX];
 };
 
 /* A listener's queues, allocated by glass_listen() (a connection does not carry them). */
@@ -206,12 +210,11 @@ struct glass_tcb {
     uint32_t cwnd, ssthresh;    /* bytes (RFC 5681) */
     uint32_t ca_acked;          /* bytes acked toward the next additive increase */
     uint32_t prior_cwnd;        /* cwnd before recovery (for undo figures) */
-    struct glass_cubic cubic;
+    struct glass_cubic *cubic;  /* CUBIC: allocated at the first congestion avoidance or
+                                   reduction (tcp_cc.c), NULL before */
 
-    /* RACK-TLP (RFC 8985), when cfg.rack: records allocated on first use. */
-    struct glass_txrec *txrec;
-    uint16_t txrec_head, txrec_len;
-    struct glass_rack rack;
+    /* RACK-TLP (RFC 8985), when cfg.rack: allocated on first use, NULL before. */
+    struct glass_rack *rack;
 
     /* Delayed ACKs (RFC 9293 §3.8.6.3, RFC 5681 §4.2). */
     uint8_t quickack;           /* ACK this many more data segments at once (Linux quickack) */

@@ -47,12 +47,22 @@ void glass_cc_init(struct glass_stack *st, struct glass_tcb *tcb)
     tcb->ssthresh = UINT32_MAX; /* RFC 5681 (4): arbitrarily high */
     tcb->ca_acked = 0;
     tcb->ca_state = GLASS_CA_OPEN;
-    memset(&tcb->cubic, 0, sizeof tcb->cubic);
+    glass_free(st, tcb->cubic, sizeof *tcb->cubic);
+    tcb->cubic = NULL;
 }
 
-static void cubic_on_ack(struct glass_stack *st, struct glass_tcb *tcb, uint32_t acked)
+/* CUBIC's state, allocated (all zero: no epoch, no W_max yet) when first needed; NULL if that
+ * fails, and the caller then does without (Reno growth, no fast convergence). */
+static struct glass_cubic *cubic_state(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    struct glass_cubic *c = &tcb->cubic;
+    if (tcb->cubic == NULL)
+        tcb->cubic = glass_zalloc(st, sizeof *tcb->cubic);
+    return tcb->cubic;
+}
+
+static void cubic_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct glass_cubic *c,
+                         uint32_t acked)
+{
     double mss = tcb->snd_mss;
     if (c->epoch == 0) {
         c->epoch = st->now;
@@ -102,8 +112,9 @@ void glass_cc_on_ack(struct glass_stack *st, struct glass_tcb *tcb, uint32_t ack
             tcb->cwnd = tcb->ssthresh;
         return;
     }
-    if (tcb->cc_algo == GLASS_CC_CUBIC) {
-        cubic_on_ack(st, tcb, acked);
+    struct glass_cubic *c = tcb->cc_algo == GLASS_CC_CUBIC ? cubic_state(st, tcb) : NULL;
+    if (c != NULL) {
+        cubic_on_ack(st, tcb, c, acked);
         return;
     }
     /* Congestion avoidance, RFC 5681 (3): about one SMSS per RTT, counted in bytes so that
@@ -118,21 +129,23 @@ void glass_cc_on_ack(struct glass_stack *st, struct glass_tcb *tcb, uint32_t ack
 
 /* A congestion event: the new ssthresh (RFC 5681 (4): max(FlightSize / 2, 2 * SMSS); CUBIC:
  * beta * cwnd, with fast convergence). */
-uint32_t glass_cc_ssthresh(struct glass_tcb *tcb, uint32_t flight)
+uint32_t glass_cc_ssthresh(struct glass_stack *st, struct glass_tcb *tcb, uint32_t flight)
 {
     uint32_t floor = 2u * tcb->snd_mss;
     uint32_t ss;
     if (tcb->cc_algo == GLASS_CC_CUBIC) {
-        struct glass_cubic *c = &tcb->cubic;
+        struct glass_cubic *c = cubic_state(st, tcb);
         uint32_t w = tcb->cwnd;
-        if (w < c->w_last_max) { /* RFC 9438 §4.7 fast convergence */
-            c->w_last_max = w;
-            c->w_max = (uint32_t)(w * (1.0 + CUBIC_BETA) / 2.0);
-        } else {
-            c->w_last_max = w;
-            c->w_max = w;
+        if (c != NULL) { /* without it (no memory): the reduction, no fast convergence */
+            if (w < c->w_last_max) { /* RFC 9438 §4.7 fast convergence */
+                c->w_last_max = w;
+                c->w_max = (uint32_t)(w * (1.0 + CUBIC_BETA) / 2.0);
+            } else {
+                c->w_last_max = w;
+                c->w_max = w;
+            }
+            c->epoch = 0;
         }
-        c->epoch = 0;
         ss = (uint32_t)(w * CUBIC_BETA);
     } else {
         ss = flight / 2u;
@@ -142,11 +155,11 @@ uint32_t glass_cc_ssthresh(struct glass_tcb *tcb, uint32_t flight)
 }
 
 /* RFC 5681 (4)/(5) after a retransmission timeout: ssthresh from the flight, cwnd = 1 SMSS. */
-void glass_cc_on_rto(struct glass_tcb *tcb)
+void glass_cc_on_rto(struct glass_stack *st, struct glass_tcb *tcb)
 {
     uint32_t flight = glass_seq_sub(tcb->snd_max, tcb->snd_una);
     if (tcb->ca_state != GLASS_CA_LOSS || tcb->rxtshift <= 1)
-        tcb->ssthresh = glass_cc_ssthresh(tcb, flight);
+        tcb->ssthresh = glass_cc_ssthresh(st, tcb, flight);
     tcb->cwnd = tcb->snd_mss;
     tcb->ca_state = GLASS_CA_LOSS;
     tcb->recover = tcb->snd_max;

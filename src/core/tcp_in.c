@@ -813,7 +813,7 @@ void glass_tcp_enter_recovery(struct glass_stack *st, struct glass_tcb *tcb)
     /* RFC 5681 §3.2 steps 2-4 / RFC 6675 §5 / RFC 6582 §3.2 step 2. */
     uint32_t flight = glass_seq_sub(tcb->snd_max, tcb->snd_una);
     tcb->prior_cwnd = tcb->cwnd;
-    tcb->ssthresh = glass_cc_ssthresh(tcb, flight);
+    tcb->ssthresh = glass_cc_ssthresh(st, tcb, flight);
     tcb->cwnd = tcb->ssthresh;
     if (!(tcb->flags & GLASS_TF_SACK_OK))
         tcb->cwnd += 3u * tcb->snd_mss; /* RFC 5681 (3): inflate by the three dup ACKs */

@@ -4,9 +4,12 @@
 #include "core/core.h"
 #include "util/assert.h"
 
+#include <stddef.h>
+#include <string.h>
+
 static struct glass_txrec *rec(struct glass_tcb *tcb, uint16_t i)
 {
-    return &tcb->txrec[(tcb->txrec_head + i) % GLASS_TXREC_MAX];
+    return &tcb->rack->rec[(tcb->rack->head + i) % GLASS_TXREC_MAX];
 }
 
 bool glass_rack_enabled(const struct glass_stack *st, const struct glass_tcb *tcb)
@@ -16,9 +19,8 @@ bool glass_rack_enabled(const struct glass_stack *st, const struct glass_tcb *tc
 
 void glass_rack_free(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    glass_free(st, tcb->txrec, sizeof(struct glass_txrec) * GLASS_TXREC_MAX);
-    tcb->txrec = NULL;
-    tcb->txrec_len = 0;
+    glass_free(st, tcb->rack, sizeof *tcb->rack);
+    tcb->rack = NULL;
 }
 
 /* A transmission of [seq, seq + len) (RFC 8985 §6.1 "upon transmitting"). */
@@ -27,38 +29,37 @@ void glass_rack_on_send(struct glass_stack *st, struct glass_tcb *tcb, struct gl
 {
     if (!glass_rack_enabled(st, tcb) || len == 0)
         return;
-    if (tcb->txrec == NULL) {
-        tcb->txrec = glass_alloc(st, sizeof(struct glass_txrec) * GLASS_TXREC_MAX);
-        if (tcb->txrec == NULL)
-            return; /* RACK degrades to RFC 6675 for this connection */
-        tcb->txrec_head = 0;
-        tcb->txrec_len = 0;
+    if (tcb->rack == NULL) {
+        tcb->rack = glass_alloc(st, sizeof *tcb->rack);
+        if (tcb->rack == NULL)
+            return; /* RACK degrades to RFC 6675 until a later transmission allocates it */
+        memset(tcb->rack, 0, offsetof(struct glass_rack, rec)); /* the state; no records */
     }
     struct glass_seq end = glass_seq_add(seq, len);
     if (retrans) {
-        for (uint16_t i = 0; i < tcb->txrec_len; i++) {
+        for (uint16_t i = 0; i < tcb->rack->len; i++) {
             struct glass_txrec *r = rec(tcb, i);
             if (glass_seq_lt(r->start, end) && glass_seq_gt(r->end, seq)) {
                 r->xmit = st->now;
-                r->order = ++tcb->rack.tx_count;
+                r->order = ++tcb->rack->tx_count;
                 r->flags = (uint8_t)((r->flags | GLASS_TXREC_RETRANS) & ~GLASS_TXREC_LOST);
             }
         }
         return;
     }
-    if (tcb->txrec_len == GLASS_TXREC_MAX) {
+    if (tcb->rack->len == GLASS_TXREC_MAX) {
         /* Full: the newest record absorbs the segment (its time becomes this one's). */
-        struct glass_txrec *last = rec(tcb, (uint16_t)(tcb->txrec_len - 1u));
+        struct glass_txrec *last = rec(tcb, (uint16_t)(tcb->rack->len - 1u));
         last->end = end;
         last->xmit = st->now;
-        last->order = ++tcb->rack.tx_count;
+        last->order = ++tcb->rack->tx_count;
         return;
     }
-    struct glass_txrec *r = rec(tcb, tcb->txrec_len++);
+    struct glass_txrec *r = rec(tcb, tcb->rack->len++);
     r->start = seq;
     r->end = end;
     r->xmit = st->now;
-    r->order = ++tcb->rack.tx_count;
+    r->order = ++tcb->rack->tx_count;
     r->flags = 0;
 }
 
@@ -99,21 +100,21 @@ static void rack_update(struct glass_stack *st, struct glass_tcb *tcb, const str
     glass_time_t rtt = st->now - r->xmit;
     if (r->flags & GLASS_TXREC_RETRANS) {
         /* possibly the original's ACK for a retransmission: ambiguous, skip */
-        if (echo_predates(tcb, r, seg) || (tcb->rack.min_rtt != 0 && rtt < tcb->rack.min_rtt))
+        if (echo_predates(tcb, r, seg) || (tcb->rack->min_rtt != 0 && rtt < tcb->rack->min_rtt))
             return;
     }
-    if (tcb->rack.min_rtt == 0 || rtt < tcb->rack.min_rtt)
-        tcb->rack.min_rtt = rtt;
-    if (sent_after(r->xmit, r->order, tcb->rack.xmit_ts, tcb->rack.xmit_order)) {
-        tcb->rack.xmit_ts = r->xmit;
-        tcb->rack.xmit_order = r->order;
-        tcb->rack.rtt = rtt;
+    if (tcb->rack->min_rtt == 0 || rtt < tcb->rack->min_rtt)
+        tcb->rack->min_rtt = rtt;
+    if (sent_after(r->xmit, r->order, tcb->rack->xmit_ts, tcb->rack->xmit_order)) {
+        tcb->rack->xmit_ts = r->xmit;
+        tcb->rack->xmit_order = r->order;
+        tcb->rack->rtt = rtt;
     }
 }
 
 static void reordering_seen(struct glass_stack *st, struct glass_tcb *tcb, enum glass_mib how)
 {
-    tcb->rack.reordering_seen = true;
+    tcb->rack->reordering_seen = true;
     glass_mib_inc(st, how);
 }
 
@@ -127,10 +128,10 @@ static void detect_reordering(struct glass_stack *st, struct glass_tcb *tcb,
                               const struct glass_tcp_repr *seg)
 {
     bool retrans = (r->flags & GLASS_TXREC_RETRANS) != 0;
-    if (!tcb->rack.fack_valid || glass_seq_gt(r->end, tcb->rack.fack)) {
-        tcb->rack.fack = r->end;
-        tcb->rack.fack_valid = true;
-    } else if (glass_seq_lt(r->end, tcb->rack.fack) && !retrans) {
+    if (!tcb->rack->fack_valid || glass_seq_gt(r->end, tcb->rack->fack)) {
+        tcb->rack->fack = r->end;
+        tcb->rack->fack_valid = true;
+    } else if (glass_seq_lt(r->end, tcb->rack->fack) && !retrans) {
         reordering_seen(st, tcb, GLASS_MIB_TcpExtTCPSACKReorder);
     }
     if (retrans && acked && glass_seq_in_window(prior_una, r->start, r->end) &&
@@ -144,9 +145,9 @@ static void detect_reordering(struct glass_stack *st, struct glass_tcb *tcb,
 void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq prior_una,
                        const struct glass_tcp_repr *seg)
 {
-    if (!glass_rack_enabled(st, tcb) || tcb->txrec == NULL)
+    if (!glass_rack_enabled(st, tcb) || tcb->rack == NULL)
         return;
-    for (uint16_t i = 0; i < tcb->txrec_len; i++) {
+    for (uint16_t i = 0; i < tcb->rack->len; i++) {
         struct glass_txrec *r = rec(tcb, i);
         if (r->flags & GLASS_TXREC_SACKED)
             continue;
@@ -159,20 +160,20 @@ void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct gla
         rack_update(st, tcb, r, seg);
         r->flags |= GLASS_TXREC_SACKED;
     }
-    while (tcb->txrec_len > 0 && glass_seq_le(rec(tcb, 0)->end, tcb->snd_una)) {
-        tcb->txrec_head = (uint16_t)((tcb->txrec_head + 1u) % GLASS_TXREC_MAX);
-        tcb->txrec_len--;
+    while (tcb->rack->len > 0 && glass_seq_le(rec(tcb, 0)->end, tcb->snd_una)) {
+        tcb->rack->head = (uint16_t)((tcb->rack->head + 1u) % GLASS_TXREC_MAX);
+        tcb->rack->len--;
     }
     /* RFC 8985 §6.2 step 4: the D-SACK round ends when SND.UNA passes it; an inflated window
      * is kept for reo_wnd_persist recoveries, then reset. */
-    if (tcb->rack.dsack_round_on && glass_seq_ge(tcb->snd_una, tcb->rack.dsack_round))
-        tcb->rack.dsack_round_on = false;
+    if (tcb->rack->dsack_round_on && glass_seq_ge(tcb->snd_una, tcb->rack->dsack_round))
+        tcb->rack->dsack_round_on = false;
     bool recovering = tcb->ca_state == GLASS_CA_RECOVERY || tcb->ca_state == GLASS_CA_LOSS;
-    if (tcb->rack.recovering && !recovering && tcb->rack.reo_wnd_persist > 0 &&
-        --tcb->rack.reo_wnd_persist == 0)
-        tcb->rack.reo_wnd_mult = 1;
-    tcb->rack.recovering = recovering;
-    tcb->rack.tlp_out = false;
+    if (tcb->rack->recovering && !recovering && tcb->rack->reo_wnd_persist > 0 &&
+        --tcb->rack->reo_wnd_persist == 0)
+        tcb->rack->reo_wnd_mult = 1;
+    tcb->rack->recovering = recovering;
+    tcb->rack->tlp_out = false;
 }
 
 /* RFC 8985 §6.2 step 4: a D-SACK (RFC 2883) shows a retransmission that was not needed: the
@@ -183,18 +184,18 @@ void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct gla
 void glass_rack_on_dsack(struct glass_stack *st, struct glass_tcb *tcb)
 {
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPDSACKRecv);
-    if (!glass_rack_enabled(st, tcb) || tcb->rack.tlp_out)
+    if (!glass_rack_enabled(st, tcb) || tcb->rack == NULL || tcb->rack->tlp_out)
         return;
-    if (tcb->rack.dsack_round_on && glass_seq_ge(tcb->snd_una, tcb->rack.dsack_round))
-        tcb->rack.dsack_round_on = false;
-    if (!tcb->rack.dsack_round_on) {
-        tcb->rack.dsack_round_on = true;
-        tcb->rack.dsack_round = tcb->snd_max;
-        uint8_t mult = tcb->rack.reo_wnd_mult ? tcb->rack.reo_wnd_mult : 1u;
-        tcb->rack.reo_wnd_mult = (uint8_t)(mult < 255u ? mult + 1u : mult);
-        tcb->rack.reo_wnd_persist = 16;
+    if (tcb->rack->dsack_round_on && glass_seq_ge(tcb->snd_una, tcb->rack->dsack_round))
+        tcb->rack->dsack_round_on = false;
+    if (!tcb->rack->dsack_round_on) {
+        tcb->rack->dsack_round_on = true;
+        tcb->rack->dsack_round = tcb->snd_max;
+        uint8_t mult = tcb->rack->reo_wnd_mult ? tcb->rack->reo_wnd_mult : 1u;
+        tcb->rack->reo_wnd_mult = (uint8_t)(mult < 255u ? mult + 1u : mult);
+        tcb->rack->reo_wnd_persist = 16;
     }
-    tcb->rack.reordering_seen = true;
+    tcb->rack->reordering_seen = true;
 }
 
 /* RFC 8985 §6.2 step 4 (RACK_update_reo_wnd's result), as Linux tcp_rack_reo_wnd: while no
@@ -203,12 +204,12 @@ void glass_rack_on_dsack(struct glass_stack *st, struct glass_tcb *tcb)
  * reo_wnd_mult * min_RTT / 4, never more than SRTT. */
 static glass_time_t reo_wnd(const struct glass_tcb *tcb, uint32_t sacked_segs)
 {
-    if (!tcb->rack.reordering_seen &&
+    if (!tcb->rack->reordering_seen &&
         (tcb->ca_state == GLASS_CA_RECOVERY || tcb->ca_state == GLASS_CA_LOSS ||
          sacked_segs >= GLASS_DUPTHRESH))
         return 0;
-    glass_time_t mult = tcb->rack.reo_wnd_mult ? tcb->rack.reo_wnd_mult : 1u;
-    glass_time_t reo = mult * (tcb->rack.min_rtt / 4u);
+    glass_time_t mult = tcb->rack->reo_wnd_mult ? tcb->rack->reo_wnd_mult : 1u;
+    glass_time_t reo = mult * (tcb->rack->min_rtt / 4u);
     if (tcb->srtt != 0 && reo > tcb->srtt)
         reo = tcb->srtt;
     return reo;
@@ -219,24 +220,24 @@ static glass_time_t reo_wnd(const struct glass_tcb *tcb, uint32_t sacked_segs)
  * marked lost. */
 bool glass_rack_detect(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    if (!glass_rack_enabled(st, tcb) || tcb->txrec == NULL || tcb->rack.xmit_ts == 0)
+    if (!glass_rack_enabled(st, tcb) || tcb->rack == NULL || tcb->rack->xmit_ts == 0)
         return false;
     uint32_t sacked_segs = 0;
-    for (uint16_t i = 0; i < tcb->txrec_len; i++)
+    for (uint16_t i = 0; i < tcb->rack->len; i++)
         if ((rec(tcb, i)->flags & GLASS_TXREC_SACKED) && glass_seq_gt(rec(tcb, i)->end, tcb->snd_una))
             sacked_segs++;
     glass_time_t reo = reo_wnd(tcb, sacked_segs);
     bool lost = false;
     glass_time_t next = GLASS_TIME_NEVER;
-    for (uint16_t i = 0; i < tcb->txrec_len; i++) {
+    for (uint16_t i = 0; i < tcb->rack->len; i++) {
         struct glass_txrec *r = rec(tcb, i);
         if (r->flags & (GLASS_TXREC_SACKED | GLASS_TXREC_LOST))
             continue;
         if (glass_seq_le(r->end, tcb->snd_una))
             continue;
-        if (!sent_after(tcb->rack.xmit_ts, tcb->rack.xmit_order, r->xmit, r->order))
+        if (!sent_after(tcb->rack->xmit_ts, tcb->rack->xmit_order, r->xmit, r->order))
             continue;
-        glass_time_t deadline = r->xmit + tcb->rack.rtt + reo;
+        glass_time_t deadline = r->xmit + tcb->rack->rtt + reo;
         if (deadline <= st->now) {
             r->flags |= GLASS_TXREC_LOST;
             lost = true;
@@ -254,9 +255,9 @@ bool glass_rack_detect(struct glass_stack *st, struct glass_tcb *tcb)
 /* The first segment marked lost (what to retransmit next). */
 bool glass_rack_next_lost(struct glass_tcb *tcb, struct glass_seq *seq, uint32_t *len)
 {
-    if (tcb->txrec == NULL)
+    if (tcb->rack == NULL)
         return false;
-    for (uint16_t i = 0; i < tcb->txrec_len; i++) {
+    for (uint16_t i = 0; i < tcb->rack->len; i++) {
         struct glass_txrec *r = rec(tcb, i);
         if (!(r->flags & GLASS_TXREC_LOST) || glass_seq_le(r->end, tcb->snd_una))
             continue;
@@ -274,7 +275,8 @@ bool glass_rack_next_lost(struct glass_tcb *tcb, struct glass_seq *seq, uint32_t
  * never later than the retransmission timer. */
 void glass_rack_arm_tlp(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    if (!glass_rack_enabled(st, tcb) || tcb->srtt == 0 || tcb->rack.tlp_out ||
+    if (!glass_rack_enabled(st, tcb) || tcb->srtt == 0 ||
+        (tcb->rack != NULL && tcb->rack->tlp_out) ||
         tcb->ca_state != GLASS_CA_OPEN || glass_seq_eq(tcb->snd_una, tcb->snd_max))
         return;
     glass_time_t pto = 2u * tcb->srtt;
@@ -292,14 +294,15 @@ void glass_rack_tlp_fire(struct glass_stack *st, struct glass_tcb *tcb)
     if (!glass_rack_enabled(st, tcb) || glass_seq_eq(tcb->snd_una, tcb->snd_max) ||
         tcb->ca_state != GLASS_CA_OPEN)
         return;
-    tcb->rack.tlp_out = true;
+    if (tcb->rack != NULL)
+        tcb->rack->tlp_out = true;
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPLossProbes);
     struct glass_seq data = glass_tcp_snd_data(tcb);
     uint32_t off = glass_seq_sub(tcb->snd_nxt, data);
     struct glass_seq right = glass_seq_add(tcb->snd_una, tcb->snd_wnd);
-    if (!(off < tcb->sb.len && glass_seq_lt(tcb->snd_nxt, right)) && tcb->txrec_len > 0 &&
-        tcb->txrec != NULL) {
-        struct glass_txrec *last = rec(tcb, (uint16_t)(tcb->txrec_len - 1u));
+    if (!(off < tcb->sb.len && glass_seq_lt(tcb->snd_nxt, right)) && tcb->rack != NULL &&
+        tcb->rack->len > 0) {
+        struct glass_txrec *last = rec(tcb, (uint16_t)(tcb->rack->len - 1u));
         if (!(last->flags & GLASS_TXREC_SACKED))
             last->flags |= GLASS_TXREC_LOST; /* the probe retransmits it */
     }

@@ -48,7 +48,7 @@ static void rexmt_timeout(struct glass_stack *st, struct glass_tcb *tcb)
     /* RFC 5681 (4)/(5): ssthresh from the flight, cwnd one segment; RFC 6675 §5.1: the
      * scoreboard is not trusted after a timeout. */
     if (glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED) && !glass_seq_eq(tcb->snd_una, tcb->iss)) {
-        glass_cc_on_rto(tcb);
+        glass_cc_on_rto(st, tcb);
         glass_sack_clear(st, tcb);
         glass_timer_clear(st, tcb, GLASS_TT_TLP);
         glass_timer_clear(st, tcb, GLASS_TT_RACK);

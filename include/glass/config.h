@@ -62,7 +62,9 @@ struct glass_config {
     uint16_t ephemeral_lo;    /**< ephemeral port range, default 32768.. (ip_local_port_range);
                                    ports are picked by RFC 6056 algorithm 4 (docs/synflood.md) */
     uint16_t ephemeral_hi;    /**< ..60999 */
-    uint16_t history_len;     /**< transitions kept per connection; default 16 */
+    uint16_t history_len;     /**< full transition records kept per connection, on top of
+                                   the last 4 kept compactly and the trace ring; default 0
+                                   (each kept one costs 32 bytes; docs/performance.md) */
     uint32_t trace_ring;      /**< transitions kept per stack (overwrite oldest); default 4096 */
     uint32_t event_ring;      /**< socket events queued for glass_stack_next_event; default 4096 */
     uint32_t tx_ring;         /**< output packets queued inside the stack; default 512 */

@@ -64,9 +64,14 @@ GLASS_API const char *glass_timer_name(int kind);
  *  @return the number of connections, which may exceed @p max (call again with more room). */
 GLASS_API size_t glass_stack_conns(const struct glass_stack *st, struct glass_conn_info *out,
                                    size_t max);
-/** Copy a connection's recorded transitions, oldest first, up to @p max (the stack keeps the
- *  last config history_len of each). Works in every state, after glass_close() too, until
- *  the connection is freed (once CLOSED; after TIME_WAIT for an active closer).
+/** Copy a connection's recorded transitions, oldest first, up to @p max. The stack keeps the
+ *  last 4 of each connection in compact form (time to the millisecond, states, cause,
+ *  segment flags; has_seg false and no segment numbers), every transition in full in the
+ *  stack-wide trace ring (config trace_ring) until that overwrites it, and the last config
+ *  history_len of each in full if that is not 0. Full records are returned where there are
+ *  any: all the ring still has of the connection, preceded by compact ones older than those.
+ *  Works in every state, after glass_close() too; after the connection is freed (once CLOSED;
+ *  after TIME_WAIT for an active closer) from the trace ring only.
  *  @p conn_id comes from glass_sock_conn_id(), glass_stack_conns() or a glass_transition.
  *  @return how many were copied.
  *  @retval -GLASS_ENOTCONN no connection has this id (never existed, or already freed). */

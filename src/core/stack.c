@@ -47,7 +47,7 @@ void glass_config_default(struct glass_config *cfg)
     cfg->max_time_wait = 262144;
     cfg->ephemeral_lo = 32768;
     cfg->ephemeral_hi = 60999;
-    cfg->history_len = 16;
+    cfg->history_len = 0;
     cfg->trace_ring = 4096;
     cfg->event_ring = 4096;
     cfg->tx_ring = 512;
@@ -643,29 +643,64 @@ size_t glass_stack_conns(const struct glass_stack *st, struct glass_conn_info *o
     return n;
 }
 
+/* A compact inline record as a glass_transition: the time to the ms (exact for the latest,
+ * whose time is state_since), the segment's flags but not its numbers (has_seg stays false). */
+static struct glass_transition inline_transition(const struct glass_tcb *tcb, uint8_t i)
+{
+    const struct glass_hist_rec *r = &tcb->hist_rec[(tcb->hist_rec_head + i) % GLASS_HIST_INLINE];
+    uint32_t back_ms = (uint32_t)(tcb->state_since / GLASS_NSEC_PER_MSEC) - r->at_ms;
+    glass_time_t back = (glass_time_t)back_ms * GLASS_NSEC_PER_MSEC;
+    return (struct glass_transition){
+        .at = back > tcb->state_since ? 0 : tcb->state_since - back,
+        .conn = tcb->id,
+        .from = (uint8_t)(r->from_to >> 4),
+        .to = (uint8_t)(r->from_to & 0x0fu),
+        .cause = r->cause,
+        .seg_flags = r->seg_flags,
+    };
+}
+
+/* Copy the trace ring's records of conn_id, oldest first, up to max; returns how many the ring
+ * holds (which may exceed max). */
+static size_t ring_history(const struct glass_stack *st, uint32_t conn_id,
+                           struct glass_transition *out, size_t max)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < st->ring_len; i++) {
+        const struct glass_transition *t = &st->ring[(st->ring_head + i) % st->cfg.trace_ring];
+        if (t->conn != conn_id)
+            continue;
+        if (n < max)
+            out[n] = *t;
+        n++;
+    }
+    return n;
+}
+
 long glass_conn_history(const struct glass_stack *st, uint32_t conn_id,
                         struct glass_transition *out, size_t max)
 {
-    for (const struct glass_list *l = st->all.next; l != &st->all; l = l->next) {
-        const struct glass_tcb *tcb = GLASS_TCB_OF(l, all);
-        if (tcb->id != conn_id || tcb->hist == NULL)
-            continue;
+    const struct glass_tcb *tcb = NULL;
+    for (const struct glass_list *l = st->all.next; l != &st->all && tcb == NULL; l = l->next)
+        if (GLASS_TCB_OF(l, all)->id == conn_id)
+            tcb = GLASS_TCB_OF(l, all);
+    if (tcb != NULL && tcb->hist != NULL) { /* full records (cfg.history_len > 0) */
         size_t n = 0;
         for (uint16_t i = 0; i < tcb->hist_count && n < max; i++)
             out[n++] = tcb->hist[(tcb->hist_head + i) % tcb->hist_cap];
         return (long)n;
     }
-    /* Freed: what the stack-wide ring still remembers of it. */
+    /* The trace ring holds the latest transitions of every connection in full, a suffix of
+     * its history; the inline records are the last GLASS_HIST_INLINE of it. Those older than
+     * the ring's come first, compact. */
+    size_t in_ring = ring_history(st, conn_id, NULL, 0);
+    size_t older = tcb != NULL && tcb->hist_rec_count > in_ring ? tcb->hist_rec_count - in_ring : 0;
+    if (tcb == NULL && in_ring == 0)
+        return -GLASS_ENOTCONN; /* never existed, or freed and gone from the ring */
     size_t n = 0;
-    bool seen = false;
-    for (uint32_t i = 0; i < st->ring_len; i++) {
-        const struct glass_transition *t = &st->ring[(st->ring_head + i) % st->cfg.trace_ring];
-        if (t->conn != conn_id)
-            continue;
-        seen = true;
-        if (n < max)
-            out[n++] = *t;
-    }
-    return seen ? (long)n : -GLASS_ENOTCONN;
+    for (uint8_t i = 0; i < older && n < max; i++)
+        out[n++] = inline_transition(tcb, i);
+    n += ring_history(st, conn_id, out + n, max - n);
+    return (long)(n < max ? n : max);
 }
 

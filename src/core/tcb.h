@@ -127,6 +127,17 @@ struct glass_listen_q {
     glass_time_t cookies_until; /* cookie ACKs are honoured until then (0: never) */
 };
 
+/* A transition as the TCB keeps it inline (8 bytes): the full record (struct
+ * glass_transition, 32 bytes) is in the stack-wide trace ring while that still holds it. */
+#define GLASS_HIST_INLINE 4u
+struct glass_hist_rec {
+    uint32_t at_ms;         /* the time in ms, modulo 2^32 (state_since gives the rest) */
+    uint8_t from_to;        /* from << 4 | to */
+    uint8_t cause;          /* enum glass_tcp_cause */
+    uint8_t seg_flags;      /* TCP flags of the causing segment */
+    uint8_t has_seg;        /* caused by a received segment */
+};
+
 struct glass_tcb {
     uint32_t id;                /* connection id, unique per stack */
     /* The connection state. Written ONLY by glass_tcp_set_state() in tcp_fsm.c (STYLE §7.3). */
@@ -238,10 +249,13 @@ struct glass_tcb {
     uint64_t bytes_acked, bytes_received, segs_in, segs_out;
     uint32_t total_retrans;
 
-    /* Bounded transition history: a ring of hist_cap entries, grown on demand (2, 4, 8, ...
-     * up to cfg.history_len; tcp_fsm.c record()), overwriting the oldest once full. */
-    struct glass_transition *hist;
+    /* Transition history (tcp_fsm.c record()): the last GLASS_HIST_INLINE transitions in
+     * compact form, always; full records in a ring of hist_cap entries only when
+     * cfg.history_len > 0 (grown on demand: 2, 4, 8, ... up to history_len). */
+    struct glass_hist_rec hist_rec[GLASS_HIST_INLINE];
+    uint8_t hist_rec_head, hist_rec_count;
     uint16_t hist_head, hist_count, hist_cap;
+    struct glass_transition *hist;
 };
 
 #define GLASS_TCB_OF(ptr, member) ((struct glass_tcb *)(void *)((char *)(ptr) - offsetof(struct glass_tcb, member)))

@@ -174,10 +174,28 @@ static void history_grow(struct glass_stack *st, struct glass_tcb *tcb)
     tcb->hist_head = 0;
 }
 
+static void record_inline(struct glass_tcb *tcb, const struct glass_transition *t)
+{
+    uint8_t slot = (uint8_t)((tcb->hist_rec_head + tcb->hist_rec_count) % GLASS_HIST_INLINE);
+    tcb->hist_rec[slot] = (struct glass_hist_rec){
+        .at_ms = (uint32_t)(t->at / GLASS_NSEC_PER_MSEC),
+        .from_to = (uint8_t)(t->from << 4 | t->to),
+        .cause = t->cause,
+        .seg_flags = t->seg_flags,
+        .has_seg = t->has_seg,
+    };
+    if (tcb->hist_rec_count < GLASS_HIST_INLINE)
+        tcb->hist_rec_count++;
+    else
+        tcb->hist_rec_head = (uint8_t)((tcb->hist_rec_head + 1u) % GLASS_HIST_INLINE);
+}
+
 static void record(struct glass_stack *st, struct glass_tcb *tcb, const struct glass_transition *t)
 {
-    if (tcb != NULL)
+    if (tcb != NULL) {
+        record_inline(tcb, t);
         history_grow(st, tcb);
+    }
     uint16_t cap = tcb != NULL ? tcb->hist_cap : 0;
     if (cap > 0) {
         uint16_t slot = (uint16_t)((tcb->hist_head + tcb->hist_count) % cap);

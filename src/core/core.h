@@ -446,6 +446,10 @@ bool glass_tcp_xmit_raw(struct glass_stack *st, uint32_t src, uint32_t dst,
                         struct glass_tcp_repr *r);
 /* Our timestamp clock (RFC 7323 §5.4): milliseconds, offset per connection. */
 uint32_t glass_tcp_ts_now(const struct glass_stack *st, const struct glass_tcb *tcb);
+/* Keepalive idle time and probe interval: the socket's (TCP_KEEPIDLE/KEEPINTVL) or the
+ * stack's (config keepalive_time/keepalive_intvl). */
+glass_time_t glass_tcp_keep_idle(const struct glass_stack *st, const struct glass_tcb *tcb);
+glass_time_t glass_tcp_keep_intvl(const struct glass_stack *st, const struct glass_tcb *tcb);
 /* Our window-scale shift for tcb's receive buffer. */
 uint8_t glass_tcp_our_wscale(const struct glass_tcb *tcb);
 /* Negotiate SYN options from the peer's SYN (or SYN,ACK) into tcb. */

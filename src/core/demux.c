@@ -21,8 +21,6 @@ struct glass_tcb *glass_tcb_new(struct glass_stack *st)
     tcb->rb.cap = tcb->rcvbuf;
     tcb->rto = st->cfg.rto_initial;
     tcb->cc_algo = (uint8_t)st->cfg.cc;
-    tcb->keep_idle = st->cfg.keepalive_time;
-    tcb->keep_intvl = st->cfg.keepalive_intvl;
     tcb->keep_cnt = st->cfg.keepalive_probes;
     tcb->cwnd = (uint32_t)st->cfg.init_cwnd * GLASS_DEFAULT_PEER_MSS;
     tcb->ssthresh = UINT32_MAX;
@@ -48,7 +46,8 @@ void glass_tcb_free(struct glass_stack *st, struct glass_tcb *tcb)
     glass_free(st, tcb->sacked, sizeof(struct glass_range) * GLASS_SACK_MAX);
     glass_free(st, tcb->lq, sizeof *tcb->lq);
     glass_free(st, tcb->cubic, sizeof *tcb->cubic);
-    glass_free(st, tcb->hist, sizeof(struct glass_transition) * tcb->hist_cap);
+    if (tcb->hist != NULL)
+        glass_free(st, tcb->hist, sizeof *tcb->hist + sizeof tcb->hist->rec[0] * tcb->hist->cap);
     glass_free(st, tcb, sizeof *tcb);
 }
 

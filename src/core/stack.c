@@ -685,9 +685,10 @@ long glass_conn_history(const struct glass_stack *st, uint32_t conn_id,
         if (GLASS_TCB_OF(l, all)->id == conn_id)
             tcb = GLASS_TCB_OF(l, all);
     if (tcb != NULL && tcb->hist != NULL) { /* full records (cfg.history_len > 0) */
+        const struct glass_hist_full *h = tcb->hist;
         size_t n = 0;
-        for (uint16_t i = 0; i < tcb->hist_count && n < max; i++)
-            out[n++] = tcb->hist[(tcb->hist_head + i) % tcb->hist_cap];
+        for (uint16_t i = 0; i < h->count && n < max; i++)
+            out[n++] = h->rec[(h->head + i) % h->cap];
         return (long)n;
     }
     /* The trace ring holds the latest transitions of every connection in full, a suffix of

@@ -138,18 +138,26 @@ struct glass_hist_rec {
     uint8_t has_seg;        /* caused by a received segment */
 };
 
+/* A connection's full transition records when cfg.history_len > 0: a ring of cap entries. */
+struct glass_hist_full {
+    uint16_t head, count, cap;
+    struct glass_transition rec[];
+};
+
+/* Fields are grouped by size (8, 4, 2, 1 bytes) within each part so that the struct has no
+ * holes: every byte here is paid by every connection (docs/performance.md). */
 struct glass_tcb {
     uint32_t id;                /* connection id, unique per stack */
     /* The connection state. Written ONLY by glass_tcp_set_state() in tcp_fsm.c (STYLE §7.3). */
     uint8_t state;
     uint8_t rxtshift;           /* consecutive retransmission timeouts */
     uint8_t inq;                /* child: 0 none, 1 in the listener's synq, 2 in its acceptq */
+    uint8_t persist_shift;      /* zero-window probe backoff */
     uint32_t flags;             /* GLASS_TF_* */
     int fd;                     /* socket handle, -1 if none (orphan or not accepted) */
     int so_error;               /* pending asynchronous error (negative), 0 if none */
     int soft_error;             /* last ICMP soft error (negative), reported only if the
                                    connection then times out (RFC 1122 §4.2.3.9) */
-    uint16_t pmtu;              /* path MTU learned from ICMP (RFC 1191), 0 = interface MTU */
 
     struct glass_endpoint local, remote;
 
@@ -162,9 +170,23 @@ struct glass_tcb {
     struct glass_seq irs, rcv_nxt, rcv_adv;
     struct glass_seq fin_seq;   /* sequence number of our FIN (valid with TF_FIN_QUEUED) */
     struct glass_seq snd_sml;   /* end of the last short segment sent (Minshall's Nagle) */
-    uint8_t persist_shift;      /* zero-window probe backoff */
+    uint16_t pmtu;              /* path MTU learned from ICMP (RFC 1191), 0 = interface MTU */
     uint16_t snd_mss;           /* MSS we send with: min(peer's MSS option, ours) */
     uint16_t rcv_mss;           /* MSS we advertised */
+    /* Options negotiated on the SYNs (RFC 7323, RFC 2018). */
+    uint8_t snd_wscale;         /* shift for the peer's window field */
+    uint8_t rcv_wscale;         /* shift for our window field */
+    uint8_t cc_algo;            /* enum glass_cc_algo */
+    uint8_t ca_state;           /* enum glass_ca_state */
+    uint8_t dupacks;
+    uint8_t n_ooo, ooo_last;    /* out-of-order ranges (ooo below) */
+    uint8_t n_sacked;           /* SACK scoreboard ranges (sacked below) */
+    uint8_t keep_cnt, keep_probes;
+    /* Delayed ACKs (RFC 9293 §3.8.6.3, RFC 5681 §4.2). */
+    uint8_t quickack;           /* ACK this many more data segments at once (Linux quickack) */
+    uint8_t delack_segs;        /* full-sized segments received since our last ACK */
+    uint8_t pingpong;           /* replies sent soon after data came (Linux icsk_ack.pingpong) */
+    uint8_t ack_pushed;         /* short segments since our last ACK: 0, 1, 2 (ICSK_ACK_PUSHED*) */
 
     /* Send buffer: bytes from the sequence number snd_data() on (see tcp_out.c). */
     struct glass_ring sb;
@@ -176,6 +198,7 @@ struct glass_tcb {
     glass_time_t rto, srtt, rttvar;
     glass_time_t rtt_start;     /* when the timed segment was sent */
     struct glass_seq rtt_seq;   /* the sequence number being timed */
+    uint32_t ts_recent;         /* RFC 7323 TS.Recent */
 
     /* Timers: absolute deadlines per kind (GLASS_TIME_NEVER = off), earliest in the wheel. */
     glass_time_t timer[GLASS_TT_COUNT];
@@ -190,32 +213,31 @@ struct glass_tcb {
     struct glass_tcb *hnext;    /* 4-tuple hash chain */
     struct glass_tcb *bnext;    /* bind (port) table chain */
     struct glass_list all;      /* every TCB, creation order */
-    struct glass_tcb *onext;    /* output list */
-    struct glass_tcb *rnext;    /* reap list */
+    union {                     /* never both: glass_tcb_reap takes a TCB off the output list */
+        struct glass_tcb *onext; /* output list (GLASS_TF_IN_OUTQ) */
+        struct glass_tcb *rnext; /* reap list (GLASS_TF_REAP) */
+    };
 
-    /* Options negotiated on the SYNs (RFC 7323, RFC 2018). */
-    uint8_t snd_wscale;         /* shift for the peer's window field */
-    uint8_t rcv_wscale;         /* shift for our window field */
-    uint8_t cc_algo;            /* enum glass_cc_algo */
-    uint8_t ca_state;           /* enum glass_ca_state */
-    uint32_t ts_recent;         /* RFC 7323 TS.Recent */
     glass_time_t ts_recent_age; /* when ts_recent was taken */
     uint32_t ts_off;            /* per-connection TSval offset (RFC 7323 §5.4) */
     struct glass_seq last_ack_sent;
     bool last_win_nonzero;      /* the last window we advertised was not zero */
+    bool rcvd_data;             /* in-order data has been received */
+    uint16_t ack_rcv_mss;       /* size of the peer's full segments, estimated (icsk_ack.rcv_mss) */
+    /* Keepalive (RFC 1122 §4.2.3.6) and TCP_USER_TIMEOUT (RFC 5482). */
+    uint16_t keep_idle_s, keep_intvl_s; /* TCP_KEEPIDLE/KEEPINTVL (1..32767 s), 0: the config's
+                                           (glass_tcp_keep_idle/intvl) */
+    uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT, 0: none */
 
     /* Receive side: out-of-order data sits in rb beyond rb.len; these are its ranges,
      * sorted, disjoint, above rcv_nxt. ooo_last: the range most recently added to (it is
      * reported first in SACK blocks, RFC 2018 §4). */
-    struct glass_range *ooo;    /* GLASS_OOO_MAX ranges, allocated while n_ooo > 0 (range.c) */
-    uint8_t n_ooo, ooo_last;
     struct glass_seq ooo_fin;   /* sequence number of an out-of-order FIN (TF_OOO_FIN) */
+    struct glass_range *ooo;    /* GLASS_OOO_MAX ranges, allocated while n_ooo > 0 (range.c) */
     struct glass_range dsack;   /* duplicate data to report in a D-SACK block (TF_DSACK) */
 
     /* Send side: SACK scoreboard (sorted, disjoint, within SND.UNA..SND.MAX). */
     struct glass_range *sacked; /* GLASS_SACK_MAX ranges, allocated while n_sacked > 0 */
-    uint8_t n_sacked;
-    uint8_t dupacks;
     struct glass_seq recover;   /* RFC 6582 "recover" / RFC 6675 RecoveryPoint */
     struct glass_seq high_rxt;  /* RFC 6675 HighRxt: highest sequence retransmitted + 1 */
     uint32_t cwnd, ssthresh;    /* bytes (RFC 5681) */
@@ -223,22 +245,10 @@ struct glass_tcb {
     uint32_t prior_cwnd;        /* cwnd before recovery (for undo figures) */
     struct glass_cubic *cubic;  /* CUBIC: allocated at the first congestion avoidance or
                                    reduction (tcp_cc.c), NULL before */
-
     /* RACK-TLP (RFC 8985), when cfg.rack: allocated on first use, NULL before. */
     struct glass_rack *rack;
 
-    /* Delayed ACKs (RFC 9293 §3.8.6.3, RFC 5681 §4.2). */
-    uint8_t quickack;           /* ACK this many more data segments at once (Linux quickack) */
-    uint8_t delack_segs;        /* full-sized segments received since our last ACK */
-    uint8_t pingpong;           /* replies sent soon after data came (Linux icsk_ack.pingpong) */
-    uint8_t ack_pushed;         /* short segments since our last ACK: 0, 1, 2 (ICSK_ACK_PUSHED*) */
-    bool rcvd_data;             /* in-order data has been received */
-    uint16_t ack_rcv_mss;       /* size of the peer's full segments, estimated (icsk_ack.rcv_mss) */
-    glass_time_t lrcvtime;      /* when in-order data last arrived */
-
-    /* Keepalive (RFC 1122 §4.2.3.6) and TCP_USER_TIMEOUT (RFC 5482). */
-    glass_time_t keep_idle, keep_intvl, user_timeout;
-    uint8_t keep_cnt, keep_probes;
+    glass_time_t lrcvtime;      /* when in-order data last arrived (delayed ACKs) */
     glass_time_t last_rcv;      /* when the last segment arrived */
     glass_time_t last_snd;      /* when the last segment was sent (ss -i lastsnd) */
     glass_time_t last_oow_ack;  /* last ACK sent for an out-of-window segment (rate limit) */
@@ -250,12 +260,11 @@ struct glass_tcb {
     uint32_t total_retrans;
 
     /* Transition history (tcp_fsm.c record()): the last GLASS_HIST_INLINE transitions in
-     * compact form, always; full records in a ring of hist_cap entries only when
-     * cfg.history_len > 0 (grown on demand: 2, 4, 8, ... up to history_len). */
-    struct glass_hist_rec hist_rec[GLASS_HIST_INLINE];
+     * compact form, always; full records (hist) only when cfg.history_len > 0, in a ring
+     * grown on demand (2, 4, 8, ... up to history_len). */
     uint8_t hist_rec_head, hist_rec_count;
-    uint16_t hist_head, hist_count, hist_cap;
-    struct glass_transition *hist;
+    struct glass_hist_rec hist_rec[GLASS_HIST_INLINE];
+    struct glass_hist_full *hist;
 };
 
 #define GLASS_TCB_OF(ptr, member) ((struct glass_tcb *)(void *)((char *)(ptr) - offsetof(struct glass_tcb, member)))

@@ -159,20 +159,24 @@ int glass_tcp_arc_find(int from, int to)
  * oldest entry gives way (glass_conn_history then returns fewer). */
 static void history_grow(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    uint16_t max = st->cfg.history_len, old = tcb->hist_cap;
-    if (tcb->hist_count < old || old >= max)
+    struct glass_hist_full *old = tcb->hist;
+    uint16_t max = st->cfg.history_len, ocap = old != NULL ? old->cap : 0;
+    if ((old != NULL && old->count < ocap) || ocap >= max)
         return;
-    uint16_t cap = old == 0 ? (max < 2u ? max : 2u) : old > max / 2u ? max : (uint16_t)(2u * old);
-    struct glass_transition *h = glass_alloc(st, sizeof *h * cap);
+    uint16_t cap = ocap == 0 ? (max < 2u ? max : 2u) : ocap > max / 2u ? max : (uint16_t)(2u * ocap);
+    struct glass_hist_full *h = glass_alloc(st, sizeof *h + sizeof h->rec[0] * cap);
     if (h == NULL)
         return;
-    for (uint16_t i = 0; i < tcb->hist_count; i++)
-        h[i] = tcb->hist[(tcb->hist_head + i) % old];
-    glass_free(st, tcb->hist, sizeof *h * old);
+    h->head = 0;
+    h->count = old != NULL ? old->count : 0;
+    h->cap = cap;
+    for (uint16_t i = 0; i < h->count; i++)
+        h->rec[i] = old->rec[(old->head + i) % ocap];
+    glass_free(st, old, sizeof *old + sizeof old->rec[0] * ocap);
     tcb->hist = h;
-    tcb->hist_cap = cap;
-    tcb->hist_head = 0;
 }
+
+_Static_assert(GLASS_TCP_NSTATES <= 16, "struct glass_hist_rec packs two states in a byte");
 
 static void record_inline(struct glass_tcb *tcb, const struct glass_transition *t)
 {
@@ -196,14 +200,13 @@ static void record(struct glass_stack *st, struct glass_tcb *tcb, const struct g
         record_inline(tcb, t);
         history_grow(st, tcb);
     }
-    uint16_t cap = tcb != NULL ? tcb->hist_cap : 0;
-    if (cap > 0) {
-        uint16_t slot = (uint16_t)((tcb->hist_head + tcb->hist_count) % cap);
-        tcb->hist[slot] = *t;
-        if (tcb->hist_count < cap)
-            tcb->hist_count++;
+    struct glass_hist_full *h = tcb != NULL ? tcb->hist : NULL;
+    if (h != NULL) {
+        h->rec[(h->head + h->count) % h->cap] = *t;
+        if (h->count < h->cap)
+            h->count++;
         else
-            tcb->hist_head = (uint16_t)((tcb->hist_head + 1u) % cap);
+            h->head = (uint16_t)((h->head + 1u) % h->cap);
     }
     if (st->ring != NULL && st->cfg.trace_ring > 0) {
         uint32_t rcap = st->cfg.trace_ring;

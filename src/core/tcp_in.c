@@ -94,7 +94,7 @@ static void transfer_init(struct glass_stack *st, struct glass_tcb *tcb)
     tcb->quickack = 16; /* Linux TCP_MAX_QUICKACKS: ACK the first segments at once */
     tcb->last_rcv = st->now;
     if (tcb->flags & GLASS_TF_KEEPALIVE)
-        glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, st->now + tcb->keep_idle);
+        glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, st->now + glass_tcp_keep_idle(st, tcb));
 }
 
 /* ---- RFC 6298 RTT estimation ------------------------------------------------------------ */
@@ -181,10 +181,10 @@ static struct glass_tcb *passive_child(struct glass_stack *st, struct glass_tcb 
     c->snd_wl1 = c->irs;
     c->snd_wl2 = c->iss;
     c->cc_algo = l->cc_algo;
-    c->keep_idle = l->keep_idle;
-    c->keep_intvl = l->keep_intvl;
+    c->keep_idle_s = l->keep_idle_s;
+    c->keep_intvl_s = l->keep_intvl_s;
     c->keep_cnt = l->keep_cnt;
-    c->user_timeout = l->user_timeout;
+    c->user_timeout_ms = l->user_timeout_ms;
     glass_tcp_syn_options(st, c, r);
     c->listener = l;
     c->qlink.prev = l->lq->synq.prev;

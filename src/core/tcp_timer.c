@@ -26,8 +26,8 @@ static int timeout_error(const struct glass_tcb *tcb)
 
 static void rexmt_timeout(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    bool user_expired = tcb->user_timeout != 0 && tcb->rtx_since != 0 &&
-                        st->now - tcb->rtx_since >= tcb->user_timeout &&
+    bool user_expired = tcb->user_timeout_ms != 0 && tcb->rtx_since != 0 &&
+                        st->now - tcb->rtx_since >= GLASS_MSEC((glass_time_t)tcb->user_timeout_ms) &&
                         glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED | GLASS_TCPF(SYN_SENT));
     if (tcb->rxtshift >= retrans_limit(st, tcb) || user_expired) {
         /* R2 reached, or TCP_USER_TIMEOUT (RFC 5482): give up (RFC 1122 §4.2.3.5, MUST-20). */
@@ -63,6 +63,17 @@ static void rexmt_timeout(struct glass_stack *st, struct glass_tcb *tcb)
     glass_tcp_kick(st, tcb);
 }
 
+glass_time_t glass_tcp_keep_idle(const struct glass_stack *st, const struct glass_tcb *tcb)
+{
+    return tcb->keep_idle_s != 0 ? GLASS_SEC((glass_time_t)tcb->keep_idle_s) : st->cfg.keepalive_time;
+}
+
+glass_time_t glass_tcp_keep_intvl(const struct glass_stack *st, const struct glass_tcb *tcb)
+{
+    return tcb->keep_intvl_s != 0 ? GLASS_SEC((glass_time_t)tcb->keep_intvl_s)
+                                  : st->cfg.keepalive_intvl;
+}
+
 /* RFC 1122 §4.2.3.6: after keep_idle without a segment from the peer and with nothing in
  * flight, send up to keep_cnt probes keep_intvl apart; then give up. */
 static void keepalive_timeout(struct glass_stack *st, struct glass_tcb *tcb)
@@ -74,11 +85,11 @@ static void keepalive_timeout(struct glass_stack *st, struct glass_tcb *tcb)
     glass_time_t idle = st->now - tcb->last_rcv;
     if (!glass_seq_eq(tcb->snd_una, tcb->snd_max) || tcb->sb.len > 0) {
         /* data in flight: the retransmission timer watches the peer */
-        glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, st->now + tcb->keep_idle);
+        glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, st->now + glass_tcp_keep_idle(st, tcb));
         return;
     }
-    if (idle < tcb->keep_idle && tcb->keep_probes == 0) {
-        glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, tcb->last_rcv + tcb->keep_idle);
+    if (idle < glass_tcp_keep_idle(st, tcb) && tcb->keep_probes == 0) {
+        glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, tcb->last_rcv + glass_tcp_keep_idle(st, tcb));
         return;
     }
     if (tcb->keep_probes >= tcb->keep_cnt) {
@@ -90,7 +101,7 @@ static void keepalive_timeout(struct glass_stack *st, struct glass_tcb *tcb)
     glass_tcp_send_probe(st, tcb);
     tcb->keep_probes++;
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPKeepAlive);
-    glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, st->now + tcb->keep_intvl);
+    glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, st->now + glass_tcp_keep_intvl(st, tcb));
 }
 
 static void persist_timeout(struct glass_stack *st, struct glass_tcb *tcb)

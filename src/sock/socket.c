@@ -484,7 +484,7 @@ int glass_setsockopt(struct glass_stack *st, int fd, int level, int name, const 
             if (!v)
                 glass_timer_clear(st, tcb, GLASS_TT_KEEPALIVE);
             else if (glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(CLOSE_WAIT)))
-                glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, st->now + tcb->keep_idle);
+                glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, st->now + glass_tcp_keep_idle(st, tcb));
             return 0;
         }
         case GLASS_SO_LINGER: {
@@ -539,12 +539,13 @@ int glass_setsockopt(struct glass_stack *st, int fd, int level, int name, const 
             if (v < 1 || v > 32767)
                 return -GLASS_EINVAL;
             if (name == GLASS_TCP_KEEPIDLE) {
-                tcb->keep_idle = GLASS_SEC((uint64_t)v);
+                tcb->keep_idle_s = (uint16_t)v;
                 if ((tcb->flags & GLASS_TF_KEEPALIVE) &&
                     tcb->timer[GLASS_TT_KEEPALIVE] != GLASS_TIME_NEVER)
-                    glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE, tcb->last_rcv + tcb->keep_idle);
+                    glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE,
+                                    tcb->last_rcv + glass_tcp_keep_idle(st, tcb));
             } else {
-                tcb->keep_intvl = GLASS_SEC((uint64_t)v);
+                tcb->keep_intvl_s = (uint16_t)v;
             }
             return 0;
         }
@@ -564,7 +565,7 @@ int glass_setsockopt(struct glass_stack *st, int fd, int level, int name, const 
                 return r;
             if (v < 0)
                 return -GLASS_EINVAL;
-            tcb->user_timeout = GLASS_MSEC((uint64_t)v);
+            tcb->user_timeout_ms = (uint32_t)v;
             return 0;
         }
         case GLASS_TCP_CONGESTION: {
@@ -647,13 +648,13 @@ int glass_getsockopt(struct glass_stack *st, int fd, int level, int name, void *
         case GLASS_TCP_MAXSEG:
             return put_int(val, len, (int)tcb->snd_mss);
         case GLASS_TCP_KEEPIDLE:
-            return put_int(val, len, (int)(tcb->keep_idle / GLASS_NSEC_PER_SEC));
+            return put_int(val, len, (int)(glass_tcp_keep_idle(st, tcb) / GLASS_NSEC_PER_SEC));
         case GLASS_TCP_KEEPINTVL:
-            return put_int(val, len, (int)(tcb->keep_intvl / GLASS_NSEC_PER_SEC));
+            return put_int(val, len, (int)(glass_tcp_keep_intvl(st, tcb) / GLASS_NSEC_PER_SEC));
         case GLASS_TCP_KEEPCNT:
             return put_int(val, len, (int)tcb->keep_cnt);
         case GLASS_TCP_USER_TIMEOUT:
-            return put_int(val, len, (int)(tcb->user_timeout / GLASS_NSEC_PER_MSEC));
+            return put_int(val, len, (int)tcb->user_timeout_ms);
         case GLASS_TCP_CONGESTION: {
             const char *nm = glass_cc_name(tcb->cc_algo);
             size_t n = strlen(nm) + 1u;

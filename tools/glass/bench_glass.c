@@ -532,6 +532,21 @@ static bool gl_exchange(struct gl_net *g, const int *cfds, const int *sfds, uint
     return true;
 }
 
+/* What the two stacks of a 1M-connection conns run hold before any connection: the tables
+ * glass_stack_new sizes from max_conns and max_sockets (bytes asked, both stacks). */
+static double gl_tables_1m(const struct bench_params *p)
+{
+    struct gl_alloc mem = {0};
+    struct glass_config cfg;
+    gl_config(&cfg, p->mss, p->buf, 1000000u, 1, &mem);
+    struct glass_stack *st = glass_stack_new(&cfg);
+    if (st == NULL)
+        return 0.0;
+    double bytes = (double)glass_stack_mem_used(st);
+    glass_stack_free(st);
+    return 2.0 * bytes;
+}
+
 /* The per-connection memory figure (idle established, both ends) or, with time_wait, the
  * per-entry figure of the client's TIME_WAIT entries after a 1-byte exchange each way. */
 static void gl_memory(const struct bench_params *p, bool time_wait, struct bench_out *o)
@@ -581,10 +596,12 @@ static void gl_memory(const struct bench_params *p, bool time_wait, struct bench
                       "way, malloc chunks per entry", made);
     else
         bench_note(o,
-                   "%u connections, both ends; malloc chunks %.0f B/conn (asked %.0f B); tables "
-                   "sized at creation (socket table, 4-tuple hash) excluded: %llu B",
-                   made, o->v[0], (double)(req_after - req_before) / made,
-                   (unsigned long long)req_before);
+                   "%u conns, both ends in one process: %.0f B/conn, %.0f B per end (malloc "
+                   "chunks; asked %.0f B/conn); 1M conns: %.0f MB + %.0f MB of tables (socket "
+                   "table, 4-tuple hash; both stacks) = %.0f MB = %.2f GiB",
+                   made, o->v[0], o->v[0] / 2.0, (double)(req_after - req_before) / made,
+                   o->v[0], gl_tables_1m(p) / 1e6, (o->v[0] * 1e6 + gl_tables_1m(p)) / 1e6,
+                   (o->v[0] * 1e6 + gl_tables_1m(p)) / (1024.0 * 1024.0 * 1024.0));
 out:
     gl_close(&g);
 out0:

@@ -139,7 +139,8 @@ GLASS_API int glass_bind(struct glass_stack *st, int fd, const struct glass_endp
  *  @retval -GLASS_EBADF @p fd is not an open handle.
  *  @retval -GLASS_EINVAL the socket is connected, connecting or was connected before.
  *  @retval -GLASS_EADDRINUSE another socket uses the port (a listener shares it with nobody),
- *          or no ephemeral port is free. */
+ *          or no ephemeral port is free.
+ *  @retval -GLASS_ENOMEM no memory for the listener's queues (nothing changed). */
 GLASS_API int glass_listen(struct glass_stack *st, int fd, int backlog);
 /** Take the oldest completed connection from a listener's accept queue.
  *  The new handle's connection is ESTABLISHED or later (the peer may already have sent data or

@@ -66,6 +66,9 @@ static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, 
         return fail2(why, cap, tcb, "a buffer over capacity [sb, rb]", (uint64_t)(tcb->sb.len), (uint64_t)(tcb->rb.len), 2);
     if (tcb->n_ooo > GLASS_OOO_MAX || tcb->n_sacked > GLASS_SACK_MAX)
         return fail2(why, cap, tcb, "queue bounds [ooo, sack]", (uint64_t)(tcb->n_ooo), (uint64_t)(tcb->n_sacked), 2);
+    /* The range lists hold memory exactly while they are not empty (range.c). */
+    if ((tcb->n_ooo > 0) != (tcb->ooo != NULL) || (tcb->n_sacked > 0) != (tcb->sacked != NULL))
+        return fail2(why, cap, tcb, "range list allocated iff not empty [ooo, sack]", (uint64_t)(tcb->n_ooo), (uint64_t)(tcb->n_sacked), 2);
     if (tcb->state == GLASS_TCP_CLOSED || tcb->state == GLASS_TCP_LISTEN) {
         if (tcb->state == GLASS_TCP_CLOSED) {
             for (int k = 0; k < GLASS_TT_COUNT; k++)

@@ -15,10 +15,8 @@ struct glass_tcb *glass_tcb_new(struct glass_stack *st)
         return NULL;
     tcb->id = st->next_conn_id++;
     tcb->fd = -1;
-    tcb->sndbuf = st->cfg.sndbuf;
-    tcb->rcvbuf = st->cfg.rcvbuf;
-    tcb->sb.cap = tcb->sndbuf;
-    tcb->rb.cap = tcb->rcvbuf;
+    tcb->sb.cap = st->cfg.sndbuf;
+    tcb->rb.cap = st->cfg.rcvbuf;
     tcb->rto = st->cfg.rto_initial;
     tcb->cc_algo = (uint8_t)st->cfg.cc;
     tcb->keep_cnt = st->cfg.keepalive_probes;

@@ -124,7 +124,7 @@ void glass_syncookie_send(struct glass_stack *st, const struct glass_tcb *l,
         .flags = GLASS_TH_SYN | GLASS_TH_ACK,
         .wscale = -1,
         .mss = glass_tcp_mss_for(st, ip->dst),
-        .win = (uint16_t)(l->rcvbuf > 65535u ? 65535u : l->rcvbuf), /* RFC 7323 §2.2 */
+        .win = (uint16_t)(l->rb.cap > 65535u ? 65535u : l->rb.cap), /* RFC 7323 §2.2 */
     };
     /* Without timestamps nothing can carry SACK or the window scale: they are not offered
      * (Linux tcp_conn_request clears the options). */

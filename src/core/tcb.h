@@ -191,8 +191,7 @@ struct glass_tcb {
     /* Send buffer: bytes from the sequence number snd_data() on (see tcp_out.c). */
     struct glass_ring sb;
     /* Receive buffer: in-order bytes not yet read by the application. */
-    struct glass_ring rb;
-    uint32_t sndbuf, rcvbuf;    /* capacities (SO_SNDBUF, SO_RCVBUF) */
+    struct glass_ring rb;       /* sb.cap, rb.cap: SO_SNDBUF, SO_RCVBUF (set before first use) */
 
     /* Retransmission timing (RFC 6298). */
     glass_time_t rto, srtt, rttvar;
@@ -213,10 +212,8 @@ struct glass_tcb {
     struct glass_tcb *hnext;    /* 4-tuple hash chain */
     struct glass_tcb *bnext;    /* bind (port) table chain */
     struct glass_list all;      /* every TCB, creation order */
-    union {                     /* never both: glass_tcb_reap takes a TCB off the output list */
-        struct glass_tcb *onext; /* output list (GLASS_TF_IN_OUTQ) */
-        struct glass_tcb *rnext; /* reap list (GLASS_TF_REAP) */
-    };
+    struct glass_tcb *onext;    /* output list (GLASS_TF_IN_OUTQ) */
+    struct glass_tcb *rnext;    /* reap list, or TIME_WAIT compaction list (GLASS_TF_TWQ) */
 
     glass_time_t ts_recent_age; /* when ts_recent was taken */
     uint32_t ts_off;            /* per-connection TSval offset (RFC 7323 §5.4) */

@@ -50,7 +50,7 @@ static uint16_t peer_mss(const struct glass_stack *st, const struct glass_tcb *t
 uint8_t glass_tcp_our_wscale(const struct glass_tcb *tcb)
 {
     uint8_t sh = 7;
-    while (sh < 14 && (tcb->rcvbuf >> sh) > 65535u)
+    while (sh < 14 && (tcb->rb.cap >> sh) > 65535u)
         sh++;
     return sh;
 }
@@ -166,8 +166,8 @@ static struct glass_tcb *passive_child(struct glass_stack *st, struct glass_tcb 
     c->flags |= GLASS_TF_PASSIVE |
                 (l->flags & (GLASS_TF_REUSEADDR | GLASS_TF_NODELAY | GLASS_TF_KEEPALIVE |
                              GLASS_TF_LINGER0));
-    c->sndbuf = c->sb.cap = l->sndbuf;
-    c->rcvbuf = c->rb.cap = l->rcvbuf;
+    c->sb.cap = l->sb.cap;
+    c->rb.cap = l->rb.cap;
     c->local.addr = ip->dst;
     c->local.port = r->dst_port;
     c->remote.addr = ip->src;
@@ -240,7 +240,7 @@ static int rcv_cookie_ack(struct glass_stack *st, struct glass_tcb *l,
      * l's buffer, the cookie's TSval clock; its one octet of sequence space is out. */
     c->ts_off = ck->ts_off;
     c->rcv_mss = glass_tcp_mss_for(st, c->local.addr);
-    c->rcv_adv = glass_seq_add(c->rcv_nxt, c->rcvbuf > 65535u ? 65535u : c->rcvbuf);
+    c->rcv_adv = glass_seq_add(c->rcv_nxt, c->rb.cap > 65535u ? 65535u : c->rb.cap);
     c->last_ack_sent = c->rcv_nxt;
     c->snd_nxt = c->snd_max = glass_seq_add(c->iss, 1);
     glass_timer_set(st, c, GLASS_TT_REXMT, st->now + glass_tcp_rto(c, &st->cfg));

@@ -66,7 +66,7 @@ void glass_tcp_kick(struct glass_stack *st, struct glass_tcb *tcb)
 
 uint32_t glass_tcp_rcv_space(const struct glass_tcb *tcb)
 {
-    uint32_t space = tcb->rcvbuf > tcb->rb.len ? tcb->rcvbuf - tcb->rb.len : 0;
+    uint32_t space = tcb->rb.cap > tcb->rb.len ? tcb->rb.cap - tcb->rb.len : 0;
     uint32_t max = 65535u << tcb->rcv_wscale; /* RFC 7323 §2.3 */
     return space > max ? max : space;
 }
@@ -88,7 +88,7 @@ static uint32_t offer(const struct glass_tcb *tcb, uint32_t *grow)
 {
     uint32_t cur = glass_seq_ge(tcb->rcv_adv, tcb->rcv_nxt) ? glass_seq_sub(tcb->rcv_adv, tcb->rcv_nxt)
                                                             : 0;
-    uint32_t step = tcb->rcvbuf / 2u < tcb->rcv_mss ? tcb->rcvbuf / 2u : tcb->rcv_mss;
+    uint32_t step = tcb->rb.cap / 2u < tcb->rcv_mss ? tcb->rb.cap / 2u : tcb->rcv_mss;
     uint8_t sh = tcb->rcv_wscale;
     uint32_t aligned = (glass_tcp_rcv_space(tcb) >> sh) << sh;
     *grow = aligned > cur && aligned - cur >= step ? aligned : 0;
@@ -249,7 +249,7 @@ static bool send_segment(struct glass_stack *st, struct glass_tcb *tcb, struct g
         if (synack ? (tcb->flags & GLASS_TF_WS_OK) != 0 : st->cfg.window_scaling)
             r.wscale = (int16_t)tcb->rcv_wscale;
         /* RFC 7323 §2.2: the window in a SYN is never scaled. */
-        uint32_t w = tcb->rcvbuf > tcb->rb.len ? tcb->rcvbuf - tcb->rb.len : 0;
+        uint32_t w = tcb->rb.cap > tcb->rb.len ? tcb->rb.cap - tcb->rb.len : 0;
         r.win = (uint16_t)(w > 65535u ? 65535u : w);
         if (synack)
             tcb->rcv_adv = glass_seq_add(tcb->rcv_nxt, r.win);

@@ -509,10 +509,6 @@ int glass_setsockopt(struct glass_stack *st, int fd, int level, int name, const 
             if (ring->buf != NULL)
                 return -GLASS_EINVAL; /* buffers are sized before first use */
             ring->cap = size;
-            if (name == GLASS_SO_SNDBUF)
-                tcb->sndbuf = size;
-            else
-                tcb->rcvbuf = size;
             return 0;
         }
         default:
@@ -626,9 +622,9 @@ int glass_getsockopt(struct glass_stack *st, int fd, int level, int name, void *
             return r;
         }
         case GLASS_SO_SNDBUF:
-            return put_int(val, len, (int)tcb->sndbuf);
+            return put_int(val, len, (int)tcb->sb.cap);
         case GLASS_SO_RCVBUF:
-            return put_int(val, len, (int)tcb->rcvbuf);
+            return put_int(val, len, (int)tcb->rb.cap);
         case GLASS_SO_LINGER: {
             struct glass_linger lg = {(tcb->flags & GLASS_TF_LINGER0) ? 1 : 0, 0};
             if (val == NULL || len == NULL || *len < sizeof lg)

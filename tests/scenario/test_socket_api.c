@@ -614,7 +614,7 @@ static void test_established_transfer_1mib_both_ways_slow_reader(void **state)
 /* Per-connection memory (docs/performance.md): a connection keeps its last 4 transitions
  * compactly, the trace ring keeps them in full until it overwrites them, and history_len > 0
  * adds a full per-connection ring. With a 2-entry trace ring, a client in TIME_WAIT (5
- * transitions) is reported as 2 compact entries (ms times, flags, no segment numbers) then the
+ * transitions, its handle still open) is reported as 2 compact entries (ms times, flags, no segment numbers) then the
  * 2 full ones the ring still has; a server with no trace ring and history_len 16 has all its
  * transitions in full. */
 static void test_conn_history_compact_and_full(void **state)
@@ -626,7 +626,9 @@ static void test_conn_history_compact_and_full(void **state)
     int cfd, sfd;
     fx_established(fx, &cfd, &sfd);
     long cid = glass_sock_conn_id(CS(fx), cfd), sid = glass_sock_conn_id(SS(fx), sfd);
-    fx_close(fx, FX_CLIENT, cfd);
+    /* shutdown, not close: the client keeps its TCB in TIME_WAIT (an orphan's would become a
+     * compact TIME-WAIT record, timewait.c) */
+    FX_ASSERT_RET(glass_shutdown(CS(fx), cfd, GLASS_SHUT_WR), 0);
     fx_run_for(fx, MS(50));
     fx_close(fx, FX_SERVER, sfd);
     struct glass_transition h[8];

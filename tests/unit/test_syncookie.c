@@ -35,7 +35,7 @@ static void cookie_for(struct glass_stack *st, const struct glass_tcp_repr *syn,
 {
     struct glass_tcb l;
     memset(&l, 0, sizeof l);
-    l.rcvbuf = 131072;
+    l.rb.cap = 131072;
     struct glass_ipv4_repr ip = {.src = PEER, .dst = US, .proto = GLASS_IPV4_PROTO_TCP};
     glass_syncookie_send(st, &l, &ip, syn);
     static uint8_t pkt[2048];

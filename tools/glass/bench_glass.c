@@ -533,7 +533,8 @@ static bool gl_exchange(struct gl_net *g, const int *cfds, const int *sfds, uint
 }
 
 /* What the two stacks of a 1M-connection conns run hold before any connection: the tables
- * glass_stack_new sizes from max_conns and max_sockets (bytes asked, both stacks). */
+ * glass_stack_new sizes from max_conns, max_sockets and max_time_wait (bytes asked, both
+ * stacks). */
 static double gl_tables_1m(const struct bench_params *p)
 {
     struct gl_alloc mem = {0};
@@ -594,14 +595,15 @@ static void gl_memory(const struct bench_params *p, bool time_wait, struct bench
     if (time_wait)
         bench_note(o, "%u TIME_WAIT entries on the client stack after a 1-byte exchange each "
                       "way, malloc chunks per entry", made);
-    else
+    else {
+        double tables = gl_tables_1m(p), total = o->v[0] * 1e6 + tables;
         bench_note(o,
                    "%u conns, both ends in one process: %.0f B/conn, %.0f B per end (malloc "
-                   "chunks; asked %.0f B/conn); 1M conns: %.0f MB + %.0f MB of tables (socket "
-                   "table, 4-tuple hash; both stacks) = %.0f MB = %.2f GiB",
+                   "chunks; asked %.0f B/conn); 1M conns: %.0f MB + %.0f MB of tables sized at "
+                   "creation (both stacks) = %.0f MB = %.2f GiB",
                    made, o->v[0], o->v[0] / 2.0, (double)(req_after - req_before) / made,
-                   o->v[0], gl_tables_1m(p) / 1e6, (o->v[0] * 1e6 + gl_tables_1m(p)) / 1e6,
-                   (o->v[0] * 1e6 + gl_tables_1m(p)) / (1024.0 * 1024.0 * 1024.0));
+                   o->v[0], tables / 1e6, total / 1e6, total / (1024.0 * 1024.0 * 1024.0));
+    }
 out:
     gl_close(&g);
 out0:

@@ -291,6 +291,25 @@ static void s_half_close(struct world *w)
     w_run(w, GLASS_SEC(61));
 }
 
+/* One data segment lost: the receiver queues what follows out of order and SACKs it, the
+ * sender recovers. Reaches the allocations made on first need (docs/performance.md): the
+ * out-of-order range list, the SACK scoreboard, CUBIC's state, RACK's block. */
+static void s_out_of_order(struct world *w)
+{
+    int l = w_listen(w, 80, 8), c, s;
+    if (l < 0 || !pair(w, l, 80, &c, &s))
+        return expect(w, false, "established");
+    w_run(w, MS(50));
+    w_drop(w, 1, GLASS_TH_ACK, 1); /* the server's first data segment */
+    expect(w, transfer(w, 1, s, 0, c, 30000, GLASS_SEC(60)) == 30000, "data after a loss");
+    expect(w, glass_stack_mib(w->st[0], GLASS_MIB_TcpExtTCPOFOQueue) > 0, "out-of-order queued");
+    expect(w, glass_stack_mib(w->st[1], GLASS_MIB_TcpExtTCPSackRecovery) > 0, "SACK recovery");
+    glass_close(w->st[1], s);
+    w_run(w, MS(50));
+    glass_close(w->st[0], c);
+    w_run(w, GLASS_SEC(61));
+}
+
 static void s_refused(struct world *w)
 {
     int c = w_connect(w, 0, A_SRV, 81, 0);
@@ -475,6 +494,7 @@ static const struct scen scens[] = {
     {"listen-queue", s_listen_queue, 0, 0, 0},
     {"echo-fragments", s_echo_fragments, 0, 0, 0},
     {"lossy-transfer", s_half_close, 0.05, 0.02, 0.05},
+    {"out-of-order", s_out_of_order, 0, 0, 0},
 };
 #define NSCENS (sizeof scens / sizeof scens[0])
 

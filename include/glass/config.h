@@ -63,7 +63,7 @@ struct glass_config {
                                    ports are picked by RFC 6056 algorithm 4 (docs/synflood.md) */
     uint16_t ephemeral_hi;    /**< ..60999 */
     uint16_t history_len;     /**< full transition records kept per connection, on top of
-                                   the last 4 kept compactly and the trace ring; default 0
+                                   the last 2 kept compactly and the trace ring; default 0
                                    (each kept one costs 32 bytes; docs/performance.md) */
     uint32_t trace_ring;      /**< transitions kept per stack (overwrite oldest); default 4096 */
     uint32_t event_ring;      /**< socket events queued for glass_stack_next_event; default 4096 */

@@ -65,7 +65,7 @@ GLASS_API const char *glass_timer_name(int kind);
 GLASS_API size_t glass_stack_conns(const struct glass_stack *st, struct glass_conn_info *out,
                                    size_t max);
 /** Copy a connection's recorded transitions, oldest first, up to @p max. The stack keeps the
- *  last 4 of each connection in compact form (time to the millisecond, states, cause,
+ *  last 2 of each connection in compact form (time to the millisecond, states, cause,
  *  segment flags; has_seg false and no segment numbers), every transition in full in the
  *  stack-wide trace ring (config trace_ring) until that overwrites it, and the last config
  *  history_len of each in full if that is not 0. Full records are returned where there are

@@ -129,7 +129,7 @@ struct glass_listen_q {
 
 /* A transition as the TCB keeps it inline (8 bytes): the full record (struct
  * glass_transition, 32 bytes) is in the stack-wide trace ring while that still holds it. */
-#define GLASS_HIST_INLINE 4u
+#define GLASS_HIST_INLINE 2u
 struct glass_hist_rec {
     uint32_t at_ms;         /* the time in ms, modulo 2^32 (state_since gives the rest) */
     uint8_t from_to;        /* from << 4 | to */

@@ -611,16 +611,16 @@ static void test_established_transfer_1mib_both_ways_slow_reader(void **state)
     FX_ASSERT_RET(glass_recv(SS(fx), sfd, b, sizeof b, 0), -GLASS_EAGAIN);
 }
 
-/* Per-connection memory (docs/performance.md): a connection keeps its last 4 transitions
+/* Per-connection memory (docs/performance.md): a connection keeps its last 2 transitions
  * compactly, the trace ring keeps them in full until it overwrites them, and history_len > 0
- * adds a full per-connection ring. With a 2-entry trace ring, a client in TIME_WAIT (5
- * transitions, its handle still open) is reported as 2 compact entries (ms times, flags, no segment numbers) then the
- * 2 full ones the ring still has; a server with no trace ring and history_len 16 has all its
- * transitions in full. */
+ * adds a full per-connection ring. With a 1-entry trace ring, a client in TIME_WAIT (5
+ * transitions, its handle still open) is reported as 1 compact entry (ms time, flags, no
+ * segment numbers) then the full one the ring still has; a server with no trace ring and
+ * history_len 16 has all its transitions in full. */
 static void test_conn_history_compact_and_full(void **state)
 {
     struct fx *fx = *state;
-    fx->cfg[FX_CLIENT].trace_ring = 2;
+    fx->cfg[FX_CLIENT].trace_ring = 1;
     fx->cfg[FX_SERVER].trace_ring = 0;
     fx->cfg[FX_SERVER].history_len = 16;
     int cfd, sfd;
@@ -639,28 +639,26 @@ static void test_conn_history_compact_and_full(void **state)
              "server: full records from its own ring");
     fx_run_for(fx, MS(50));
     k = glass_conn_history(CS(fx), (uint32_t)cid, h, 8);
-    FX_CHECK(fx, k == 4, "client history: %s entries, want 4", fx_ret_name(k));
-    static const uint8_t want[4][2] = {{GLASS_TCP_SYN_SENT, GLASS_TCP_ESTABLISHED},
-                                       {GLASS_TCP_ESTABLISHED, GLASS_TCP_FIN_WAIT_1},
-                                       {GLASS_TCP_FIN_WAIT_1, GLASS_TCP_FIN_WAIT_2},
+    FX_CHECK(fx, k == 2, "client history: %s entries, want 2", fx_ret_name(k));
+    static const uint8_t want[2][2] = {{GLASS_TCP_FIN_WAIT_1, GLASS_TCP_FIN_WAIT_2},
                                        {GLASS_TCP_FIN_WAIT_2, GLASS_TCP_TIME_WAIT}};
-    for (long i = 0; i < k && i < 4; i++) {
+    for (long i = 0; i < k && i < 2; i++) {
         FX_CHECK(fx, h[i].from == want[i][0] && h[i].to == want[i][1] && h[i].conn == (uint32_t)cid,
                  "client entry %ld: %s -> %s", i, glass_tcp_state_name(h[i].from),
                  glass_tcp_state_name(h[i].to));
         const struct fx_trans *o = fx_find_trans(fx, FX_CLIENT, cid, h[i].from, h[i].to,
                                                  h[i].cause, 0);
-        bool full = i >= 2;
+        bool full = i >= 1;
         FX_CHECK(fx, o != NULL && (full ? o->t.at == h[i].at
                                         : h[i].at <= o->t.at + GLASS_MSEC(1) &&
                                               o->t.at <= h[i].at + GLASS_MSEC(1)),
                  "client entry %ld: time %s", i, full ? "exact" : "to the ms");
         FX_CHECK(fx, h[i].has_seg == full, "client entry %ld: segment numbers only in full", i);
     }
-    FX_CHECK(fx, h[0].seg_flags == (TH_S | TH_A) && h[0].cause == GLASS_CAUSE_RCV_SYN_ACK,
+    FX_CHECK(fx, h[0].seg_flags == TH_A && h[0].cause == GLASS_CAUSE_RCV_ACK_OF_FIN,
              "compact entry keeps the cause and the segment's flags");
-    FX_CHECK(fx, glass_conn_history(CS(fx), (uint32_t)cid, h, 3) == 3 &&
-                     h[2].from == GLASS_TCP_FIN_WAIT_1,
+    FX_CHECK(fx, glass_conn_history(CS(fx), (uint32_t)cid, h, 1) == 1 &&
+                     h[0].from == GLASS_TCP_FIN_WAIT_1,
              "max is respected, oldest first");
 }
 

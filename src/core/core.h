@@ -337,7 +337,10 @@ uint16_t glass_ephemeral_port(struct glass_stack *st, const struct glass_tcb *tc
 /* RFC 6528 initial sequence number. */
 struct glass_seq glass_isn(struct glass_stack *st, const struct glass_endpoint *local,
                            const struct glass_endpoint *remote);
-/* Remove a passive child from its listener's queues. */
+/* Take a passive child out of its listener's queue, keeping its link (to requeue it). */
+void glass_child_unqueue(struct glass_tcb *child);
+/* Remove a passive child from its listener's queues and free its link (it is no child any
+ * more: accepted, closed, or its listener closed). */
 void glass_child_unlink(struct glass_stack *st, struct glass_tcb *child);
 
 /* ---- compact TIME-WAIT (timewait.c) ---- */

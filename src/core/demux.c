@@ -43,6 +43,7 @@ void glass_tcb_free(struct glass_stack *st, struct glass_tcb *tcb)
     glass_free(st, tcb->ooo, sizeof(struct glass_range) * GLASS_OOO_MAX);
     glass_free(st, tcb->sacked, sizeof(struct glass_range) * GLASS_SACK_MAX);
     glass_free(st, tcb->lq, sizeof *tcb->lq);
+    glass_free(st, tcb->cl, sizeof *tcb->cl);
     glass_free(st, tcb->cubic, sizeof *tcb->cubic);
     if (tcb->hist != NULL)
         glass_free(st, tcb->hist, sizeof *tcb->hist + sizeof tcb->hist->rec[0] * tcb->hist->cap);
@@ -57,7 +58,7 @@ void glass_tcb_reap(struct glass_stack *st, struct glass_tcb *tcb)
     glass_timer_clear_all(st, tcb);
     glass_tcb_unhash(st, tcb);
     glass_tcb_unbhash(st, tcb);
-    if (tcb->listener != NULL)
+    if (tcb->cl != NULL)
         glass_child_unlink(st, tcb);
     /* Off the output list: rebuild it without tcb (rare path, list is short). */
     if (tcb->flags & GLASS_TF_IN_OUTQ) {
@@ -317,19 +318,25 @@ struct glass_seq glass_isn(struct glass_stack *st, const struct glass_endpoint *
     return glass_seq((uint32_t)(m + f));
 }
 
-void glass_child_unlink(struct glass_stack *st, struct glass_tcb *child)
+void glass_child_unqueue(struct glass_tcb *child)
 {
-    struct glass_tcb *l = child->listener;
-    (void)st;
-    if (l == NULL || child->qlink.next == NULL)
+    struct glass_child_link *cl = child->cl;
+    if (cl == NULL || cl->qlink.next == NULL)
         return;
-    child->qlink.prev->next = child->qlink.next;
-    child->qlink.next->prev = child->qlink.prev;
-    child->qlink.prev = child->qlink.next = NULL;
+    struct glass_tcb *l = cl->listener;
+    cl->qlink.prev->next = cl->qlink.next;
+    cl->qlink.next->prev = cl->qlink.prev;
+    cl->qlink.prev = cl->qlink.next = NULL;
     if (child->inq == 1 && l->lq->synq_len > 0)
         l->lq->synq_len--;
     if (child->inq == 2 && l->lq->acceptq_len > 0)
         l->lq->acceptq_len--;
     child->inq = 0;
-    child->listener = NULL;
+}
+
+void glass_child_unlink(struct glass_stack *st, struct glass_tcb *child)
+{
+    glass_child_unqueue(child);
+    glass_free(st, child->cl, sizeof *child->cl);
+    child->cl = NULL;
 }

@@ -144,6 +144,15 @@ struct glass_hist_full {
     struct glass_transition rec[];
 };
 
+/* A passive child's place in its listener's synq or acceptq, from the SYN (or cookie ACK) that
+ * made it until accept() or its end (tcp_in.c passive_child, demux.c glass_child_unlink): an
+ * accepted connection does not carry it. qlink comes first (glass_child_of). */
+struct glass_child_link {
+    struct glass_list qlink;
+    struct glass_tcb *listener;
+    struct glass_tcb *child;
+};
+
 /* Fields are grouped by size (8, 4, 2, 1 bytes) within each part so that the struct has no
  * holes: every byte here is paid by every connection (docs/performance.md). */
 struct glass_tcb {
@@ -204,8 +213,7 @@ struct glass_tcb {
     struct glass_wheel_entry wheel;
 
     /* Listener side. */
-    struct glass_tcb *listener; /* passive child: its listener until accepted */
-    struct glass_list qlink;    /* child: link in its listener's synq or acceptq */
+    struct glass_child_link *cl; /* passive child: its place at its listener until accepted */
     struct glass_listen_q *lq;  /* listener: its queues, allocated by listen() */
 
     /* Demux links. */
@@ -265,6 +273,18 @@ struct glass_tcb {
 };
 
 #define GLASS_TCB_OF(ptr, member) ((struct glass_tcb *)(void *)((char *)(ptr) - offsetof(struct glass_tcb, member)))
+
+/* The child whose link is at l in a listener's queue. */
+static inline struct glass_tcb *glass_child_of(const struct glass_list *l)
+{
+    return ((const struct glass_child_link *)(const void *)l)->child;
+}
+
+/* A passive child's listener until it is accepted, else NULL. */
+static inline struct glass_tcb *glass_tcb_listener(const struct glass_tcb *tcb)
+{
+    return tcb->cl != NULL ? tcb->cl->listener : NULL;
+}
 
 static inline bool glass_tcp_state_in(const struct glass_tcb *tcb, uint32_t mask)
 {

@@ -248,17 +248,17 @@ static void count_mibs(struct glass_stack *st, unsigned from, unsigned to,
 
 static void enter_established(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    struct glass_tcb *l = tcb->listener;
+    struct glass_child_link *cl = tcb->cl;
     tcb->flags |= GLASS_TF_WAS_CONN;
     tcb->rxtshift = 0;
-    if (l != NULL) {
+    if (cl != NULL) {
         /* Passive open complete: move the child from the SYN queue to the accept queue. */
-        glass_child_unlink(st, tcb);
-        tcb->listener = l;
-        tcb->qlink.prev = l->lq->acceptq.prev;
-        tcb->qlink.next = &l->lq->acceptq;
-        l->lq->acceptq.prev->next = &tcb->qlink;
-        l->lq->acceptq.prev = &tcb->qlink;
+        struct glass_tcb *l = cl->listener;
+        glass_child_unqueue(tcb);
+        cl->qlink.prev = l->lq->acceptq.prev;
+        cl->qlink.next = &l->lq->acceptq;
+        l->lq->acceptq.prev->next = &cl->qlink;
+        l->lq->acceptq.prev = &cl->qlink;
         l->lq->acceptq_len++;
         tcb->inq = 2;
         glass_event_push(st, l, GLASS_EV_ACCEPTABLE, 0);
@@ -272,7 +272,7 @@ static void enter_closed(struct glass_stack *st, struct glass_tcb *tcb)
 {
     glass_timer_clear_all(st, tcb);
     glass_tcb_unhash(st, tcb);
-    if (tcb->listener != NULL)
+    if (tcb->cl != NULL)
         glass_child_unlink(st, tcb);
     if (tcb->fd >= 0) {
         /* The application still holds the handle: it keeps an explicitly bound port (Linux

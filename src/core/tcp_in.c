@@ -156,8 +156,10 @@ static struct glass_tcb *passive_child(struct glass_stack *st, struct glass_tcb 
                                        const struct glass_ipv4_repr *ip,
                                        const struct glass_tcp_repr *r, struct glass_seq iss)
 {
-    struct glass_tcb *c = glass_tcb_new(st);
+    struct glass_child_link *cl = glass_alloc(st, sizeof *cl);
+    struct glass_tcb *c = cl != NULL ? glass_tcb_new(st) : NULL;
     if (c == NULL) {
+        glass_free(st, cl, sizeof *cl);
         glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
         return NULL;
     }
@@ -186,11 +188,13 @@ static struct glass_tcb *passive_child(struct glass_stack *st, struct glass_tcb 
     c->keep_cnt = l->keep_cnt;
     c->user_timeout_ms = l->user_timeout_ms;
     glass_tcp_syn_options(st, c, r);
-    c->listener = l;
-    c->qlink.prev = l->lq->synq.prev;
-    c->qlink.next = &l->lq->synq;
-    l->lq->synq.prev->next = &c->qlink;
-    l->lq->synq.prev = &c->qlink;
+    cl->listener = l;
+    cl->child = c;
+    cl->qlink.prev = l->lq->synq.prev;
+    cl->qlink.next = &l->lq->synq;
+    l->lq->synq.prev->next = &cl->qlink;
+    l->lq->synq.prev = &cl->qlink;
+    c->cl = cl;
     l->lq->synq_len++;
     c->inq = 1;
     glass_tcb_hash(st, c);
@@ -913,7 +917,7 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
             s->drop = GLASS_DROP_TCP_ACK_UNSENT_DATA;
             return SEG_DONE;
         }
-        struct glass_tcb *l = tcb->listener;
+        struct glass_tcb *l = glass_tcb_listener(tcb);
         if (l != NULL && l->lq->acceptq_len > l->lq->backlog) {
             /* Linux (tcp_abort_on_overflow = 0): drop the ACK, keep SYN_RCVD; the SYN,ACK is
              * retransmitted and the client's next ACK may find room. */

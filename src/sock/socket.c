@@ -151,7 +151,7 @@ int glass_accept(struct glass_stack *st, int fd, struct glass_endpoint *peer)
         return -GLASS_EAGAIN;
     if (st->n_socks_used >= st->cfg.max_sockets)
         return -GLASS_EMFILE;
-    struct glass_tcb *c = GLASS_TCB_OF(l->lq->acceptq.next, qlink);
+    struct glass_tcb *c = glass_child_of(l->lq->acceptq.next);
     glass_child_unlink(st, c);
     int nfd = alloc_fd(st, c);
     if (nfd < 0)
@@ -386,7 +386,7 @@ static void close_listener(struct glass_stack *st, struct glass_tcb *l)
     struct glass_list *heads[2] = {&l->lq->synq, &l->lq->acceptq};
     for (int q = 0; q < 2; q++) {
         while (heads[q]->next != heads[q]) {
-            struct glass_tcb *c = GLASS_TCB_OF(heads[q]->next, qlink);
+            struct glass_tcb *c = glass_child_of(heads[q]->next);
             glass_child_unlink(st, c);
             if (c->state == GLASS_TCP_CLOSED)
                 glass_tcb_reap(st, c);

@@ -1045,7 +1045,7 @@ static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *t
         s->fin = false;
         if (why != GLASS_DROP_NONE) {
             glass_mib_inc(st, GLASS_MIB_TcpExtTCPOFODrop);
-            s->drop = why;
+            s->drop = (int)why;
             return SEG_DONE;
         }
         glass_mib_inc(st, GLASS_MIB_TcpExtTCPOFOQueue);

@@ -327,6 +327,14 @@ struct glass_tcb *glass_demux_listener(struct glass_stack *st, uint32_t laddr, u
 /* Linux bind-conflict rule (inet_csk_bind_conflict): 0 or -GLASS_EADDRINUSE. */
 int glass_bind_check(struct glass_stack *st, const struct glass_tcb *tcb, uint32_t addr,
                      uint16_t port);
+/* The ISN of a connection that takes over a TIME_WAIT 4-tuple (by SYN or by connect()): it
+ * continues above the old incarnation's sequence space (Linux), so that old duplicates cannot
+ * be mistaken for new data. Never 0. */
+static inline uint32_t glass_tw_reuse_isn(uint32_t old_snd_nxt)
+{
+    uint32_t isn = old_snd_nxt + 65535u + 2u;
+    return isn != 0 ? isn : 1u;
+}
 /* May connect() take over TIME_WAIT entry t's 4-tuple (cfg.tw_reuse)? */
 bool glass_tw_reusable(const struct glass_stack *st, const struct glass_tcb *t);
 /* Derive the RFC 6056 key from the stack secret. */
@@ -368,6 +376,8 @@ void glass_tw_release(struct glass_stack *st, uint32_t ref);
 void glass_tw_expire(struct glass_stack *st);
 glass_time_t glass_tw_next_deadline(const struct glass_stack *st);
 glass_time_t glass_tw_deadline(const struct glass_stack *st, const struct glass_tw *tw);
+/* When its 2 MSL last (re)started: its entry into TIME_WAIT or the last restart. */
+glass_time_t glass_tw_since(const struct glass_stack *st, const struct glass_tw *tw);
 /* May connect() take over a record's 4-tuple (cfg.tw_reuse, as glass_tw_reusable)? */
 bool glass_tw_rec_reusable(const struct glass_stack *st, const struct glass_tw *tw);
 bool glass_tw_init(struct glass_stack *st); /* its tables, with the stack; false: no memory */
@@ -449,6 +459,11 @@ bool glass_tcp_xmit_raw(struct glass_stack *st, uint32_t src, uint32_t dst,
                         struct glass_tcp_repr *r);
 /* Our timestamp clock (RFC 7323 §5.4): milliseconds, offset per connection. */
 uint32_t glass_tcp_ts_now(const struct glass_stack *st, const struct glass_tcb *tcb);
+/* The same clock for a connection known only by its offset (a TIME-WAIT record, a cookie). */
+static inline uint32_t glass_tcp_ts_clock(const struct glass_stack *st, uint32_t off)
+{
+    return (uint32_t)(st->now / GLASS_NSEC_PER_MSEC) + off;
+}
 /* Keepalive idle time and probe interval: the socket's (TCP_KEEPIDLE/KEEPINTVL) or the
  * stack's (config keepalive_time/keepalive_intvl). */
 glass_time_t glass_tcp_keep_idle(const struct glass_stack *st, const struct glass_tcb *tcb);

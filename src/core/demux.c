@@ -247,17 +247,33 @@ static bool port_suitable(struct glass_stack *st, const struct glass_tcb *tcb, u
     return own == 0 || glass_tw_rec_reusable(st, glass_tw_at(&st->tw, own));
 }
 
-/* Linux tcp_twsk_unique(): our TIME_WAIT entry t may give its 4-tuple to a new connect() if
+/* Linux tcp_twsk_unique(): a TIME_WAIT entry may give its 4-tuple to a new connect() if
  * tw_reuse allows it towards that address, the connection used timestamps (RFC 7323 PAWS then
  * sorts old duplicates from new segments) and the last one came over a second ago. */
-bool glass_tw_reusable(const struct glass_stack *st, const struct glass_tcb *t)
+static bool tw_reuse_allowed(const struct glass_stack *st, bool ts_ok, uint32_t raddr,
+                             glass_time_t last_ts)
 {
-    if (t->state != GLASS_TCP_TIME_WAIT || !(t->flags & GLASS_TF_TS_OK))
+    if (!ts_ok)
         return false;
-    bool loopback = (t->remote.addr >> 24) == 127u;
+    bool loopback = (raddr >> 24) == 127u;
     if (st->cfg.tw_reuse == 0 || (st->cfg.tw_reuse == 2 && !loopback))
         return false;
-    return st->now - t->ts_recent_age > GLASS_SEC(1);
+    return st->now > last_ts && st->now - last_ts > GLASS_SEC(1);
+}
+
+bool glass_tw_reusable(const struct glass_stack *st, const struct glass_tcb *t)
+{
+    return t->state == GLASS_TCP_TIME_WAIT &&
+           tw_reuse_allowed(st, (t->flags & GLASS_TF_TS_OK) != 0, t->remote.addr, t->ts_recent_age);
+}
+
+/* A record keeps no age of TS.Recent: TIME-WAIT takes no new timestamp, so the last one came
+ * no later than the record's last (re)start of 2 MSL. The test is therefore at least as strict
+ * as for a TCB. */
+bool glass_tw_rec_reusable(const struct glass_stack *st, const struct glass_tw *tw)
+{
+    return tw_reuse_allowed(st, (tw->flags & GLASS_TWF_TS_OK) != 0, tw->raddr,
+                            glass_tw_since(st, tw));
 }
 
 void glass_ports_init(struct glass_stack *st)

@@ -187,7 +187,6 @@ struct glass_stack *glass_stack_new(const struct glass_config *cfg)
     return st;
 }
 
-
 void glass_stack_free(struct glass_stack *st)
 {
     if (st == NULL)
@@ -610,7 +609,7 @@ static void fill_tw_info(const struct glass_stack *st, const struct glass_tw *tw
     ci->remote = (struct glass_endpoint){.addr = tw->raddr, .port = tw->rport};
     ci->timer_at = glass_tw_deadline(st, tw);
     ci->timer_kind = GLASS_TT_TIMEWAIT;
-    ci->state_since = ci->timer_at - 2u * st->cfg.msl;
+    ci->state_since = glass_tw_since(st, tw);
     ci->orphan = true;
     ci->tw_record = true;
     ci->tcp.state = GLASS_TCP_TIME_WAIT; /* not-tcb-state */

@@ -95,7 +95,7 @@ static uint32_t mss_index(uint32_t peer_mss)
 /* Our timestamp clock for a cookie's connection: milliseconds plus the H0-derived offset. */
 static uint32_t cookie_ts_now(const struct glass_stack *st, uint64_t hash0)
 {
-    return (uint32_t)(st->now / GLASS_NSEC_PER_MSEC) + (uint32_t)(hash0 >> 32);
+    return glass_tcp_ts_clock(st, (uint32_t)(hash0 >> 32));
 }
 
 /* TSval with the options in its low TS_BITS, never ahead of our clock (so the connection's

@@ -440,13 +440,11 @@ static enum tw_action tw_decide(struct glass_stack *st, struct glass_seq rcv_nxt
     return TW_ACK;
 }
 
-/* The new incarnation's ISN continues above the old one's sequence space (Linux), so old
- * duplicates cannot be mistaken for new data; then the SYN goes to the listener. */
+/* The SYN goes to the listener, its connection's ISN above the old sequence space. */
 static int tw_reuse_syn(struct glass_stack *st, struct glass_tcb *l, uint32_t old_snd_nxt,
                         const struct glass_ipv4_repr *ip, const struct glass_tcp_repr *r)
 {
-    uint32_t isn = old_snd_nxt + 65535u + 2u;
-    st->reuse_isn = isn != 0 ? isn : 1u;
+    st->reuse_isn = glass_tw_reuse_isn(old_snd_nxt);
     int res = rcv_listen(st, l, ip, r);
     st->reuse_isn = 0;
     return res;

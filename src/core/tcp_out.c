@@ -73,7 +73,7 @@ uint32_t glass_tcp_rcv_space(const struct glass_tcb *tcb)
 
 uint32_t glass_tcp_ts_now(const struct glass_stack *st, const struct glass_tcb *tcb)
 {
-    return (uint32_t)(st->now / GLASS_NSEC_PER_MSEC) + tcb->ts_off;
+    return glass_tcp_ts_clock(st, tcb->ts_off);
 }
 
 /* The window field to put in a segment. RFC 9293 §3.8.6.2.2: the right edge we offer

@@ -74,15 +74,13 @@ int glass_tcp_usr_connect(struct glass_stack *st, struct glass_tcb *tcb,
     tcb->local.port = lport;
     tcb->remote = *remote;
     tcb->iss = glass_isn(st, &tcb->local, &tcb->remote);
+    /* Linux tcp_twsk_unique: the new incarnation starts above the old one's sequence space,
+     * and TIME_WAIT ends (TcpExtTWRecycled). */
     if (tw != NULL) {
-        /* Linux tcp_twsk_unique: the new incarnation starts above the old one's sequence
-         * space, and TIME_WAIT ends (TcpExtTWRecycled). */
-        uint32_t isn = tw->snd_nxt.v + 65535u + 2u;
-        tcb->iss = glass_seq(isn != 0 ? isn : 1u);
+        tcb->iss = glass_seq(glass_tw_reuse_isn(tw->snd_nxt.v));
         glass_tcp_set_state(st, tw, GLASS_TCP_CLOSED, GLASS_CAUSE_REUSED_BY_CONNECT);
     } else if (twref != 0) {
-        uint32_t isn = glass_tw_at(&st->tw, twref)->snd_nxt + 65535u + 2u;
-        tcb->iss = glass_seq(isn != 0 ? isn : 1u);
+        tcb->iss = glass_seq(glass_tw_reuse_isn(glass_tw_at(&st->tw, twref)->snd_nxt));
         glass_tw_set_closed(st, twref, GLASS_CAUSE_REUSED_BY_CONNECT);
     }
     tcb->ts_off = (uint32_t)glass_rng_next(&st->rng);

@@ -30,9 +30,9 @@ glass_time_t glass_tw_deadline(const struct glass_stack *st, const struct glass_
     return (glass_time_t)(now_ms + (uint32_t)ahead) * GLASS_NSEC_PER_MSEC;
 }
 
-static bool expired(const struct glass_stack *st, const struct glass_tw *tw)
+glass_time_t glass_tw_since(const struct glass_stack *st, const struct glass_tw *tw)
 {
-    return (int32_t)(tw->expire_ms - (uint32_t)(st->now / GLASS_NSEC_PER_MSEC)) <= 0;
+    return glass_tw_deadline(st, tw) - 2u * st->cfg.msl;
 }
 
 /* ---- slots ----------------------------------------------------------------------------- */
@@ -313,7 +313,7 @@ void glass_tw_send_ack(struct glass_stack *st, uint32_t ref)
     };
     if (tw->flags & GLASS_TWF_TS_OK) {
         r.has_ts = true;
-        r.ts_val = (uint32_t)(st->now / GLASS_NSEC_PER_MSEC) + tw->ts_off; /* glass_tcp_ts_now */
+        r.ts_val = glass_tcp_ts_clock(st, tw->ts_off);
         r.ts_ecr = tw->ts_recent;
     }
     (void)glass_tcp_xmit_raw(st, tw->laddr, tw->raddr, &r); /* no room: the peer resends */
@@ -329,7 +329,7 @@ void glass_tw_release(struct glass_stack *st, uint32_t ref)
 
 void glass_tw_expire(struct glass_stack *st)
 {
-    while (st->tw.head != 0 && expired(st, glass_tw_at(&st->tw, st->tw.head)))
+    while (st->tw.head != 0 && glass_tw_deadline(st, glass_tw_at(&st->tw, st->tw.head)) <= st->now)
         glass_tw_set_closed(st, st->tw.head, GLASS_CAUSE_TIMEOUT_2MSL);
 }
 
@@ -340,25 +340,11 @@ glass_time_t glass_tw_next_deadline(const struct glass_stack *st)
     return glass_tw_deadline(st, glass_tw_at(&st->tw, st->tw.head));
 }
 
-bool glass_tw_rec_reusable(const struct glass_stack *st, const struct glass_tw *tw)
-{
-    /* The record keeps no age of TS.Recent: TIME-WAIT takes no new timestamp, so the last one
-     * came no later than the record's last (re)start of 2 MSL, which the deadline gives. The
-     * test is therefore at least as strict as glass_tw_reusable()'s. */
-    if (!(tw->flags & GLASS_TWF_TS_OK))
-        return false;
-    bool loopback = (tw->raddr >> 24) == 127u;
-    if (st->cfg.tw_reuse == 0 || (st->cfg.tw_reuse == 2 && !loopback))
-        return false;
-    glass_time_t started = glass_tw_deadline(st, tw) - 2u * st->cfg.msl;
-    return st->now > started && st->now - started > GLASS_SEC(1);
-}
-
 void glass_tw_free_all(struct glass_stack *st)
 {
     struct glass_twtab *t = &st->tw;
     free_slabs(st);
-    glass_free(st, t->hash, t->hash != NULL ? sizeof(uint32_t) * (t->hash_mask + 1u) : 0);
-    glass_free(st, t->port, t->port != NULL ? sizeof(uint32_t) * (t->port_mask + 1u) : 0);
+    glass_free(st, t->hash, sizeof(uint32_t) * (t->hash_mask + 1u));
+    glass_free(st, t->port, sizeof(uint32_t) * (t->port_mask + 1u));
     memset(t, 0, sizeof *t);
 }

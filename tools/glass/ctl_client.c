@@ -67,15 +67,20 @@ char *glass_ctl_query(const char *path, const char *cmd, size_t *len)
     return buf;
 }
 
-/* The value of "key" in a one-line JSON object: a string (unquoted into out) or a scalar. */
-bool glass_ctl_json_get(const char *obj, const char *key, char *out, size_t cap)
+const char *glass_ctl_json_at(const char *obj, const char *key)
 {
     char pat[64];
     snprintf(pat, sizeof pat, "\"%s\":", key);
     const char *p = strstr(obj, pat);
+    return p != NULL ? p + strlen(pat) : NULL;
+}
+
+/* The value of "key" in a one-line JSON object: a string (unquoted into out) or a scalar. */
+bool glass_ctl_json_get(const char *obj, const char *key, char *out, size_t cap)
+{
+    const char *p = glass_ctl_json_at(obj, key);
     if (p == NULL)
         return false;
-    p += strlen(pat);
     size_t n = 0;
     if (*p == '"') {
         p++;

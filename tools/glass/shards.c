@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "shards.h"
 
+#include "ctl_client.h"
+
 #include <glass/err.h>
 #include <glass/info.h>
 #include <glass/stats.h>
@@ -283,13 +285,8 @@ static char *next_line(char **p)
 /* Where the number after "key": starts in a one-line JSON object, or NULL. */
 static const char *num_at(const char *line, const char *key)
 {
-    char pat[32];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(line, pat);
-    if (p == NULL)
-        return NULL;
-    p += strlen(pat);
-    return *p >= '0' && *p <= '9' ? p : NULL;
+    const char *p = glass_ctl_json_at(line, key);
+    return p != NULL && *p >= '0' && *p <= '9' ? p : NULL;
 }
 
 static uint64_t num_of(const char *line, const char *key)

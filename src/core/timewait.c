@@ -45,11 +45,10 @@ bool glass_tw_init(struct glass_stack *st)
     uint32_t n = st->chash_mask + 1u;
     while (n > 1024u && n / 2u >= st->cfg.max_time_wait)
         n /= 2u;
-    /* Port chains: one per port when many entries are allowed (an ephemeral-port search then
-     * looks only at the records of the port it tries), fewer for a small table. */
-    uint32_t np = 1024u;
-    while (np < 65536u && np * 4u < st->cfg.max_time_wait)
-        np *= 2u;
+    /* Port chains: as many as the bind table has buckets. Only bind() walks one (and the
+     * ephemeral-port search when a record came from a bound socket): the search otherwise
+     * looks a record up by its 4-tuple (demux.c port_suitable). */
+    uint32_t np = st->bhash_mask + 1u;
     t->hash = glass_zalloc(st, sizeof(uint32_t) * n);
     t->port = glass_zalloc(st, sizeof(uint32_t) * np);
     if (t->hash == NULL || t->port == NULL) {

@@ -665,9 +665,13 @@ void bench_linux_tw(const struct bench_params *p0, struct bench_out *o)
     /* A namespace of its own: the crr rows before it may have filled this one's TIME_WAIT
      * table (tcp_max_tw_buckets), and then no new entry would appear. */
     char why[160];
-    if (lx_netns && (unshare(CLONE_NEWNET) != 0 || !lx_lo_up(why, sizeof why))) {
+    if (lx_netns && unshare(CLONE_NEWNET) != 0)
+        snprintf(why, sizeof why, "unshare: %s", strerror(errno));
+    else if (!lx_netns || lx_lo_up(why, sizeof why))
+        why[0] = '\0';
+    if (why[0] != '\0') {
         o->status = BENCH_FAILED;
-        bench_note(o, "fresh netns: %s", strerror(errno));
+        bench_note(o, "fresh netns: %s", why);
         goto out;
     }
     close(lfd);

@@ -67,8 +67,15 @@ static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, 
     if (tcb->n_ooo > GLASS_OOO_MAX || tcb->n_sacked > GLASS_SACK_MAX)
         return fail2(why, cap, tcb, "queue bounds [ooo, sack]", (uint64_t)(tcb->n_ooo), (uint64_t)(tcb->n_sacked), 2);
     /* The range lists hold memory exactly while they are not empty (range.c). */
-    if ((tcb->n_ooo > 0) != (tcb->ooo != NULL) || (tcb->n_sacked > 0) != (tcb->sacked != NULL))
+    if ((tcb->n_ooo > 0) != (tcb->x->ooo != NULL) || (tcb->n_sacked > 0) != (tcb->x->sacked != NULL))
         return fail2(why, cap, tcb, "range list allocated iff not empty [ooo, sack]", (uint64_t)(tcb->n_ooo), (uint64_t)(tcb->n_sacked), 2);
+    /* The extension is held exactly while something in it is (demux.c glass_tcb_xput). */
+    const struct glass_tcb_ext *x = tcb->x;
+    if (x != &glass_tcb_ext_none && x->cl.listener == NULL && x->lq == NULL && x->ooo == NULL &&
+        x->sacked == NULL && x->cubic == NULL && x->rack == NULL && x->hist == NULL)
+        return fail2(why, cap, tcb, "an empty extension is held", (uint64_t)(0), (uint64_t)(0), 0);
+    if ((x->cl.listener != NULL) != (x->cl.inq != 0))
+        return fail2(why, cap, tcb, "child link and queue disagree [inq]", (uint64_t)(x->cl.inq), (uint64_t)(0), 1);
     if (tcb->state == GLASS_TCP_CLOSED || tcb->state == GLASS_TCP_LISTEN) {
         if (tcb->state == GLASS_TCP_CLOSED) {
             for (int k = 0; k < GLASS_TT_COUNT; k++)
@@ -94,18 +101,18 @@ static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, 
         return fail2(why, cap, tcb, "RCV.NXT beyond the advertised edge", (uint64_t)(tcb->rcv_nxt.v), (uint64_t)(tcb->rcv_adv.v), 2);
     /* Out-of-order ranges sorted, disjoint, above RCV.NXT and inside the ring. */
     for (uint8_t i = 0; i < tcb->n_ooo; i++) {
-        const struct glass_range *r = &tcb->ooo[i];
+        const struct glass_range *r = &tcb->x->ooo[i];
         if (!glass_seq_lt(r->start, r->end) || !glass_seq_gt(r->start, tcb->rcv_nxt) ||
-            (i > 0 && !glass_seq_gt(r->start, tcb->ooo[i - 1].end)))
+            (i > 0 && !glass_seq_gt(r->start, tcb->x->ooo[i - 1].end)))
             return fail2(why, cap, tcb, "out-of-order range malformed", (uint64_t)(i), (uint64_t)(0), 1);
         if (tcb->rb.len + glass_seq_sub(r->end, tcb->rcv_nxt) > tcb->rb.cap)
             return fail2(why, cap, tcb, "out-of-order range beyond the ring", (uint64_t)(i), (uint64_t)(0), 1);
     }
     for (uint8_t i = 0; i < tcb->n_sacked; i++) {
-        const struct glass_range *r = &tcb->sacked[i];
+        const struct glass_range *r = &tcb->x->sacked[i];
         if (!glass_seq_lt(r->start, r->end) || glass_seq_lt(r->start, tcb->snd_una) ||
             glass_seq_gt(r->end, tcb->snd_max) ||
-            (i > 0 && !glass_seq_gt(r->start, tcb->sacked[i - 1].end)))
+            (i > 0 && !glass_seq_gt(r->start, tcb->x->sacked[i - 1].end)))
             return fail2(why, cap, tcb, "SACK range malformed", (uint64_t)(i), (uint64_t)(0), 1);
     }
     /* Property 8: RTO within bounds; cwnd at least one segment; ssthresh at least two. */

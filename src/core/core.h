@@ -313,6 +313,10 @@ uint16_t glass_route_mtu(const struct glass_stack *st, uint32_t src);
 struct glass_tcb *glass_tcb_new(struct glass_stack *st);
 /* Free a TCB and everything it holds (rings, range lists, RACK records, history, extensions). */
 void glass_tcb_free(struct glass_stack *st, struct glass_tcb *tcb);
+/* tcb's extension to write to, allocated (all NULL) if tcb had none; NULL if that fails. */
+struct glass_tcb_ext *glass_tcb_xw(struct glass_stack *st, struct glass_tcb *tcb);
+/* Give tcb's extension back once nothing in it is in use. */
+void glass_tcb_xput(struct glass_stack *st, struct glass_tcb *tcb);
 /* Queue a TCB for freeing at the end of the current call (it must be CLOSED or a child that
  * has left its listener). */
 void glass_tcb_reap(struct glass_stack *st, struct glass_tcb *tcb);

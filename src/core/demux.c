@@ -6,6 +6,29 @@
 
 #include <string.h>
 
+/* The extension of a connection that needs none of it: all NULL, never written. */
+const struct glass_tcb_ext glass_tcb_ext_none = {.lq = NULL};
+
+struct glass_tcb_ext *glass_tcb_xw(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    if (tcb->x != &glass_tcb_ext_none)
+        return (struct glass_tcb_ext *)tcb->x; /* from glass_zalloc below: not a const object */
+    struct glass_tcb_ext *x = glass_zalloc(st, sizeof *x);
+    if (x != NULL)
+        tcb->x = x;
+    return x;
+}
+
+void glass_tcb_xput(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    const struct glass_tcb_ext *x = tcb->x;
+    if (x == &glass_tcb_ext_none || x->cl.listener != NULL || x->lq != NULL || x->ooo != NULL ||
+        x->sacked != NULL || x->cubic != NULL || x->rack != NULL || x->hist != NULL)
+        return;
+    glass_free(st, (struct glass_tcb_ext *)x, sizeof *x);
+    tcb->x = &glass_tcb_ext_none;
+}
+
 struct glass_tcb *glass_tcb_new(struct glass_stack *st)
 {
     if (st->n_tcbs >= st->cfg.max_conns)
@@ -15,6 +38,7 @@ struct glass_tcb *glass_tcb_new(struct glass_stack *st)
         return NULL;
     tcb->id = st->next_conn_id++;
     tcb->fd = -1;
+    tcb->x = &glass_tcb_ext_none;
     tcb->sb.cap = st->cfg.sndbuf;
     tcb->rb.cap = st->cfg.rcvbuf;
     tcb->rto = st->cfg.rto_initial;
@@ -37,16 +61,19 @@ struct glass_tcb *glass_tcb_new(struct glass_stack *st)
 
 void glass_tcb_free(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    glass_rack_free(st, tcb);
     glass_ring_free(st, &tcb->sb);
     glass_ring_free(st, &tcb->rb);
-    glass_free(st, tcb->ooo, sizeof(struct glass_range) * GLASS_OOO_MAX);
-    glass_free(st, tcb->sacked, sizeof(struct glass_range) * GLASS_SACK_MAX);
-    glass_free(st, tcb->lq, sizeof *tcb->lq);
-    glass_free(st, tcb->cl, sizeof *tcb->cl);
-    glass_free(st, tcb->cubic, sizeof *tcb->cubic);
-    if (tcb->hist != NULL)
-        glass_free(st, tcb->hist, sizeof *tcb->hist + sizeof tcb->hist->rec[0] * tcb->hist->cap);
+    const struct glass_tcb_ext *x = tcb->x;
+    if (x != &glass_tcb_ext_none) {
+        glass_free(st, x->rack, sizeof *x->rack);
+        glass_free(st, x->ooo, sizeof(struct glass_range) * GLASS_OOO_MAX);
+        glass_free(st, x->sacked, sizeof(struct glass_range) * GLASS_SACK_MAX);
+        glass_free(st, x->lq, sizeof *x->lq);
+        glass_free(st, x->cubic, sizeof *x->cubic);
+        if (x->hist != NULL)
+            glass_free(st, x->hist, sizeof *x->hist + sizeof x->hist->rec[0] * x->hist->cap);
+        glass_free(st, (struct glass_tcb_ext *)x, sizeof *x);
+    }
     glass_free(st, tcb, sizeof *tcb);
 }
 
@@ -58,7 +85,7 @@ void glass_tcb_reap(struct glass_stack *st, struct glass_tcb *tcb)
     glass_timer_clear_all(st, tcb);
     glass_tcb_unhash(st, tcb);
     glass_tcb_unbhash(st, tcb);
-    if (tcb->cl != NULL)
+    if (tcb->x->cl.listener != NULL)
         glass_child_unlink(st, tcb);
     /* Off the output list: rebuild it without tcb (rare path, list is short). */
     if (tcb->flags & GLASS_TF_IN_OUTQ) {
@@ -336,23 +363,26 @@ struct glass_seq glass_isn(struct glass_stack *st, const struct glass_endpoint *
 
 void glass_child_unqueue(struct glass_tcb *child)
 {
-    struct glass_child_link *cl = child->cl;
-    if (cl == NULL || cl->qlink.next == NULL)
-        return;
+    struct glass_child_link *cl = (struct glass_child_link *)&child->x->cl;
+    if (cl->listener == NULL || cl->qlink.next == NULL)
+        return; /* (then cl may be glass_tcb_ext_none's: nothing is written) */
     struct glass_tcb *l = cl->listener;
     cl->qlink.prev->next = cl->qlink.next;
     cl->qlink.next->prev = cl->qlink.prev;
     cl->qlink.prev = cl->qlink.next = NULL;
-    if (child->inq == 1 && l->lq->synq_len > 0)
-        l->lq->synq_len--;
-    if (child->inq == 2 && l->lq->acceptq_len > 0)
-        l->lq->acceptq_len--;
-    child->inq = 0;
+    if (cl->inq == 1 && l->x->lq->synq_len > 0)
+        l->x->lq->synq_len--;
+    if (cl->inq == 2 && l->x->lq->acceptq_len > 0)
+        l->x->lq->acceptq_len--;
+    cl->inq = 0;
 }
 
 void glass_child_unlink(struct glass_stack *st, struct glass_tcb *child)
 {
     glass_child_unqueue(child);
-    glass_free(st, child->cl, sizeof *child->cl);
-    child->cl = NULL;
+    if (child->x->cl.listener == NULL)
+        return;
+    struct glass_tcb_ext *x = glass_tcb_xw(st, child); /* allocated: cl.listener is set */
+    x->cl = (struct glass_child_link){.listener = NULL};
+    glass_tcb_xput(st, child);
 }

@@ -280,7 +280,7 @@ static int tcp_error(struct glass_stack *st, const struct glass_ipv4_repr *ip, c
         tcb->state == GLASS_TCP_SYN_SENT && hard_error(st, tcb, err))
         return GLASS_DROP_NONE;
     /* RFC 1122 §4.2.3.9, RFC 9293 MUST-56, RFC 5927 §4.1: soft. */
-    tcb->soft_error = err;
+    tcb->soft_error = glass_err16(err);
     st->ipx.mib[GLASS_IPX_TcpExtIcmpSoftErrors]++;
     return GLASS_DROP_NONE;
 }

@@ -571,8 +571,8 @@ static void fill_conn_info(const struct glass_stack *st, const struct glass_tcb 
     ci->local = tcb->local;
     ci->remote = tcb->remote;
     if (tcb->state == GLASS_TCP_LISTEN) {
-        ci->recv_q = tcb->lq != NULL ? tcb->lq->acceptq_len : 0;
-        ci->send_q = tcb->lq != NULL ? tcb->lq->backlog : 0;
+        ci->recv_q = tcb->x->lq != NULL ? tcb->x->lq->acceptq_len : 0;
+        ci->send_q = tcb->x->lq != NULL ? tcb->x->lq->backlog : 0;
     } else {
         ci->recv_q = tcb->rb.len;
         ci->send_q = glass_seq_sub(tcb->snd_max, tcb->snd_una) > tcb->sb.len
@@ -592,7 +592,7 @@ static void fill_conn_info(const struct glass_stack *st, const struct glass_tcb 
     ci->orphan = (tcb->flags & GLASS_TF_ORPHAN) != 0;
     ci->last_snd = tcb->last_snd;
     ci->last_rcv = tcb->last_rcv;
-    ci->synq_len = tcb->state == GLASS_TCP_LISTEN && tcb->lq != NULL ? tcb->lq->synq_len : 0;
+    ci->synq_len = tcb->state == GLASS_TCP_LISTEN && tcb->x->lq != NULL ? tcb->x->lq->synq_len : 0;
     glass_tcp_fill_info(st, tcb, &ci->tcp);
 }
 
@@ -646,7 +646,7 @@ size_t glass_stack_conns(const struct glass_stack *st, struct glass_conn_info *o
  * whose time is state_since), the segment's flags but not its numbers (has_seg stays false). */
 static struct glass_transition inline_transition(const struct glass_tcb *tcb, uint8_t i)
 {
-    const struct glass_hist_rec *r = &tcb->hist_rec[(tcb->hist_rec_head + i) % GLASS_HIST_INLINE];
+    const struct glass_hist_rec *r = &tcb->hist_rec[(glass_hist_inline_head(tcb) + i) % GLASS_HIST_INLINE];
     uint32_t back_ms = (uint32_t)(tcb->state_since / GLASS_NSEC_PER_MSEC) - r->at_ms;
     glass_time_t back = (glass_time_t)back_ms * GLASS_NSEC_PER_MSEC;
     return (struct glass_transition){
@@ -683,8 +683,8 @@ long glass_conn_history(const struct glass_stack *st, uint32_t conn_id,
     for (const struct glass_list *l = st->all.next; l != &st->all && tcb == NULL; l = l->next)
         if (GLASS_TCB_OF(l, all)->id == conn_id)
             tcb = GLASS_TCB_OF(l, all);
-    if (tcb != NULL && tcb->hist != NULL) { /* full records (cfg.history_len > 0) */
-        const struct glass_hist_full *h = tcb->hist;
+    if (tcb != NULL && tcb->x->hist != NULL) { /* full records (cfg.history_len > 0) */
+        const struct glass_hist_full *h = tcb->x->hist;
         size_t n = 0;
         for (uint16_t i = 0; i < h->count && n < max; i++)
             out[n++] = h->rec[(h->head + i) % h->cap];
@@ -694,7 +694,8 @@ long glass_conn_history(const struct glass_stack *st, uint32_t conn_id,
      * its history; the inline records are the last GLASS_HIST_INLINE of it. Those older than
      * the ring's come first, compact. */
     size_t in_ring = ring_history(st, conn_id, NULL, 0);
-    size_t older = tcb != NULL && tcb->hist_rec_count > in_ring ? tcb->hist_rec_count - in_ring : 0;
+    size_t n_inline = tcb != NULL ? glass_hist_inline_count(tcb) : 0;
+    size_t older = n_inline > in_ring ? n_inline - in_ring : 0;
     if (tcb == NULL && in_ring == 0)
         return -GLASS_ENOTCONN; /* never existed, or freed and gone from the ring */
     size_t n = 0;

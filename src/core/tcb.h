@@ -59,6 +59,7 @@ struct glass_wheel_entry {
 #define GLASS_TF_DSACK 0x10000000u /* report tcb->dsack first in the next ACK (RFC 2883) */
 #define GLASS_TF_TWQ 0x20000000u   /* orphaned in TIME_WAIT: on st->twq, to become a record */
 #define GLASS_TF_TW_MOVED 0x40000000u /* its TIME_WAIT goes on in a record (timewait.c) */
+#define GLASS_TF_RCVD_DATA 0x80000000u /* in-order data has been received (delayed ACKs) */
 
 #define GLASS_OOO_MAX 16u  /* out-of-order ranges held per connection (catalogue 100) */
 #define GLASS_SACK_MAX 32u /* SACK scoreboard ranges per connection (catalogue 77) */
@@ -151,7 +152,28 @@ struct glass_child_link {
     struct glass_list qlink;
     struct glass_tcb *listener;
     struct glass_tcb *child;
+    uint8_t inq;                /* 0 none, 1 in the listener's synq, 2 in its acceptq */
 };
+
+/* What a connection needs only at times: a listener's queues, a passive child's link until
+ * accept(), out-of-order and SACKed ranges while there are any, CUBIC's state, RACK's block,
+ * full transition records. One block holds the pointers (and the child link itself, which
+ * saves an allocation per passive open), allocated when the first of them is needed
+ * (glass_tcb_xw) and freed when the last goes (glass_tcb_xput): an idle established
+ * connection points at glass_tcb_ext_none, all zero, and pays 8 bytes for all of it instead
+ * of 56 (docs/performance.md "Per-connection memory"). Reads go through tcb->x without a
+ * check; tcb->x is const so that every write site has to get the block from glass_tcb_xw. */
+struct glass_tcb_ext {
+    struct glass_child_link cl;     /* passive child until accepted: cl.listener != NULL */
+    struct glass_listen_q *lq;      /* listener: its queues, allocated by listen() */
+    struct glass_range *ooo;        /* GLASS_OOO_MAX ranges, allocated while n_ooo > 0 */
+    struct glass_range *sacked;     /* GLASS_SACK_MAX ranges, allocated while n_sacked > 0 */
+    struct glass_cubic *cubic;      /* CUBIC: from the first congestion avoidance or reduction */
+    struct glass_rack *rack;        /* RACK-TLP (RFC 8985), when cfg.rack: from the first data */
+    struct glass_hist_full *hist;   /* full transition records, when cfg.history_len > 0 */
+};
+
+extern const struct glass_tcb_ext glass_tcb_ext_none;
 
 /* Fields are grouped by size (8, 4, 2, 1 bytes) within each part so that the struct has no
  * holes: every byte here is paid by every connection (docs/performance.md). */
@@ -160,13 +182,15 @@ struct glass_tcb {
     /* The connection state. Written ONLY by glass_tcp_set_state() in tcp_fsm.c (STYLE §7.3). */
     uint8_t state;
     uint8_t rxtshift;           /* consecutive retransmission timeouts */
-    uint8_t inq;                /* child: 0 none, 1 in the listener's synq, 2 in its acceptq */
     uint8_t persist_shift;      /* zero-window probe backoff */
+    /* Transition history: hist_rec (below) holds the last GLASS_HIST_INLINE transitions. */
+    uint8_t hist_rec_n;         /* 0 or 1: records so far; 2 + i: two, the oldest in slot i */
     uint32_t flags;             /* GLASS_TF_* */
     int fd;                     /* socket handle, -1 if none (orphan or not accepted) */
-    int so_error;               /* pending asynchronous error (negative), 0 if none */
-    int soft_error;             /* last ICMP soft error (negative), reported only if the
-                                   connection then times out (RFC 1122 §4.2.3.9) */
+    /* Errors are negative errno values (GLASS_E*, all below 2^15). */
+    int16_t so_error;           /* pending asynchronous error, 0 if none */
+    int16_t soft_error;         /* last ICMP soft error, reported only if the connection then
+                                   times out (RFC 1122 §4.2.3.9) */
 
     struct glass_endpoint local, remote;
 
@@ -196,6 +220,8 @@ struct glass_tcb {
     uint8_t delack_segs;        /* full-sized segments received since our last ACK */
     uint8_t pingpong;           /* replies sent soon after data came (Linux icsk_ack.pingpong) */
     uint8_t ack_pushed;         /* short segments since our last ACK: 0, 1, 2 (ICSK_ACK_PUSHED*) */
+    bool last_win_nonzero;      /* the last window we advertised was not zero */
+    uint16_t ack_rcv_mss;       /* size of the peer's full segments, estimated (icsk_ack.rcv_mss) */
 
     /* Send buffer: bytes from the sequence number snd_data() on (see tcp_out.c). */
     struct glass_ring sb;
@@ -212,9 +238,8 @@ struct glass_tcb {
     glass_time_t timer[GLASS_TT_COUNT];
     struct glass_wheel_entry wheel;
 
-    /* Listener side. */
-    struct glass_child_link *cl; /* passive child: its place at its listener until accepted */
-    struct glass_listen_q *lq;  /* listener: its queues, allocated by listen() */
+    /* The parts only some connections need, or glass_tcb_ext_none (see struct glass_tcb_ext). */
+    const struct glass_tcb_ext *x;
 
     /* Demux links. */
     struct glass_tcb *hnext;    /* 4-tuple hash chain */
@@ -226,9 +251,6 @@ struct glass_tcb {
     glass_time_t ts_recent_age; /* when ts_recent was taken */
     uint32_t ts_off;            /* per-connection TSval offset (RFC 7323 §5.4) */
     struct glass_seq last_ack_sent;
-    bool last_win_nonzero;      /* the last window we advertised was not zero */
-    bool rcvd_data;             /* in-order data has been received */
-    uint16_t ack_rcv_mss;       /* size of the peer's full segments, estimated (icsk_ack.rcv_mss) */
     /* Keepalive (RFC 1122 §4.2.3.6) and TCP_USER_TIMEOUT (RFC 5482). */
     uint16_t keep_idle_s, keep_intvl_s; /* TCP_KEEPIDLE/KEEPINTVL (1..32767 s), 0: the config's
                                            (glass_tcp_keep_idle/intvl) */
@@ -238,39 +260,41 @@ struct glass_tcb {
      * sorted, disjoint, above rcv_nxt. ooo_last: the range most recently added to (it is
      * reported first in SACK blocks, RFC 2018 §4). */
     struct glass_seq ooo_fin;   /* sequence number of an out-of-order FIN (TF_OOO_FIN) */
-    struct glass_range *ooo;    /* GLASS_OOO_MAX ranges, allocated while n_ooo > 0 (range.c) */
     struct glass_range dsack;   /* duplicate data to report in a D-SACK block (TF_DSACK) */
 
     /* Send side: SACK scoreboard (sorted, disjoint, within SND.UNA..SND.MAX). */
-    struct glass_range *sacked; /* GLASS_SACK_MAX ranges, allocated while n_sacked > 0 */
     struct glass_seq recover;   /* RFC 6582 "recover" / RFC 6675 RecoveryPoint */
     struct glass_seq high_rxt;  /* RFC 6675 HighRxt: highest sequence retransmitted + 1 */
     uint32_t cwnd, ssthresh;    /* bytes (RFC 5681) */
     uint32_t ca_acked;          /* bytes acked toward the next additive increase */
     uint32_t prior_cwnd;        /* cwnd before recovery (for undo figures) */
-    struct glass_cubic *cubic;  /* CUBIC: allocated at the first congestion avoidance or
-                                   reduction (tcp_cc.c), NULL before */
-    /* RACK-TLP (RFC 8985), when cfg.rack: allocated on first use, NULL before. */
-    struct glass_rack *rack;
 
     glass_time_t lrcvtime;      /* when in-order data last arrived (delayed ACKs) */
     glass_time_t last_rcv;      /* when the last segment arrived */
     glass_time_t last_snd;      /* when the last segment was sent (ss -i lastsnd) */
-    glass_time_t last_oow_ack;  /* last ACK sent for an out-of-window segment (rate limit) */
     glass_time_t rtx_since;     /* when the oldest unacknowledged data was first sent, 0 = none */
 
     /* Figures for glass_tcp_info / ss. */
     glass_time_t state_since;
-    uint64_t bytes_acked, bytes_received, segs_in, segs_out;
+    uint64_t bytes_acked, bytes_received;
+    uint32_t segs_in, segs_out; /* modulo 2^32, as Linux's tcpi_segs_in/out */
     uint32_t total_retrans;
+    /* When the last ACK for an out-of-window segment went (its rate limit), in us of stack time
+     * modulo 2^32, 0: none yet; read as Linux reads its 32-bit last_oow_ack_time (tcp_in.c
+     * oow_limited). */
+    uint32_t last_oow_ack_us;
 
     /* Transition history (tcp_fsm.c record()): the last GLASS_HIST_INLINE transitions in
      * compact form, always; full records (hist) only when cfg.history_len > 0, in a ring
      * grown on demand (2, 4, 8, ... up to history_len). */
-    uint8_t hist_rec_head, hist_rec_count;
     struct glass_hist_rec hist_rec[GLASS_HIST_INLINE];
-    struct glass_hist_full *hist;
 };
+
+/* Every byte of the TCB is paid by every connection: on LP64 with glibc's malloc (8-byte chunk
+ * header, 16-byte granules) 504 bytes make a 512-byte chunk, issue 9's per-connection budget. */
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(struct glass_tcb) <= 504, "struct glass_tcb grew past 504 bytes");
+#endif
 
 #define GLASS_TCB_OF(ptr, member) ((struct glass_tcb *)(void *)((char *)(ptr) - offsetof(struct glass_tcb, member)))
 
@@ -283,7 +307,32 @@ static inline struct glass_tcb *glass_child_of(const struct glass_list *l)
 /* A passive child's listener until it is accepted, else NULL. */
 static inline struct glass_tcb *glass_tcb_listener(const struct glass_tcb *tcb)
 {
-    return tcb->cl != NULL ? tcb->cl->listener : NULL;
+    return tcb->x->cl.listener;
+}
+
+/* tcb's extension for writing where it is known to be allocated (something in it is set): never
+ * glass_tcb_ext_none, which is a const object. Otherwise use glass_tcb_xw (demux.c). */
+static inline struct glass_tcb_ext *glass_tcb_xmut(const struct glass_tcb *tcb)
+{
+    return (struct glass_tcb_ext *)tcb->x;
+}
+
+/* A negative errno value (GLASS_E*, Linux's numbers: all far below 2^15) as the TCB keeps it. */
+static inline int16_t glass_err16(int err)
+{
+    return err < INT16_MIN ? INT16_MIN : (int16_t)err;
+}
+
+/* The inline transition records (hist_rec_n): how many, and the slot of the oldest. */
+_Static_assert(GLASS_HIST_INLINE == 2, "hist_rec_n encodes a ring of two records");
+static inline unsigned glass_hist_inline_count(const struct glass_tcb *tcb)
+{
+    return tcb->hist_rec_n < 2u ? tcb->hist_rec_n : 2u;
+}
+
+static inline unsigned glass_hist_inline_head(const struct glass_tcb *tcb)
+{
+    return tcb->hist_rec_n < 2u ? 0u : tcb->hist_rec_n & 1u;
 }
 
 static inline bool glass_tcp_state_in(const struct glass_tcb *tcb, uint32_t mask)

@@ -45,9 +45,9 @@ void glass_ack_data_recv(struct glass_stack *st, struct glass_tcb *tcb, uint32_t
         else
             tcb->ack_pushed = 1; /* ICSK_ACK_PUSHED */
     }
-    if (tcb->rcvd_data && st->now - tcb->lrcvtime > tcb->rto && tcb->quickack < QUICKACKS_MAX)
+    if ((tcb->flags & GLASS_TF_RCVD_DATA) && st->now - tcb->lrcvtime > tcb->rto && tcb->quickack < QUICKACKS_MAX)
         tcb->quickack = QUICKACKS_MAX;
-    tcb->rcvd_data = true;
+    tcb->flags |= GLASS_TF_RCVD_DATA;
     tcb->lrcvtime = st->now;
 }
 
@@ -55,7 +55,7 @@ void glass_ack_data_recv(struct glass_stack *st, struct glass_tcb *tcb, uint32_t
  * reply; one is enough (tcp_pingpong_thresh 1) to make the connection interactive. */
 void glass_ack_data_sent(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    if (tcb->rcvd_data && st->now - tcb->lrcvtime < st->cfg.delack_min && tcb->pingpong < 255u)
+    if ((tcb->flags & GLASS_TF_RCVD_DATA) && st->now - tcb->lrcvtime < st->cfg.delack_min && tcb->pingpong < 255u)
         tcb->pingpong++;
 }
 
@@ -85,7 +85,7 @@ void glass_ack_policy(struct glass_stack *st, struct glass_tcb *tcb, bool immedi
  * (Linux's ACK delay is still 0) and in the other states it goes at once. */
 void glass_ack_fin(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    bool may_wait = tcb->rcvd_data && st->cfg.pingpong_thresh != 0 &&
+    bool may_wait = (tcb->flags & GLASS_TF_RCVD_DATA) && st->cfg.pingpong_thresh != 0 &&
                     glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(SYN_RCVD));
     if (!may_wait) {
         ack_now(st, tcb);

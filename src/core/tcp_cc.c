@@ -47,17 +47,26 @@ void glass_cc_init(struct glass_stack *st, struct glass_tcb *tcb)
     tcb->ssthresh = UINT32_MAX; /* RFC 5681 (4): arbitrarily high */
     tcb->ca_acked = 0;
     tcb->ca_state = GLASS_CA_OPEN;
-    glass_free(st, tcb->cubic, sizeof *tcb->cubic);
-    tcb->cubic = NULL;
+    if (tcb->x->cubic != NULL) {
+        struct glass_tcb_ext *x = glass_tcb_xmut(tcb);
+        glass_free(st, x->cubic, sizeof *x->cubic);
+        x->cubic = NULL;
+        glass_tcb_xput(st, tcb);
+    }
 }
 
 /* CUBIC's state, allocated (all zero: no epoch, no W_max yet) when first needed; NULL if that
  * fails, and the caller then does without (Reno growth, no fast convergence). */
 static struct glass_cubic *cubic_state(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    if (tcb->cubic == NULL)
-        tcb->cubic = glass_zalloc(st, sizeof *tcb->cubic);
-    return tcb->cubic;
+    if (tcb->x->cubic == NULL) {
+        struct glass_tcb_ext *x = glass_tcb_xw(st, tcb);
+        if (x == NULL)
+            return NULL;
+        x->cubic = glass_zalloc(st, sizeof *x->cubic);
+        glass_tcb_xput(st, tcb); /* if that failed */
+    }
+    return tcb->x->cubic;
 }
 
 static void cubic_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct glass_cubic *c,

@@ -159,28 +159,32 @@ int glass_tcp_arc_find(int from, int to)
  * oldest entry gives way (glass_conn_history then returns fewer). */
 static void history_grow(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    struct glass_hist_full *old = tcb->hist;
+    struct glass_hist_full *old = tcb->x->hist;
     uint16_t max = st->cfg.history_len, ocap = old != NULL ? old->cap : 0;
     if ((old != NULL && old->count < ocap) || ocap >= max)
         return;
     uint16_t cap = ocap == 0 ? (max < 2u ? max : 2u) : ocap > max / 2u ? max : (uint16_t)(2u * ocap);
-    struct glass_hist_full *h = glass_alloc(st, sizeof *h + sizeof h->rec[0] * cap);
-    if (h == NULL)
+    struct glass_tcb_ext *x = glass_tcb_xw(st, tcb);
+    struct glass_hist_full *h = x != NULL ? glass_alloc(st, sizeof *h + sizeof h->rec[0] * cap) : NULL;
+    if (h == NULL) {
+        glass_tcb_xput(st, tcb);
         return;
+    }
     h->head = 0;
     h->count = old != NULL ? old->count : 0;
     h->cap = cap;
     for (uint16_t i = 0; i < h->count; i++)
         h->rec[i] = old->rec[(old->head + i) % ocap];
     glass_free(st, old, sizeof *old + sizeof old->rec[0] * ocap);
-    tcb->hist = h;
+    x->hist = h;
 }
 
 _Static_assert(GLASS_TCP_NSTATES <= 16, "struct glass_hist_rec packs two states in a byte");
 
 static void record_inline(struct glass_tcb *tcb, const struct glass_transition *t)
 {
-    uint8_t slot = (uint8_t)((tcb->hist_rec_head + tcb->hist_rec_count) % GLASS_HIST_INLINE);
+    /* The slot after the newest is hist_rec_n's low bit in every case (see tcb.h). */
+    unsigned slot = tcb->hist_rec_n & 1u;
     tcb->hist_rec[slot] = (struct glass_hist_rec){
         .at_ms = (uint32_t)(t->at / GLASS_NSEC_PER_MSEC),
         .from_to = (uint8_t)(t->from << 4 | t->to),
@@ -188,10 +192,7 @@ static void record_inline(struct glass_tcb *tcb, const struct glass_transition *
         .seg_flags = t->seg_flags,
         .has_seg = t->has_seg,
     };
-    if (tcb->hist_rec_count < GLASS_HIST_INLINE)
-        tcb->hist_rec_count++;
-    else
-        tcb->hist_rec_head = (uint8_t)((tcb->hist_rec_head + 1u) % GLASS_HIST_INLINE);
+    tcb->hist_rec_n = (uint8_t)(tcb->hist_rec_n < 2u ? tcb->hist_rec_n + 1u : tcb->hist_rec_n ^ 1u);
 }
 
 static void record(struct glass_stack *st, struct glass_tcb *tcb, const struct glass_transition *t)
@@ -200,7 +201,7 @@ static void record(struct glass_stack *st, struct glass_tcb *tcb, const struct g
         record_inline(tcb, t);
         history_grow(st, tcb);
     }
-    struct glass_hist_full *h = tcb != NULL ? tcb->hist : NULL;
+    struct glass_hist_full *h = tcb != NULL ? tcb->x->hist : NULL;
     if (h != NULL) {
         h->rec[(h->head + h->count) % h->cap] = *t;
         if (h->count < h->cap)
@@ -248,19 +249,19 @@ static void count_mibs(struct glass_stack *st, unsigned from, unsigned to,
 
 static void enter_established(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    struct glass_child_link *cl = tcb->cl;
     tcb->flags |= GLASS_TF_WAS_CONN;
     tcb->rxtshift = 0;
-    if (cl != NULL) {
+    if (tcb->x->cl.listener != NULL) {
+        struct glass_child_link *cl = &glass_tcb_xmut(tcb)->cl;
         /* Passive open complete: move the child from the SYN queue to the accept queue. */
         struct glass_tcb *l = cl->listener;
         glass_child_unqueue(tcb);
-        cl->qlink.prev = l->lq->acceptq.prev;
-        cl->qlink.next = &l->lq->acceptq;
-        l->lq->acceptq.prev->next = &cl->qlink;
-        l->lq->acceptq.prev = &cl->qlink;
-        l->lq->acceptq_len++;
-        tcb->inq = 2;
+        cl->qlink.prev = l->x->lq->acceptq.prev;
+        cl->qlink.next = &l->x->lq->acceptq;
+        l->x->lq->acceptq.prev->next = &cl->qlink;
+        l->x->lq->acceptq.prev = &cl->qlink;
+        l->x->lq->acceptq_len++;
+        cl->inq = 2;
         glass_event_push(st, l, GLASS_EV_ACCEPTABLE, 0);
     } else {
         glass_event_push(st, tcb, GLASS_EV_CONNECTED, 0);
@@ -272,7 +273,7 @@ static void enter_closed(struct glass_stack *st, struct glass_tcb *tcb)
 {
     glass_timer_clear_all(st, tcb);
     glass_tcb_unhash(st, tcb);
-    if (tcb->cl != NULL)
+    if (tcb->x->cl.listener != NULL)
         glass_child_unlink(st, tcb);
     if (tcb->fd >= 0) {
         /* The application still holds the handle: it keeps an explicitly bound port (Linux

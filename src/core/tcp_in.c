@@ -156,13 +156,15 @@ static struct glass_tcb *passive_child(struct glass_stack *st, struct glass_tcb 
                                        const struct glass_ipv4_repr *ip,
                                        const struct glass_tcp_repr *r, struct glass_seq iss)
 {
-    struct glass_child_link *cl = glass_alloc(st, sizeof *cl);
-    struct glass_tcb *c = cl != NULL ? glass_tcb_new(st) : NULL;
+    struct glass_tcb_ext *x = glass_zalloc(st, sizeof *x); /* for its child link */
+    struct glass_tcb *c = x != NULL ? glass_tcb_new(st) : NULL;
     if (c == NULL) {
-        glass_free(st, cl, sizeof *cl);
+        glass_free(st, x, sizeof *x);
         glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
         return NULL;
     }
+    c->x = x;
+    struct glass_child_link *cl = &x->cl;
     glass_tcb_fini_state(st, c);
     glass_tcb_init_state(st, c, GLASS_TCP_LISTEN);
     c->flags |= GLASS_TF_PASSIVE |
@@ -190,13 +192,12 @@ static struct glass_tcb *passive_child(struct glass_stack *st, struct glass_tcb 
     glass_tcp_syn_options(st, c, r);
     cl->listener = l;
     cl->child = c;
-    cl->qlink.prev = l->lq->synq.prev;
-    cl->qlink.next = &l->lq->synq;
-    l->lq->synq.prev->next = &cl->qlink;
-    l->lq->synq.prev = &cl->qlink;
-    c->cl = cl;
-    l->lq->synq_len++;
-    c->inq = 1;
+    cl->qlink.prev = l->x->lq->synq.prev;
+    cl->qlink.next = &l->x->lq->synq;
+    l->x->lq->synq.prev->next = &cl->qlink;
+    l->x->lq->synq.prev = &cl->qlink;
+    l->x->lq->synq_len++;
+    cl->inq = 1;
     glass_tcb_hash(st, c);
     glass_tcb_bhash(st, c);
     return c;
@@ -206,7 +207,7 @@ static struct glass_tcb *passive_child(struct glass_stack *st, struct glass_tcb 
  * sending them lately, so a blind attacker gets no 2^-21 lottery on a quiet listener. */
 static bool cookies_recent(const struct glass_stack *st, const struct glass_tcb *l)
 {
-    return st->cfg.syncookies != 0 && l->lq->cookies_until != 0 && st->now <= l->lq->cookies_until;
+    return st->cfg.syncookies != 0 && l->x->lq->cookies_until != 0 && st->now <= l->x->lq->cookies_until;
 }
 
 /* An ACK at a listener that returns a valid SYN cookie: build the child its SYN,ACK stood
@@ -218,7 +219,7 @@ static int rcv_cookie_ack(struct glass_stack *st, struct glass_tcb *l,
                           const struct glass_cookie *ck)
 {
     glass_mib_inc(st, GLASS_MIB_TcpExtSyncookiesRecv);
-    if (l->lq->acceptq_len > l->lq->backlog) {
+    if (l->x->lq->acceptq_len > l->x->lq->backlog) {
         /* Linux tcp_v4_syn_recv_sock: no room to complete it; the peer's retransmission (or
          * its next segment, which carries the same cookie) may find some. */
         glass_mib_inc(st, GLASS_MIB_TcpExtListenOverflows);
@@ -289,7 +290,7 @@ static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct 
     /* Linux tcp_conn_request: a full SYN queue is answered with cookies (or the SYN dropped);
      * with the accept queue full the SYN is dropped either way, and the client retransmits. A
      * SYN taking over a TIME_WAIT 4-tuple keeps its chosen ISN and is never a cookie. */
-    bool synq_full = l->lq->synq_len >= (l->lq->backlog > 0 ? l->lq->backlog : 1u);
+    bool synq_full = l->x->lq->synq_len >= (l->x->lq->backlog > 0 ? l->x->lq->backlog : 1u);
     bool cookie = false;
     if (st->reuse_isn == 0 && (synq_full || st->cfg.syncookies == 2)) {
         cookie = want_cookie(st);
@@ -298,13 +299,13 @@ static int rcv_listen(struct glass_stack *st, struct glass_tcb *l, const struct 
             return glass_drop(st, GLASS_DROP_TCP_LISTEN_OVERFLOW);
         }
     }
-    if (l->lq->acceptq_len > l->lq->backlog) {
+    if (l->x->lq->acceptq_len > l->x->lq->backlog) {
         glass_mib_inc(st, GLASS_MIB_TcpExtListenOverflows);
         glass_mib_inc(st, GLASS_MIB_TcpExtListenDrops);
         return glass_drop(st, GLASS_DROP_TCP_LISTEN_OVERFLOW);
     }
     if (cookie) {
-        l->lq->cookies_until = st->now + (GLASS_COOKIE_MAX_AGE + 1u) * GLASS_COOKIE_TICK;
+        l->x->lq->cookies_until = st->now + (GLASS_COOKIE_MAX_AGE + 1u) * GLASS_COOKIE_TICK;
         glass_syncookie_send(st, l, ip, r);
         return GLASS_DROP_NONE;
     }
@@ -524,6 +525,22 @@ static void send_ack_soon(struct glass_stack *st, struct glass_tcb *tcb)
     glass_tcp_kick(st, tcb);
 }
 
+/* Whether an ACK for an out-of-window segment went less than invalid_ratelimit ago. The time
+ * is kept in 32 bits of microseconds and the elapsed time read as signed, as Linux reads its
+ * jiffies: beyond 35 minutes it counts as long ago. */
+static bool oow_limited(const struct glass_stack *st, const struct glass_tcb *tcb)
+{
+    if (tcb->last_oow_ack_us == 0)
+        return false;
+    int32_t elapsed = (int32_t)((uint32_t)(st->now / 1000u) - tcb->last_oow_ack_us);
+    return elapsed >= 0 && (glass_time_t)elapsed * 1000u < st->cfg.invalid_ratelimit;
+}
+
+static void oow_ack_sent(const struct glass_stack *st, struct glass_tcb *tcb)
+{
+    tcb->last_oow_ack_us = (uint32_t)(st->now / 1000u);
+}
+
 /* Linux tcp_oow_rate_limited(): an ACK answering an out-of-window segment that carries no data
  * (a pure ACK or a SYN) goes at most once per invalid_ratelimit per connection, so two stacks
  * cannot ping-pong ACKs forever and a blind attacker cannot make us an ACK amplifier
@@ -532,9 +549,9 @@ static bool oow_ack_allowed(struct glass_stack *st, struct glass_tcb *tcb, const
 {
     if (s->len > 0 && !s->syn)
         return true;
-    if (tcb->last_oow_ack != 0 && st->now - tcb->last_oow_ack < st->cfg.invalid_ratelimit)
+    if (oow_limited(st, tcb))
         return false;
-    tcb->last_oow_ack = st->now;
+    oow_ack_sent(st, tcb);
     return true;
 }
 
@@ -664,13 +681,12 @@ static void challenge_ack(struct glass_stack *st, struct glass_tcb *tcb)
         st->challenge_refill = st->now;
         st->challenge_tokens = st->cfg.challenge_ack_limit;
     }
-    if (st->challenge_tokens == 0 ||
-        (tcb->last_oow_ack != 0 && st->now - tcb->last_oow_ack < st->cfg.invalid_ratelimit)) {
+    if (st->challenge_tokens == 0 || oow_limited(st, tcb)) {
         glass_mib_inc(st, GLASS_MIB_TcpExtTCPChallengeACKLimited);
         return;
     }
     st->challenge_tokens--;
-    tcb->last_oow_ack = st->now;
+    oow_ack_sent(st, tcb);
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPChallengeACK);
     send_ack_soon(st, tcb);
 }
@@ -916,7 +932,7 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
             return SEG_DONE;
         }
         struct glass_tcb *l = glass_tcb_listener(tcb);
-        if (l != NULL && l->lq->acceptq_len > l->lq->backlog) {
+        if (l != NULL && l->x->lq->acceptq_len > l->x->lq->backlog) {
             /* Linux (tcp_abort_on_overflow = 0): drop the ACK, keep SYN_RCVD; the SYN,ACK is
              * retransmitted and the client's next ACK may find room. */
             glass_mib_inc(st, GLASS_MIB_TcpExtListenOverflows);

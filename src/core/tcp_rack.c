@@ -9,7 +9,7 @@
 
 static struct glass_txrec *rec(struct glass_tcb *tcb, uint16_t i)
 {
-    return &tcb->rack->rec[(tcb->rack->head + i) % GLASS_TXREC_MAX];
+    return &tcb->x->rack->rec[(tcb->x->rack->head + i) % GLASS_TXREC_MAX];
 }
 
 bool glass_rack_enabled(const struct glass_stack *st, const struct glass_tcb *tcb)
@@ -19,8 +19,12 @@ bool glass_rack_enabled(const struct glass_stack *st, const struct glass_tcb *tc
 
 void glass_rack_free(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    glass_free(st, tcb->rack, sizeof *tcb->rack);
-    tcb->rack = NULL;
+    if (tcb->x->rack == NULL)
+        return;
+    struct glass_tcb_ext *x = glass_tcb_xmut(tcb);
+    glass_free(st, x->rack, sizeof *x->rack);
+    x->rack = NULL;
+    glass_tcb_xput(st, tcb);
 }
 
 /* A transmission of [seq, seq + len) (RFC 8985 §6.1 "upon transmitting"). */
@@ -29,44 +33,48 @@ void glass_rack_on_send(struct glass_stack *st, struct glass_tcb *tcb, struct gl
 {
     if (!glass_rack_enabled(st, tcb) || len == 0)
         return;
-    if (tcb->rack == NULL) {
-        tcb->rack = glass_alloc(st, sizeof *tcb->rack);
-        if (tcb->rack == NULL)
+    if (tcb->x->rack == NULL) {
+        struct glass_tcb_ext *x = glass_tcb_xw(st, tcb);
+        struct glass_rack *rk = x != NULL ? glass_alloc(st, sizeof *rk) : NULL;
+        if (rk == NULL) {
+            glass_tcb_xput(st, tcb);
             return; /* RACK degrades to RFC 6675 until a later transmission allocates it */
-        memset(tcb->rack, 0, offsetof(struct glass_rack, rec)); /* the state; no records */
+        }
+        memset(rk, 0, offsetof(struct glass_rack, rec)); /* the state; no records */
+        x->rack = rk;
     }
     struct glass_seq end = glass_seq_add(seq, len);
     if (retrans) {
-        for (uint16_t i = 0; i < tcb->rack->len; i++) {
+        for (uint16_t i = 0; i < tcb->x->rack->len; i++) {
             struct glass_txrec *r = rec(tcb, i);
             if (glass_seq_lt(r->start, end) && glass_seq_gt(r->end, seq)) {
                 r->xmit = st->now;
-                r->order = ++tcb->rack->tx_count;
+                r->order = ++tcb->x->rack->tx_count;
                 r->flags = (uint8_t)((r->flags | GLASS_TXREC_RETRANS) & ~GLASS_TXREC_LOST);
             }
         }
         return;
     }
-    if (tcb->rack->len == GLASS_TXREC_MAX) {
+    if (tcb->x->rack->len == GLASS_TXREC_MAX) {
         /* Full: the newest record absorbs the segment (its time becomes this one's). */
-        struct glass_txrec *last = rec(tcb, (uint16_t)(tcb->rack->len - 1u));
+        struct glass_txrec *last = rec(tcb, (uint16_t)(tcb->x->rack->len - 1u));
         last->end = end;
         last->xmit = st->now;
-        last->order = ++tcb->rack->tx_count;
+        last->order = ++tcb->x->rack->tx_count;
         return;
     }
-    struct glass_txrec *r = rec(tcb, tcb->rack->len++);
+    struct glass_txrec *r = rec(tcb, tcb->x->rack->len++);
     r->start = seq;
     r->end = end;
     r->xmit = st->now;
-    r->order = ++tcb->rack->tx_count;
+    r->order = ++tcb->x->rack->tx_count;
     r->flags = 0;
 }
 
 static bool fully_sacked(const struct glass_tcb *tcb, const struct glass_txrec *r)
 {
     for (uint8_t k = 0; k < tcb->n_sacked; k++)
-        if (glass_seq_le(tcb->sacked[k].start, r->start) && glass_seq_ge(tcb->sacked[k].end, r->end))
+        if (glass_seq_le(tcb->x->sacked[k].start, r->start) && glass_seq_ge(tcb->x->sacked[k].end, r->end))
             return true;
     return false;
 }
@@ -100,21 +108,21 @@ static void rack_update(struct glass_stack *st, struct glass_tcb *tcb, const str
     glass_time_t rtt = st->now - r->xmit;
     if (r->flags & GLASS_TXREC_RETRANS) {
         /* possibly the original's ACK for a retransmission: ambiguous, skip */
-        if (echo_predates(tcb, r, seg) || (tcb->rack->min_rtt != 0 && rtt < tcb->rack->min_rtt))
+        if (echo_predates(tcb, r, seg) || (tcb->x->rack->min_rtt != 0 && rtt < tcb->x->rack->min_rtt))
             return;
     }
-    if (tcb->rack->min_rtt == 0 || rtt < tcb->rack->min_rtt)
-        tcb->rack->min_rtt = rtt;
-    if (sent_after(r->xmit, r->order, tcb->rack->xmit_ts, tcb->rack->xmit_order)) {
-        tcb->rack->xmit_ts = r->xmit;
-        tcb->rack->xmit_order = r->order;
-        tcb->rack->rtt = rtt;
+    if (tcb->x->rack->min_rtt == 0 || rtt < tcb->x->rack->min_rtt)
+        tcb->x->rack->min_rtt = rtt;
+    if (sent_after(r->xmit, r->order, tcb->x->rack->xmit_ts, tcb->x->rack->xmit_order)) {
+        tcb->x->rack->xmit_ts = r->xmit;
+        tcb->x->rack->xmit_order = r->order;
+        tcb->x->rack->rtt = rtt;
     }
 }
 
 static void reordering_seen(struct glass_stack *st, struct glass_tcb *tcb, enum glass_mib how)
 {
-    tcb->rack->reordering_seen = true;
+    tcb->x->rack->reordering_seen = true;
     glass_mib_inc(st, how);
 }
 
@@ -128,10 +136,10 @@ static void detect_reordering(struct glass_stack *st, struct glass_tcb *tcb,
                               const struct glass_tcp_repr *seg)
 {
     bool retrans = (r->flags & GLASS_TXREC_RETRANS) != 0;
-    if (!tcb->rack->fack_valid || glass_seq_gt(r->end, tcb->rack->fack)) {
-        tcb->rack->fack = r->end;
-        tcb->rack->fack_valid = true;
-    } else if (glass_seq_lt(r->end, tcb->rack->fack) && !retrans) {
+    if (!tcb->x->rack->fack_valid || glass_seq_gt(r->end, tcb->x->rack->fack)) {
+        tcb->x->rack->fack = r->end;
+        tcb->x->rack->fack_valid = true;
+    } else if (glass_seq_lt(r->end, tcb->x->rack->fack) && !retrans) {
         reordering_seen(st, tcb, GLASS_MIB_TcpExtTCPSACKReorder);
     }
     if (retrans && acked && glass_seq_in_window(prior_una, r->start, r->end) &&
@@ -145,9 +153,9 @@ static void detect_reordering(struct glass_stack *st, struct glass_tcb *tcb,
 void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq prior_una,
                        const struct glass_tcp_repr *seg)
 {
-    if (!glass_rack_enabled(st, tcb) || tcb->rack == NULL)
+    if (!glass_rack_enabled(st, tcb) || tcb->x->rack == NULL)
         return;
-    for (uint16_t i = 0; i < tcb->rack->len; i++) {
+    for (uint16_t i = 0; i < tcb->x->rack->len; i++) {
         struct glass_txrec *r = rec(tcb, i);
         if (r->flags & GLASS_TXREC_SACKED)
             continue;
@@ -160,20 +168,20 @@ void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct gla
         rack_update(st, tcb, r, seg);
         r->flags |= GLASS_TXREC_SACKED;
     }
-    while (tcb->rack->len > 0 && glass_seq_le(rec(tcb, 0)->end, tcb->snd_una)) {
-        tcb->rack->head = (uint16_t)((tcb->rack->head + 1u) % GLASS_TXREC_MAX);
-        tcb->rack->len--;
+    while (tcb->x->rack->len > 0 && glass_seq_le(rec(tcb, 0)->end, tcb->snd_una)) {
+        tcb->x->rack->head = (uint16_t)((tcb->x->rack->head + 1u) % GLASS_TXREC_MAX);
+        tcb->x->rack->len--;
     }
     /* RFC 8985 §6.2 step 4: the D-SACK round ends when SND.UNA passes it; an inflated window
      * is kept for reo_wnd_persist recoveries, then reset. */
-    if (tcb->rack->dsack_round_on && glass_seq_ge(tcb->snd_una, tcb->rack->dsack_round))
-        tcb->rack->dsack_round_on = false;
+    if (tcb->x->rack->dsack_round_on && glass_seq_ge(tcb->snd_una, tcb->x->rack->dsack_round))
+        tcb->x->rack->dsack_round_on = false;
     bool recovering = tcb->ca_state == GLASS_CA_RECOVERY || tcb->ca_state == GLASS_CA_LOSS;
-    if (tcb->rack->recovering && !recovering && tcb->rack->reo_wnd_persist > 0 &&
-        --tcb->rack->reo_wnd_persist == 0)
-        tcb->rack->reo_wnd_mult = 1;
-    tcb->rack->recovering = recovering;
-    tcb->rack->tlp_out = false;
+    if (tcb->x->rack->recovering && !recovering && tcb->x->rack->reo_wnd_persist > 0 &&
+        --tcb->x->rack->reo_wnd_persist == 0)
+        tcb->x->rack->reo_wnd_mult = 1;
+    tcb->x->rack->recovering = recovering;
+    tcb->x->rack->tlp_out = false;
 }
 
 /* RFC 8985 §6.2 step 4: a D-SACK (RFC 2883) shows a retransmission that was not needed: the
@@ -184,18 +192,18 @@ void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct gla
 void glass_rack_on_dsack(struct glass_stack *st, struct glass_tcb *tcb)
 {
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPDSACKRecv);
-    if (!glass_rack_enabled(st, tcb) || tcb->rack == NULL || tcb->rack->tlp_out)
+    if (!glass_rack_enabled(st, tcb) || tcb->x->rack == NULL || tcb->x->rack->tlp_out)
         return;
-    if (tcb->rack->dsack_round_on && glass_seq_ge(tcb->snd_una, tcb->rack->dsack_round))
-        tcb->rack->dsack_round_on = false;
-    if (!tcb->rack->dsack_round_on) {
-        tcb->rack->dsack_round_on = true;
-        tcb->rack->dsack_round = tcb->snd_max;
-        uint8_t mult = tcb->rack->reo_wnd_mult ? tcb->rack->reo_wnd_mult : 1u;
-        tcb->rack->reo_wnd_mult = (uint8_t)(mult < 255u ? mult + 1u : mult);
-        tcb->rack->reo_wnd_persist = 16;
+    if (tcb->x->rack->dsack_round_on && glass_seq_ge(tcb->snd_una, tcb->x->rack->dsack_round))
+        tcb->x->rack->dsack_round_on = false;
+    if (!tcb->x->rack->dsack_round_on) {
+        tcb->x->rack->dsack_round_on = true;
+        tcb->x->rack->dsack_round = tcb->snd_max;
+        uint8_t mult = tcb->x->rack->reo_wnd_mult ? tcb->x->rack->reo_wnd_mult : 1u;
+        tcb->x->rack->reo_wnd_mult = (uint8_t)(mult < 255u ? mult + 1u : mult);
+        tcb->x->rack->reo_wnd_persist = 16;
     }
-    tcb->rack->reordering_seen = true;
+    tcb->x->rack->reordering_seen = true;
 }
 
 /* RFC 8985 §6.2 step 4 (RACK_update_reo_wnd's result), as Linux tcp_rack_reo_wnd: while no
@@ -204,12 +212,12 @@ void glass_rack_on_dsack(struct glass_stack *st, struct glass_tcb *tcb)
  * reo_wnd_mult * min_RTT / 4, never more than SRTT. */
 static glass_time_t reo_wnd(const struct glass_tcb *tcb, uint32_t sacked_segs)
 {
-    if (!tcb->rack->reordering_seen &&
+    if (!tcb->x->rack->reordering_seen &&
         (tcb->ca_state == GLASS_CA_RECOVERY || tcb->ca_state == GLASS_CA_LOSS ||
          sacked_segs >= GLASS_DUPTHRESH))
         return 0;
-    glass_time_t mult = tcb->rack->reo_wnd_mult ? tcb->rack->reo_wnd_mult : 1u;
-    glass_time_t reo = mult * (tcb->rack->min_rtt / 4u);
+    glass_time_t mult = tcb->x->rack->reo_wnd_mult ? tcb->x->rack->reo_wnd_mult : 1u;
+    glass_time_t reo = mult * (tcb->x->rack->min_rtt / 4u);
     if (tcb->srtt != 0 && reo > tcb->srtt)
         reo = tcb->srtt;
     return reo;
@@ -220,24 +228,24 @@ static glass_time_t reo_wnd(const struct glass_tcb *tcb, uint32_t sacked_segs)
  * marked lost. */
 bool glass_rack_detect(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    if (!glass_rack_enabled(st, tcb) || tcb->rack == NULL || tcb->rack->xmit_ts == 0)
+    if (!glass_rack_enabled(st, tcb) || tcb->x->rack == NULL || tcb->x->rack->xmit_ts == 0)
         return false;
     uint32_t sacked_segs = 0;
-    for (uint16_t i = 0; i < tcb->rack->len; i++)
+    for (uint16_t i = 0; i < tcb->x->rack->len; i++)
         if ((rec(tcb, i)->flags & GLASS_TXREC_SACKED) && glass_seq_gt(rec(tcb, i)->end, tcb->snd_una))
             sacked_segs++;
     glass_time_t reo = reo_wnd(tcb, sacked_segs);
     bool lost = false;
     glass_time_t next = GLASS_TIME_NEVER;
-    for (uint16_t i = 0; i < tcb->rack->len; i++) {
+    for (uint16_t i = 0; i < tcb->x->rack->len; i++) {
         struct glass_txrec *r = rec(tcb, i);
         if (r->flags & (GLASS_TXREC_SACKED | GLASS_TXREC_LOST))
             continue;
         if (glass_seq_le(r->end, tcb->snd_una))
             continue;
-        if (!sent_after(tcb->rack->xmit_ts, tcb->rack->xmit_order, r->xmit, r->order))
+        if (!sent_after(tcb->x->rack->xmit_ts, tcb->x->rack->xmit_order, r->xmit, r->order))
             continue;
-        glass_time_t deadline = r->xmit + tcb->rack->rtt + reo;
+        glass_time_t deadline = r->xmit + tcb->x->rack->rtt + reo;
         if (deadline <= st->now) {
             r->flags |= GLASS_TXREC_LOST;
             lost = true;
@@ -255,9 +263,9 @@ bool glass_rack_detect(struct glass_stack *st, struct glass_tcb *tcb)
 /* The first segment marked lost (what to retransmit next). */
 bool glass_rack_next_lost(struct glass_tcb *tcb, struct glass_seq *seq, uint32_t *len)
 {
-    if (tcb->rack == NULL)
+    if (tcb->x->rack == NULL)
         return false;
-    for (uint16_t i = 0; i < tcb->rack->len; i++) {
+    for (uint16_t i = 0; i < tcb->x->rack->len; i++) {
         struct glass_txrec *r = rec(tcb, i);
         if (!(r->flags & GLASS_TXREC_LOST) || glass_seq_le(r->end, tcb->snd_una))
             continue;
@@ -276,7 +284,7 @@ bool glass_rack_next_lost(struct glass_tcb *tcb, struct glass_seq *seq, uint32_t
 void glass_rack_arm_tlp(struct glass_stack *st, struct glass_tcb *tcb)
 {
     if (!glass_rack_enabled(st, tcb) || tcb->srtt == 0 ||
-        (tcb->rack != NULL && tcb->rack->tlp_out) ||
+        (tcb->x->rack != NULL && tcb->x->rack->tlp_out) ||
         tcb->ca_state != GLASS_CA_OPEN || glass_seq_eq(tcb->snd_una, tcb->snd_max))
         return;
     glass_time_t pto = 2u * tcb->srtt;
@@ -294,15 +302,15 @@ void glass_rack_tlp_fire(struct glass_stack *st, struct glass_tcb *tcb)
     if (!glass_rack_enabled(st, tcb) || glass_seq_eq(tcb->snd_una, tcb->snd_max) ||
         tcb->ca_state != GLASS_CA_OPEN)
         return;
-    if (tcb->rack != NULL)
-        tcb->rack->tlp_out = true;
+    if (tcb->x->rack != NULL)
+        tcb->x->rack->tlp_out = true;
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPLossProbes);
     struct glass_seq data = glass_tcp_snd_data(tcb);
     uint32_t off = glass_seq_sub(tcb->snd_nxt, data);
     struct glass_seq right = glass_seq_add(tcb->snd_una, tcb->snd_wnd);
-    if (!(off < tcb->sb.len && glass_seq_lt(tcb->snd_nxt, right)) && tcb->rack != NULL &&
-        tcb->rack->len > 0) {
-        struct glass_txrec *last = rec(tcb, (uint16_t)(tcb->rack->len - 1u));
+    if (!(off < tcb->sb.len && glass_seq_lt(tcb->snd_nxt, right)) && tcb->x->rack != NULL &&
+        tcb->x->rack->len > 0) {
+        struct glass_txrec *last = rec(tcb, (uint16_t)(tcb->x->rack->len - 1u));
         if (!(last->flags & GLASS_TXREC_SACKED))
             last->flags |= GLASS_TXREC_LOST; /* the probe retransmits it */
     }

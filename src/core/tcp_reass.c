@@ -23,7 +23,7 @@ static void store_uncovered(struct glass_tcb *tcb, struct glass_seq seq, const u
     struct glass_seq end = glass_seq_add(seq, len);
     struct glass_seq at = seq;
     for (uint8_t i = 0; i < tcb->n_ooo; i++) {
-        const struct glass_range *r = &tcb->ooo[i];
+        const struct glass_range *r = &tcb->x->ooo[i];
         if (glass_seq_le(r->end, at))
             continue;
         if (glass_seq_ge(r->start, end))
@@ -50,10 +50,14 @@ enum glass_drop_reason glass_reass_insert(struct glass_stack *st, struct glass_t
      * full and this would need a new range, the insert changes nothing and the bytes, beyond
      * the readable ones, are simply never looked at. */
     store_uncovered(tcb, seq, data, len);
-    int at = glass_range_add(st, &tcb->ooo, &tcb->n_ooo, GLASS_OOO_MAX, seq,
-                             glass_seq_add(seq, len));
-    if (at < 0) /* -2: no memory for the range list (it is allocated while data is missing) */
+    struct glass_tcb_ext *x = glass_tcb_xw(st, tcb);
+    int at = x != NULL ? glass_range_add(st, &x->ooo, &tcb->n_ooo, GLASS_OOO_MAX, seq,
+                                         glass_seq_add(seq, len))
+                       : -2;
+    if (at < 0) { /* -2: no memory for the range list (it is allocated while data is missing) */
+        glass_tcb_xput(st, tcb);
         return at == -2 ? GLASS_DROP_NOMEM : GLASS_DROP_TCP_OFO_DROP;
+    }
     tcb->ooo_last = (uint8_t)at;
     return GLASS_DROP_NONE;
 }
@@ -70,15 +74,18 @@ uint32_t glass_reass_in_order(struct glass_stack *st, struct glass_tcb *tcb, con
     struct glass_seq nxt = glass_seq_add(tcb->rcv_nxt, len);
     /* Pull in every queued range the new edge reaches. */
     uint8_t used = 0;
-    while (used < tcb->n_ooo && glass_seq_le(tcb->ooo[used].start, nxt)) {
-        nxt = glass_seq_max(nxt, tcb->ooo[used].end);
+    while (used < tcb->n_ooo && glass_seq_le(tcb->x->ooo[used].start, nxt)) {
+        nxt = glass_seq_max(nxt, tcb->x->ooo[used].end);
         used++;
     }
     for (uint8_t k = 0; k + used < tcb->n_ooo; k++)
-        tcb->ooo[k] = tcb->ooo[k + used];
+        tcb->x->ooo[k] = tcb->x->ooo[k + used];
     tcb->n_ooo = (uint8_t)(tcb->n_ooo - used);
     tcb->ooo_last = 0;
-    glass_range_release(st, &tcb->ooo, tcb->n_ooo, GLASS_OOO_MAX);
+    if (tcb->x->ooo != NULL) {
+        glass_range_release(st, &glass_tcb_xmut(tcb)->ooo, tcb->n_ooo, GLASS_OOO_MAX);
+        glass_tcb_xput(st, tcb);
+    }
     uint32_t advanced = glass_seq_sub(nxt, tcb->rcv_nxt);
     tcb->rb.len += advanced;
     tcb->rcv_nxt = nxt;
@@ -92,14 +99,14 @@ size_t glass_reass_sack_blocks(const struct glass_tcb *tcb, struct glass_sack_bl
     if (tcb->n_ooo == 0 || max == 0)
         return 0;
     uint8_t first = tcb->ooo_last < tcb->n_ooo ? tcb->ooo_last : 0;
-    out[n].left = tcb->ooo[first].start.v;
-    out[n].right = tcb->ooo[first].end.v;
+    out[n].left = tcb->x->ooo[first].start.v;
+    out[n].right = tcb->x->ooo[first].end.v;
     n++;
     for (uint8_t i = 0; i < tcb->n_ooo && n < max; i++) {
         if (i == first)
             continue;
-        out[n].left = tcb->ooo[i].start.v;
-        out[n].right = tcb->ooo[i].end.v;
+        out[n].left = tcb->x->ooo[i].start.v;
+        out[n].right = tcb->x->ooo[i].end.v;
         n++;
     }
     return n;

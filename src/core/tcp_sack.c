@@ -23,11 +23,14 @@ uint32_t glass_sack_update(struct glass_stack *st, struct glass_tcb *tcb,
             l = tcb->snd_una;
         /* a full scoreboard (or no memory for one) ignores the block; recovery still works
          * from the ACKs */
-        uint32_t before = glass_range_bytes(tcb->sacked, tcb->n_sacked);
-        int at = glass_range_add(st, &tcb->sacked, &tcb->n_sacked, GLASS_SACK_MAX, l, rr);
+        uint32_t before = glass_range_bytes(tcb->x->sacked, tcb->n_sacked);
+        struct glass_tcb_ext *x = glass_tcb_xw(st, tcb);
+        int at = x != NULL ? glass_range_add(st, &x->sacked, &tcb->n_sacked, GLASS_SACK_MAX, l, rr)
+                           : -2;
         if (at >= 0)
-            added += glass_range_bytes(tcb->sacked, tcb->n_sacked) - before;
+            added += glass_range_bytes(tcb->x->sacked, tcb->n_sacked) - before;
     }
+    glass_tcb_xput(st, tcb); /* in case no block could be kept */
     return added;
 }
 
@@ -49,26 +52,32 @@ bool glass_sack_is_dsack(const struct glass_tcb *tcb, const struct glass_tcp_rep
 void glass_sack_trim(struct glass_stack *st, struct glass_tcb *tcb)
 {
     uint8_t drop = 0;
-    while (drop < tcb->n_sacked && glass_seq_le(tcb->sacked[drop].end, tcb->snd_una))
+    while (drop < tcb->n_sacked && glass_seq_le(tcb->x->sacked[drop].end, tcb->snd_una))
         drop++;
     for (uint8_t k = 0; k + drop < tcb->n_sacked; k++)
-        tcb->sacked[k] = tcb->sacked[k + drop];
+        tcb->x->sacked[k] = tcb->x->sacked[k + drop];
     tcb->n_sacked = (uint8_t)(tcb->n_sacked - drop);
-    if (tcb->n_sacked > 0 && glass_seq_lt(tcb->sacked[0].start, tcb->snd_una))
-        tcb->sacked[0].start = tcb->snd_una;
-    glass_range_release(st, &tcb->sacked, tcb->n_sacked, GLASS_SACK_MAX);
+    if (tcb->n_sacked > 0 && glass_seq_lt(tcb->x->sacked[0].start, tcb->snd_una))
+        tcb->x->sacked[0].start = tcb->snd_una;
+    if (tcb->x->sacked != NULL) {
+        glass_range_release(st, &glass_tcb_xmut(tcb)->sacked, tcb->n_sacked, GLASS_SACK_MAX);
+        glass_tcb_xput(st, tcb);
+    }
 }
 
 void glass_sack_clear(struct glass_stack *st, struct glass_tcb *tcb)
 {
     tcb->n_sacked = 0;
-    glass_range_release(st, &tcb->sacked, 0, GLASS_SACK_MAX);
+    if (tcb->x->sacked != NULL) {
+        glass_range_release(st, &glass_tcb_xmut(tcb)->sacked, 0, GLASS_SACK_MAX);
+        glass_tcb_xput(st, tcb);
+    }
 }
 
 bool glass_sack_is_sacked(const struct glass_tcb *tcb, struct glass_seq seq)
 {
     for (uint8_t k = 0; k < tcb->n_sacked; k++)
-        if (glass_seq_in_window(seq, tcb->sacked[k].start, tcb->sacked[k].end))
+        if (glass_seq_in_window(seq, tcb->x->sacked[k].start, tcb->x->sacked[k].end))
             return true;
     return false;
 }
@@ -79,11 +88,11 @@ bool glass_sack_is_lost(const struct glass_tcb *tcb, struct glass_seq seq)
 {
     uint32_t ranges = 0, bytes = 0;
     for (uint8_t k = 0; k < tcb->n_sacked; k++) {
-        if (glass_seq_le(tcb->sacked[k].end, seq))
+        if (glass_seq_le(tcb->x->sacked[k].end, seq))
             continue;
-        struct glass_seq s = glass_seq_max(tcb->sacked[k].start, glass_seq_add(seq, 1));
+        struct glass_seq s = glass_seq_max(tcb->x->sacked[k].start, glass_seq_add(seq, 1));
         ranges++;
-        bytes += glass_seq_sub(tcb->sacked[k].end, s);
+        bytes += glass_seq_sub(tcb->x->sacked[k].end, s);
     }
     return ranges >= GLASS_DUPTHRESH || bytes > (GLASS_DUPTHRESH - 1u) * tcb->snd_mss;
 }
@@ -103,14 +112,14 @@ uint32_t glass_sack_pipe(const struct glass_tcb *tcb)
     uint32_t pipe = 0;
     struct glass_seq hs = tcb->snd_una;
     for (uint8_t k = 0; k <= tcb->n_sacked; k++) {
-        struct glass_seq he = k < tcb->n_sacked ? tcb->sacked[k].start : tcb->snd_max;
+        struct glass_seq he = k < tcb->n_sacked ? tcb->x->sacked[k].start : tcb->snd_max;
         if (glass_seq_lt(hs, he)) {
             if (k == tcb->n_sacked || !glass_sack_is_lost(tcb, hs))
                 pipe += glass_seq_sub(he, hs);
             pipe += overlap(hs, he, tcb->snd_una, tcb->high_rxt);
         }
         if (k < tcb->n_sacked)
-            hs = tcb->sacked[k].end;
+            hs = tcb->x->sacked[k].end;
     }
     return pipe;
 }
@@ -121,7 +130,7 @@ bool glass_sack_next_lost(const struct glass_tcb *tcb, struct glass_seq *seq, ui
 {
     struct glass_seq hs = tcb->snd_una;
     for (uint8_t k = 0; k < tcb->n_sacked; k++) {
-        struct glass_seq he = tcb->sacked[k].start;
+        struct glass_seq he = tcb->x->sacked[k].start;
         struct glass_seq from = glass_seq_max(hs, tcb->high_rxt);
         if (glass_seq_lt(from, he) && glass_sack_is_lost(tcb, from)) {
             uint32_t n = glass_seq_sub(he, from);
@@ -129,7 +138,7 @@ bool glass_sack_next_lost(const struct glass_tcb *tcb, struct glass_seq *seq, ui
             *len = n < tcb->snd_mss ? n : tcb->snd_mss;
             return true;
         }
-        hs = tcb->sacked[k].end;
+        hs = tcb->x->sacked[k].end;
     }
     return false;
 }
@@ -140,13 +149,13 @@ struct glass_seq glass_sack_skip(const struct glass_tcb *tcb, struct glass_seq s
                                  uint32_t *run)
 {
     for (uint8_t k = 0; k < tcb->n_sacked; k++) {
-        if (glass_seq_in_window(seq, tcb->sacked[k].start, tcb->sacked[k].end))
-            seq = tcb->sacked[k].end;
+        if (glass_seq_in_window(seq, tcb->x->sacked[k].start, tcb->x->sacked[k].end))
+            seq = tcb->x->sacked[k].end;
     }
     *run = UINT32_MAX;
     for (uint8_t k = 0; k < tcb->n_sacked; k++) {
-        if (glass_seq_gt(tcb->sacked[k].start, seq)) {
-            *run = glass_seq_sub(tcb->sacked[k].start, seq);
+        if (glass_seq_gt(tcb->x->sacked[k].start, seq)) {
+            *run = glass_seq_sub(tcb->x->sacked[k].start, seq);
             break;
         }
     }

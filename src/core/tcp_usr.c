@@ -11,7 +11,7 @@ void glass_tcp_drop(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tc
                     int err)
 {
     if (err != 0 && tcb->fd >= 0) {
-        tcb->so_error = err;
+        tcb->so_error = glass_err16(err);
         glass_event_push(st, tcb, GLASS_EV_ERROR, err);
     }
     glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, cause);
@@ -131,7 +131,7 @@ void glass_tcp_fill_info(const struct glass_stack *st, const struct glass_tcb *t
                               ((tcb->flags & GLASS_TF_WS_OK) ? 4u : 0u));
     info->sacked = 0;
     for (uint8_t k = 0; k < tcb->n_sacked; k++)
-        info->sacked += glass_seq_sub(tcb->sacked[k].end, tcb->sacked[k].start);
+        info->sacked += glass_seq_sub(tcb->x->sacked[k].end, tcb->x->sacked[k].start);
     info->reordering = tcb->dupacks;
     info->ts_recent = tcb->ts_recent;
     info->rtt_us = (uint32_t)(tcb->srtt / 1000u);

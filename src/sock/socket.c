@@ -109,17 +109,21 @@ int glass_listen(struct glass_stack *st, int fd, int backlog)
     if ((uint32_t)backlog > st->cfg.somaxconn)
         backlog = (int)st->cfg.somaxconn;
     if (tcb->state == GLASS_TCP_LISTEN) {
-        tcb->lq->backlog = (uint32_t)backlog; /* Linux: listen() again adjusts the backlog */
+        tcb->x->lq->backlog = (uint32_t)backlog; /* Linux: listen() again adjusts the backlog */
         return 0;
     }
     if (tcb->state != GLASS_TCP_CLOSED || (tcb->flags & GLASS_TF_WAS_CONN))
         return -GLASS_EINVAL;
-    if (tcb->lq == NULL) {
-        tcb->lq = glass_zalloc(st, sizeof *tcb->lq);
-        if (tcb->lq == NULL)
+    if (tcb->x->lq == NULL) {
+        struct glass_tcb_ext *x = glass_tcb_xw(st, tcb);
+        struct glass_listen_q *q = x != NULL ? glass_zalloc(st, sizeof *q) : NULL;
+        if (q == NULL) {
+            glass_tcb_xput(st, tcb);
             return -GLASS_ENOMEM;
-        tcb->lq->synq.prev = tcb->lq->synq.next = &tcb->lq->synq;
-        tcb->lq->acceptq.prev = tcb->lq->acceptq.next = &tcb->lq->acceptq;
+        }
+        q->synq.prev = q->synq.next = &q->synq;
+        q->acceptq.prev = q->acceptq.next = &q->acceptq;
+        x->lq = q;
     }
     if (tcb->local.port == 0) {
         /* Linux: listen() on an unbound socket binds an ephemeral port (inet_autobind). */
@@ -134,7 +138,7 @@ int glass_listen(struct glass_stack *st, int fd, int backlog)
         if (r < 0)
             return r;
     }
-    tcb->lq->backlog = (uint32_t)backlog;
+    tcb->x->lq->backlog = (uint32_t)backlog;
     glass_tcb_bhash(st, tcb);
     glass_tcp_set_state(st, tcb, GLASS_TCP_LISTEN, GLASS_CAUSE_APP_LISTEN);
     return 0;
@@ -147,11 +151,11 @@ int glass_accept(struct glass_stack *st, int fd, struct glass_endpoint *peer)
         return -GLASS_EBADF;
     if (l->state != GLASS_TCP_LISTEN)
         return -GLASS_EINVAL;
-    if (l->lq->acceptq_len == 0)
+    if (l->x->lq->acceptq_len == 0)
         return -GLASS_EAGAIN;
     if (st->n_socks_used >= st->cfg.max_sockets)
         return -GLASS_EMFILE;
-    struct glass_tcb *c = glass_child_of(l->lq->acceptq.next);
+    struct glass_tcb *c = glass_child_of(l->x->lq->acceptq.next);
     glass_child_unlink(st, c);
     int nfd = alloc_fd(st, c);
     if (nfd < 0)
@@ -383,7 +387,7 @@ int glass_shutdown(struct glass_stack *st, int fd, int how)
 /* Close a listener: every child not yet accepted is reset (Linux inet_csk_listen_stop). */
 static void close_listener(struct glass_stack *st, struct glass_tcb *l)
 {
-    struct glass_list *heads[2] = {&l->lq->synq, &l->lq->acceptq};
+    struct glass_list *heads[2] = {&l->x->lq->synq, &l->x->lq->acceptq};
     for (int q = 0; q < 2; q++) {
         while (heads[q]->next != heads[q]) {
             struct glass_tcb *c = glass_child_of(heads[q]->next);
@@ -709,7 +713,7 @@ static short poll_one(const struct glass_tcb *tcb)
 {
     short ev = 0;
     if (tcb->state == GLASS_TCP_LISTEN)
-        return tcb->lq != NULL && tcb->lq->acceptq_len > 0 ? GLASS_POLLIN : 0;
+        return tcb->x->lq != NULL && tcb->x->lq->acceptq_len > 0 ? GLASS_POLLIN : 0;
     if (tcb->so_error != 0)
         ev |= GLASS_POLLERR;
     bool shut_both = (tcb->flags & GLASS_TF_RCVD_FIN) && (tcb->flags & GLASS_TF_FIN_QUEUED);

@@ -97,8 +97,9 @@ struct glass_tcp_info {
         rttvar_us;              /**< round-trip time variation (RTTVAR) */
     uint64_t bytes_acked,       /**< bytes we sent that the peer acknowledged */
         bytes_received;         /**< bytes received in order */
-    uint64_t segs_out,          /**< segments sent, retransmissions included */
-        segs_in;                /**< segments received */
+    uint64_t segs_out,          /**< segments sent, retransmissions included (counted modulo
+                                     2^32, as Linux's tcpi_segs_out) */
+        segs_in;                /**< segments received (modulo 2^32, as tcpi_segs_in) */
     uint32_t send_q,            /**< bytes queued to send (incl. in flight) */
         recv_q;                 /**< bytes received and not yet read */
     int last_error;             /**< pending asynchronous error (negative) or 0 */

@@ -71,11 +71,14 @@ static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, 
         return fail2(why, cap, tcb, "range list allocated iff not empty [ooo, sack]", (uint64_t)(tcb->n_ooo), (uint64_t)(tcb->n_sacked), 2);
     /* The extension is held exactly while something in it is (demux.c glass_tcb_xput). */
     const struct glass_tcb_ext *x = tcb->x;
-    if (x != &glass_tcb_ext_none && x->cl.listener == NULL && x->lq == NULL && x->ooo == NULL &&
-        x->sacked == NULL && x->cubic == NULL && x->rack == NULL && x->hist == NULL)
+    if (x != &glass_tcb_ext_none && !glass_tcb_ext_used(x))
         return fail2(why, cap, tcb, "an empty extension is held", (uint64_t)(0), (uint64_t)(0), 0);
-    if ((x->cl.listener != NULL) != (x->cl.inq != 0))
-        return fail2(why, cap, tcb, "child link and queue disagree [inq]", (uint64_t)(x->cl.inq), (uint64_t)(0), 1);
+    /* The bind chain's back link (demux.c glass_tcb_bhash). */
+    if ((tcb->flags & GLASS_TF_IN_BHASH) ? (tcb->bpprev == NULL || *tcb->bpprev != tcb)
+                                          : (tcb->bpprev != NULL || tcb->bnext != NULL))
+        return fail2(why, cap, tcb, "bind chain links broken [in chain]", (uint64_t)((tcb->flags & GLASS_TF_IN_BHASH) != 0), (uint64_t)(0), 1);
+    if ((x->cl.listener != NULL) != (tcb->inq != 0))
+        return fail2(why, cap, tcb, "child link and queue disagree [inq]", (uint64_t)(tcb->inq), (uint64_t)(0), 1);
     if (tcb->state == GLASS_TCP_CLOSED || tcb->state == GLASS_TCP_LISTEN) {
         if (tcb->state == GLASS_TCP_CLOSED) {
             for (int k = 0; k < GLASS_TT_COUNT; k++)

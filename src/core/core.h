@@ -315,6 +315,8 @@ struct glass_tcb *glass_tcb_new(struct glass_stack *st);
 void glass_tcb_free(struct glass_stack *st, struct glass_tcb *tcb);
 /* tcb's extension to write to, allocated (all NULL) if tcb had none; NULL if that fails. */
 struct glass_tcb_ext *glass_tcb_xw(struct glass_stack *st, struct glass_tcb *tcb);
+/* Whether anything in an extension is in use (glass_stack_check: none is held empty). */
+bool glass_tcb_ext_used(const struct glass_tcb_ext *x);
 /* Give tcb's extension back once nothing in it is in use. */
 void glass_tcb_xput(struct glass_stack *st, struct glass_tcb *tcb);
 /* Queue a TCB for freeing at the end of the current call (it must be CLOSED or a child that

@@ -19,11 +19,17 @@ struct glass_tcb_ext *glass_tcb_xw(struct glass_stack *st, struct glass_tcb *tcb
     return x;
 }
 
+bool glass_tcb_ext_used(const struct glass_tcb_ext *x)
+{
+    return x->cl.listener != NULL || x->lq != NULL || x->ooo != NULL || x->sacked != NULL ||
+           x->cubic != NULL || x->rack != NULL || x->hist != NULL || x->user_timeout_ms != 0 ||
+           x->keep_idle_s != 0 || x->keep_intvl_s != 0;
+}
+
 void glass_tcb_xput(struct glass_stack *st, struct glass_tcb *tcb)
 {
     const struct glass_tcb_ext *x = tcb->x;
-    if (x == &glass_tcb_ext_none || x->cl.listener != NULL || x->lq != NULL || x->ooo != NULL ||
-        x->sacked != NULL || x->cubic != NULL || x->rack != NULL || x->hist != NULL)
+    if (x == &glass_tcb_ext_none || glass_tcb_ext_used(x))
         return;
     glass_free(st, (struct glass_tcb_ext *)x, sizeof *x);
     tcb->x = &glass_tcb_ext_none;
@@ -180,7 +186,10 @@ void glass_tcb_bhash(struct glass_stack *st, struct glass_tcb *tcb)
             pp = &(*pp)->bnext;
     }
     tcb->bnext = *pp;
+    if (tcb->bnext != NULL)
+        tcb->bnext->bpprev = &tcb->bnext;
     *pp = tcb;
+    tcb->bpprev = pp;
     tcb->flags |= GLASS_TF_IN_BHASH;
 }
 
@@ -188,14 +197,12 @@ void glass_tcb_unbhash(struct glass_stack *st, struct glass_tcb *tcb)
 {
     if (!(tcb->flags & GLASS_TF_IN_BHASH))
         return;
-    uint32_t b = tcb->local.port & st->bhash_mask;
-    for (struct glass_tcb **pp = &st->bhash[b]; *pp != NULL; pp = &(*pp)->bnext) {
-        if (*pp == tcb) {
-            *pp = tcb->bnext;
-            break;
-        }
-    }
+    (void)st;
+    *tcb->bpprev = tcb->bnext;
+    if (tcb->bnext != NULL)
+        tcb->bnext->bpprev = tcb->bpprev;
     tcb->bnext = NULL;
+    tcb->bpprev = NULL;
     tcb->flags &= ~GLASS_TF_IN_BHASH;
 }
 
@@ -370,11 +377,11 @@ void glass_child_unqueue(struct glass_tcb *child)
     cl->qlink.prev->next = cl->qlink.next;
     cl->qlink.next->prev = cl->qlink.prev;
     cl->qlink.prev = cl->qlink.next = NULL;
-    if (cl->inq == 1 && l->x->lq->synq_len > 0)
+    if (child->inq == 1 && l->x->lq->synq_len > 0)
         l->x->lq->synq_len--;
-    if (cl->inq == 2 && l->x->lq->acceptq_len > 0)
+    if (child->inq == 2 && l->x->lq->acceptq_len > 0)
         l->x->lq->acceptq_len--;
-    cl->inq = 0;
+    child->inq = 0;
 }
 
 void glass_child_unlink(struct glass_stack *st, struct glass_tcb *child)

@@ -152,7 +152,6 @@ struct glass_child_link {
     struct glass_list qlink;
     struct glass_tcb *listener;
     struct glass_tcb *child;
-    uint8_t inq;                /* 0 none, 1 in the listener's synq, 2 in its acceptq */
 };
 
 /* What a connection needs only at times: a listener's queues, a passive child's link until
@@ -171,6 +170,11 @@ struct glass_tcb_ext {
     struct glass_cubic *cubic;      /* CUBIC: from the first congestion avoidance or reduction */
     struct glass_rack *rack;        /* RACK-TLP (RFC 8985), when cfg.rack: from the first data */
     struct glass_hist_full *hist;   /* full transition records, when cfg.history_len > 0 */
+    /* Socket options few connections set; 0: the stack's config. Keepalive (RFC 1122
+     * §4.2.3.6) and TCP_USER_TIMEOUT (RFC 5482). */
+    uint32_t user_timeout_ms;       /* TCP_USER_TIMEOUT, 0: none */
+    uint16_t keep_idle_s, keep_intvl_s; /* TCP_KEEPIDLE/KEEPINTVL (1..32767 s), 0: the config's
+                                           (glass_tcp_keep_idle/intvl) */
 };
 
 extern const struct glass_tcb_ext glass_tcb_ext_none;
@@ -183,8 +187,8 @@ struct glass_tcb {
     uint8_t state;
     uint8_t rxtshift;           /* consecutive retransmission timeouts */
     uint8_t persist_shift;      /* zero-window probe backoff */
-    /* Transition history: hist_rec (below) holds the last GLASS_HIST_INLINE transitions. */
-    uint8_t hist_rec_n;         /* 0 or 1: records so far; 2 + i: two, the oldest in slot i */
+    uint8_t inq;                /* passive child: 0 none, 1 in the listener's synq, 2 in its
+                                   acceptq */
     uint32_t flags;             /* GLASS_TF_* */
     int fd;                     /* socket handle, -1 if none (orphan or not accepted) */
     /* Errors are negative errno values (GLASS_E*, all below 2^15). */
@@ -221,7 +225,10 @@ struct glass_tcb {
     uint8_t pingpong;           /* replies sent soon after data came (Linux icsk_ack.pingpong) */
     uint8_t ack_pushed;         /* short segments since our last ACK: 0, 1, 2 (ICSK_ACK_PUSHED*) */
     bool last_win_nonzero;      /* the last window we advertised was not zero */
+    /* Transition history: hist_rec (below) holds the last GLASS_HIST_INLINE transitions. */
+    uint8_t hist_rec_n;         /* 0 or 1: records so far; 2 + i: two, the oldest in slot i */
     uint16_t ack_rcv_mss;       /* size of the peer's full segments, estimated (icsk_ack.rcv_mss) */
+    uint32_t prior_cwnd;        /* cwnd before recovery (for undo figures) */
 
     /* Send buffer: bytes from the sequence number snd_data() on (see tcp_out.c). */
     struct glass_ring sb;
@@ -244,6 +251,7 @@ struct glass_tcb {
     /* Demux links. */
     struct glass_tcb *hnext;    /* 4-tuple hash chain */
     struct glass_tcb *bnext;    /* bind (port) table chain */
+    struct glass_tcb **bpprev;  /* ... the link that points at this TCB (O(1) removal) */
     struct glass_list all;      /* every TCB, creation order */
     struct glass_tcb *onext;    /* output list (GLASS_TF_IN_OUTQ) */
     struct glass_tcb *rnext;    /* reap list, or TIME_WAIT compaction list (GLASS_TF_TWQ) */
@@ -251,10 +259,6 @@ struct glass_tcb {
     glass_time_t ts_recent_age; /* when ts_recent was taken */
     uint32_t ts_off;            /* per-connection TSval offset (RFC 7323 §5.4) */
     struct glass_seq last_ack_sent;
-    /* Keepalive (RFC 1122 §4.2.3.6) and TCP_USER_TIMEOUT (RFC 5482). */
-    uint16_t keep_idle_s, keep_intvl_s; /* TCP_KEEPIDLE/KEEPINTVL (1..32767 s), 0: the config's
-                                           (glass_tcp_keep_idle/intvl) */
-    uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT, 0: none */
 
     /* Receive side: out-of-order data sits in rb beyond rb.len; these are its ranges,
      * sorted, disjoint, above rcv_nxt. ooo_last: the range most recently added to (it is
@@ -267,7 +271,6 @@ struct glass_tcb {
     struct glass_seq high_rxt;  /* RFC 6675 HighRxt: highest sequence retransmitted + 1 */
     uint32_t cwnd, ssthresh;    /* bytes (RFC 5681) */
     uint32_t ca_acked;          /* bytes acked toward the next additive increase */
-    uint32_t prior_cwnd;        /* cwnd before recovery (for undo figures) */
 
     glass_time_t lrcvtime;      /* when in-order data last arrived (delayed ACKs) */
     glass_time_t last_rcv;      /* when the last segment arrived */

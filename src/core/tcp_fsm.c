@@ -261,7 +261,7 @@ static void enter_established(struct glass_stack *st, struct glass_tcb *tcb)
         l->x->lq->acceptq.prev->next = &cl->qlink;
         l->x->lq->acceptq.prev = &cl->qlink;
         l->x->lq->acceptq_len++;
-        cl->inq = 2;
+        tcb->inq = 2;
         glass_event_push(st, l, GLASS_EV_ACCEPTABLE, 0);
     } else {
         glass_event_push(st, tcb, GLASS_EV_CONNECTED, 0);

@@ -185,10 +185,10 @@ static struct glass_tcb *passive_child(struct glass_stack *st, struct glass_tcb 
     c->snd_wl1 = c->irs;
     c->snd_wl2 = c->iss;
     c->cc_algo = l->cc_algo;
-    c->keep_idle_s = l->keep_idle_s;
-    c->keep_intvl_s = l->keep_intvl_s;
+    x->keep_idle_s = l->x->keep_idle_s;
+    x->keep_intvl_s = l->x->keep_intvl_s;
     c->keep_cnt = l->keep_cnt;
-    c->user_timeout_ms = l->user_timeout_ms;
+    x->user_timeout_ms = l->x->user_timeout_ms;
     glass_tcp_syn_options(st, c, r);
     cl->listener = l;
     cl->child = c;
@@ -197,7 +197,7 @@ static struct glass_tcb *passive_child(struct glass_stack *st, struct glass_tcb 
     l->x->lq->synq.prev->next = &cl->qlink;
     l->x->lq->synq.prev = &cl->qlink;
     l->x->lq->synq_len++;
-    cl->inq = 1;
+    c->inq = 1;
     glass_tcb_hash(st, c);
     glass_tcb_bhash(st, c);
     return c;

@@ -26,8 +26,9 @@ static int timeout_error(const struct glass_tcb *tcb)
 
 static void rexmt_timeout(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    bool user_expired = tcb->user_timeout_ms != 0 && tcb->rtx_since != 0 &&
-                        st->now - tcb->rtx_since >= GLASS_MSEC((glass_time_t)tcb->user_timeout_ms) &&
+    uint32_t user_timeout_ms = tcb->x->user_timeout_ms;
+    bool user_expired = user_timeout_ms != 0 && tcb->rtx_since != 0 &&
+                        st->now - tcb->rtx_since >= GLASS_MSEC((glass_time_t)user_timeout_ms) &&
                         glass_tcp_state_in(tcb, GLASS_TCPF_SYNCHRONIZED | GLASS_TCPF(SYN_SENT));
     if (tcb->rxtshift >= retrans_limit(st, tcb) || user_expired) {
         /* R2 reached, or TCP_USER_TIMEOUT (RFC 5482): give up (RFC 1122 §4.2.3.5, MUST-20). */
@@ -65,13 +66,14 @@ static void rexmt_timeout(struct glass_stack *st, struct glass_tcb *tcb)
 
 glass_time_t glass_tcp_keep_idle(const struct glass_stack *st, const struct glass_tcb *tcb)
 {
-    return tcb->keep_idle_s != 0 ? GLASS_SEC((glass_time_t)tcb->keep_idle_s) : st->cfg.keepalive_time;
+    uint16_t s = tcb->x->keep_idle_s;
+    return s != 0 ? GLASS_SEC((glass_time_t)s) : st->cfg.keepalive_time;
 }
 
 glass_time_t glass_tcp_keep_intvl(const struct glass_stack *st, const struct glass_tcb *tcb)
 {
-    return tcb->keep_intvl_s != 0 ? GLASS_SEC((glass_time_t)tcb->keep_intvl_s)
-                                  : st->cfg.keepalive_intvl;
+    uint16_t s = tcb->x->keep_intvl_s;
+    return s != 0 ? GLASS_SEC((glass_time_t)s) : st->cfg.keepalive_intvl;
 }
 
 /* RFC 1122 §4.2.3.6: after keep_idle without a segment from the peer and with nothing in

@@ -538,14 +538,17 @@ int glass_setsockopt(struct glass_stack *st, int fd, int level, int name, const 
                 return r;
             if (v < 1 || v > 32767)
                 return -GLASS_EINVAL;
+            struct glass_tcb_ext *x = glass_tcb_xw(st, tcb);
+            if (x == NULL)
+                return -GLASS_ENOMEM;
             if (name == GLASS_TCP_KEEPIDLE) {
-                tcb->keep_idle_s = (uint16_t)v;
+                x->keep_idle_s = (uint16_t)v;
                 if ((tcb->flags & GLASS_TF_KEEPALIVE) &&
                     tcb->timer[GLASS_TT_KEEPALIVE] != GLASS_TIME_NEVER)
                     glass_timer_set(st, tcb, GLASS_TT_KEEPALIVE,
                                     tcb->last_rcv + glass_tcp_keep_idle(st, tcb));
             } else {
-                tcb->keep_intvl_s = (uint16_t)v;
+                x->keep_intvl_s = (uint16_t)v;
             }
             return 0;
         }
@@ -565,7 +568,13 @@ int glass_setsockopt(struct glass_stack *st, int fd, int level, int name, const 
                 return r;
             if (v < 0)
                 return -GLASS_EINVAL;
-            tcb->user_timeout_ms = (uint32_t)v;
+            if ((uint32_t)v == tcb->x->user_timeout_ms)
+                return 0;
+            struct glass_tcb_ext *x = glass_tcb_xw(st, tcb);
+            if (x == NULL)
+                return -GLASS_ENOMEM;
+            x->user_timeout_ms = (uint32_t)v;
+            glass_tcb_xput(st, tcb); /* setting 0 may leave it empty */
             return 0;
         }
         case GLASS_TCP_CONGESTION: {
@@ -654,7 +663,7 @@ int glass_getsockopt(struct glass_stack *st, int fd, int level, int name, void *
         case GLASS_TCP_KEEPCNT:
             return put_int(val, len, (int)tcb->keep_cnt);
         case GLASS_TCP_USER_TIMEOUT:
-            return put_int(val, len, (int)tcb->user_timeout_ms);
+            return put_int(val, len, (int)tcb->x->user_timeout_ms);
         case GLASS_TCP_CONGESTION: {
             const char *nm = glass_cc_name(tcb->cc_algo);
             size_t n = strlen(nm) + 1u;

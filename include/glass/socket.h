@@ -245,7 +245,9 @@ GLASS_API int glass_close(struct glass_stack *st, int fd);
  *  @retval -GLASS_EINVAL @p val is NULL or shorter than the option's type, the value is out of
  *          range, or the buffer is already in use (SO_SNDBUF/SO_RCVBUF).
  *  @retval -GLASS_ENOPROTOOPT unknown level or option, or a get-only option.
- *  @retval -GLASS_ENOENT TCP_CONGESTION names no algorithm this stack has. */
+ *  @retval -GLASS_ENOENT TCP_CONGESTION names no algorithm this stack has.
+ *  @retval -GLASS_ENOMEM TCP_KEEPIDLE, TCP_KEEPINTVL or TCP_USER_TIMEOUT: no memory for the
+ *          connection's extension block, where these are kept (nothing changed). */
 GLASS_API int glass_setsockopt(struct glass_stack *st, int fd, int level, int name,
                                const void *val, size_t len);
 /** getsockopt(2) for the options above; GLASS_SO_ERROR returns the pending error as a positive

@@ -92,6 +92,10 @@ struct glass_config {
     glass_time_t invalid_ratelimit; /**< at most one ACK per this interval for out-of-window
                                         pure ACKs/SYNs on a connection; default 500 ms (Linux) */
     uint64_t mem_max;          /**< bytes the stack may allocate in all; default 1 GiB */
+    glass_time_t ring_idle;    /**< a connection whose send and receive buffers are empty and
+                                    that has sent and received nothing for this long gives the
+                                    buffers back (they come again with the next byte); default
+                                    1 s, 0 = keep them until close */
     uint8_t syncookies;        /**< SYN cookies (RFC 4987 §3.6, docs/synflood.md): 0 off, 1 when
                                     a listener's SYN queue is full (default), 2 for every SYN
                                     (Linux tcp_syncookies) */

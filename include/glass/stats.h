@@ -72,7 +72,8 @@ extern "C" {
     X(TcpExtTCPKeepAlive, "keepalive probes sent")                                               \
     X(TcpExtTCPWinProbe, "zero-window probes sent")                                              \
     X(TcpExtTCPOFODrop, "out-of-order segments dropped: queue full")                             \
-    X(TcpExtIllegalArcs, "state changes not in the legal-arc table (glasstcp; must stay 0)")
+    X(TcpExtIllegalArcs, "state changes not in the legal-arc table (glasstcp; must stay 0)")      \
+    X(GlassBufReclaimed, "idle connections whose empty buffers were given back (glasstcp)")
 
 /** A MIB counter: GLASS_MIB_IpInReceives ... GLASS_MIB_TcpExtIllegalArcs, one per row of
  *  GLASS_MIBS in that order, then GLASS_MIB_COUNT. Read with glass_stack_mib(). */

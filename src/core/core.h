@@ -207,6 +207,17 @@ void glass_icmp_send_error(struct glass_stack *st, const struct glass_ipv4_repr 
 
 /* ==== end of the IPv4/ICMP block ============================================================ */
 
+struct glass_reclaim_ent {
+    struct glass_tcb *tcb;       /* NULL: the TCB was freed first */
+    glass_time_t at;             /* when it was noted */
+};
+
+struct glass_reclaimq {
+    struct glass_reclaim_ent *ent; /* a ring of cap entries */
+    uint32_t cap, head, len;
+    uint32_t head_seq;           /* the sequence number of ent[head] */
+};
+
 struct glass_stack {
     struct glass_config cfg;
     glass_time_t now;
@@ -288,7 +299,18 @@ struct glass_stack {
      * one (linked through rnext, GLASS_TF_TWQ) once their last ACK has gone out. */
     struct glass_twtab tw;
     struct glass_tcb *twq;
+
+    /* Connections whose buffers drained, oldest first, to give the buffers back once quiet
+     * for cfg.ring_idle (reclaim.c). */
+    struct glass_reclaimq reclaimq;
 };
+
+/* ---- quiet connections give their buffers back (reclaim.c) ---- */
+void glass_reclaim_note(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_reclaim_forget(struct glass_stack *st, struct glass_tcb *tcb);
+void glass_reclaim_run(struct glass_stack *st);
+glass_time_t glass_reclaim_next_deadline(const struct glass_stack *st);
+void glass_reclaim_free_all(struct glass_stack *st);
 
 /* ---- memory (stack.c) ---- */
 void *glass_alloc(struct glass_stack *st, size_t size);

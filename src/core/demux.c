@@ -67,6 +67,7 @@ struct glass_tcb *glass_tcb_new(struct glass_stack *st)
 
 void glass_tcb_free(struct glass_stack *st, struct glass_tcb *tcb)
 {
+    glass_reclaim_forget(st, tcb);
     glass_ring_free(st, &tcb->sb);
     glass_ring_free(st, &tcb->rb);
     const struct glass_tcb_ext *x = tcb->x;

@@ -67,6 +67,7 @@ void glass_config_default(struct glass_config *cfg)
     cfg->challenge_ack_limit = 1000;
     cfg->invalid_ratelimit = GLASS_MSEC(500);
     cfg->mem_max = UINT64_C(1) << 30;
+    cfg->ring_idle = GLASS_SEC(1);
     cfg->syncookies = 1;
     cfg->rfc1337 = true;
     cfg->tw_reuse = 2;
@@ -199,6 +200,7 @@ void glass_stack_free(struct glass_stack *st)
     }
     glass_ipfrag_free_all(st); /* fragments held for reassembly (ip_reass.c) */
     glass_tw_free_all(st);     /* compact TIME-WAIT records (timewait.c) */
+    glass_reclaim_free_all(st); /* the quiet-connection FIFO (reclaim.c) */
     glass_free(st, st->socks, sizeof(struct glass_sock) * st->cfg.max_sockets);
     glass_free(st, st->chash, sizeof(struct glass_tcb *) * (st->chash_mask + 1u));
     glass_free(st, st->bhash, sizeof(struct glass_tcb *) * (st->bhash_mask + 1u));
@@ -439,6 +441,7 @@ void glass_stack_advance(struct glass_stack *st, glass_time_t now)
     glass_wheel_run(st, st->now);
     glass_tw_expire(st);              /* compact TIME-WAIT records (timewait.c) */
     glass_ipfrag_expire(st, st->now); /* IPv4 reassembly timeouts (ip_reass.c) */
+    glass_reclaim_run(st);            /* buffers of quiet connections (reclaim.c) */
     glass_reap_now(st);
 }
 
@@ -447,8 +450,11 @@ glass_time_t glass_stack_next_deadline(struct glass_stack *st)
     glass_time_t t = glass_wheel_next(st);
     glass_time_t frag = glass_ipfrag_next_deadline(st); /* ip_reass.c */
     glass_time_t tw = glass_tw_next_deadline(st);       /* timewait.c */
+    glass_time_t rc = glass_reclaim_next_deadline(st);  /* reclaim.c */
     if (tw < t)
         t = tw;
+    if (rc < t)
+        t = rc;
     return frag < t ? frag : t;
 }
 

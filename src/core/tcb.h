@@ -60,6 +60,9 @@ struct glass_wheel_entry {
 #define GLASS_TF_TWQ 0x20000000u   /* orphaned in TIME_WAIT: on st->twq, to become a record */
 #define GLASS_TF_TW_MOVED 0x40000000u /* its TIME_WAIT goes on in a record (timewait.c) */
 #define GLASS_TF_RCVD_DATA 0x80000000u /* in-order data has been received (delayed ACKs) */
+/* More flags (tcb->flags2). */
+#define GLASS_TF2_LAST_WIN_NONZERO 0x01u /* the last window we advertised was not zero */
+#define GLASS_TF2_RECLAIMQ 0x02u   /* in the quiet-connection FIFO (reclaim.c, reclaim_seq) */
 
 #define GLASS_OOO_MAX 16u  /* out-of-order ranges held per connection (catalogue 100) */
 #define GLASS_SACK_MAX 32u /* SACK scoreboard ranges per connection (catalogue 77) */
@@ -224,11 +227,12 @@ struct glass_tcb {
     uint8_t delack_segs;        /* full-sized segments received since our last ACK */
     uint8_t pingpong;           /* replies sent soon after data came (Linux icsk_ack.pingpong) */
     uint8_t ack_pushed;         /* short segments since our last ACK: 0, 1, 2 (ICSK_ACK_PUSHED*) */
-    bool last_win_nonzero;      /* the last window we advertised was not zero */
+    uint8_t flags2;             /* GLASS_TF2_* (GLASS_TF_* has no bit left) */
     /* Transition history: hist_rec (below) holds the last GLASS_HIST_INLINE transitions. */
     uint8_t hist_rec_n;         /* 0 or 1: records so far; 2 + i: two, the oldest in slot i */
     uint16_t ack_rcv_mss;       /* size of the peer's full segments, estimated (icsk_ack.rcv_mss) */
     uint32_t prior_cwnd;        /* cwnd before recovery (for undo figures) */
+    uint32_t reclaim_seq;       /* its entry in st->reclaimq while GLASS_TF2_RECLAIMQ */
 
     /* Send buffer: bytes from the sequence number snd_data() on (see tcp_out.c). */
     struct glass_ring sb;

@@ -742,6 +742,8 @@ static uint32_t new_ack(struct glass_stack *st, struct glass_tcb *tcb, struct gl
     if (n > 0) {
         glass_ring_consume(&tcb->sb, n);
         tcb->bytes_acked += n;
+        if (tcb->sb.len == 0)
+            glass_reclaim_note(st, tcb);
     }
     if ((tcb->flags & GLASS_TF_TS_OK) && r->has_ts && r->ts_ecr != 0 && tcb->rxtshift == 0) {
         /* RFC 7323 §4.1: every ACK of new data gives a sample from the echoed timestamp —

@@ -111,10 +111,13 @@ static uint16_t advertise_window(struct glass_stack *st, struct glass_tcb *tcb)
         field = 65535u;
     if (field == 0) {
         glass_mib_inc(st, GLASS_MIB_TcpExtTCPWantZeroWindowAdv);
-        if (tcb->last_win_nonzero)
+        if (tcb->flags2 & GLASS_TF2_LAST_WIN_NONZERO)
             glass_mib_inc(st, GLASS_MIB_TcpExtTCPToZeroWindowAdv);
     }
-    tcb->last_win_nonzero = field != 0;
+    if (field != 0)
+        tcb->flags2 |= GLASS_TF2_LAST_WIN_NONZERO;
+    else
+        tcb->flags2 &= (uint8_t)~GLASS_TF2_LAST_WIN_NONZERO;
     return (uint16_t)field;
 }
 

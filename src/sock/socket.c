@@ -306,6 +306,8 @@ static void consumed(struct glass_stack *st, struct glass_tcb *tcb, uint32_t n)
 {
     glass_ring_consume(&tcb->rb, n);
     glass_tcp_window_update(st, tcb);
+    if (tcb->rb.len == 0)
+        glass_reclaim_note(st, tcb);
 }
 
 long glass_recv(struct glass_stack *st, int fd, void *buf, size_t len, int flags)
@@ -510,8 +512,10 @@ int glass_setsockopt(struct glass_stack *st, int fd, int level, int name, const 
             if (size > (1u << 24))
                 size = 1u << 24;
             struct glass_ring *ring = name == GLASS_SO_SNDBUF ? &tcb->sb : &tcb->rb;
-            if (ring->buf != NULL)
-                return -GLASS_EINVAL; /* buffers are sized before first use */
+            uint64_t used = name == GLASS_SO_SNDBUF ? tcb->bytes_acked : tcb->bytes_received;
+            if (ring->buf != NULL || used > 0)
+                return -GLASS_EINVAL; /* buffers are sized before first use (also when an idle
+                                         connection gave them back, reclaim.c) */
             ring->cap = size;
             return 0;
         }

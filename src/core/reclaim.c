@@ -115,6 +115,8 @@ void glass_reclaim_run(struct glass_stack *st)
         tcb->flags2 &= (uint8_t)~GLASS_TF2_RECLAIMQ;
         if (!drained(tcb) || (tcb->flags & GLASS_TF_IN_OUTQ))
             continue; /* busy again: noted anew when it drains */
+        if (!holds_buffers(tcb))
+            continue; /* given back meanwhile (TIME_WAIT: glass_tcb_release_idle) */
         glass_time_t quiet = quiet_since(tcb);
         if (st->now - quiet >= idle)
             give_back(st, tcb);

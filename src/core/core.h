@@ -216,6 +216,7 @@ struct glass_reclaimq {
     struct glass_reclaim_ent *ent; /* a ring of cap entries */
     uint32_t cap, head, len;
     uint32_t head_seq;           /* the sequence number of ent[head] */
+    uint32_t dead;               /* entries whose TCB was freed (tcb NULL) */
 };
 
 struct glass_stack {

@@ -32,11 +32,9 @@ static struct glass_reclaim_ent *ent_at(struct glass_reclaimq *q, uint32_t seq)
     return &q->ent[(q->head + (seq - q->head_seq)) % q->cap];
 }
 
-static bool grow(struct glass_stack *st, struct glass_reclaimq *q)
+/* Move the entries into an array of cap (>= len) entries; false if it cannot be had. */
+static bool resize(struct glass_stack *st, struct glass_reclaimq *q, uint32_t cap)
 {
-    uint32_t cap = q->cap != 0 ? 2u * q->cap : 64u;
-    if (cap < q->cap)
-        return false;
     struct glass_reclaim_ent *e = glass_alloc(st, sizeof e[0] * cap);
     if (e == NULL)
         return false;
@@ -47,6 +45,37 @@ static bool grow(struct glass_stack *st, struct glass_reclaimq *q)
     q->cap = cap;
     q->head = 0;
     return true;
+}
+
+static bool grow(struct glass_stack *st, struct glass_reclaimq *q)
+{
+    uint32_t cap = q->cap != 0 ? 2u * q->cap : 64u;
+    return cap > q->cap && resize(st, q, cap);
+}
+
+/* Drop the entries of freed TCBs (renumbering the others), and give back what the array no
+ * longer needs: so connections that drained and then closed (a server's whole load, in a
+ * crr run) do not leave the FIFO holding memory for them until their time comes. Amortized
+ * O(1): it runs when more than half of the entries are dead. */
+static void compact(struct glass_stack *st, struct glass_reclaimq *q)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < q->len; i++) {
+        struct glass_reclaim_ent e = q->ent[(q->head + i) % q->cap];
+        if (e.tcb == NULL)
+            continue;
+        q->ent[(q->head + k) % q->cap] = e;
+        e.tcb->reclaim_seq = q->head_seq + k;
+        k++;
+    }
+    q->len = k;
+    q->dead = 0;
+    if (k == 0) {
+        glass_reclaim_free_all(st);
+        return;
+    }
+    if (q->cap > 64u && k <= q->cap / 4u)
+        (void)resize(st, q, q->cap / 2u); /* if that fails, the larger array stays */
 }
 
 static bool drained(const struct glass_tcb *tcb)
@@ -83,8 +112,12 @@ void glass_reclaim_forget(struct glass_stack *st, struct glass_tcb *tcb)
 {
     if (!(tcb->flags2 & GLASS_TF2_RECLAIMQ))
         return;
-    ent_at(&st->reclaimq, tcb->reclaim_seq)->tcb = NULL;
+    struct glass_reclaimq *q = &st->reclaimq;
+    ent_at(q, tcb->reclaim_seq)->tcb = NULL;
     tcb->flags2 &= (uint8_t)~GLASS_TF2_RECLAIMQ;
+    q->dead++;
+    if (2u * q->dead > q->len)
+        compact(st, q);
 }
 
 
@@ -110,8 +143,10 @@ void glass_reclaim_run(struct glass_stack *st)
         q->head = (q->head + 1u) % q->cap;
         q->head_seq++;
         q->len--;
-        if (tcb == NULL)
+        if (tcb == NULL) {
+            q->dead--;
             continue; /* the TCB went first */
+        }
         tcb->flags2 &= (uint8_t)~GLASS_TF2_RECLAIMQ;
         if (!drained(tcb) || (tcb->flags & GLASS_TF_IN_OUTQ))
             continue; /* busy again: noted anew when it drains */

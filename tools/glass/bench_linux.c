@@ -538,6 +538,25 @@ static uint64_t lx_slab_cache(const char *name)
     return sum;
 }
 
+/* The object size of one slab cache (bytes), 0 if it is not listed. */
+static uint64_t lx_slab_objsize(const char *name)
+{
+    FILE *f = fopen("/proc/slabinfo", "r");
+    if (f == NULL)
+        return 0;
+    char line[512];
+    uint64_t size = 0;
+    while (size == 0 && fgets(line, sizeof line, f) != NULL) {
+        char cache[64];
+        unsigned long long active, total, sz;
+        if (sscanf(line, "%63s %llu %llu %llu", cache, &active, &total, &sz) == 4 &&
+            strcmp(cache, name) == 0)
+            size = sz;
+    }
+    fclose(f);
+    return size;
+}
+
 #define LX_CONNS_PER_PORT 25000u /* connections per server port (28232 ephemeral ports) */
 #define LX_MAX_PORTS 8u
 
@@ -726,9 +745,21 @@ void bench_linux_tw(const struct bench_params *p0, struct bench_out *o)
     }
     o->v[0] = ((double)obj1 - (double)obj0) / (double)tw;
     o->count = tw;
-    bench_note(o, "%llu TIME_WAIT entries after a 1-byte exchange each way: tw_sock_TCP slab "
-                  "objects (the bind bucket, shared by port, excluded)",
-               (unsigned long long)tw);
+    double objsize = (double)lx_slab_objsize("tw_sock_TCP");
+    if (o->v[0] < objsize) {
+        /* The cache is machine-wide: TIME_WAIT sockets of other namespaces (other tests, other
+         * programs) freed during the run make the delta smaller than our own entries take,
+         * even negative. Each entry is one object: count that. */
+        o->v[0] = objsize;
+        bench_note(o, "%llu TIME_WAIT entries after a 1-byte exchange each way: the tw_sock_TCP "
+                      "slab shrank meanwhile (other tw sockets on the machine freed), so one "
+                      "object (%.0f B) per entry is counted",
+                   (unsigned long long)tw, objsize);
+    } else {
+        bench_note(o, "%llu TIME_WAIT entries after a 1-byte exchange each way: tw_sock_TCP "
+                      "slab objects (the bind bucket, shared by port, excluded)",
+                   (unsigned long long)tw);
+    }
 out:
     if (lfd >= 0)
         close(lfd);

@@ -71,6 +71,13 @@ struct glass_output {
     const uint8_t *payload;
     /** Bytes at @ref payload (0 when it is NULL). */
     size_t payload_len;
+    /** 0, or the datagram is a TSO super-segment (config tso_max): its payload is to go out
+     *  in pieces of gso_size bytes (the MSS; the last piece may be shorter), each behind a copy
+     *  of the headers with the sequence number, IPv4 identification, lengths and checksums
+     *  rewritten, FIN and PSH only on the last (glass_tso_piece() does it; a virtio-net
+     *  device takes it whole with VIRTIO_NET_HDR_GSO_TCPV4). Its TCP checksum field always
+     *  holds the pseudo-header sum of the whole segment, as with config tx_csum_offload. */
+    size_t gso_size;
 };
 /** glass_stack_output() without copying the payload (scatter-gather output, as a NIC's
  *  descriptor list): the headers are built into @p buf and a TCP segment's payload is referenced

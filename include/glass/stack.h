@@ -85,7 +85,9 @@ struct glass_output {
  *  it goes (writev(2), glass_stack_input_sg()). A payload that wraps around the end of the send
  *  buffer is copied into @p buf instead (@ref glass_output.payload NULL), so @p cap must hold a
  *  whole datagram as for glass_stack_output(). The TCP checksum covers the payload where it
- *  lies (or is left partial with config tx_csum_offload).
+ *  lies (or is left partial with config tx_csum_offload). With config tso_max the datagram may
+ *  be a TSO super-segment, larger than the MTU but never than @p cap (@ref glass_output.gso_size
+ *  says so; the device cuts it into MSS-sized datagrams).
  *  @return the datagram's length (> 0; @p out says where its parts are); 0 when there is
  *          nothing to send.
  *  @retval -GLASS_EMSGSIZE @p cap is smaller than the next datagram (it stays queued).

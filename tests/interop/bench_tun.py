@@ -90,14 +90,28 @@ def bulk_once(server_ns, client_cmd, port, block, nbytes, want):
     p1 = subprocess.Popen(client_cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
     p2 = subprocess.run(["cksum"], stdin=p1.stdout, capture_output=True, text=True)
-    p1.wait()
+    cpu = reap(p1)
     dt = time.monotonic() - t0
     t.join(60)
     got = p2.stdout.split()[:2]
     if got != want:
         raise SystemExit("bulk run: cksum %r, want %r (client exit %s)" % (got, want,
                                                                           p1.returncode))
+    CPU.setdefault(tuple(client_cmd[:1] + [a for a in client_cmd if a.startswith("--")]),
+                   []).append(cpu / nbytes * 1e9)
     return nbytes / dt / 1e6
+
+
+# CPU seconds per GB of the client process (user + system, from wait4), by command: the cost
+# that the machine's other load does not change much, unlike the wall-clock rate.
+CPU = {}
+
+
+def reap(p):
+    """Wait for p; its user + system CPU seconds (`ip netns exec` execs the program)."""
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return ru.ru_utime + ru.ru_stime
 
 
 def feed(pipe, block, nbytes):
@@ -128,12 +142,15 @@ def send_once(server_ns, client_cmd, port, block, nbytes, want):
     out = ck.communicate(timeout=300)[0]
     dt = time.monotonic() - t0
     t.join(60)
-    snd.wait(30)
+    cpu = reap(snd)
     rcv.wait(30)
     got = out.split()[:2]
     if got != want:
         raise SystemExit("send run: cksum %r, want %r (client exit %s)" % (got, want,
                                                                           snd.returncode))
+    CPU.setdefault(tuple(["send"] + client_cmd[:1] + [a for a in client_cmd
+                                                       if a.startswith("--")]),
+                   []).append(cpu / nbytes * 1e9)
     return nbytes / dt / 1e6
 
 
@@ -224,6 +241,10 @@ def main():
             print("  kernel -> glass over TUN:   %s" % fmt(glass_rx, "MB/s"))
             print("  ... with --offload (TSO):   %s" % fmt(glass_off_rx, "MB/s"))
             print("  kernel -> kernel over veth: %s" % fmt(kern_rx, "MB/s"))
+        for k, v in CPU.items():
+            print("  CPU s/GB of the client, %s: %s" % (" ".join(os.path.basename(x) for x in k),
+                                                        "%.2f (%.2f..%.2f)" % (
+                                                            statistics.median(v), min(v), max(v))))
         if "http" not in only:
             return
         www = os.path.join(tmp, "www")

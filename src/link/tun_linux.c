@@ -281,16 +281,17 @@ GLASS_API long glass_tun_write_flags(struct glass_tun *t, uint8_t *pkt, size_t l
  * stores at csum_start + csum_offset) and, for a super-segment, its segmentation: pieces of
  * gso_size behind copies of the hdr_len bytes of headers (as a virtio-net guest asks its host:
  * VIRTIO_NET_HDR_GSO_TCPV4). */
-static void vnet_offload(struct virtio_net_hdr *h, const uint8_t *pkt, size_t len, size_t ihl,
+static void vnet_offload(struct virtio_net_hdr *h, const uint8_t *pkt, size_t ihl, size_t total,
                          size_t gso_size)
 {
     h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
     h->csum_start = (uint16_t)ihl;
     h->csum_offset = 16;
-    if (gso_size != 0 && ihl + 13u <= len) {
+    size_t hdr_len = ihl + (size_t)(pkt[ihl + 12u] >> 4) * 4u; /* glass_ipv4_tcp_off: in pkt */
+    if (gso_size != 0 && gso_size <= 0xffffu && total > hdr_len + gso_size) {
         h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
         h->gso_size = (uint16_t)gso_size;
-        h->hdr_len = (uint16_t)(ihl + (size_t)(pkt[ihl + 12u] >> 4) * 4u);
+        h->hdr_len = (uint16_t)hdr_len;
     }
 }
 
@@ -326,6 +327,8 @@ static long write_plain_sg(struct glass_tun *t, const uint8_t *hdr, size_t hlen,
         if (r < 0)
             return r;
     }
+    if (r < 0)
+        t->stats.tx_dropped++; /* not a datagram glass_tso_piece could cut */
     return r < 0 ? r : (long)(hlen + plen);
 }
 
@@ -344,7 +347,7 @@ GLASS_API long glass_tun_write_sg(struct glass_tun *t, const uint8_t *hdr, size_
     struct virtio_net_hdr h;
     memset(&h, 0, sizeof h);
     if (t->vnet && partial)
-        vnet_offload(&h, hdr, hlen, ihl, gso_size);
+        vnet_offload(&h, hdr, ihl, hlen + plen, gso_size);
     struct iovec iov[3] = {{&h, sizeof h},
                            {(void *)(uintptr_t)hdr, hlen},
                            {(void *)(uintptr_t)payload, plen}};

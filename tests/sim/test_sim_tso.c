@@ -243,6 +243,46 @@ static void test_tso_short_tail_at_end(void **state)
     free_pair(&p);
 }
 
+/* glass_tso_piece on what is not a super-segment it can cut: 0, nothing written past cap. */
+static void test_tso_piece_bad_input(void **state)
+{
+    (void)state;
+    struct pair p;
+    connect_pair(&p, 65535);
+    static uint8_t hdr[65536], out[65536];
+    uint8_t data[4 * 1448];
+    memset(data, 0x5a, sizeof data);
+    assert_int_equal(glass_send(p.s[0], p.cfd, data, sizeof data, 0), (long)sizeof data);
+    struct glass_output o;
+    long n = glass_stack_output_sg(p.s[0], 1, hdr, sizeof hdr, &o);
+    assert_true(n > 0);
+    assert_int_equal(o.gso_size, 1448);
+    size_t hl = o.len;
+    /* past the last piece, no piece size, a cap too small for a piece */
+    assert_int_equal(glass_tso_piece(hdr, hl, o.payload, o.payload_len, 1448, 4, out, sizeof out), 0);
+    assert_int_equal(glass_tso_piece(hdr, hl, o.payload, o.payload_len, 1448, SIZE_MAX, out,
+                                     sizeof out),
+                     0);
+    assert_int_equal(glass_tso_piece(hdr, hl, o.payload, o.payload_len, 0, 0, out, sizeof out), 0);
+    out[100] = 0xee;
+    assert_int_equal(glass_tso_piece(hdr, hl, o.payload, o.payload_len, 1448, 0, out, 100), 0);
+    assert_int_equal(out[100], 0xee);
+    /* headers cut short, a data offset beyond them, not IPv4/TCP, no payload */
+    assert_int_equal(glass_tso_piece(hdr, 30, o.payload, o.payload_len, 1448, 0, out, sizeof out), 0);
+    uint8_t bad[64];
+    memcpy(bad, hdr, hl < sizeof bad ? hl : sizeof bad);
+    bad[32] = 0xf0; /* doff 60 > the 52 bytes of headers */
+    assert_int_equal(glass_tso_piece(bad, hl, o.payload, o.payload_len, 1448, 0, out, sizeof out), 0);
+    memcpy(bad, hdr, hl);
+    bad[9] = 17; /* UDP */
+    assert_int_equal(glass_tso_piece(bad, hl, o.payload, o.payload_len, 1448, 0, out, sizeof out), 0);
+    assert_int_equal(glass_tso_piece(hdr, hl, NULL, 0, 1448, 0, out, sizeof out), 0);
+    /* and the good pieces still come out */
+    assert_int_equal(glass_tso_piece(hdr, hl, o.payload, o.payload_len, 1448, 3, out, sizeof out),
+                     hl + 1448);
+    free_pair(&p);
+}
+
 /* ---- the simnet ---------------------------------------------------------------------------------- */
 
 struct xfer {
@@ -403,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_tso_not_for_output_copy),
         cmocka_unit_test(test_tso_off_by_default),
         cmocka_unit_test(test_tso_short_tail_at_end),
+        cmocka_unit_test(test_tso_piece_bad_input),
         cmocka_unit_test(test_simnet_tso_lossy_transfer_intact),
         cmocka_unit_test(test_simnet_tso_small_max),
     };

@@ -112,6 +112,15 @@ struct glass_config {
     bool tx_csum_offload;  /**< the device computes TCP checksums of output packets: the field
                                 holds the pseudo-header sum (glass_tcp_csum_fill); default
                                 false. Receive offload is per packet: glass_stack_input_flags */
+    uint32_t tso_max;      /**< TCP segmentation offload on output (docs/performance.md): new data
+                                may leave as one super-segment of up to this many payload bytes,
+                                whole MSS pieces plus at most one short piece at the end of what
+                                was written, which the device cuts into MSS-sized datagrams
+                                (glass_output.gso_size, glass_tso_piece()). Only callers of
+                                glass_stack_output_sg() get them; glass_stack_output() always
+                                gets MSS-sized segments, and so do retransmissions. Capped at
+                                what one IPv4 datagram holds (65455 with the largest headers).
+                                Default 0: off */
 
     struct glass_allocator allocator; /**< all-NULL: malloc/free */
 };

@@ -83,6 +83,9 @@ struct glass_simnet_stats {
     uint64_t reordered;   /**< copies that let later packets overtake them */
     uint64_t spiked;      /**< copies held back by a delay spike */
     uint32_t queue_max;   /**< deepest bottleneck queue seen, packets */
+    uint64_t tso_segs;    /**< TSO super-segments a stack emitted (config tso_max), each cut
+                               into MSS-sized packets at send time, as a NIC does (the pieces
+                               are counted in sent) */
 };
 
 /* glass_sim_packet.flags: what the link did to this copy. */

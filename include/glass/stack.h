@@ -71,6 +71,13 @@ struct glass_output {
     const uint8_t *payload;
     /** Bytes at @ref payload (0 when it is NULL). */
     size_t payload_len;
+    /** 0, or the datagram is a TSO super-segment (config tso_max): its payload is to go out
+     *  in pieces of gso_size bytes (the MSS; the last piece may be shorter), each behind a copy
+     *  of the headers with the sequence number, IPv4 identification, lengths and checksums
+     *  rewritten, FIN and PSH only on the last (glass_tso_piece() does it; a virtio-net
+     *  device takes it whole with VIRTIO_NET_HDR_GSO_TCPV4). Its TCP checksum field always
+     *  holds the pseudo-header sum of the whole segment, as with config tx_csum_offload. */
+    size_t gso_size;
 };
 /** glass_stack_output() without copying the payload (scatter-gather output, as a NIC's
  *  descriptor list): the headers are built into @p buf and a TCP segment's payload is referenced
@@ -78,7 +85,9 @@ struct glass_output {
  *  it goes (writev(2), glass_stack_input_sg()). A payload that wraps around the end of the send
  *  buffer is copied into @p buf instead (@ref glass_output.payload NULL), so @p cap must hold a
  *  whole datagram as for glass_stack_output(). The TCP checksum covers the payload where it
- *  lies (or is left partial with config tx_csum_offload).
+ *  lies (or is left partial with config tx_csum_offload). With config tso_max the datagram may
+ *  be a TSO super-segment, larger than the MTU but never than @p cap (@ref glass_output.gso_size
+ *  says so; the device cuts it into MSS-sized datagrams).
  *  @return the datagram's length (> 0; @p out says where its parts are); 0 when there is
  *          nothing to send.
  *  @retval -GLASS_EMSGSIZE @p cap is smaller than the next datagram (it stays queued).

@@ -40,6 +40,8 @@ struct glass_tun_stats {
     uint64_t tx_dropped;   /**< writes refused (EAGAIN, ENOBUFS, EIO while the link is down) */
     uint64_t rx_gso;       /**< offload: TSO super-segments received (counted in rx_packets) */
     uint64_t rx_csum_trusted; /**< offload: datagrams whose TCP checksum the kernel vouched for */
+    uint64_t tx_gso;       /**< offload: TSO super-segments written whole, for the kernel to
+                                segment (counted once in tx_packets) */
 };
 
 /** Open (creating if needed) the TUN device @p name, non-blocking, one IPv4 datagram per read.
@@ -114,6 +116,20 @@ GLASS_API long glass_tun_write(struct glass_tun *t, const uint8_t *pkt, size_t l
  *  completed in pkt before the write. */
 GLASS_API long glass_tun_write_flags(struct glass_tun *t, uint8_t *pkt, size_t len,
                                      unsigned flags);
+/** Write one datagram in two parts, as glass_stack_output_sg() gives them: @p hdr[0..hlen)
+ *  (the headers, or the whole datagram) then @p payload[0..plen) (NULL: none), in one writev(2),
+ *  without joining them. @p gso_size != 0 (glass_output.gso_size): a TSO super-segment, whose
+ *  TCP checksum is partial; with offload the kernel takes it whole
+ *  (VIRTIO_NET_HDR_GSO_TCPV4, counted in tx_gso) and cuts it into pieces of gso_size where it
+ *  must, as for a virtio-net guest; without, it is cut here (glass_tso_piece()) and each piece
+ *  written with its checksum completed. @p flags: GLASS_TUN_TX_CSUM_PARTIAL as for
+ *  glass_tun_write_flags() (without offload the datagram is then joined in a buffer of the
+ *  device and summed there).
+ *  @return hlen + plen, or a negative errno as glass_tun_write() (-ENOMEM: no buffer to join
+ *          in; -EMSGSIZE: larger than 65536 bytes). */
+GLASS_API long glass_tun_write_sg(struct glass_tun *t, const uint8_t *hdr, size_t hlen,
+                                  const uint8_t *payload, size_t plen, size_t gso_size,
+                                  unsigned flags);
 /** Write @p n datagrams, one write(2) each; the ones the device refuses are dropped and
  *  counted.
  *  @return how many the device took. */

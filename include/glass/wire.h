@@ -40,6 +40,20 @@ GLASS_API int glass_pkt_describe(const uint8_t *pkt, size_t len, char *out, size
  *  sum; compute the checksum over the segment and store it. False (nothing written) if pkt is
  *  not an unfragmented-looking IPv4/TCP datagram. */
 GLASS_API bool glass_tcp_csum_fill(uint8_t *pkt, size_t len);
+/** The device's part of TCP segmentation offload (config tso_max): build piece @p k (0, 1, ...)
+ *  of a TSO super-segment that glass_stack_output_sg() gave (glass_output.gso_size != 0) into
+ *  out[0..cap): the IPv4 and TCP headers of pkt[0..len), then payload bytes
+ *  [k * gso_size, (k + 1) * gso_size) (fewer in the last piece), with the IPv4 total length,
+ *  identification (the super-segment's + k) and header checksum and the TCP sequence number
+ *  rewritten, FIN and PSH kept on the last piece only and CWR on the first only. The TCP
+ *  checksum field gets the piece's pseudo-header sum: glass_tcp_csum_fill() completes it.
+ *  @p payload, @p payload_len: glass_output.payload and payload_len (@p payload NULL: the
+ *  payload follows the headers in pkt, whose @p len then covers it).
+ *  @return the piece's length; 0 when k is past the last piece, pkt is not IPv4/TCP with
+ *          whole headers, @p gso_size is 0 or the piece does not fit @p cap. */
+GLASS_API size_t glass_tso_piece(const uint8_t *pkt, size_t len, const uint8_t *payload,
+                                 size_t payload_len, size_t gso_size, size_t k, uint8_t *out,
+                                 size_t cap);
 /** Where the TCP header starts in pkt[0..len) (the IPv4 header length, 20..60) if pkt is an
  *  IPv4 datagram carrying TCP with room for a TCP header, else 0. */
 GLASS_API size_t glass_ipv4_tcp_off(const uint8_t *pkt, size_t len);

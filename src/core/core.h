@@ -259,6 +259,7 @@ struct glass_stack {
     bool direct_ref;
     const uint8_t *direct_payload;
     size_t direct_payload_len;
+    uint32_t direct_gso; /* the pulled segment is a TSO super-segment of pieces this long */
     /* glass_stack_input_sg: a datagram that must be joined into one piece goes here
      * (GLASS_IP_MAX_DGRAM bytes, allocated on first use). */
     uint8_t *join;

@@ -501,6 +501,7 @@ static size_t pull_direct(struct glass_stack *st, uint8_t *buf, size_t cap, bool
     st->direct_ref = ref;
     st->direct_payload = NULL;
     st->direct_payload_len = 0;
+    st->direct_gso = 0;
     while (st->tx_len == 0 && st->direct_len == 0 && st->outq_head != NULL) {
         struct glass_tcb *tcb = st->outq_head;
         st->outq_head = tcb->onext;
@@ -518,11 +519,13 @@ static size_t pull_direct(struct glass_stack *st, uint8_t *buf, size_t cap, bool
     out->len = n;
     out->payload = st->direct_payload;
     out->payload_len = st->direct_payload_len;
+    out->gso_size = st->direct_gso;
     st->direct = NULL;
     st->direct_len = 0;
     st->direct_ref = false;
     st->direct_payload = NULL;
     st->direct_payload_len = 0;
+    st->direct_gso = 0;
     return n;
 }
 

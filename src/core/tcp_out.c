@@ -163,11 +163,20 @@ static bool payload_in_place(const struct glass_stack *st, const struct glass_ri
            payload != NULL && len > 0 && glass_ring_span_at(payload, off, len, p) == len;
 }
 
+/* How many wire datagrams a segment of len payload bytes is: pieces of gso bytes (the last
+ * one shorter) for a TSO super-segment, else one. */
+static uint32_t tso_pieces(uint32_t len, uint32_t gso)
+{
+    return gso != 0 && len > gso ? (len + gso - 1u) / gso : 1u;
+}
+
 /* Append one IPv4/TCP packet to the output. Payload, if any, is copied from tcb->sb at
- * offset `off` (or left there for glass_stack_output_sg). Returns false when there is no room
- * (nothing is changed then). */
+ * offset `off` (or left there for glass_stack_output_sg). gso != 0: a TSO super-segment of
+ * pieces of gso bytes, which only the caller's buffer of glass_stack_output_sg takes
+ * (tso_budget made sure it does); its checksum is always left to the device, which sums each
+ * piece. Returns false when there is no room (nothing is changed then). */
 static bool tx_push(struct glass_stack *st, uint32_t src, uint32_t dst, struct glass_tcp_repr *r,
-                    const struct glass_ring *payload, uint32_t off)
+                    const struct glass_ring *payload, uint32_t off, uint32_t gso)
 {
     size_t hl = glass_tcp_hdr_len(r);
     size_t total = GLASS_IPV4_HDR_MIN + hl + r->payload_len;
@@ -177,8 +186,9 @@ static bool tx_push(struct glass_stack *st, uint32_t src, uint32_t dst, struct g
     uint8_t *out = tx_target(st, total, &cap);
     if (out == NULL)
         return false;
+    GLASS_ASSERT(gso == 0 || out == st->direct);
     uint8_t *tcp = out + GLASS_IPV4_HDR_MIN;
-    r->csum_partial = st->cfg.tx_csum_offload;
+    r->csum_partial = st->cfg.tx_csum_offload || gso != 0;
     r->payload_ref = ref;
     if (ref) {
         r->payload = in_place;
@@ -194,10 +204,13 @@ static bool tx_push(struct glass_stack *st, uint32_t src, uint32_t dst, struct g
     size_t il = glass_ipv4_emit(out, cap, &ip, tl);
     if (tl == 0 || il == 0)
         return false;
+    /* Each piece of a super-segment takes the next identification (as a NIC does). */
+    st->ip_id = (uint16_t)(st->ip_id + tso_pieces((uint32_t)r->payload_len, gso) - 1u);
     if (out == st->direct) {
         st->direct_len = il + tl - (ref ? r->payload_len : 0u);
         st->direct_payload = ref ? in_place : NULL;
         st->direct_payload_len = ref ? r->payload_len : 0u;
+        st->direct_gso = gso;
     } else {
         st->tx[(st->tx_head + st->tx_len) % st->cfg.tx_ring].len = (uint16_t)(il + tl);
         st->tx_len++;
@@ -221,9 +234,10 @@ static uint16_t our_mss(const struct glass_stack *st, const struct glass_tcb *tc
     return glass_tcp_mss_for(st, tcb->local.addr);
 }
 
-/* Build and queue one segment of tcb's connection. */
-static bool send_segment(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
-                         uint8_t flags, uint32_t off, uint32_t len)
+/* Build and queue one segment of tcb's connection: a TSO super-segment of pieces of gso
+ * bytes when gso != 0 and len > gso. */
+static bool send_segment_gso(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
+                             uint8_t flags, uint32_t off, uint32_t len, uint32_t gso)
 {
     struct glass_tcp_repr r = {
         .src_port = tcb->local.port,
@@ -278,9 +292,9 @@ static bool send_segment(struct glass_stack *st, struct glass_tcb *tcb, struct g
             r.nsack = (uint8_t)(n + glass_reass_sack_blocks(tcb, r.sack + n, max - n));
         }
     }
-    if (!tx_push(st, tcb->local.addr, tcb->remote.addr, &r, len ? &tcb->sb : NULL, off))
+    if (!tx_push(st, tcb->local.addr, tcb->remote.addr, &r, len ? &tcb->sb : NULL, off, gso))
         return false;
-    tcb->segs_out++;
+    tcb->segs_out += tso_pieces(len, gso);
     if (len > 0)
         glass_ack_data_sent(st, tcb);
     tcb->last_snd = st->now;
@@ -292,6 +306,12 @@ static bool send_segment(struct glass_stack *st, struct glass_tcb *tcb, struct g
         glass_timer_clear(st, tcb, GLASS_TT_DELACK);
     }
     return true;
+}
+
+static bool send_segment(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
+                         uint8_t flags, uint32_t off, uint32_t len)
+{
+    return send_segment_gso(st, tcb, seq, flags, off, len, 0);
 }
 
 /* Account for a retransmission of [seq, seq + n) (RFC 6298 §3, Karn's rule: no RTT sample
@@ -314,13 +334,12 @@ static void arm_rexmt(struct glass_stack *st, struct glass_tcb *tcb)
         tcb->rtx_since = st->now;
 }
 
-/* Account for a segment sent from SND.NXT that occupies [seq, seq + n). */
-static void sent_space(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
-                       uint32_t n, bool syn)
+/* Account for a segment sent from SND.NXT that occupies [seq, seq + n), its transmission
+ * record made (or not: a SYN) by the caller. */
+static void sent_seq(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
+                     uint32_t n, bool syn)
 {
     struct glass_seq end = glass_seq_add(seq, n);
-    if (!syn)
-        glass_rack_on_send(st, tcb, seq, n, glass_seq_lt(seq, tcb->snd_max));
     if (glass_seq_lt(seq, tcb->snd_max)) {
         count_retrans(st, tcb, syn);
     } else {
@@ -335,6 +354,32 @@ static void sent_space(struct glass_stack *st, struct glass_tcb *tcb, struct gla
     if (glass_seq_gt(end, tcb->snd_max))
         tcb->snd_max = end;
     arm_rexmt(st, tcb);
+}
+
+/* Account for a segment sent from SND.NXT that occupies [seq, seq + n). */
+static void sent_space(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
+                       uint32_t n, bool syn)
+{
+    if (!syn)
+        glass_rack_on_send(st, tcb, seq, n, glass_seq_lt(seq, tcb->snd_max));
+    sent_seq(st, tcb, seq, n, syn);
+}
+
+/* Account for a TSO super-segment of new data, [seq, seq + len) and its FIN if fin, as the
+ * pieces of gso bytes the wire carries: one transmission record and one TcpOutSegs each, so
+ * that RACK and SACK mark exactly the datagrams that were lost (the FIN's sequence number
+ * belongs to the last piece, which carries it). */
+static void sent_tso(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
+                     uint32_t len, bool fin, uint32_t gso)
+{
+    for (uint32_t at = 0; at < len; at += gso) {
+        uint32_t piece = len - at > gso ? gso : len - at;
+        bool last = at + piece == len;
+        glass_rack_on_send(st, tcb, glass_seq_add(seq, at), piece + (last && fin ? 1u : 0u), false);
+        if (!last)
+            glass_mib_inc(st, GLASS_MIB_TcpOutSegs); /* sent_seq counts the last */
+    }
+    sent_seq(st, tcb, seq, len + (fin ? 1u : 0u), false);
 }
 
 /* A pure ACK carries SEG.SEQ = SND.MAX, not SND.NXT: after a timeout pulled SND.NXT back
@@ -391,6 +436,45 @@ static bool may_send(const struct glass_tcb *tcb, uint32_t len, uint32_t avail, 
         return true;
     /* retransmission after a timeout: send what the window allows */
     return glass_seq_lt(tcb->snd_nxt, tcb->snd_max);
+}
+
+/* TSO output (config tso_max): the largest headers a super-segment can have (IPv4 without
+ * options, TCP with 40 bytes of options), and so the most payload one IPv4 datagram holds. */
+#define TSO_HDR_MAX (GLASS_IPV4_HDR_MIN + 60u)
+#define TSO_PAYLOAD_MAX (65535u - TSO_HDR_MAX)
+
+/* How many bytes of new data, from send-buffer offset off, the next segment may carry as one
+ * TSO super-segment (more than mss), or 0 when it must be MSS-sized. Only a
+ * glass_stack_output_sg caller whose buffer holds the whole datagram gets one (tx_target then
+ * builds it there), only for data never sent before (retransmissions stay MSS-sized: RFC 5681
+ * §3.2 and RFC 6675 retransmit a segment, and a piece lost twice costs an MSS, not 64 KiB), and
+ * it ends where the send buffer wraps, so that its payload stays where it is (one span). */
+static uint32_t tso_budget(const struct glass_stack *st, const struct glass_tcb *tcb, uint32_t off,
+                           uint32_t mss)
+{
+    if (st->cfg.tso_max <= mss || !st->direct_ref || st->direct == NULL || st->direct_len != 0 ||
+        st->tx_len != 0 || st->direct_cap <= TSO_HDR_MAX || tcb->sb.buf == NULL ||
+        glass_seq_lt(tcb->snd_nxt, tcb->snd_max))
+        return 0;
+    size_t budget = st->cfg.tso_max < TSO_PAYLOAD_MAX ? st->cfg.tso_max : TSO_PAYLOAD_MAX;
+    if (budget > st->direct_cap - TSO_HDR_MAX)
+        budget = st->direct_cap - TSO_HDR_MAX;
+    const uint8_t *p;
+    uint32_t span = glass_ring_span_at(&tcb->sb, off, (uint32_t)budget, &p);
+    return span > mss ? span : 0;
+}
+
+/* A super-segment is whole MSS pieces, and a shorter last piece only where the data ends and
+ * Nagle would let that short segment go now anyway (Linux tcp_mss_split_point); otherwise it is
+ * cut back to whole pieces, and the rest waits for the next round, as it would in MSS-sized
+ * segments. */
+static uint32_t tso_trim(const struct glass_tcb *tcb, uint32_t len, uint32_t avail, uint32_t mss,
+                         bool fin_pending)
+{
+    uint32_t tail = len % mss;
+    if (tail == 0 || (len == avail && may_send(tcb, tail, tail, fin_pending)))
+        return len;
+    return len - tail;
 }
 
 /* Retransmit [seq, seq + len) of the send buffer without moving SND.NXT: fast retransmit and
@@ -518,9 +602,12 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         if ((tcb->flags & GLASS_TF_PROBE) && room < tcb->snd_mss)
             room = tcb->snd_mss; /* RFC 8985 §7.3: the probe may exceed cwnd by a segment */
         uint32_t mss = seg_size(tcb);
+        uint32_t most = avail > mss ? tso_budget(st, tcb, off, mss) : 0;
+        if (most < mss)
+            most = mss;
         uint32_t len = avail;
-        if (len > mss)
-            len = mss;
+        if (len > most)
+            len = most;
         if (len > usable)
             len = usable;
         if (len > run)
@@ -528,26 +615,34 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         bool cwnd_limited = len > room;
         if (cwnd_limited)
             len = room;
+        if (len > mss)
+            len = tso_trim(tcb, len, avail, mss, fin_pending);
+        uint32_t gso = len > mss ? mss : 0;
         bool fin = fin_pending && len == avail &&
                    glass_seq_eq(glass_seq_add(tcb->snd_nxt, len), tcb->fin_seq);
         if ((len > 0 || fin) && may_send(tcb, len, avail, fin)) {
             uint8_t fl = GLASS_TH_ACK;
             /* PSH at the end of what the application wrote, and on any segment of at least
-             * half the peer's largest window (Linux forced_push). */
+             * half the peer's largest window (Linux forced_push); in a super-segment the
+             * device keeps PSH and FIN for the last piece. */
             if (len > 0 && (off + len == tcb->sb.len || len >= tcb->max_snd_wnd / 2u))
                 fl |= GLASS_TH_PSH;
             if (fin)
                 fl |= GLASS_TH_FIN;
             struct glass_seq seq = tcb->snd_nxt;
-            if (!send_segment(st, tcb, seq, fl, off, len))
+            if (!send_segment_gso(st, tcb, seq, fl, off, len, gso))
                 return false;
             if (fin)
                 tcb->flags |= GLASS_TF_FIN_SENT;
             tcb->flags &= ~(GLASS_TF_FORCE | GLASS_TF_PROBE);
             bool fresh = glass_seq_ge(seq, tcb->snd_max);
-            if (len > 0 && len < mss)
+            /* Minshall: a short segment, or a super-segment with a short last piece */
+            if (len > 0 && (len < mss || (gso != 0 && len % gso != 0)))
                 tcb->snd_sml = glass_seq_add(seq, len);
-            sent_space(st, tcb, seq, len + (fin ? 1u : 0u), false);
+            if (gso != 0)
+                sent_tso(st, tcb, seq, len, fin, gso);
+            else
+                sent_space(st, tcb, seq, len + (fin ? 1u : 0u), false);
             if (fresh)
                 glass_rack_arm_tlp(st, tcb);
             continue;
@@ -601,7 +696,7 @@ void glass_tcp_send_rst_reply(struct glass_stack *st, const struct glass_ipv4_re
         r.ack = seg->seq + len;
         r.flags = GLASS_TH_RST | GLASS_TH_ACK;
     }
-    if (tx_push(st, ip->dst, ip->src, &r, NULL, 0))
+    if (tx_push(st, ip->dst, ip->src, &r, NULL, 0, 0))
         glass_mib_inc(st, GLASS_MIB_TcpOutSegs);
 }
 
@@ -623,7 +718,7 @@ void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb)
 bool glass_tcp_xmit_raw(struct glass_stack *st, uint32_t src, uint32_t dst,
                         struct glass_tcp_repr *r)
 {
-    if (!tx_push(st, src, dst, r, NULL, 0))
+    if (!tx_push(st, src, dst, r, NULL, 0, 0))
         return false;
     glass_mib_inc(st, GLASS_MIB_TcpOutSegs);
     return true;

@@ -22,7 +22,10 @@ struct glass_tun {
     bool vnet; /* IFF_VNET_HDR: a struct virtio_net_hdr before every datagram (offload) */
     char name[IFNAMSIZ];
     struct glass_tun_stats stats;
+    uint8_t *join; /* 64 KiB, on first use: a datagram joined or cut up before a plain write */
 };
+
+#define TUN_JOIN 65536u
 
 /* Offload as virtio-net does it: the vnet header in native byte order (the legacy layout the
  * kernel uses unless told TUNSETVNETLE/BE), the size set explicitly, TCP checksum and TSO for
@@ -96,6 +99,7 @@ GLASS_API void glass_tun_close(struct glass_tun *t)
         return;
     if (t->fd >= 0)
         close(t->fd);
+    free(t->join);
     free(t);
 }
 
@@ -224,6 +228,11 @@ GLASS_API long glass_tun_read_batch(struct glass_tun *t, struct glass_tun_pkt *p
 static long write_one(struct glass_tun *t, const struct virtio_net_hdr *hdr, const uint8_t *pkt,
                       size_t len)
 {
+    struct virtio_net_hdr none;
+    if (hdr == NULL) {
+        memset(&none, 0, sizeof none);
+        hdr = &none;
+    }
     struct iovec iov[2] = {{(void *)(uintptr_t)hdr, sizeof *hdr}, {(void *)(uintptr_t)pkt, len}};
     struct iovec *v = t->vnet ? iov : iov + 1;
     size_t hl = t->vnet ? sizeof *hdr : 0;
@@ -266,6 +275,100 @@ GLASS_API long glass_tun_write_flags(struct glass_tun *t, uint8_t *pkt, size_t l
         }
     }
     return write_one(t, &h, pkt, len);
+}
+
+/* The vnet header that leaves a partial TCP checksum to the kernel (it sums from csum_start and
+ * stores at csum_start + csum_offset) and, for a super-segment, its segmentation: pieces of
+ * gso_size behind copies of the hdr_len bytes of headers (as a virtio-net guest asks its host:
+ * VIRTIO_NET_HDR_GSO_TCPV4). */
+static void vnet_offload(struct virtio_net_hdr *h, const uint8_t *pkt, size_t ihl, size_t total,
+                         size_t gso_size)
+{
+    h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    h->csum_start = (uint16_t)ihl;
+    h->csum_offset = 16;
+    size_t hdr_len = ihl + (size_t)(pkt[ihl + 12u] >> 4) * 4u; /* glass_ipv4_tcp_off: in pkt */
+    if (gso_size != 0 && gso_size <= 0xffffu && total > hdr_len + gso_size) {
+        h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+        h->gso_size = (uint16_t)gso_size;
+        h->hdr_len = (uint16_t)hdr_len;
+    }
+}
+
+/* A device without vnet headers takes whole, summed datagrams only: join the two parts (or
+ * cut a super-segment into its pieces) in t->join, complete each checksum, write each. */
+static long write_plain_sg(struct glass_tun *t, const uint8_t *hdr, size_t hlen,
+                           const uint8_t *payload, size_t plen, size_t gso_size, bool partial)
+{
+    if (t->join == NULL && (t->join = malloc(TUN_JOIN)) == NULL) {
+        t->stats.tx_dropped++;
+        return -ENOMEM;
+    }
+    if (gso_size == 0) {
+        if (hlen + plen > TUN_JOIN) {
+            t->stats.tx_dropped++;
+            return -EMSGSIZE;
+        }
+        memcpy(t->join, hdr, hlen);
+        if (plen > 0)
+            memcpy(t->join + hlen, payload, plen);
+        if (partial)
+            glass_tcp_csum_fill(t->join, hlen + plen);
+        long r = write_one(t, NULL, t->join, hlen + plen);
+        return r < 0 ? r : (long)(hlen + plen);
+    }
+    long r = -EINVAL;
+    size_t m;
+    for (size_t k = 0; (m = glass_tso_piece(hdr, hlen, payload, plen, gso_size, k, t->join,
+                                            TUN_JOIN)) > 0;
+         k++) {
+        glass_tcp_csum_fill(t->join, m);
+        r = write_one(t, NULL, t->join, m);
+        if (r < 0)
+            return r;
+    }
+    if (r < 0)
+        t->stats.tx_dropped++; /* not a datagram glass_tso_piece could cut */
+    return r < 0 ? r : (long)(hlen + plen);
+}
+
+GLASS_API long glass_tun_write_sg(struct glass_tun *t, const uint8_t *hdr, size_t hlen,
+                                  const uint8_t *payload, size_t plen, size_t gso_size,
+                                  unsigned flags)
+{
+    if (payload == NULL)
+        plen = 0;
+    size_t ihl = glass_ipv4_tcp_off(hdr, hlen);
+    if (ihl == 0)
+        gso_size = 0; /* not TCP: nothing to segment */
+    bool partial = ((flags & GLASS_TUN_TX_CSUM_PARTIAL) || gso_size != 0) && ihl != 0;
+    if (!t->vnet && (partial || gso_size != 0))
+        return write_plain_sg(t, hdr, hlen, payload, plen, gso_size, partial);
+    struct virtio_net_hdr h;
+    memset(&h, 0, sizeof h);
+    if (t->vnet && partial)
+        vnet_offload(&h, hdr, ihl, hlen + plen, gso_size);
+    struct iovec iov[3] = {{&h, sizeof h},
+                           {(void *)(uintptr_t)hdr, hlen},
+                           {(void *)(uintptr_t)payload, plen}};
+    struct iovec *v = t->vnet ? iov : iov + 1;
+    int nv = (t->vnet ? 3 : 2) - (plen == 0 ? 1 : 0);
+    size_t vl = t->vnet ? sizeof h : 0;
+    for (;;) {
+        ssize_t n = writev(t->fd, v, nv);
+        if (n >= 0) {
+            size_t sent = (size_t)n > vl ? (size_t)n - vl : 0;
+            t->stats.tx_packets++;
+            t->stats.tx_bytes += (uint64_t)sent;
+            if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+                t->stats.tx_gso++;
+            return (long)sent;
+        }
+        if (errno == EINTR)
+            continue;
+        t->stats.tx_dropped++;
+        return -errno;
+    }
 }
 
 GLASS_API long glass_tun_write_batch(struct glass_tun *t, const struct glass_tun_pkt *pkts,

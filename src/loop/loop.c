@@ -133,8 +133,10 @@ static void cmd_info(struct glass_loop *l, struct glass_loop_reply *r)
                  ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"tx_dropped\":%" PRIu64,
               ts.rx_packets, ts.rx_bytes, ts.rx_truncated, ts.tx_packets, ts.tx_bytes,
               ts.tx_dropped);
-    glass_ctl_add(r, ",\"offload\":%s,\"rx_gso\":%" PRIu64 ",\"rx_csum_trusted\":%" PRIu64,
-              glass_tun_offload(l->cfg.tun) ? "true" : "false", ts.rx_gso, ts.rx_csum_trusted);
+    glass_ctl_add(r, ",\"offload\":%s,\"rx_gso\":%" PRIu64 ",\"rx_csum_trusted\":%" PRIu64
+                 ",\"tx_gso\":%" PRIu64 ",\"tso_max\":%" PRIu32,
+              glass_tun_offload(l->cfg.tun) ? "true" : "false", ts.rx_gso, ts.rx_csum_trusted,
+              ts.tx_gso, cfg->tso_max);
     if (l->cfg.info_json != NULL && l->cfg.info_json[0] != '\0')
         glass_ctl_add(r, ",%s", l->cfg.info_json);
     glass_ctl_add(r, "}\n");
@@ -515,24 +517,49 @@ GLASS_API void glass_loop_del_fd(struct glass_loop *l, int fd)
 
 /* ---- the pump ---------------------------------------------------------------------------------- */
 
+/* One datagram taken with glass_stack_output_sg (headers in txbuf, *o) to the capture hook, as
+ * the wire will carry it: joined behind its headers, its checksum completed here, once, rather
+ * than by the kernel (as the simnet does for its taps). A TSO super-segment is captured whole,
+ * as tcpdump on an offloading host shows it, and keeps its partial checksum for the kernel.
+ * Returns the flags to write it with. */
+static unsigned capture_output(struct glass_loop *l, const struct glass_output *o, size_t n,
+                               unsigned fl, glass_time_t now)
+{
+    if (o->payload != NULL) /* n <= 65535 < LOOP_RXBUF */
+        memcpy(l->txbuf + o->len, o->payload, o->payload_len);
+    size_t ihl = glass_ipv4_tcp_off(l->txbuf, n);
+    uint8_t keep[2] = {0, 0};
+    bool partial = ((fl & GLASS_TUN_TX_CSUM_PARTIAL) || o->gso_size != 0) && ihl != 0;
+    if (partial)
+        memcpy(keep, l->txbuf + ihl + 16u, 2);
+    if (partial && glass_tcp_csum_fill(l->txbuf, n) && o->gso_size == 0)
+        fl &= ~GLASS_TUN_TX_CSUM_PARTIAL;
+    l->cfg.on_packet(l->cfg.ctx, l, false, l->txbuf, n, now);
+    if (o->gso_size != 0 && partial)
+        memcpy(l->txbuf + ihl + 16u, keep, 2); /* the kernel completes each piece's */
+    return fl;
+}
+
+/* Everything the stack has to send, to the device: headers and payload in one writev each,
+ * the payload from the send buffer (glass_stack_output_sg: no copy on the way out), TSO
+ * super-segments whole (the kernel segments them, docs/performance.md). */
 static long write_output(struct glass_loop *l, glass_time_t now)
 {
     long sent = 0;
     unsigned fl = glass_stack_config(l->cfg.stack)->tx_csum_offload ? GLASS_TUN_TX_CSUM_PARTIAL : 0;
     for (;;) {
-        long n = glass_stack_output(l->cfg.stack, now, l->txbuf, LOOP_RXBUF);
+        struct glass_output o;
+        long n = glass_stack_output_sg(l->cfg.stack, now, l->txbuf, LOOP_RXBUF, &o);
         if (n <= 0)
             break;
-        unsigned wfl = fl;
-        if (l->cfg.on_packet != NULL) {
-            /* A capture sees what the wire will carry: the checksum is completed here, once,
-             * rather than by the kernel (as the simnet does for its taps). */
-            if ((wfl & GLASS_TUN_TX_CSUM_PARTIAL) && glass_tcp_csum_fill(l->txbuf, (size_t)n))
-                wfl = 0;
-            l->cfg.on_packet(l->cfg.ctx, l, false, l->txbuf, (size_t)n, now);
-        }
         /* a refused datagram is lost */
-        glass_tun_write_flags(l->cfg.tun, l->txbuf, (size_t)n, wfl);
+        if (l->cfg.on_packet != NULL) {
+            unsigned wfl = capture_output(l, &o, (size_t)n, fl, now);
+            glass_tun_write_sg(l->cfg.tun, l->txbuf, (size_t)n, NULL, 0, o.gso_size, wfl);
+        } else {
+            glass_tun_write_sg(l->cfg.tun, l->txbuf, o.len, o.payload, o.payload_len, o.gso_size,
+                               fl);
+        }
         sent++;
     }
     return sent;

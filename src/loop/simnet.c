@@ -66,6 +66,7 @@ struct sim_node {
     glass_time_t stuck_at;
     bool stuck;
     bool tx_partial; /* its stack leaves TCP checksums to the device (tx_csum_offload) */
+    bool tso;        /* its stack may emit TSO super-segments (tso_max): drained by pieces */
 };
 
 struct glass_simnet {
@@ -93,6 +94,7 @@ struct glass_simnet {
 
     uint8_t txbuf[SIM_BUF]; /* what a stack is emitting */
     uint8_t xbuf[SIM_BUF];  /* a held packet being released or discarded */
+    uint8_t pbuf[SIM_BUF];  /* a piece of a super-segment that the spare slot cannot hold */
 };
 
 GLASS_API void glass_simnet_config_default(struct glass_simnet_config *cfg)
@@ -185,6 +187,7 @@ GLASS_API int glass_simnet_attach(struct glass_simnet *net, struct glass_stack *
     n->st = st;
     n->addr = addr;
     n->tx_partial = glass_stack_config(st)->tx_csum_offload;
+    n->tso = glass_stack_config(st)->tso_max > 0;
     /* Start the stack's clock at the simnet's. */
     if (glass_stack_next_deadline(st) > net->now)
         glass_stack_advance(st, net->now);
@@ -568,12 +571,67 @@ static void send_packet(struct glass_simnet *net, int from, uint8_t *data, size_
     }
 }
 
+/* Cut the TSO super-segment that glass_stack_output_sg gave (headers in net->txbuf, *o) into
+ * its MSS-sized pieces at send time, as the sending NIC does (glass_tso_piece: headers copied,
+ * sequence number, IPv4 identification, lengths and checksums rewritten), and send each: loss,
+ * duplication, reordering and the bottleneck then act on the datagrams a wire would carry, and
+ * the receiver never sees more than the MTU. Each piece is built in the link's spare slot. */
+static void send_tso(struct glass_simnet *net, int i, const struct glass_output *o)
+{
+    net->stats.tso_segs++;
+    for (size_t k = 0;; k++) {
+        size_t cap = 0;
+        uint8_t *buf = glass_sim_link_spare(net->link, &cap);
+        size_t m = buf != NULL ? glass_tso_piece(net->txbuf, o->len, o->payload, o->payload_len,
+                                                 o->gso_size, k, buf, cap)
+                               : 0;
+        bool in_spare = m > 0;
+        if (!in_spare) {
+            buf = net->pbuf;
+            m = glass_tso_piece(net->txbuf, o->len, o->payload, o->payload_len, o->gso_size, k,
+                                buf, sizeof net->pbuf);
+        }
+        if (m == 0)
+            return; /* past the last piece */
+        /* The pieces' checksums are partial (pseudo-header sums): a device without checksum
+         * offload completes them as it cuts. */
+        if (!net->nodes[i].tx_partial)
+            glass_tcp_csum_fill(buf, m);
+        send_packet(net, i, buf, m, in_spare);
+    }
+}
+
+/* Drain a node whose stack does TSO: glass_stack_output_sg into txbuf; a plain datagram is
+ * joined behind its headers there, a super-segment is cut into pieces. */
+static bool drain_node_tso(struct glass_simnet *net, int i)
+{
+    bool any = false;
+    struct glass_stack *st = net->nodes[i].st;
+    while (glass_stack_has_output(st)) {
+        struct glass_output o;
+        long n = glass_stack_output_sg(st, net->now, net->txbuf, sizeof net->txbuf, &o);
+        if (n <= 0)
+            return any;
+        any = true;
+        if (o.gso_size != 0) {
+            send_tso(net, i, &o);
+            continue;
+        }
+        if (o.payload != NULL) /* n <= 65535 < SIM_BUF: the datagram fits txbuf whole */
+            memcpy(net->txbuf + o.len, o.payload, o.payload_len);
+        send_packet(net, i, net->txbuf, (size_t)n, false);
+    }
+    return any;
+}
+
 /* Drain one node's output; true if it sent anything. Packets are built in the link's spare
  * slot (no copy); one too big for a slot goes through txbuf. */
 static bool drain_node(struct glass_simnet *net, int i)
 {
     bool any = false;
     struct glass_stack *st = net->nodes[i].st;
+    if (net->nodes[i].tso)
+        return drain_node_tso(net, i);
     while (glass_stack_has_output(st)) {
         size_t cap = 0;
         uint8_t *buf = glass_sim_link_spare(net->link, &cap);

@@ -314,3 +314,51 @@ bool glass_tcp_csum_fill(uint8_t *pkt, size_t len)
     glass_put16(seg + 16, glass_cksum_finish(glass_cksum_add(0, seg, total - ihl)));
     return true;
 }
+
+/* The device's part of TSO, as a NIC (or Linux's software GSO, tcp_gso_segment) does it: every
+ * piece gets a copy of the headers; what differs is written afresh. */
+size_t glass_tso_piece(const uint8_t *pkt, size_t len, const uint8_t *payload, size_t payload_len,
+                       size_t gso_size, size_t k, uint8_t *out, size_t cap)
+{
+    size_t ihl = glass_ipv4_tcp_off(pkt, len);
+    if (ihl == 0 || gso_size == 0)
+        return 0;
+    size_t doff = (size_t)(pkt[ihl + 12u] >> 4) * 4u;
+    size_t hl = ihl + doff;
+    if (doff < GLASS_TCP_HDR_MIN || hl > len)
+        return 0;
+    if (payload == NULL) {
+        payload = pkt + hl;
+        payload_len = len - hl;
+    }
+    if (payload_len == 0 || k > (payload_len - 1u) / gso_size)
+        return 0; /* past the last piece */
+    size_t off = k * gso_size;
+    size_t n = payload_len - off < gso_size ? payload_len - off : gso_size;
+    size_t total = hl + n;
+    if (total > cap || total > 0xffffu)
+        return 0;
+    memcpy(out, pkt, hl);
+    memcpy(out + hl, payload + off, n);
+    /* IPv4: this piece's total length and identification (each piece the next one), so the
+     * header checksum anew (RFC 791 §3.1). */
+    glass_put16(out + 2, (uint16_t)total);
+    glass_put16(out + 4, (uint16_t)(glass_get16(pkt + 4) + k));
+    glass_put16(out + 10, 0);
+    glass_put16(out + 10, glass_cksum_hdr(out, ihl));
+    /* TCP: the piece's sequence number; FIN and PSH belong to the last piece, CWR to the first
+     * (RFC 3168 §6.1.2: set once, on the first new segment). */
+    uint8_t *tcp = out + ihl;
+    glass_put32(tcp + 4, glass_get32(pkt + ihl + 4u) + (uint32_t)off);
+    bool last = off + n == payload_len;
+    uint8_t fl = tcp[13];
+    if (!last)
+        fl = (uint8_t)(fl & ~(GLASS_TH_FIN | GLASS_TH_PSH));
+    if (k > 0)
+        fl = (uint8_t)(fl & ~GLASS_TH_CWR);
+    tcp[13] = fl;
+    uint32_t sum = glass_cksum_pseudo(glass_get32(out + 12), glass_get32(out + 16),
+                                      GLASS_IPV4_PROTO_TCP, (uint32_t)(doff + n));
+    glass_put16(tcp + 16, (uint16_t)~glass_cksum_finish(sum));
+    return total;
+}

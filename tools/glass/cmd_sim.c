@@ -697,6 +697,9 @@ static void sim_usage(FILE *f)
             "                     zero-copy glass_send_reserve/commit, glass_recv_peek/consume\n"
             "  --no-offload       no checksum offload: the stacks compute and verify every TCP\n"
             "                     checksum (default: the simulated NICs offload it, as veth)\n"
+            "  --tso N            TSO on output: the stacks hand out super-segments of up to N\n"
+            "                     bytes, which the simulated NIC cuts into MSS-sized packets\n"
+            "                     (same packets, same trace hash; default 0: off)\n"
             "  --loss P           probability a packet is lost (0..1, or 5%%)\n"
             "  --dup P            probability a packet is duplicated\n"
             "  --reorder P        probability a packet is overtaken by later ones\n"
@@ -838,6 +841,7 @@ enum {
     OPT_DUPLEX,
     OPT_COPY,
     OPT_NO_OFFLOAD,
+    OPT_TSO,
     OPT_JSON,
     OPT_PLOT,
     OPT_PCAP,
@@ -886,6 +890,7 @@ static const struct option longopts[] = {
     {"duplex", no_argument, NULL, OPT_DUPLEX},
     {"copy", no_argument, NULL, OPT_COPY},
     {"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
+    {"tso", required_argument, NULL, OPT_TSO},
     {"json", no_argument, NULL, OPT_JSON},
     {"plot", required_argument, NULL, OPT_PLOT},
     {"pcap", required_argument, NULL, OPT_PCAP},
@@ -1008,6 +1013,11 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             break;
         case OPT_NO_OFFLOAD:
             o->drive.no_offload = true;
+            break;
+        case OPT_TSO:
+            if (!parse_uint(optarg, 0, 65535, &u))
+                return usage_error("bad --tso '%s' (want 0..65535 bytes)", optarg);
+            o->drive.tso_max = (uint32_t)u;
             break;
         case OPT_JSON:
             o->json = true;
@@ -1311,9 +1321,10 @@ int glass_cmd_sim(int argc, char **argv)
         out_printf(&b,
                    "\"packets\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"lost\":%" PRIu64
                    ",\"queue_drops\":%" PRIu64 ",\"duplicated\":%" PRIu64 ",\"corrupted\":%" PRIu64
-                   ",\"reordered\":%" PRIu64 ",\"spiked\":%" PRIu64 ",\"queue_max\":%" PRIu32 "},",
+                   ",\"reordered\":%" PRIu64 ",\"spiked\":%" PRIu64 ",\"queue_max\":%" PRIu32
+                   ",\"tso_segs\":%" PRIu64 "},",
                    ls.sent, ls.delivered, ls.lost, ls.queue_drops, ls.duplicated, ls.corrupted,
-                   ls.reordered, ls.spiked, ls.queue_max);
+                   ls.reordered, ls.spiked, ls.queue_max, ls.tso_segs);
         out_printf(&b, "\"mss\":%u,\"cc\":\"%s\",", o.drive.mss_set ? o.drive.mss : 1460u,
                    o.drive.cc == GLASS_CC_NEWRENO ? "newreno" : "cubic");
         if (o.plot != NULL) {

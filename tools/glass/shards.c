@@ -357,7 +357,7 @@ static void sum(struct shard_group *g, const char *line, struct glass_loop_reply
 /* The link's counters in "info", summed over the queues. */
 static const char *const info_sums[] = {"rx_packets", "tx_packets", "rx_bytes",
                                         "tx_bytes",   "rx_truncated", "tx_dropped",
-                                        "rx_gso",     "rx_csum_trusted"};
+                                        "rx_gso",     "rx_csum_trusted", "tx_gso"};
 
 static void info(struct shard_group *g, struct glass_loop_reply *r)
 {

@@ -404,6 +404,7 @@ static void stack_config(const struct simdrive *d, int s, struct glass_config *c
     cfg->sndbuf = o->buf;
     cfg->rcvbuf = o->buf;
     cfg->tx_csum_offload = !o->no_offload;
+    cfg->tso_max = o->tso_max;
     if (o->mss_set)
         cfg->mss = (uint16_t)o->mss;
     if (o->cc_set)

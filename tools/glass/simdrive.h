@@ -55,6 +55,7 @@ struct simdrive_opts {
     uint64_t seed;
     bool copy;            /* glass_send/glass_recv instead of the zero-copy calls (--copy) */
     bool no_offload;      /* the stacks compute and check every checksum (--no-offload) */
+    uint32_t tso_max;     /* glass_config.tso_max of both stacks (--tso N); 0 off */
     uint32_t buf;         /* socket buffers, both directions */
     uint64_t read_rate;   /* receivers read at most this many bytes per second (0: no limit) */
     uint64_t pause_at;    /* receivers stop reading after this many bytes ... */

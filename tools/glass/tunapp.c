@@ -35,7 +35,11 @@ const char tunapp_usage[] =
     "  --profile linux|rfc  timer profile (default linux)\n"
     "  --offload           checksum and TSO offload with the kernel (IFF_VNET_HDR): TCP\n"
     "                      checksums computed once, by whoever has the bytes last; the\n"
-    "                      kernel may send up to 64 KiB per datagram\n"
+    "                      kernel may send up to 64 KiB per datagram, and so may glasstcp\n"
+    "                      (TSO super-segments, which the kernel cuts into MSS pieces)\n"
+    "  --tso-max N         bytes of new data in one TSO super-segment, 0 = none (default\n"
+    "                      65535 with --offload, else 0; without --offload the pieces are\n"
+    "                      cut before the write)\n"
     "  --syncookies 0|1|2  SYN cookies: off, when the SYN queue is full (default), always\n"
     "  -v, --verbose       print every state transition on stderr\n"
     "  --pcap FILE         write every datagram the stack receives and sends (pcap)\n"
@@ -51,6 +55,7 @@ void tunapp_opts_default(struct tunapp_opts *o)
     o->prefix = 24;
     o->profile = GLASS_PROFILE_LINUX;
     o->syncookies = 1;
+    o->tso_max = -1;
 }
 
 bool tunapp_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
@@ -157,6 +162,13 @@ int tunapp_opt(struct tunapp_opts *o, int c, const char *arg, const char *cmd)
             return -1;
         }
         o->syncookies = (unsigned)v;
+        return 1;
+    case 0x10d:
+        if (!tunapp_parse_uint(arg, 0, 65535, &v)) {
+            fprintf(stderr, "glass %s: bad --tso-max '%s' (0..65535 bytes)\n", cmd, arg);
+            return -1;
+        }
+        o->tso_max = (long)v;
         return 1;
     case 'v':
         o->verbose = true;
@@ -290,6 +302,8 @@ int tunapp_start(struct tunapp *a, const struct tunapp_opts *o, struct glass_loo
     if (o->rcvbuf)
         cfg.rcvbuf = o->rcvbuf;
     cfg.tx_csum_offload = glass_tun_offload(a->tun);
+    /* TSO on output: the kernel segments what it is handed whole (docs/performance.md). */
+    cfg.tso_max = o->tso_max >= 0 ? (uint32_t)o->tso_max : cfg.tx_csum_offload ? 65535u : 0u;
     cfg.syncookies = (uint8_t)o->syncookies;
     if (a->mtu - 40u < cfg.mss)
         cfg.mss = (uint16_t)(a->mtu - 40u);

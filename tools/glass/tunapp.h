@@ -29,6 +29,7 @@ struct tunapp_opts {
     unsigned syncookies; /* --syncookies 0|1|2 (glass_config.syncookies); default 1 */
     bool verbose;        /* -v: print every state transition on stderr */
     bool offload;        /* --offload: checksum/TSO offload with the kernel (vnet headers) */
+    long tso_max;        /* --tso-max N (glass_config.tso_max); -1: 65535 with --offload, else 0 */
     const char *pcap;    /* --pcap FILE: every datagram in and out (libpcap) */
     const char *pcapng;  /* --pcapng FILE: the same, commented with our connection's state */
     /* glass serve --threads (docs/sharding.md): one queue of a multi-queue device each ... */
@@ -45,7 +46,7 @@ struct tunapp_opts {
         {"profile", required_argument, NULL, 0x108}, {"offload", no_argument, NULL, 0x109},       \
         {"syncookies", required_argument, NULL, 0x10a},                                           \
         {"verbose", no_argument, NULL, 'v'}, {"pcap", required_argument, NULL, 0x10b},           \
-        {"pcapng", required_argument, NULL, 0x10c}
+        {"pcapng", required_argument, NULL, 0x10c}, {"tso-max", required_argument, NULL, 0x10d}
 
 /* The text for those options in a --help. */
 extern const char tunapp_usage[];

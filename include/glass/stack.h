@@ -140,8 +140,10 @@ GLASS_API uint64_t glass_stack_arc_taken(const struct glass_stack *st, size_t ar
 GLASS_API uint32_t glass_stack_in_state(const struct glass_stack *st, int state);
 /** The value of MIB counter @p mib (an enum glass_mib); 0 if out of range. */
 GLASS_API uint64_t glass_stack_mib(const struct glass_stack *st, int mib);
-/** Bytes the stack has allocated now (everything: tables, connections, buffers); bounded by
- *  config mem_max. */
+/** Bytes the stack has allocated and uses now (everything: tables, connections, buffers).
+ *  Up to 8 KiB of freed small blocks (TCBs and the like) kept for reuse while the stack has
+ *  connections are not counted here (they are given back when the last connection goes);
+ *  config mem_max bounds both together. */
 GLASS_API uint64_t glass_stack_mem_used(const struct glass_stack *st);
 /** How many received packets were dropped for @p reason (an enum glass_drop_reason); 0 if out
  *  of range. */

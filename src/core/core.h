@@ -219,6 +219,21 @@ struct glass_reclaimq {
     uint32_t dead;               /* entries whose TCB was freed (tcb NULL) */
 };
 
+/* A few freed small blocks (TCBs, RACK blocks, child links, the timer heap's array) kept for
+ * the next allocation of the same size, so that opening and closing connections one after
+ * another does not go to the allocator each time. Bounded by count and bytes; the bytes count
+ * against mem_max but not in mem_used (stack.c glass_alloc). Blocks are kept only while the
+ * stack has a connection (a TCB or a TIME-WAIT record) and given back when the last one goes,
+ * so an idle stack holds what a new one holds. */
+#define GLASS_BLK_CACHE_N 8u
+#define GLASS_BLK_CACHE_BYTES 8192u /* all blocks together; a block at most this */
+struct glass_blkcache {
+    void *p[GLASS_BLK_CACHE_N];
+    uint32_t size[GLASS_BLK_CACHE_N];
+    uint32_t n, bytes;
+    bool off; /* glass_stack_free: no more caching */
+};
+
 struct glass_stack {
     struct glass_config cfg;
     glass_time_t now;
@@ -291,6 +306,7 @@ struct glass_stack {
     /* Protections: bytes allocated (mem_max), the RFC 5961 challenge-ACK token bucket. */
     uint32_t reuse_isn; /* ISN for a SYN taking over TIME_WAIT (0 = none) */
     uint64_t mem_used;
+    struct glass_blkcache blk; /* freed small blocks kept for reuse (stack.c) */
     uint32_t challenge_tokens;
     glass_time_t challenge_refill;
 

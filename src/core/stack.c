@@ -9,6 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Under AddressSanitizer a cached block stays poisoned, so a use after glass_free is still
+ * reported. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define BLK_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define BLK_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define BLK_POISON(p, n) ((void)(p), (void)(n))
+#define BLK_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* ---- configuration ---------------------------------------------------------------------- */
 
 void glass_config_profile(struct glass_config *cfg, enum glass_profile profile)
@@ -90,13 +101,92 @@ int glass_profile_parse(const char *name, enum glass_profile *out)
 
 /* ---- memory ----------------------------------------------------------------------------- */
 
+static void *sys_alloc(const struct glass_stack *st, size_t size)
+{
+    return st->cfg.allocator.alloc != NULL ? st->cfg.allocator.alloc(st->cfg.allocator.ctx, size)
+                                           : malloc(size);
+}
+
+static void sys_free(const struct glass_stack *st, void *p, size_t size)
+{
+    if (st->cfg.allocator.free != NULL)
+        st->cfg.allocator.free(st->cfg.allocator.ctx, p, size);
+    else
+        free(p);
+}
+
+/* A cached block of exactly size bytes, taken out of the cache; NULL if there is none. */
+static void *blk_take(struct glass_stack *st, size_t size)
+{
+    struct glass_blkcache *c = &st->blk;
+    for (uint32_t i = c->n; i-- > 0;) {
+        if (c->size[i] != size)
+            continue;
+        void *p = c->p[i];
+        c->n--;
+        c->p[i] = c->p[c->n];
+        c->size[i] = c->size[c->n];
+        c->bytes -= (uint32_t)size;
+        BLK_UNPOISON(p, size);
+        return p;
+    }
+    return NULL;
+}
+
+/* Does the stack hold any connection (a TCB, listeners included, or a TIME-WAIT record)? */
+static bool has_conns(const struct glass_stack *st)
+{
+    return st->n_tcbs > 0 || st->tw.live > 0;
+}
+
+/* Keep p (size bytes) for reuse if the cache has room and the stack has connections (an idle
+ * stack holds what a new one holds: glass_reap_now empties the cache when the last goes);
+ * false if not. */
+static bool blk_keep(struct glass_stack *st, void *p, size_t size)
+{
+    struct glass_blkcache *c = &st->blk;
+    if (c->off || c->n == GLASS_BLK_CACHE_N || size > GLASS_BLK_CACHE_BYTES - c->bytes ||
+        !has_conns(st))
+        return false;
+    c->p[c->n] = p;
+    c->size[c->n] = (uint32_t)size;
+    c->n++;
+    c->bytes += (uint32_t)size;
+    BLK_POISON(p, size);
+    return true;
+}
+
+/* Give every cached block back to the allocator. */
+static void blk_flush(struct glass_stack *st)
+{
+    struct glass_blkcache *c = &st->blk;
+    while (c->n > 0) {
+        c->n--;
+        BLK_UNPOISON(c->p[c->n], c->size[c->n]);
+        sys_free(st, c->p[c->n], c->size[c->n]);
+    }
+    c->bytes = 0;
+}
+
+static bool within_budget(const struct glass_stack *st, size_t size)
+{
+    uint64_t held = st->mem_used + st->blk.bytes;
+    return st->cfg.mem_max == 0 || (held <= st->cfg.mem_max && size <= st->cfg.mem_max - held);
+}
+
 void *glass_alloc(struct glass_stack *st, size_t size)
 {
-    /* The global memory budget: the stack never holds more than mem_max bytes. */
-    if (st->cfg.mem_max != 0 && (st->mem_used > st->cfg.mem_max || size > st->cfg.mem_max - st->mem_used))
-        return NULL;
-    void *p = st->cfg.allocator.alloc != NULL ? st->cfg.allocator.alloc(st->cfg.allocator.ctx, size)
-                                              : malloc(size);
+    void *p = size <= GLASS_BLK_CACHE_BYTES ? blk_take(st, size) : NULL;
+    if (p == NULL) {
+        /* The global memory budget: the stack never holds more than mem_max bytes, the
+         * cache included (it goes first when the budget is short). */
+        if (!within_budget(st, size)) {
+            blk_flush(st);
+            if (!within_budget(st, size))
+                return NULL;
+        }
+        p = sys_alloc(st, size);
+    }
     if (p != NULL)
         st->mem_used += size;
     return p;
@@ -115,10 +205,8 @@ void glass_free(struct glass_stack *st, void *p, size_t size)
     if (p == NULL)
         return;
     st->mem_used = st->mem_used >= size ? st->mem_used - size : 0;
-    if (st->cfg.allocator.free != NULL)
-        st->cfg.allocator.free(st->cfg.allocator.ctx, p, size);
-    else
-        free(p);
+    if (!blk_keep(st, p, size))
+        sys_free(st, p, size);
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -192,6 +280,8 @@ void glass_stack_free(struct glass_stack *st)
 {
     if (st == NULL)
         return;
+    blk_flush(st);
+    st->blk.off = true; /* what is freed from here on goes straight back */
     struct glass_list *n = st->all.next;
     while (n != NULL && n != &st->all) {
         struct glass_list *next = n->next;
@@ -231,6 +321,8 @@ void glass_reap_now(struct glass_stack *st)
         st->n_tcbs--;
         glass_tcb_free(st, tcb);
     }
+    if (st->blk.n > 0 && !has_conns(st))
+        blk_flush(st); /* the last connection is gone: give the cached blocks back */
 }
 
 /* ---- interfaces and routing ------------------------------------------------------------- */
@@ -404,7 +496,8 @@ void glass_event_push(struct glass_stack *st, struct glass_tcb *tcb, enum glass_
         st->ev_dropped++; /* glass_poll() still tells the truth */
         return;
     }
-    struct glass_event *ev = &st->events[(st->ev_head + st->ev_len) % st->cfg.event_ring];
+    uint32_t at = st->ev_head + st->ev_len; /* ev_head < event_ring, ev_len < event_ring */
+    struct glass_event *ev = &st->events[at >= st->cfg.event_ring ? at - st->cfg.event_ring : at];
     ev->kind = kind;
     ev->fd = tcb->fd;
     ev->err = err;
@@ -417,7 +510,7 @@ bool glass_stack_next_event(struct glass_stack *st, struct glass_event *ev)
     if (st->ev_len == 0)
         return false;
     *ev = st->events[st->ev_head];
-    st->ev_head = (st->ev_head + 1u) % st->cfg.event_ring;
+    st->ev_head = st->ev_head + 1u == st->cfg.event_ring ? 0u : st->ev_head + 1u;
     st->ev_len--;
     return true;
 }
@@ -535,6 +628,8 @@ static long output(struct glass_stack *st, glass_time_t now, uint8_t *buf, size_
 {
     set_now(st, now);
     *out = (struct glass_output){.len = 0};
+    if (st->tx_len == 0 && st->outq_head == NULL && st->reap == NULL && st->twq == NULL)
+        return 0; /* nothing to send, nothing to free: what the steps below would find */
     size_t n = st->tx_len == 0 ? pull_direct(st, buf, cap, ref, out) : 0;
     if (out->payload == NULL)
         glass_reap_now(st); /* else on the next call: the payload is in a TCB's send buffer */

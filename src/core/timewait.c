@@ -40,11 +40,16 @@ glass_time_t glass_tw_since(const struct glass_stack *st, const struct glass_tw 
 bool glass_tw_init(struct glass_stack *st)
 {
     struct glass_twtab *t = &st->tw;
-    /* Sized with the stack, like the TCBs' tables: one head per 4-tuple hash bucket of the
-     * TCBs' table (no more than TIME_WAIT entries are allowed), one per bind-table bucket. */
-    uint32_t n = st->chash_mask + 1u;
-    while (n > 1024u && n / 2u >= st->cfg.max_time_wait)
-        n /= 2u;
+    /* Sized with the stack, like the TCBs' tables: one head per two TIME_WAIT entries the
+     * table may hold (max_time_wait), at least 1024, so that a full table has chains of two
+     * records on average. Every connect() looks its candidate 4-tuples up here (demux.c
+     * port_suitable), and each record on a chain is a cache miss: with a head per four
+     * entries (the TCBs' table's size under the default max_conns) crr's 1-second run spent
+     * ~10% of its time in this lookup; half as many records per chain gave 5% more
+     * connections per second (docs/performance.md). */
+    uint32_t n = 1024u;
+    while (n < (1u << 24) && n < st->cfg.max_time_wait / 2u)
+        n *= 2u;
     /* Port chains: as many as the bind table has buckets. Only bind() walks one (and the
      * ephemeral-port search when a record came from a bound socket): the search otherwise
      * looks a record up by its 4-tuple (demux.c port_suitable). */

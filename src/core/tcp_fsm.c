@@ -210,12 +210,15 @@ static void record(struct glass_stack *st, struct glass_tcb *tcb, const struct g
             h->head = (uint16_t)((h->head + 1u) % h->cap);
     }
     if (st->ring != NULL && st->cfg.trace_ring > 0) {
+        /* ring_head < rcap and ring_len <= rcap: a subtraction wraps the index (no division
+         * on every transition). */
         uint32_t rcap = st->cfg.trace_ring;
-        st->ring[(st->ring_head + st->ring_len) % rcap] = *t;
+        uint32_t at = st->ring_head + st->ring_len;
+        st->ring[at >= rcap ? at - rcap : at] = *t;
         if (st->ring_len < rcap) {
             st->ring_len++;
         } else {
-            st->ring_head = (st->ring_head + 1u) % rcap;
+            st->ring_head = st->ring_head + 1u == rcap ? 0u : st->ring_head + 1u;
             st->ring_dropped++;
         }
     }

@@ -166,18 +166,32 @@ void glass_timer_reschedule(struct glass_stack *st, struct glass_tcb *tcb)
     wheel_insert(st, &tcb->wheel);
 }
 
+/* Is tcb's wheel entry filed (in a slot or the far heap)? Then its deadline is the minimum of
+ * tcb->timer[]. */
+static bool filed(const struct glass_tcb *tcb)
+{
+    return tcb->wheel.pprev != NULL || tcb->wheel.far_idx != 0;
+}
+
 void glass_timer_set(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k,
                      glass_time_t at)
 {
+    glass_time_t old = tcb->timer[k];
     tcb->timer[k] = at;
+    /* Neither the old value nor the new one is (or becomes) the minimum: the entry stays. */
+    if (filed(tcb) && old > tcb->wheel.deadline && at >= tcb->wheel.deadline)
+        return;
     glass_timer_reschedule(st, tcb);
 }
 
 void glass_timer_clear(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k)
 {
-    if (tcb->timer[k] == GLASS_TIME_NEVER)
+    glass_time_t old = tcb->timer[k];
+    if (old == GLASS_TIME_NEVER)
         return;
     tcb->timer[k] = GLASS_TIME_NEVER;
+    if (filed(tcb) && old > tcb->wheel.deadline)
+        return; /* another timer is earlier: the minimum has not changed */
     glass_timer_reschedule(st, tcb);
 }
 

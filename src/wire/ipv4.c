@@ -62,9 +62,15 @@ size_t glass_ipv4_emit(uint8_t *buf, size_t cap, const struct glass_ipv4_repr *r
     glass_put16(buf + 6, r->frag);
     buf[8] = r->ttl;
     buf[9] = r->proto;
-    glass_put16(buf + 10, 0);
     glass_put32(buf + 12, r->src);
     glass_put32(buf + 16, r->dst);
-    glass_put16(buf + 10, glass_cksum_hdr(buf, GLASS_IPV4_HDR_MIN));
+    /* RFC 1071: the one's complement sum of the header's 16-bit words, taken from the values
+     * rather than read back from buf (reading the bytes just stored stalls the store buffer). */
+    uint32_t sum = (0x4500u | r->tos) + (uint32_t)(GLASS_IPV4_HDR_MIN + payload_len) + r->id +
+                   r->frag + ((uint32_t)r->ttl << 8 | r->proto) + (r->src >> 16) +
+                   (r->src & 0xffffu) + (r->dst >> 16) + (r->dst & 0xffffu);
+    sum = (sum & 0xffffu) + (sum >> 16);
+    sum = (sum & 0xffffu) + (sum >> 16);
+    glass_put16(buf + 10, (uint16_t)~sum);
     return GLASS_IPV4_HDR_MIN;
 }

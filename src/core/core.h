@@ -234,6 +234,13 @@ struct glass_blkcache {
     bool off; /* glass_stack_free: no more caching */
 };
 
+/* A hint to start loading the cache line at p for writing (no effect where unsupported). */
+#if defined(__GNUC__)
+#define GLASS_PREFETCH_W(p) __builtin_prefetch((p), 1)
+#else
+#define GLASS_PREFETCH_W(p) ((void)(p))
+#endif
+
 struct glass_stack {
     struct glass_config cfg;
     glass_time_t now;

@@ -208,6 +208,12 @@ void glass_tw_candidate(struct glass_stack *st, struct glass_tcb *tcb)
     tcb->flags |= GLASS_TF_TWQ;
     tcb->rnext = st->twq;
     st->twq = tcb;
+    /* The record will go to the front of its port chain (link_all), which writes the current
+     * first record: a cache miss, started now so that it overlaps sending the last ACK. */
+    const struct glass_twtab *t = &st->tw;
+    uint32_t first = t->port != NULL ? t->port[tcb->local.port & t->port_mask] : 0;
+    if (first != 0)
+        GLASS_PREFETCH_W(glass_tw_at(t, first));
 }
 
 void glass_tw_forget(struct glass_stack *st, struct glass_tcb *tcb)

@@ -141,9 +141,9 @@ GLASS_API uint32_t glass_stack_in_state(const struct glass_stack *st, int state)
 /** The value of MIB counter @p mib (an enum glass_mib); 0 if out of range. */
 GLASS_API uint64_t glass_stack_mib(const struct glass_stack *st, int mib);
 /** Bytes the stack has allocated and uses now (everything: tables, connections, buffers).
- *  Up to 8 KiB of freed small blocks (TCBs and the like) kept for reuse while the stack has
- *  connections are not counted here (they are given back when the last connection goes);
- *  config mem_max bounds both together. */
+ *  The last freed TCB, TCB extension and RACK block, kept for reuse while the stack has
+ *  connections (3,720 bytes on x86-64, given back when the last connection goes), are not
+ *  counted here; config mem_max bounds both together. */
 GLASS_API uint64_t glass_stack_mem_used(const struct glass_stack *st);
 /** How many received packets were dropped for @p reason (an enum glass_drop_reason); 0 if out
  *  of range. */

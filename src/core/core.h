@@ -219,19 +219,17 @@ struct glass_reclaimq {
     uint32_t dead;               /* entries whose TCB was freed (tcb NULL) */
 };
 
-/* A few freed small blocks (TCBs, RACK blocks, child links, the timer heap's array) kept for
- * the next allocation of the same size, so that opening and closing connections one after
- * another does not go to the allocator each time. Bounded by count and bytes; the bytes count
- * against mem_max but not in mem_used (stack.c glass_alloc). Blocks are kept only while the
- * stack has a connection (a TCB or a TIME-WAIT record) and given back when the last one goes,
- * so an idle stack holds what a new one holds. */
-#define GLASS_BLK_CACHE_N 8u
-#define GLASS_BLK_CACHE_BYTES 8192u /* all blocks together; a block at most this */
+/* The last freed block of each per-connection kind (TCB, its extension, RACK's block), kept
+ * for the next allocation of that kind, so that opening and closing connections one after
+ * another does not go to the allocator each time. At most one of each (3,720 bytes on x86-64);
+ * the bytes count against mem_max but not in mem_used (stack.c glass_alloc). Blocks are kept
+ * only while the stack has a connection (a TCB or a TIME-WAIT record) and given back when the
+ * last one goes, so an idle stack holds what a new one holds. */
+enum { GLASS_BLK_TCB, GLASS_BLK_EXT, GLASS_BLK_RACK, GLASS_BLK_KINDS };
 struct glass_blkcache {
-    void *p[GLASS_BLK_CACHE_N];
-    uint32_t size[GLASS_BLK_CACHE_N];
-    uint32_t n, bytes;
-    bool off; /* glass_stack_free: no more caching */
+    void *p[GLASS_BLK_KINDS];
+    uint32_t bytes; /* held in p[] */
+    bool off;       /* glass_stack_free: no more caching */
 };
 
 /* A hint to start loading the cache line at p for writing (no effect where unsupported). */

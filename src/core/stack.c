@@ -115,22 +115,33 @@ static void sys_free(const struct glass_stack *st, void *p, size_t size)
         free(p);
 }
 
-/* A cached block of exactly size bytes, taken out of the cache; NULL if there is none. */
+static const size_t blk_size[GLASS_BLK_KINDS] = {
+    [GLASS_BLK_TCB] = sizeof(struct glass_tcb),
+    [GLASS_BLK_EXT] = sizeof(struct glass_tcb_ext),
+    [GLASS_BLK_RACK] = sizeof(struct glass_rack),
+};
+
+/* The cache slot for blocks of size bytes, or -1 if that is none of the kept kinds. */
+static int blk_kind(size_t size)
+{
+    for (int k = 0; k < GLASS_BLK_KINDS; k++)
+        if (blk_size[k] == size)
+            return k;
+    return -1;
+}
+
+/* The cached block of size bytes, taken out of the cache; NULL if there is none. */
 static void *blk_take(struct glass_stack *st, size_t size)
 {
     struct glass_blkcache *c = &st->blk;
-    for (uint32_t i = c->n; i-- > 0;) {
-        if (c->size[i] != size)
-            continue;
-        void *p = c->p[i];
-        c->n--;
-        c->p[i] = c->p[c->n];
-        c->size[i] = c->size[c->n];
-        c->bytes -= (uint32_t)size;
-        BLK_UNPOISON(p, size);
-        return p;
-    }
-    return NULL;
+    int k = blk_kind(size);
+    if (k < 0 || c->p[k] == NULL)
+        return NULL;
+    void *p = c->p[k];
+    c->p[k] = NULL;
+    c->bytes -= (uint32_t)size;
+    BLK_UNPOISON(p, size);
+    return p;
 }
 
 /* Does the stack hold any connection (a TCB, listeners included, or a TIME-WAIT record)? */
@@ -139,18 +150,16 @@ static bool has_conns(const struct glass_stack *st)
     return st->n_tcbs > 0 || st->tw.live > 0;
 }
 
-/* Keep p (size bytes) for reuse if the cache has room and the stack has connections (an idle
- * stack holds what a new one holds: glass_reap_now empties the cache when the last goes);
- * false if not. */
+/* Keep p (size bytes) for reuse if it is of a kept kind whose slot is free and the stack has
+ * connections (an idle stack holds what a new one holds: glass_reap_now empties the cache when
+ * the last goes); false if not. */
 static bool blk_keep(struct glass_stack *st, void *p, size_t size)
 {
     struct glass_blkcache *c = &st->blk;
-    if (c->off || c->n == GLASS_BLK_CACHE_N || size > GLASS_BLK_CACHE_BYTES - c->bytes ||
-        !has_conns(st))
+    int k = blk_kind(size);
+    if (k < 0 || c->p[k] != NULL || c->off || !has_conns(st))
         return false;
-    c->p[c->n] = p;
-    c->size[c->n] = (uint32_t)size;
-    c->n++;
+    c->p[k] = p;
     c->bytes += (uint32_t)size;
     BLK_POISON(p, size);
     return true;
@@ -160,10 +169,12 @@ static bool blk_keep(struct glass_stack *st, void *p, size_t size)
 static void blk_flush(struct glass_stack *st)
 {
     struct glass_blkcache *c = &st->blk;
-    while (c->n > 0) {
-        c->n--;
-        BLK_UNPOISON(c->p[c->n], c->size[c->n]);
-        sys_free(st, c->p[c->n], c->size[c->n]);
+    for (int k = 0; k < GLASS_BLK_KINDS; k++) {
+        if (c->p[k] == NULL)
+            continue;
+        BLK_UNPOISON(c->p[k], blk_size[k]);
+        sys_free(st, c->p[k], blk_size[k]);
+        c->p[k] = NULL;
     }
     c->bytes = 0;
 }
@@ -176,7 +187,7 @@ static bool within_budget(const struct glass_stack *st, size_t size)
 
 void *glass_alloc(struct glass_stack *st, size_t size)
 {
-    void *p = size <= GLASS_BLK_CACHE_BYTES ? blk_take(st, size) : NULL;
+    void *p = blk_take(st, size);
     if (p == NULL) {
         /* The global memory budget: the stack never holds more than mem_max bytes, the
          * cache included (it goes first when the budget is short). */
@@ -321,7 +332,7 @@ void glass_reap_now(struct glass_stack *st)
         st->n_tcbs--;
         glass_tcb_free(st, tcb);
     }
-    if (st->blk.n > 0 && !has_conns(st))
+    if (st->blk.bytes > 0 && !has_conns(st))
         blk_flush(st); /* the last connection is gone: give the cached blocks back */
 }
 

@@ -19,8 +19,6 @@
  * If the array cannot grow, the connection is simply not noted (its rings stay, as before). */
 #include "core/core.h"
 
-#include <string.h>
-
 /* The later of the last segment in and out: the connection has been quiet since. */
 static glass_time_t quiet_since(const struct glass_tcb *tcb)
 {
@@ -119,7 +117,6 @@ void glass_reclaim_forget(struct glass_stack *st, struct glass_tcb *tcb)
     if (2u * q->dead > q->len)
         compact(st, q);
 }
-
 
 static void give_back(struct glass_stack *st, struct glass_tcb *tcb)
 {

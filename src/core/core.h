@@ -322,6 +322,7 @@ struct glass_stack {
      * one (linked through rnext, GLASS_TF_TWQ) once their last ACK has gone out. */
     struct glass_twtab tw;
     struct glass_tcb *twq;
+    bool twq_ready;              /* one on twq may have become ready (glass_reap_now) */
 
     /* Connections whose buffers drained, oldest first, to give the buffers back once quiet
      * for cfg.ring_idle (reclaim.c). */

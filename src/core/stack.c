@@ -321,8 +321,13 @@ const struct glass_config *glass_stack_config(const struct glass_stack *st)
 /* Free TCBs queued by glass_tcb_reap(): they are unlinked from every structure already. */
 void glass_reap_now(struct glass_stack *st)
 {
-    if (st->twq != NULL)
-        glass_tw_compact_pending(st); /* orphaned TIME_WAIT TCBs become records, then go */
+    if (st->twq != NULL && st->twq_ready) {
+        /* Orphaned TIME_WAIT TCBs become records, then go. Only after one of them may have
+         * become ready (it joined, or an output cleared its IN_OUTQ or ACKNOW): walking the
+         * waiting ones on every input would cost a pass per packet of an input batch. */
+        st->twq_ready = false;
+        glass_tw_compact_pending(st);
+    }
     while (st->reap != NULL) {
         struct glass_tcb *tcb = st->reap;
         st->reap = tcb->rnext;
@@ -613,6 +618,8 @@ static size_t pull_direct(struct glass_stack *st, uint8_t *buf, size_t cap, bool
             st->outq_tail = NULL;
         tcb->onext = NULL;
         tcb->flags &= ~GLASS_TF_IN_OUTQ;
+        if (tcb->flags & GLASS_TF_TWQ)
+            st->twq_ready = true; /* off the output list: it may become a record */
         if (glass_tcp_output(st, tcb))
             continue;
         glass_tcp_kick(st, tcb); /* more to send, or no room: again on the next call */

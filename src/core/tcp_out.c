@@ -300,6 +300,8 @@ static bool send_segment_gso(struct glass_stack *st, struct glass_tcb *tcb, stru
     tcb->last_snd = st->now;
     if (flags & GLASS_TH_ACK) {
         tcb->flags &= ~(GLASS_TF_ACKNOW | GLASS_TF_DSACK);
+        if (tcb->flags & GLASS_TF_TWQ)
+            st->twq_ready = true; /* its last ACK is out: it may become a record */
         tcb->last_ack_sent = tcb->rcv_nxt;
         tcb->delack_segs = 0;
         tcb->ack_pushed = 0;

@@ -208,6 +208,8 @@ void glass_tw_candidate(struct glass_stack *st, struct glass_tcb *tcb)
     tcb->flags |= GLASS_TF_TWQ;
     tcb->rnext = st->twq;
     st->twq = tcb;
+    if (!(tcb->flags & (GLASS_TF_IN_OUTQ | GLASS_TF_ACKNOW)))
+        st->twq_ready = true; /* else the output that clears them says so */
     /* The record will go to the front of its port chain (link_all), which writes the current
      * first record: a cache miss, started now so that it overlaps sending the last ACK. */
     const struct glass_twtab *t = &st->tw;

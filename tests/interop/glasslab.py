@@ -11,6 +11,7 @@ GLASS_REQUIRE_NETNS=1 (CI) a skip is a failure.
 """
 import ctypes
 import errno
+import hashlib
 import json
 import os
 import re
@@ -328,6 +329,18 @@ class Lab:
 def connect(port, host=GLASS_ADDR, timeout=10):
     s = socket.create_connection((host, port), timeout=timeout)
     return s
+
+
+def recv_digest(sock):
+    """Read sock until the peer's FIN: (bytes read, their SHA-256 digest)."""
+    h, n = hashlib.sha256(), 0
+    while True:
+        b = sock.recv(1 << 16)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+    return n, h.digest()
 
 
 def echo_through(port, data, timeout=20):

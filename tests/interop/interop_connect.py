@@ -7,7 +7,7 @@ import socket
 import subprocess
 import threading
 
-from glasslab import KERNEL_ADDR, Lab, check
+from glasslab import KERNEL_ADDR, Lab, check, recv_digest
 
 SIZE = 2 << 20
 
@@ -30,14 +30,7 @@ with Lab("connect") as lab:
             c.settimeout(20)
             result["peer"] = peer
             if mode == "sink":
-                h, n = hashlib.sha256(), 0
-                while True:
-                    b = c.recv(1 << 16)
-                    if not b:
-                        break
-                    h.update(b)
-                    n += len(b)
-                result["n"], result["hash"] = n, h.digest()
+                result["n"], result["hash"] = recv_digest(c)
             else:
                 c.sendall(payload)
             c.close()

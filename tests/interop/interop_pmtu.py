@@ -18,7 +18,7 @@ import socket
 import subprocess
 import threading
 
-from glasslab import GLASS_ADDR, Lab, check, connect, wait_for
+from glasslab import GLASS_ADDR, Lab, check, connect, recv_digest, wait_for
 
 SIZE = 2 << 20
 
@@ -87,14 +87,7 @@ with Lab("pmtu") as lab:
     def sink():
         c, _ = ls.accept()
         c.settimeout(20)
-        h, n = hashlib.sha256(), 0
-        while True:
-            b = c.recv(1 << 16)
-            if not b:
-                break
-            h.update(b)
-            n += len(b)
-        got["n"], got["hash"] = n, h.digest()
+        got["n"], got["hash"] = recv_digest(c)
         c.close()
 
     t = threading.Thread(target=sink)

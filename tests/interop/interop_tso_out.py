@@ -12,7 +12,7 @@ import socket
 import subprocess
 import threading
 
-from glasslab import GLASS_ADDR, KERNEL_ADDR, Lab, check, wait_for
+from glasslab import GLASS_ADDR, KERNEL_ADDR, Lab, check, recv_digest, wait_for
 
 
 def kernel_csum_errors():
@@ -101,14 +101,7 @@ with Lab("tso-out") as lab:
         try:
             c, _ = ls.accept()
             c.settimeout(20)
-            h, n = hashlib.sha256(), 0
-            while True:
-                b = c.recv(1 << 16)
-                if not b:
-                    break
-                h.update(b)
-                n += len(b)
-            res["n"], res["hash"] = n, h.digest()
+            res["n"], res["hash"] = recv_digest(c)
             c.close()
         except OSError as e:
             res["error"] = e

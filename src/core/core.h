@@ -536,9 +536,10 @@ void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb);
 bool glass_ring_ensure(struct glass_stack *st, struct glass_ring *r);
 /* Free a ring's storage (if any) and empty it. */
 void glass_ring_free(struct glass_stack *st, struct glass_ring *r);
-/* Free what a connection in TIME_WAIT no longer needs (our FIN is acknowledged, so nothing is
- * in flight): the RACK records, an empty send ring, and an empty receive ring nobody can read
- * any more (orphaned). A ring is allocated again on first use (glass_ring_ensure). */
+/* Free what an idle connection does not need (entering TIME_WAIT, or quiet with both rings
+ * drained: reclaim.c): an empty send ring, an empty receive ring with nothing out of order, and
+ * RACK's block when nothing is in flight. A ring is allocated again on first use
+ * (glass_ring_ensure), RACK's at the next transmission. */
 void glass_tcb_release_idle(struct glass_stack *st, struct glass_tcb *tcb);
 
 /* ---- sorted, bounded sequence-range lists (range.c) ---- */

@@ -118,16 +118,6 @@ void glass_reclaim_forget(struct glass_stack *st, struct glass_tcb *tcb)
         compact(st, q);
 }
 
-static void give_back(struct glass_stack *st, struct glass_tcb *tcb)
-{
-    glass_ring_free(st, &tcb->sb);
-    glass_ring_free(st, &tcb->rb);
-    if (glass_seq_eq(tcb->snd_una, tcb->snd_max) && tcb->timer[GLASS_TT_RACK] == GLASS_TIME_NEVER &&
-        tcb->timer[GLASS_TT_TLP] == GLASS_TIME_NEVER)
-        glass_rack_free(st, tcb);
-    glass_mib_inc(st, GLASS_MIB_GlassBufReclaimed);
-}
-
 void glass_reclaim_run(struct glass_stack *st)
 {
     struct glass_reclaimq *q = &st->reclaimq;
@@ -150,8 +140,10 @@ void glass_reclaim_run(struct glass_stack *st)
         if (!holds_buffers(tcb))
             continue; /* given back meanwhile (TIME_WAIT: glass_tcb_release_idle) */
         glass_time_t quiet = quiet_since(tcb);
-        if (st->now - quiet >= idle)
-            give_back(st, tcb);
+        if (st->now - quiet >= idle) {
+            glass_tcb_release_idle(st, tcb); /* drained: both rings go (tcp_out.c) */
+            glass_mib_inc(st, GLASS_MIB_GlassBufReclaimed);
+        }
         else /* talked since: due ring_idle after that (the FIFO stays nearly in order: an
                 entry behind a later one waits for it, at most ring_idle) */
             note_at(st, tcb, quiet);

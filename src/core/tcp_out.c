@@ -44,11 +44,13 @@ void glass_ring_free(struct glass_stack *st, struct glass_ring *r)
 
 void glass_tcb_release_idle(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    glass_rack_free(st, tcb);
-    if (tcb->sb.buf != NULL && tcb->sb.len == 0)
+    if (glass_seq_eq(tcb->snd_una, tcb->snd_max) && tcb->timer[GLASS_TT_RACK] == GLASS_TIME_NEVER &&
+        tcb->timer[GLASS_TT_TLP] == GLASS_TIME_NEVER)
+        glass_rack_free(st, tcb); /* nothing in flight: RACK has nothing to track */
+    if (tcb->sb.len == 0)
         glass_ring_free(st, &tcb->sb);
-    if (tcb->rb.buf != NULL && tcb->rb.len == 0 && tcb->n_ooo == 0 && tcb->fd < 0)
-        glass_ring_free(st, &tcb->rb);
+    if (tcb->rb.len == 0 && tcb->n_ooo == 0)
+        glass_ring_free(st, &tcb->rb); /* (SO_RCVBUF still counts it as used: socket.c) */
 }
 
 void glass_tcp_kick(struct glass_stack *st, struct glass_tcb *tcb)

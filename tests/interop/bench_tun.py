@@ -206,27 +206,25 @@ def main():
         extra = a.glass_args.split()
         glass_rx, glass_off_rx, kern_rx = [], [], []
         glass_tx, glass_off_tx, kern_tx = [], [], []
+        def glass_connect(offload, port):
+            """glass connect to 192.0.2.1:port through the TUN device, with or without offload."""
+            return ([glass, "connect", "-q"] + (["--offload"] if offload else []) +
+                    ["--netns", L, "--tun", tun, "--ctl", os.path.join(tmp, "c.sock")] + extra +
+                    ["192.0.2.1", str(port)])
+
         for i in range(a.runs if "send" in only else 0):
-            glass_tx.append(send_once(
-                L, [glass, "connect", "-q", "--netns", L, "--tun", tun, "--ctl",
-                    os.path.join(tmp, "c.sock")] + extra + ["192.0.2.1", str(7300 + i)],
-                7300 + i, block, a.bytes, want))
-            glass_off_tx.append(send_once(
-                L, [glass, "connect", "-q", "--offload", "--netns", L, "--tun", tun, "--ctl",
-                    os.path.join(tmp, "c.sock")] + extra + ["192.0.2.1", str(7400 + i)],
-                7400 + i, block, a.bytes, want))
+            glass_tx.append(send_once(L, glass_connect(False, 7300 + i), 7300 + i, block,
+                                      a.bytes, want))
+            glass_off_tx.append(send_once(L, glass_connect(True, 7400 + i), 7400 + i, block,
+                                          a.bytes, want))
             kern_tx.append(send_once(
                 A, ["ip", "netns", "exec", B, "socat", "-u", "-b", "262144", "STDIN",
                     "TCP:192.0.2.1:%d" % (7500 + i)], 7500 + i, block, a.bytes, want))
         for i in range(a.runs if "bulk" in only else 0):
-            glass_rx.append(bulk_once(
-                L, [glass, "connect", "-q", "--netns", L, "--tun", tun, "--ctl",
-                    os.path.join(tmp, "c.sock")] + extra + ["192.0.2.1", str(7000 + i)],
-                7000 + i, block, a.bytes, want))
-            glass_off_rx.append(bulk_once(
-                L, [glass, "connect", "-q", "--offload", "--netns", L, "--tun", tun, "--ctl",
-                    os.path.join(tmp, "c.sock")] + extra + ["192.0.2.1", str(7200 + i)],
-                7200 + i, block, a.bytes, want))
+            glass_rx.append(bulk_once(L, glass_connect(False, 7000 + i), 7000 + i, block,
+                                      a.bytes, want))
+            glass_off_rx.append(bulk_once(L, glass_connect(True, 7200 + i), 7200 + i, block,
+                                          a.bytes, want))
             kern_rx.append(bulk_once(
                 A, ["ip", "netns", "exec", B, "socat", "-u", "-b", "262144",
                     "TCP:192.0.2.1:%d" % (7100 + i), "STDOUT"], 7100 + i, block, a.bytes, want))

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 
-from glasslab import Lab, check, connect, wait_for
+from glasslab import Lab, check, connect, recv_digest, wait_for
 
 PORT = 7
 
@@ -17,7 +17,7 @@ def echo_transfer(n, chunk=1 << 20):
     """Send n pseudo-random bytes and read them back; True if every byte came back in order."""
     s = connect(PORT, timeout=60)
     block = os.urandom(chunk)
-    sent_hash, got_hash = hashlib.sha256(), hashlib.sha256()
+    sent_hash = hashlib.sha256()
     err = []
 
     def sender():
@@ -35,19 +35,13 @@ def echo_transfer(n, chunk=1 << 20):
     t = threading.Thread(target=sender)
     t0 = time.monotonic()
     t.start()
-    got = 0
-    while True:
-        b = s.recv(1 << 20)
-        if not b:
-            break
-        got_hash.update(b)
-        got += len(b)
+    got, got_digest = recv_digest(s)
     t.join()
     dt = time.monotonic() - t0
     s.close()
     check(not err, "send failed: %r" % err)
     check(got == n, "echoed %d bytes of %d" % (got, n))
-    check(got_hash.digest() == sent_hash.digest(), "echoed bytes differ from the sent ones")
+    check(got_digest == sent_hash.digest(), "echoed bytes differ from the sent ones")
     return dt
 
 

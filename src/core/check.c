@@ -208,6 +208,58 @@ static int check_tw(const struct glass_stack *st, char *why, size_t cap)
     return 0;
 }
 
+static int stack_fail(char *why, size_t cap, const char *msg)
+{
+    struct why w = {why, cap, 0};
+    if (why != NULL && cap > 0)
+        put_str(&w, msg);
+    return -1;
+}
+
+/* The timer wheel: the far heap in order, and no entry in a slot the cursor has passed (it
+ * would not be found until the wheel came round again): each is due at or after the cursor's
+ * tick, or sits in the cursor's own slot (filed when already due, fired by the next run). */
+static int check_wheel(const struct glass_stack *st, char *why, size_t cap)
+{
+    const struct glass_wheel *wh = &st->wheel;
+    bool heap_ok = wh->far_len <= wh->far_cap && wh->far_len <= wh->count;
+    for (uint32_t i = 1; heap_ok && i < wh->far_len; i++)
+        heap_ok = wh->far[(i - 1u) / 2u]->deadline <= wh->far[i]->deadline;
+    if (!heap_ok)
+        return stack_fail(why, cap, "stack: timer wheel far heap out of order");
+    /* Only the slots the bitmap marks busy are walked: an entry in an unmarked slot is missing
+     * from this count, so the count check below finds it. */
+    uint32_t near = 0;
+    for (uint32_t word = 0; word < GLASS_WHEEL_SLOTS / 64u; word++) {
+        for (uint64_t bits = wh->bitmap[word]; bits != 0; bits &= bits - 1u) {
+            uint32_t s = word * 64u + (uint32_t)__builtin_ctzll(bits);
+            for (const struct glass_wheel_entry *e = wh->slot[s]; e != NULL; e = e->next) {
+                near++;
+                if (e->deadline / GLASS_WHEEL_TICK < wh->tick && s != wh->tick % GLASS_WHEEL_SLOTS)
+                    return stack_fail(why, cap, "stack: a timer sits in a slot the wheel has passed");
+            }
+        }
+    }
+    if (near + wh->far_len != wh->count)
+        return stack_fail(why, cap, "stack: timer wheel count differs from its entries");
+    return 0;
+}
+
+/* The freed-block cache: its byte count is what its slots hold, within its bound, and it is
+ * empty when the stack has no connection. */
+static int check_blk(const struct glass_stack *st, char *why, size_t cap)
+{
+    const struct glass_blkcache *c = &st->blk;
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < GLASS_BLK_SLOTS; i++)
+        sum += c->p[i] != NULL ? c->size[i] : 0u;
+    if (sum != c->bytes || sum > GLASS_BLK_BYTES_MAX)
+        return stack_fail(why, cap, "stack: freed-block cache count wrong");
+    if (sum > 0 && st->n_tcbs == 0 && st->tw.live == 0)
+        return stack_fail(why, cap, "stack: freed blocks kept with no connection");
+    return 0;
+}
+
 int glass_stack_check(const struct glass_stack *st, char *why, size_t cap)
 {
     uint32_t n = 0;
@@ -220,27 +272,11 @@ int glass_stack_check(const struct glass_stack *st, char *why, size_t cap)
     }
     if (check_tw(st, why, cap) != 0)
         return -1;
-    const struct glass_wheel *wh = &st->wheel;
-    bool heap_ok = wh->far_len <= wh->far_cap && wh->far_len <= wh->count;
-    for (uint32_t i = 1; heap_ok && i < wh->far_len; i++)
-        heap_ok = wh->far[(i - 1u) / 2u]->deadline <= wh->far[i]->deadline;
-    if (!heap_ok) {
-        struct why wy = {why, cap, 0};
-        if (why != NULL && cap > 0)
-            put_str(&wy, "stack: timer wheel far heap out of order");
+    if (check_wheel(st, why, cap) != 0 || check_blk(st, why, cap) != 0)
         return -1;
-    }
-    if (st->mib[GLASS_MIB_TcpExtIllegalArcs] != 0) {
-        struct why wy = {why, cap, 0};
-        if (why != NULL && cap > 0)
-            put_str(&wy, "stack: a state change outside the legal arcs was attempted");
-        return -1;
-    }
-    if (n != st->n_tcbs || st->tx_len > st->cfg.tx_ring || st->ev_len > st->cfg.event_ring) {
-        struct why w = {why, cap, 0};
-        if (why != NULL && cap > 0)
-            put_str(&w, "stack: connection count or queues inconsistent");
-        return -1;
-    }
+    if (st->mib[GLASS_MIB_TcpExtIllegalArcs] != 0)
+        return stack_fail(why, cap, "stack: a state change outside the legal arcs was attempted");
+    if (n != st->n_tcbs || st->tx_len > st->cfg.tx_ring || st->ev_len > st->cfg.event_ring)
+        return stack_fail(why, cap, "stack: connection count or queues inconsistent");
     return 0;
 }

@@ -219,18 +219,29 @@ struct glass_reclaimq {
     uint32_t dead;               /* entries whose TCB was freed (tcb NULL) */
 };
 
-/* The last freed block of each per-connection kind (TCB, its extension, RACK's block), kept
- * for the next allocation of that kind, so that opening and closing connections one after
- * another does not go to the allocator each time. At most one of each (3,720 bytes on x86-64);
- * the bytes count against mem_max but not in mem_used (stack.c glass_alloc). Blocks are kept
- * only while the stack has a connection (a TCB or a TIME-WAIT record) and given back when the
- * last one goes, so an idle stack holds what a new one holds. */
-enum { GLASS_BLK_TCB, GLASS_BLK_EXT, GLASS_BLK_RACK, GLASS_BLK_KINDS };
+/* Freed per-connection blocks (TCBs, extensions, RACK's blocks, and rings of the default
+ * SO_SNDBUF/SO_RCVBUF size) kept for the next allocation of the same size, so that opening and
+ * closing connections one after another does not go to the allocator each time (a crr cycle
+ * frees two TCBs and four rings and allocates as many again). At most GLASS_BLK_SLOTS blocks
+ * and GLASS_BLK_BYTES_MAX bytes; the bytes count against mem_max but not in mem_used (stack.c
+ * glass_alloc). Blocks are kept only while the stack has a connection (a TCB, a listener
+ * included, or a TIME-WAIT record), and given back when the last one goes or when the cache
+ * has not been used for GLASS_BLK_IDLE (a server whose connections have all closed), so a
+ * quiet stack holds what a new one holds. */
+#define GLASS_BLK_SLOTS 12u
+#define GLASS_BLK_BYTES_MAX (1u << 20)
+#define GLASS_BLK_IDLE GLASS_SEC(1)
 struct glass_blkcache {
-    void *p[GLASS_BLK_KINDS];
-    uint32_t bytes; /* held in p[] */
-    bool off;       /* glass_stack_free: no more caching */
+    void *p[GLASS_BLK_SLOTS];
+    uint32_t size[GLASS_BLK_SLOTS]; /* of p[i] */
+    uint32_t bytes;                 /* held in p[] */
+    bool off;                       /* glass_stack_free: no more caching */
+    glass_time_t used;              /* last block kept or taken */
 };
+
+/* Ring storage starts on a 64-byte boundary; the allocation is the ring's capacity plus this
+ * (tcp_out.c glass_ring_ensure). */
+#define GLASS_RING_ALIGN 64u
 
 /* A hint to start loading the cache line at p for writing (no effect where unsupported). */
 #if defined(__GNUC__)

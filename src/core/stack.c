@@ -115,33 +115,32 @@ static void sys_free(const struct glass_stack *st, void *p, size_t size)
         free(p);
 }
 
-static const size_t blk_size[GLASS_BLK_KINDS] = {
-    [GLASS_BLK_TCB] = sizeof(struct glass_tcb),
-    [GLASS_BLK_EXT] = sizeof(struct glass_tcb_ext),
-    [GLASS_BLK_RACK] = sizeof(struct glass_rack),
-};
-
-/* The cache slot for blocks of size bytes, or -1 if that is none of the kept kinds. */
-static int blk_kind(size_t size)
+/* May a freed block of size bytes be kept (stack.c glass_blkcache)? The per-connection kinds
+ * only: a TCB, its extension, RACK's block, a ring of the default buffer size. */
+static bool blk_cacheable(const struct glass_stack *st, size_t size)
 {
-    for (int k = 0; k < GLASS_BLK_KINDS; k++)
-        if (blk_size[k] == size)
-            return k;
-    return -1;
+    return size == sizeof(struct glass_tcb) || size == sizeof(struct glass_tcb_ext) ||
+           size == sizeof(struct glass_rack) || size == (size_t)st->cfg.sndbuf + GLASS_RING_ALIGN ||
+           size == (size_t)st->cfg.rcvbuf + GLASS_RING_ALIGN;
 }
 
-/* The cached block of size bytes, taken out of the cache; NULL if there is none. */
+/* A cached block of size bytes, taken out of the cache; NULL if there is none. */
 static void *blk_take(struct glass_stack *st, size_t size)
 {
     struct glass_blkcache *c = &st->blk;
-    int k = blk_kind(size);
-    if (k < 0 || c->p[k] == NULL)
+    if (c->bytes == 0)
         return NULL;
-    void *p = c->p[k];
-    c->p[k] = NULL;
-    c->bytes -= (uint32_t)size;
-    BLK_UNPOISON(p, size);
-    return p;
+    for (unsigned i = 0; i < GLASS_BLK_SLOTS; i++) {
+        if (c->p[i] == NULL || c->size[i] != size)
+            continue;
+        void *p = c->p[i];
+        c->p[i] = NULL;
+        c->bytes -= (uint32_t)size;
+        c->used = st->now;
+        BLK_UNPOISON(p, size);
+        return p;
+    }
+    return NULL;
 }
 
 /* Does the stack hold any connection (a TCB, listeners included, or a TIME-WAIT record)? */
@@ -150,31 +149,38 @@ static bool has_conns(const struct glass_stack *st)
     return st->n_tcbs > 0 || st->tw.live > 0;
 }
 
-/* Keep p (size bytes) for reuse if it is of a kept kind whose slot is free and the stack has
- * connections (an idle stack holds what a new one holds: glass_reap_now empties the cache when
- * the last goes); false if not. */
+/* Keep p (size bytes) for reuse if it is of a kept kind, a slot is free, the bytes stay within
+ * GLASS_BLK_BYTES_MAX and the stack has connections (an idle stack holds what a new one holds:
+ * glass_reap_now empties the cache when the last goes); false if not. */
 static bool blk_keep(struct glass_stack *st, void *p, size_t size)
 {
     struct glass_blkcache *c = &st->blk;
-    int k = blk_kind(size);
-    if (k < 0 || c->p[k] != NULL || c->off || !has_conns(st))
+    if (c->off || size > GLASS_BLK_BYTES_MAX - c->bytes || !blk_cacheable(st, size) ||
+        !has_conns(st))
         return false;
-    c->p[k] = p;
-    c->bytes += (uint32_t)size;
-    BLK_POISON(p, size);
-    return true;
+    for (unsigned i = 0; i < GLASS_BLK_SLOTS; i++) {
+        if (c->p[i] != NULL)
+            continue;
+        c->p[i] = p;
+        c->size[i] = (uint32_t)size;
+        c->bytes += (uint32_t)size;
+        c->used = st->now;
+        BLK_POISON(p, size);
+        return true;
+    }
+    return false;
 }
 
 /* Give every cached block back to the allocator. */
 static void blk_flush(struct glass_stack *st)
 {
     struct glass_blkcache *c = &st->blk;
-    for (int k = 0; k < GLASS_BLK_KINDS; k++) {
-        if (c->p[k] == NULL)
+    for (unsigned i = 0; i < GLASS_BLK_SLOTS; i++) {
+        if (c->p[i] == NULL)
             continue;
-        BLK_UNPOISON(c->p[k], blk_size[k]);
-        sys_free(st, c->p[k], blk_size[k]);
-        c->p[k] = NULL;
+        BLK_UNPOISON(c->p[i], c->size[i]);
+        sys_free(st, c->p[i], c->size[i]);
+        c->p[i] = NULL;
     }
     c->bytes = 0;
 }
@@ -552,6 +558,8 @@ void glass_stack_advance(struct glass_stack *st, glass_time_t now)
     glass_ipfrag_expire(st, st->now); /* IPv4 reassembly timeouts (ip_reass.c) */
     glass_reclaim_run(st);            /* buffers of quiet connections (reclaim.c) */
     glass_reap_now(st);
+    if (st->blk.bytes > 0 && st->now - st->blk.used >= GLASS_BLK_IDLE)
+        blk_flush(st); /* no connection has come for a while: give the kept blocks back */
 }
 
 glass_time_t glass_stack_next_deadline(struct glass_stack *st)
@@ -560,6 +568,8 @@ glass_time_t glass_stack_next_deadline(struct glass_stack *st)
     glass_time_t frag = glass_ipfrag_next_deadline(st); /* ip_reass.c */
     glass_time_t tw = glass_tw_next_deadline(st);       /* timewait.c */
     glass_time_t rc = glass_reclaim_next_deadline(st);  /* reclaim.c */
+    if (st->blk.bytes > 0 && st->blk.used + GLASS_BLK_IDLE < rc)
+        rc = st->blk.used + GLASS_BLK_IDLE; /* the freed-block cache's idle limit */
     if (tw < t)
         t = tw;
     if (rc < t)

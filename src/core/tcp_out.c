@@ -15,8 +15,8 @@ struct glass_seq glass_tcp_snd_data(const struct glass_tcb *tcb)
  * sizes are equal, so copies between the two are then co-aligned, which string instructions
  * (glibc's memcpy uses `rep movsb` for 2-64 KiB) need to run at full speed on some CPUs (AMD
  * Zen: several times slower when source and destination differ in alignment). The bytes
- * skipped (1..64) are kept in the byte before the storage. */
-#define RING_ALIGN 64u
+ * skipped (1..64) are kept in the byte before the storage (GLASS_RING_ALIGN in core.h). */
+#define RING_ALIGN GLASS_RING_ALIGN
 
 bool glass_ring_ensure(struct glass_stack *st, struct glass_ring *r)
 {

@@ -102,10 +102,34 @@ static void far_remove(struct glass_stack *st, struct glass_wheel_entry *e)
 
 /* ---- slots ---- */
 
+static void advance_cursor(struct glass_stack *st, uint64_t tick);
+
+/* The cursor moves when the wheel runs (glass_wheel_run). A stack whose timers are all
+ * cancelled before they are due (the retransmission timer of a connection that gets its ACKs)
+ * never runs it, and its cursor falls behind the clock: a deadline one RTO from now would then
+ * go to the far heap. Bring the cursor up to now before filing such a deadline, but not past
+ * the earliest filed one (which must still be found in its slot). */
+static void catch_up(struct glass_stack *st)
+{
+    struct glass_wheel *w = &st->wheel;
+    uint64_t target = st->now / GLASS_WHEEL_TICK;
+    if (target <= w->tick)
+        return;
+    if (w->count > 0) {
+        glass_time_t first = glass_wheel_next(st);
+        if (first / GLASS_WHEEL_TICK < target)
+            target = first / GLASS_WHEEL_TICK;
+    }
+    if (target > w->tick)
+        advance_cursor(st, target);
+}
+
 static void wheel_insert(struct glass_stack *st, struct glass_wheel_entry *e)
 {
     struct glass_wheel *w = &st->wheel;
     uint64_t tk = tick_of(e->deadline);
+    if (tk >= w->tick + GLASS_WHEEL_SLOTS)
+        catch_up(st);
     if (tk < w->tick)
         tk = w->tick; /* already due: the next run fires it */
     if (tk < w->tick + GLASS_WHEEL_SLOTS || !far_push(st, e)) {

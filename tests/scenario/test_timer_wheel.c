@@ -1,0 +1,137 @@
+/* glasstcp scenario tests — the timer wheel's cursor and the freed-block cache (src/core/timer.c,
+ * src/core/stack.c), the two structures a stream of short connections leans on:
+ * - the wheel's cursor moves only when timers run, so a stack whose timers are all cancelled
+ *   in time falls behind the clock; a deadline armed then must still go into its near slot (not
+ *   the far heap) and fire on time;
+ * - blocks freed by one connection (TCBs, rings, RACK's block) are kept for the next, within
+ *   the cache's bound, and all given back when the last connection (TIME-WAIT records
+ *   included) is gone. */
+#include "core/core.h" /* glass_stack_check, the wheel and the cache */
+#include "fixture.h"
+
+#include <string.h>
+
+#define MS(x) GLASS_MSEC(x)
+
+static void check_stacks(struct fx *fx)
+{
+    char why[256];
+    for (int side = 0; side < FX_NSIDES; side++)
+        FX_CHECK(fx, glass_stack_check(fx_st(fx, side), why, sizeof why) == 0, "%s: %s",
+                 fx_side_name(side), why);
+}
+
+/* A stack driven without glass_stack_advance while no timer is due (the wheel never runs, as in
+ * a loop that advances only at the next deadline): its cursor stays at 0 while the clock reads
+ * 1 s. A SYN's retransmission timer armed then (due at 2 s, beyond one revolution of the
+ * stale cursor) goes into a near slot, and a second one armed at 1.5 s does not move the
+ * cursor past the first: each SYN is retransmitted when its own timer is due. */
+static void test_lagging_cursor(void **state)
+{
+    (void)state;
+    struct glass_config cfg;
+    glass_config_default(&cfg);
+    struct glass_stack *st = glass_stack_new(&cfg);
+    assert_non_null(st);
+    assert_int_equal(glass_stack_add_iface(st, FX_CLIENT_ADDR, 24, 1500), 0);
+    uint8_t buf[2048];
+    struct glass_endpoint to = {.addr = FX_SERVER_ADDR, .port = 80};
+    char why[256];
+
+    assert_int_equal(glass_stack_output(st, GLASS_SEC(1), buf, sizeof buf), 0); /* the clock */
+    int a = glass_socket(st);
+    assert_int_equal(glass_connect(st, a, &to), -GLASS_EINPROGRESS);
+    assert_true(glass_stack_output(st, GLASS_SEC(1), buf, sizeof buf) > 0); /* SYN */
+    assert_int_equal(st->wheel.count, 1);
+    assert_int_equal(st->wheel.far_len, 0); /* near, not in the far heap */
+    assert_int_equal(glass_stack_check(st, why, sizeof why), 0);
+
+    assert_int_equal(glass_stack_output(st, GLASS_MSEC(1500), buf, sizeof buf), 0);
+    int b = glass_socket(st);
+    assert_int_equal(glass_connect(st, b, &to), -GLASS_EINPROGRESS);
+    assert_true(glass_stack_output(st, GLASS_MSEC(1500), buf, sizeof buf) > 0);
+    assert_int_equal(st->wheel.count, 2);
+    assert_int_equal(st->wheel.far_len, 0);
+    assert_true(st->wheel.tick <= 2000u); /* not past the first SYN's deadline */
+    assert_int_equal(glass_stack_check(st, why, sizeof why), 0);
+
+    assert_int_equal(glass_stack_next_deadline(st), GLASS_SEC(2));
+    glass_stack_advance(st, GLASS_SEC(2));
+    assert_true(glass_stack_output(st, GLASS_SEC(2), buf, sizeof buf) > 0);
+    assert_int_equal(glass_stack_mib(st, GLASS_MIB_TcpRetransSegs), 1);
+    assert_int_equal(glass_stack_output(st, GLASS_SEC(2), buf, sizeof buf), 0);
+    glass_stack_advance(st, GLASS_MSEC(2500));
+    assert_true(glass_stack_output(st, GLASS_MSEC(2500), buf, sizeof buf) > 0);
+    assert_int_equal(glass_stack_mib(st, GLASS_MIB_TcpRetransSegs), 2);
+    assert_int_equal(glass_stack_check(st, why, sizeof why), 0);
+    glass_stack_free(st);
+}
+
+/* One connection after another (one byte each way, the client closes first): from the second
+ * on, what a connection frees is kept for the next (the cache holds blocks while the TIME-WAIT
+ * records live, within GLASS_BLK_BYTES_MAX), and when the last record expires the stack holds
+ * no more than before the first connection. */
+static void test_block_cache(void **state)
+{
+    struct fx *fx = *state;
+    fx->cfg[FX_CLIENT].msl = GLASS_SEC(2);
+    fx->cfg[FX_SERVER].msl = GLASS_SEC(2);
+    int lfd = fx_listen(fx, FX_SERVER, 80, true);
+    fx_run_for(fx, MS(100));
+    struct glass_stack *c = fx_st(fx, FX_CLIENT), *s = fx_st(fx, FX_SERVER);
+    uint64_t base_c = glass_stack_mem_used(c), base_s = glass_stack_mem_used(s);
+    uint32_t cached_c = c->blk.bytes, cached_s = s->blk.bytes;
+    FX_CHECK(fx, cached_c == 0 && cached_s == 0, "nothing cached before the first connection");
+    for (int i = 0; i < 5; i++) {
+        int cfd = fx_connect(fx, FX_CLIENT, 0, FX_SERVER_ADDR, 80);
+        fx_run_for(fx, MS(100));
+        int sfd = glass_accept(s, lfd, NULL);
+        FX_CHECK(fx, sfd >= 0, "accept %d: %d", i, sfd);
+        if (sfd < 0)
+            return;
+        uint8_t b = (uint8_t)i, in = 0xff;
+        fx_send_all(fx, FX_CLIENT, cfd, &b, 1);
+        fx_run_for(fx, MS(100));
+        FX_CHECK(fx, glass_recv(s, sfd, &in, 1, 0) == 1 && in == b, "request %d", i);
+        fx_send_all(fx, FX_SERVER, sfd, &b, 1);
+        fx_run_for(fx, MS(100));
+        FX_CHECK(fx, glass_recv(c, cfd, &in, 1, 0) == 1 && in == b, "response %d", i);
+        fx_close(fx, FX_CLIENT, cfd);
+        fx_run_for(fx, MS(100));
+        fx_close(fx, FX_SERVER, sfd);
+        fx_run_for(fx, MS(100));
+        check_stacks(fx);
+        if (i == 0) {
+            cached_c = c->blk.bytes;
+            cached_s = s->blk.bytes;
+            FX_CHECK(fx, cached_c > 2u * fx->cfg[FX_CLIENT].sndbuf,
+                     "client keeps its two rings and more (%u bytes)", cached_c);
+            FX_CHECK(fx, cached_s > 2u * fx->cfg[FX_SERVER].sndbuf,
+                     "server keeps its two rings and more (%u bytes)", cached_s);
+        } else {
+            /* Each connection took what the last one left and left as much: a steady state. */
+            FX_CHECK(fx, c->blk.bytes == cached_c && s->blk.bytes == cached_s,
+                     "connection %d: cache steady (%u/%u, was %u/%u)", i, c->blk.bytes,
+                     s->blk.bytes, cached_c, cached_s);
+        }
+        FX_CHECK(fx, c->blk.bytes <= GLASS_BLK_BYTES_MAX, "within the bound");
+    }
+    FX_CHECK(fx, glass_stack_in_state(c, GLASS_TCP_TIME_WAIT) == 5, "five in TIME_WAIT");
+    fx_run_for(fx, GLASS_SEC(5)); /* 2 MSL: the records go, and with the last the cache */
+    FX_CHECK(fx, glass_stack_in_state(c, GLASS_TCP_TIME_WAIT) == 0, "TIME_WAIT over");
+    FX_CHECK(fx, c->blk.bytes == 0 && glass_stack_mem_used(c) == base_c,
+             "client holds what it held before (cache %u, %llu vs %llu)", c->blk.bytes,
+             (unsigned long long)glass_stack_mem_used(c), (unsigned long long)base_c);
+    FX_CHECK(fx, s->blk.bytes == 0 && glass_stack_mem_used(s) == base_s,
+             "server holds what it held before (cache %u)", s->blk.bytes);
+    check_stacks(fx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lagging_cursor),
+        FX_TEST(test_block_cache),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -67,6 +67,7 @@ struct glass_wheel {
  * entry. The state stays TIME_WAIT (counted in in_state[] and n_time_wait) and leaves it only
  * through glass_tw_set_closed() in tcp_fsm.c, the records' one door. */
 #define GLASS_TW_SLAB 256u /* records per slab */
+#define GLASS_TW_REF_BITS 24u /* references fit in 24 bits: at most 2^24 - 1 records */
 #define GLASS_TWF_TS_OK 0x01u    /* timestamps were in use (GLASS_TF_TS_OK) */
 #define GLASS_TWF_REUSEADDR 0x02u /* SO_REUSEADDR of the socket it came from */
 #define GLASS_TWF_BOUND 0x04u    /* the application had bound the port explicitly */
@@ -83,7 +84,7 @@ struct glass_tw {
     uint32_t id;                 /* connection id: its transitions keep their thread */
     uint16_t win;                /* window field of our ACKs (already scaled, Linux tw_rcv_wnd) */
     uint8_t flags;               /* GLASS_TWF_* */
-    uint8_t unused;
+    uint8_t tag;                 /* its bit in the hash head's chain filter (timewait.c) */
 };
 _Static_assert(sizeof(struct glass_tw) == 60, "a TIME_WAIT record is 60 bytes");
 
@@ -93,7 +94,8 @@ struct glass_twtab {
     uint32_t free_ref;           /* free slots, linked through hnext */
     uint32_t live;               /* records in use */
     uint32_t n_bound;            /* ... of them from an explicitly bound socket (GLASS_TWF_BOUND) */
-    uint32_t *hash;              /* 4-tuple hash heads (hash_mask + 1), allocated on first use */
+    uint32_t *hash;              /* 4-tuple hash heads (hash_mask + 1): a reference in the low
+                                  * GLASS_TW_REF_BITS, the chain's filter above (timewait.c) */
     uint32_t hash_mask;
     uint32_t *port;              /* heads by local port & port_mask */
     uint32_t port_mask;

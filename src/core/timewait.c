@@ -71,8 +71,8 @@ static uint32_t slot_alloc(struct glass_stack *st)
 {
     struct glass_twtab *t = &st->tw;
     if (t->free_ref == 0) {
-        if (t->n_slab == UINT32_MAX / GLASS_TW_SLAB - 1u)
-            return 0;
+        if (t->n_slab == (1u << GLASS_TW_REF_BITS) / GLASS_TW_SLAB - 1u)
+            return 0; /* references must fit GLASS_TW_REF_BITS: the TCB stays (as above) */
         if (t->n_slab == t->slab_cap) {
             uint32_t cap = t->slab_cap == 0 ? 8u : t->slab_cap * 2u;
             struct glass_tw **s = glass_alloc(st, sizeof *s * cap);
@@ -129,11 +129,28 @@ static void slot_free(struct glass_stack *st, uint32_t ref)
 
 /* ---- links -------------------------------------------------------------------------------- */
 
-static uint32_t *hash_head(const struct glass_stack *st, uint32_t laddr, uint16_t lport,
-                           uint32_t raddr, uint16_t rport)
+/* A hash head holds the reference of the chain's first record in its low GLASS_TW_REF_BITS and,
+ * in its top 8 bits, a filter of the chain: bit 24 + tag for each record on it, the tag being 3
+ * other bits of the record's 4-tuple hash. A lookup whose bit is clear misses without reading
+ * a record. That is the common case: every connect() looks up each 4-tuple it might create
+ * (demux.c port_suitable), nearly always absent, and each record read on a chain is a cache
+ * miss in a table of hundreds of thousands (crr). With two records per chain a miss reads one
+ * in four times instead of always; removal walks the chain anyway and rebuilds the filter. */
+#define REF_MASK ((1u << GLASS_TW_REF_BITS) - 1u)
+
+static uint8_t tag_of(uint32_t hash)
 {
-    const struct glass_twtab *t = &st->tw;
-    return &t->hash[glass_tuple_hash(st, laddr, lport, raddr, rport) & t->hash_mask];
+    return (uint8_t)(hash >> 29); /* index bits are the low ones (hash_mask < 2^24) */
+}
+
+static uint32_t filter_bit(uint8_t tag)
+{
+    return UINT32_C(1) << (GLASS_TW_REF_BITS + tag);
+}
+
+static uint32_t tuple_hash(const struct glass_stack *st, const struct glass_tw *tw)
+{
+    return glass_tuple_hash(st, tw->laddr, tw->lport, tw->raddr, tw->rport);
 }
 
 static void fifo_append(struct glass_twtab *t, uint32_t ref)
@@ -166,9 +183,11 @@ static void link_all(struct glass_stack *st, uint32_t ref)
 {
     struct glass_twtab *t = &st->tw;
     struct glass_tw *tw = glass_tw_at(t, ref);
-    uint32_t *h = hash_head(st, tw->laddr, tw->lport, tw->raddr, tw->rport);
-    tw->hnext = *h;
-    *h = ref;
+    uint32_t hash = tuple_hash(st, tw);
+    uint32_t *h = &t->hash[hash & t->hash_mask];
+    tw->tag = tag_of(hash);
+    tw->hnext = *h & REF_MASK;
+    *h = (*h & ~REF_MASK) | filter_bit(tw->tag) | ref;
     uint32_t *p = &t->port[tw->lport & t->port_mask];
     tw->bprev = 0;
     tw->bnext = *p;
@@ -182,13 +201,23 @@ static void unlink_all(struct glass_stack *st, uint32_t ref)
 {
     struct glass_twtab *t = &st->tw;
     struct glass_tw *tw = glass_tw_at(t, ref);
-    for (uint32_t *pp = hash_head(st, tw->laddr, tw->lport, tw->raddr, tw->rport); *pp != 0;
-         pp = &glass_tw_at(t, *pp)->hnext) {
-        if (*pp == ref) {
-            *pp = tw->hnext;
-            break;
+    uint32_t *h = &t->hash[tuple_hash(st, tw) & t->hash_mask];
+    uint32_t first = *h & REF_MASK;
+    if (first == ref) {
+        first = tw->hnext;
+    } else {
+        for (struct glass_tw *p = glass_tw_at(t, first); ; p = glass_tw_at(t, p->hnext)) {
+            GLASS_ASSERT(p->hnext != 0); /* it is on this chain */
+            if (p->hnext == ref) {
+                p->hnext = tw->hnext;
+                break;
+            }
         }
     }
+    uint32_t filter = 0;
+    for (uint32_t r = first; r != 0; r = glass_tw_at(t, r)->hnext)
+        filter |= filter_bit(glass_tw_at(t, r)->tag);
+    *h = filter | first;
     if (tw->bprev != 0)
         glass_tw_at(t, tw->bprev)->bnext = tw->bnext;
     else
@@ -289,7 +318,11 @@ uint32_t glass_tw_find(const struct glass_stack *st, uint32_t laddr, uint16_t lp
 {
     if (st->tw.live == 0)
         return 0;
-    for (uint32_t ref = *hash_head(st, laddr, lport, raddr, rport); ref != 0;) {
+    uint32_t hash = glass_tuple_hash(st, laddr, lport, raddr, rport);
+    uint32_t head = st->tw.hash[hash & st->tw.hash_mask];
+    if (!(head & filter_bit(tag_of(hash))))
+        return 0; /* no record on the chain has this tuple's tag */
+    for (uint32_t ref = head & REF_MASK; ref != 0;) {
         const struct glass_tw *tw = glass_tw_at(&st->tw, ref);
         if (tw->lport == lport && tw->rport == rport && tw->laddr == laddr && tw->raddr == raddr)
             return ref;

@@ -47,7 +47,7 @@ static bool resize(struct glass_stack *st, struct glass_reclaimq *q, uint32_t ca
 
 static bool grow(struct glass_stack *st, struct glass_reclaimq *q)
 {
-    uint32_t cap = q->cap != 0 ? 2u * q->cap : 64u;
+    uint32_t cap = q->cap != 0 ? 2u * q->cap : GLASS_RECLAIM_MIN_CAP;
     return cap > q->cap && resize(st, q, cap);
 }
 
@@ -72,7 +72,7 @@ static void compact(struct glass_stack *st, struct glass_reclaimq *q)
         glass_reclaim_free_all(st);
         return;
     }
-    if (q->cap > 64u && k <= q->cap / 4u)
+    if (q->cap > GLASS_RECLAIM_MIN_CAP && k <= q->cap / 4u)
         (void)resize(st, q, q->cap / 2u); /* if that fails, the larger array stays */
 }
 

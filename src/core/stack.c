@@ -115,13 +115,16 @@ static void sys_free(const struct glass_stack *st, void *p, size_t size)
         free(p);
 }
 
-/* May a freed block of size bytes be kept (stack.c glass_blkcache)? The per-connection kinds
- * only: a TCB, its extension, RACK's block, a ring of the default buffer size. */
+/* May a freed block of size bytes be kept (core.h glass_blkcache)? The per-connection kinds
+ * only: a TCB, its extension, RACK's block, a ring of the default buffer size, the smallest
+ * far-heap and reclaim-FIFO arrays. */
 static bool blk_cacheable(const struct glass_stack *st, size_t size)
 {
     return size == sizeof(struct glass_tcb) || size == sizeof(struct glass_tcb_ext) ||
            size == sizeof(struct glass_rack) || size == (size_t)st->cfg.sndbuf + GLASS_RING_ALIGN ||
-           size == (size_t)st->cfg.rcvbuf + GLASS_RING_ALIGN;
+           size == (size_t)st->cfg.rcvbuf + GLASS_RING_ALIGN ||
+           size == sizeof(struct glass_wheel_entry *) * GLASS_FAR_MIN_CAP ||
+           size == sizeof(struct glass_reclaim_ent) * GLASS_RECLAIM_MIN_CAP;
 }
 
 /* A cached block of size bytes, taken out of the cache; NULL if there is none. */

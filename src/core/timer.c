@@ -63,7 +63,7 @@ static bool far_push(struct glass_stack *st, struct glass_wheel_entry *e)
 {
     struct glass_wheel *w = &st->wheel;
     if (w->far_len == w->far_cap) {
-        uint32_t cap = w->far_cap != 0 ? 2u * w->far_cap : 64u;
+        uint32_t cap = w->far_cap != 0 ? 2u * w->far_cap : GLASS_FAR_MIN_CAP;
         struct glass_wheel_entry **a = glass_alloc(st, sizeof a[0] * cap);
         if (a == NULL)
             return false;

@@ -9,6 +9,7 @@
 #include "core/core.h" /* glass_stack_check, the wheel and the cache */
 #include "fixture.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define MS(x) GLASS_MSEC(x)
@@ -67,15 +68,41 @@ static void test_lagging_cursor(void **state)
     glass_stack_free(st);
 }
 
+/* Counts the stacks' calls to the allocator. */
+struct counting {
+    unsigned long allocs;
+};
+
+static void *count_alloc(void *ctx, size_t size)
+{
+    ((struct counting *)ctx)->allocs++;
+    return malloc(size);
+}
+
+static void count_free(void *ctx, void *p, size_t size)
+{
+    (void)ctx;
+    (void)size;
+    free(p);
+}
+
 /* One connection after another (one byte each way, the client closes first): from the second
  * on, what a connection frees is kept for the next (the cache holds blocks while the TIME-WAIT
- * records live, within GLASS_BLK_BYTES_MAX), and when the last record expires the stack holds
- * no more than before the first connection. */
+ * records live, within GLASS_BLK_BYTES_MAX), so neither stack calls the allocator at all (the
+ * fast path is allocation-free); and when the last record expires the stack holds no more than
+ * before the first connection. */
 static void test_block_cache(void **state)
 {
     struct fx *fx = *state;
-    fx->cfg[FX_CLIENT].msl = GLASS_SEC(2);
-    fx->cfg[FX_SERVER].msl = GLASS_SEC(2);
+    static struct counting counted[FX_NSIDES];
+    for (int side = 0; side < FX_NSIDES; side++) {
+        counted[side].allocs = 0;
+        fx->cfg[side].msl = GLASS_SEC(2);
+        fx->cfg[side].allocator.alloc = count_alloc;
+        fx->cfg[side].allocator.free = count_free;
+        fx->cfg[side].allocator.ctx = &counted[side];
+    }
+    unsigned long allocs_c = 0, allocs_s = 0;
     int lfd = fx_listen(fx, FX_SERVER, 80, true);
     fx_run_for(fx, MS(100));
     struct glass_stack *c = fx_st(fx, FX_CLIENT), *s = fx_st(fx, FX_SERVER);
@@ -108,7 +135,12 @@ static void test_block_cache(void **state)
                      "client keeps its two rings and more (%u bytes)", cached_c);
             FX_CHECK(fx, cached_s > 2u * fx->cfg[FX_SERVER].sndbuf,
                      "server keeps its two rings and more (%u bytes)", cached_s);
+            allocs_c = counted[FX_CLIENT].allocs;
+            allocs_s = counted[FX_SERVER].allocs;
         } else {
+            FX_CHECK(fx, counted[FX_CLIENT].allocs == allocs_c && counted[FX_SERVER].allocs == allocs_s,
+                     "connection %d: no allocation (client %lu, server %lu more)", i,
+                     counted[FX_CLIENT].allocs - allocs_c, counted[FX_SERVER].allocs - allocs_s);
             /* Each connection took what the last one left and left as much: a steady state. */
             FX_CHECK(fx, c->blk.bytes == cached_c && s->blk.bytes == cached_s,
                      "connection %d: cache steady (%u/%u, was %u/%u)", i, c->blk.bytes,

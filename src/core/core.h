@@ -221,21 +221,21 @@ struct glass_reclaimq {
     uint32_t dead;               /* entries whose TCB was freed (tcb NULL) */
 };
 
-/* Freed per-connection blocks (TCBs, extensions, RACK's blocks, and rings of the default
- * SO_SNDBUF/SO_RCVBUF size) and the smallest arrays of the two structures that empty and fill
- * again with every connection (the timer wheel's far heap: TIME_WAIT's 2 MSL until the TCB
- * becomes a record; the quiet-connection FIFO) kept for the next allocation of the same size,
- * so that opening and closing connections one after another does not go to the allocator
- * (a crr cycle frees two TCBs and four rings and allocates as many again). At most GLASS_BLK_SLOTS blocks
- * and GLASS_BLK_BYTES_MAX bytes; the bytes count against mem_max but not in mem_used (stack.c
- * glass_alloc). Blocks are kept only while the stack has a connection (a TCB, a listener
- * included, or a TIME-WAIT record), and given back when the last one goes or when the cache
- * has not been used for GLASS_BLK_IDLE (a server whose connections have all closed), so a
- * quiet stack holds what a new one holds. */
-#define GLASS_BLK_SLOTS 12u
+/* Freed per-connection blocks (TCBs, extensions, RACK's blocks) and the smallest arrays of the
+ * two structures that empty and fill again with every connection (the timer wheel's far heap:
+ * TIME_WAIT's 2 MSL until the TCB becomes a record; the quiet-connection FIFO) kept for the
+ * next allocation of the same size, so that opening and closing connections one after another
+ * does not go to the allocator for them (a crr cycle frees two TCBs, two RACK blocks, an
+ * extension and both arrays, and allocates as many again). At most GLASS_BLK_SLOTS blocks and
+ * GLASS_BLK_BYTES_MAX bytes (about 5 KiB in use); the bytes count against mem_max but not in
+ * mem_used (stack.c glass_alloc). Blocks are kept only while the stack has a connection (a
+ * TCB, a listener included, or a TIME-WAIT record), and given back when the last one goes or
+ * when the cache has not been used for GLASS_BLK_IDLE (a server whose connections have all
+ * closed), so a quiet stack holds what a new one holds. */
+#define GLASS_BLK_SLOTS 8u
 #define GLASS_FAR_MIN_CAP 64u     /* the timer wheel's far heap array, when first needed */
 #define GLASS_RECLAIM_MIN_CAP 64u /* the quiet-connection FIFO's array, when first needed */
-#define GLASS_BLK_BYTES_MAX (1u << 20)
+#define GLASS_BLK_BYTES_MAX (16u << 10)
 #define GLASS_BLK_IDLE GLASS_SEC(1)
 struct glass_blkcache {
     void *p[GLASS_BLK_SLOTS];

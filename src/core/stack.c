@@ -115,14 +115,15 @@ static void sys_free(const struct glass_stack *st, void *p, size_t size)
         free(p);
 }
 
-/* May a freed block of size bytes be kept (core.h glass_blkcache)? The per-connection kinds
- * only: a TCB, its extension, RACK's block, a ring of the default buffer size, the smallest
- * far-heap and reclaim-FIFO arrays. */
-static bool blk_cacheable(const struct glass_stack *st, size_t size)
+/* May a freed block of size bytes be kept (core.h glass_blkcache)? The small per-connection
+ * kinds only: a TCB, its extension, RACK's block, the smallest far-heap and reclaim-FIFO
+ * arrays. Not rings: four of the default size are 512 KiB, which a stack would hold for as long
+ * as it has a connection; caching them gave crr 2 % and cost TIME_WAIT 30 bytes per entry at
+ * 10,000 entries (docs/performance.md). */
+static bool blk_cacheable(size_t size)
 {
     return size == sizeof(struct glass_tcb) || size == sizeof(struct glass_tcb_ext) ||
-           size == sizeof(struct glass_rack) || size == (size_t)st->cfg.sndbuf + GLASS_RING_ALIGN ||
-           size == (size_t)st->cfg.rcvbuf + GLASS_RING_ALIGN ||
+           size == sizeof(struct glass_rack) ||
            size == sizeof(struct glass_wheel_entry *) * GLASS_FAR_MIN_CAP ||
            size == sizeof(struct glass_reclaim_ent) * GLASS_RECLAIM_MIN_CAP;
 }
@@ -158,7 +159,7 @@ static bool has_conns(const struct glass_stack *st)
 static bool blk_keep(struct glass_stack *st, void *p, size_t size)
 {
     struct glass_blkcache *c = &st->blk;
-    if (c->off || size > GLASS_BLK_BYTES_MAX - c->bytes || !blk_cacheable(st, size) ||
+    if (c->off || size > GLASS_BLK_BYTES_MAX - c->bytes || !blk_cacheable(size) ||
         !has_conns(st))
         return false;
     for (unsigned i = 0; i < GLASS_BLK_SLOTS; i++) {

@@ -64,6 +64,12 @@ static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, 
         return fail2(why, cap, tcb, "state out of range", (uint64_t)(tcb->state), (uint64_t)(0), 1);
     if (tcb->sb.len > tcb->sb.cap || tcb->rb.len > tcb->rb.cap)
         return fail2(why, cap, tcb, "a buffer over capacity [sb, rb]", (uint64_t)(tcb->sb.len), (uint64_t)(tcb->rb.len), 2);
+    /* Storage: none while empty-handed, else room for what is held, never beyond cap. */
+    if (tcb->sb.size > tcb->sb.cap || tcb->rb.size > tcb->rb.cap ||
+        (tcb->sb.buf == NULL) != (tcb->sb.size == 0) || (tcb->rb.buf == NULL) != (tcb->rb.size == 0) ||
+        tcb->sb.len > tcb->sb.size || tcb->rb.len > tcb->rb.size ||
+        (tcb->sb.size > 0 && tcb->sb.head >= tcb->sb.size) || (tcb->rb.size > 0 && tcb->rb.head >= tcb->rb.size))
+        return fail2(why, cap, tcb, "ring storage inconsistent [sb size, rb size]", (uint64_t)(tcb->sb.size), (uint64_t)(tcb->rb.size), 2);
     if (tcb->n_ooo > GLASS_OOO_MAX || tcb->n_sacked > GLASS_SACK_MAX)
         return fail2(why, cap, tcb, "queue bounds [ooo, sack]", (uint64_t)(tcb->n_ooo), (uint64_t)(tcb->n_sacked), 2);
     /* The range lists hold memory exactly while they are not empty (range.c). */
@@ -108,7 +114,7 @@ static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, 
         if (!glass_seq_lt(r->start, r->end) || !glass_seq_gt(r->start, tcb->rcv_nxt) ||
             (i > 0 && !glass_seq_gt(r->start, tcb->x->ooo[i - 1].end)))
             return fail2(why, cap, tcb, "out-of-order range malformed", (uint64_t)(i), (uint64_t)(0), 1);
-        if (tcb->rb.len + glass_seq_sub(r->end, tcb->rcv_nxt) > tcb->rb.cap)
+        if (tcb->rb.len + glass_seq_sub(r->end, tcb->rcv_nxt) > tcb->rb.size)
             return fail2(why, cap, tcb, "out-of-order range beyond the ring", (uint64_t)(i), (uint64_t)(0), 1);
     }
     for (uint8_t i = 0; i < tcb->n_sacked; i++) {

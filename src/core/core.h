@@ -245,9 +245,10 @@ struct glass_blkcache {
     glass_time_t used;              /* last block kept or taken */
 };
 
-/* Ring storage starts on a 64-byte boundary; the allocation is the ring's capacity plus this
- * (tcp_out.c glass_ring_ensure). */
+/* Ring storage starts on a 64-byte boundary; the allocation is the storage's size plus this
+ * (tcp_out.c glass_ring_reserve). */
 #define GLASS_RING_ALIGN 64u
+#define GLASS_RING_FIRST 4096u /* a ring's first storage, if its cap is not smaller */
 
 /* A hint to start loading the cache line at p for writing (no effect where unsupported). */
 #if defined(__GNUC__)
@@ -549,14 +550,27 @@ uint32_t glass_tcp_rcv_space(const struct glass_tcb *tcb);
 /* After the application read: advertise a bigger window if it grew enough (RFC 9293
  * §3.8.6.2.2 receiver SWS avoidance). */
 void glass_tcp_window_update(struct glass_stack *st, struct glass_tcb *tcb);
-/* Ensure a buffer is allocated; false on ENOMEM. */
-bool glass_ring_ensure(struct glass_stack *st, struct glass_ring *r);
+/* Make r's storage hold at least need bytes from its head (at most r->cap): allocated on first
+ * use, grown by doubling, the contents kept. stream is the stream offset of the head byte (the
+ * bytes acknowledged for a send ring, read for a receive ring): a byte's place in the storage is
+ * its stream offset modulo the storage's size. False on ENOMEM (nothing is changed then). */
+bool glass_ring_reserve(struct glass_stack *st, struct glass_ring *r, uint32_t need,
+                        uint64_t stream);
+/* The stream offsets of the head bytes of tcb's rings, for glass_ring_reserve. */
+static inline uint64_t glass_sb_stream(const struct glass_tcb *tcb)
+{
+    return tcb->bytes_acked;
+}
+static inline uint64_t glass_rb_stream(const struct glass_tcb *tcb)
+{
+    return tcb->bytes_received - tcb->rb.len;
+}
 /* Free a ring's storage (if any) and empty it. */
 void glass_ring_free(struct glass_stack *st, struct glass_ring *r);
 /* Free what an idle connection does not need (entering TIME_WAIT, or quiet with both rings
  * drained: reclaim.c): an empty send ring, an empty receive ring with nothing out of order, and
  * RACK's block when nothing is in flight. A ring is allocated again on first use
- * (glass_ring_ensure), RACK's at the next transmission. */
+ * (glass_ring_reserve), RACK's at the next transmission. */
 void glass_tcb_release_idle(struct glass_stack *st, struct glass_tcb *tcb);
 
 /* ---- sorted, bounded sequence-range lists (range.c) ---- */

@@ -1,7 +1,7 @@
 /* glasstcp — giving back the buffers of connections that have gone quiet.
  *
  * A connection's send and receive rings are allocated when the first byte needs them
- * (glass_ring_ensure) and, before this, were kept until close: a server with many keep-alive
+ * (glass_ring_reserve) and, before this, were kept until close: a server with many keep-alive
  * connections that each carried one request held sndbuf + rcvbuf (256 KiB by default) per
  * connection while holding no data at all. Here a connection whose rings have both drained
  * (nothing to send or unacknowledged, nothing unread, nothing out of order) is noted in a FIFO

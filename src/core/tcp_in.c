@@ -1047,7 +1047,9 @@ static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *t
         s->drop = GLASS_DROP_TCP_CLOSE;
         return SEG_DONE;
     }
-    if (!glass_ring_ensure(st, &tcb->rb)) {
+    /* Storage up to the segment's end (the window we offered keeps it within rb.cap). */
+    uint32_t need = tcb->rb.len + glass_seq_sub(glass_seq_add(s->seq, s->len), tcb->rcv_nxt);
+    if (!glass_ring_reserve(st, &tcb->rb, need, glass_rb_stream(tcb))) {
         s->drop = GLASS_DROP_NOMEM;
         return SEG_DONE;
     }

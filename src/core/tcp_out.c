@@ -11,35 +11,77 @@ struct glass_seq glass_tcp_snd_data(const struct glass_tcb *tcb)
 }
 
 /* Ring storage starts on a 64-byte boundary (a cache line): the allocator promises 16, and
- * the stream offset of a byte is the same in the sender's and the receiver's ring when their
- * sizes are equal, so copies between the two are then co-aligned, which string instructions
- * (glibc's memcpy uses `rep movsb` for 2-64 KiB) need to run at full speed on some CPUs (AMD
- * Zen: several times slower when source and destination differ in alignment). The bytes
- * skipped (1..64) are kept in the byte before the storage (GLASS_RING_ALIGN in core.h). */
+ * a byte's place in a ring is its stream offset modulo the ring's size (below), the same in the
+ * sender's and the receiver's ring when their sizes are equal, so copies between the two are
+ * then co-aligned, which string instructions (glibc's memcpy uses `rep movsb` for 2-64 KiB)
+ * need to run at full speed on some CPUs (AMD Zen: several times slower when source and
+ * destination differ in alignment). The bytes skipped (1..64) are kept in the byte before the
+ * storage (GLASS_RING_ALIGN in core.h). */
 #define RING_ALIGN GLASS_RING_ALIGN
 
-bool glass_ring_ensure(struct glass_stack *st, struct glass_ring *r)
+/* The first storage a ring gets: a page, or cap if that is less. A connection that carries a
+ * request and a response of a few bytes holds 4 KiB per direction instead of cap (128 KiB by
+ * default; Linux likewise sizes an skb to the data, not to SO_SNDBUF), and the allocator sees
+ * small blocks that it recycles from its bins: cap-sized blocks, allocated and freed for each
+ * short connection, made glibc return the heap top to the kernel and fault it back in every
+ * time (5x fewer crr connections per second; docs/performance.md). */
+#define RING_FIRST GLASS_RING_FIRST
+
+static uint8_t *ring_storage(struct glass_stack *st, uint32_t size)
 {
-    if (r->buf != NULL)
-        return true;
-    uint8_t *raw = glass_alloc(st, (size_t)r->cap + RING_ALIGN);
+    uint8_t *raw = glass_alloc(st, (size_t)size + RING_ALIGN);
     if (raw == NULL)
-        return false;
+        return NULL;
     uint8_t skip = (uint8_t)(RING_ALIGN - (uintptr_t)raw % RING_ALIGN);
-    r->buf = raw + skip;
-    r->buf[-1] = skip;
-    r->head = 0;
-    r->len = 0;
+    raw[skip - 1u] = skip;
+    return raw + skip;
+}
+
+static void ring_storage_free(struct glass_stack *st, uint8_t *buf, uint32_t size)
+{
+    glass_free(st, buf - buf[-1], (size_t)size + RING_ALIGN);
+}
+
+bool glass_ring_reserve(struct glass_stack *st, struct glass_ring *r, uint32_t need,
+                        uint64_t stream)
+{
+    if (need > r->cap)
+        need = r->cap;
+    if (r->buf != NULL && r->size >= need)
+        return true;
+    uint64_t size = r->buf != NULL ? 2u * (uint64_t)r->size : RING_FIRST;
+    while (size < need)
+        size *= 2u;
+    if (size > r->cap)
+        size = r->cap;
+    uint8_t *buf = ring_storage(st, (uint32_t)size);
+    if (buf == NULL)
+        return false;
+    /* Everything the old storage holds, from its head on (the readable bytes and any stored
+     * beyond them out of order), moves to the same offsets from the new head, which is placed
+     * at the head byte's stream offset modulo the new size. */
+    struct glass_ring n = {.buf = buf, .cap = r->cap, .head = (uint32_t)(stream % size),
+                           .size = (uint32_t)size};
+    if (r->buf != NULL) {
+        const uint8_t *p;
+        uint32_t first = glass_ring_span_at(r, 0, r->size, &p);
+        glass_ring_write_at(&n, 0, p, first);
+        glass_ring_write_at(&n, first, r->buf, r->size - first);
+        ring_storage_free(st, r->buf, r->size);
+    }
+    n.len = r->len;
+    *r = n;
     return true;
 }
 
 void glass_ring_free(struct glass_stack *st, struct glass_ring *r)
 {
     if (r->buf != NULL)
-        glass_free(st, r->buf - r->buf[-1], (size_t)r->cap + RING_ALIGN);
+        ring_storage_free(st, r->buf, r->size);
     r->buf = NULL;
     r->head = 0;
     r->len = 0;
+    r->size = 0;
 }
 
 void glass_tcb_release_idle(struct glass_stack *st, struct glass_tcb *tcb)

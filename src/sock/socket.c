@@ -237,9 +237,11 @@ long glass_send(struct glass_stack *st, int fd, const void *buf, size_t len, int
         return rc;
     if (buf == NULL)
         return -GLASS_EFAULT;
-    if (!glass_ring_ensure(st, &tcb->sb))
-        return -GLASS_ENOMEM;
     uint32_t want = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    uint32_t room = glass_ring_space(&tcb->sb);
+    uint32_t need = tcb->sb.len + (want < room ? want : room);
+    if (!glass_ring_reserve(st, &tcb->sb, need > 0 ? need : 1u, glass_sb_stream(tcb)))
+        return -GLASS_ENOMEM;
     uint32_t n = glass_ring_write(&tcb->sb, buf, want);
     if (n == 0) {
         tcb->flags |= GLASS_TF_SNDBUF_FULL;
@@ -259,7 +261,8 @@ long glass_send_reserve(struct glass_stack *st, int fd, void **p)
     long rc = send_check(tcb);
     if (rc != 0)
         return rc;
-    if (!glass_ring_ensure(st, &tcb->sb))
+    /* The caller means to fill what it is given: the storage grows to the whole buffer. */
+    if (!glass_ring_reserve(st, &tcb->sb, tcb->sb.cap, glass_sb_stream(tcb)))
         return -GLASS_ENOMEM;
     uint8_t *at;
     uint32_t n = glass_ring_tail_span(&tcb->sb, &at);

@@ -47,8 +47,8 @@ static void test_quiet_connection_gives_buffers_back(void **state)
     uint64_t base_c = mem(fx, FX_CLIENT), base_s = mem(fx, FX_SERVER);
     exchange(fx, FX_CLIENT, cfd, sfd, 1000, 'a');
     exchange(fx, FX_SERVER, sfd, cfd, 3000, 'b');
-    FX_CHECK(fx, mem(fx, FX_CLIENT) > base_c + 2u * 65536u, "client holds its buffers");
-    FX_CHECK(fx, mem(fx, FX_SERVER) > base_s + 2u * 65536u, "server holds its buffers");
+    FX_CHECK(fx, mem(fx, FX_CLIENT) > base_c + 2u * GLASS_RING_FIRST, "client holds its buffers");
+    FX_CHECK(fx, mem(fx, FX_SERVER) > base_s + 2u * GLASS_RING_FIRST, "server holds its buffers");
     check_stacks(fx);
     fx_run_for(fx, GLASS_SEC(1) + MS(300));
     FX_CHECK(fx, mem(fx, FX_CLIENT) == base_c, "client back to %llu bytes: %llu",

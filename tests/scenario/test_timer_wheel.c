@@ -68,9 +68,9 @@ static void test_lagging_cursor(void **state)
     glass_stack_free(st);
 }
 
-/* Counts the stacks' calls to the allocator, rings aside (allocated by the first byte each
- * way and freed when the connection is done with them, like a kernel socket's buffers: not
- * cached, see stack.c blk_cacheable). */
+/* Counts the stacks' calls to the allocator, rings aside (their first storage is allocated by
+ * the first byte each way and freed when the connection is done with it, like a kernel
+ * socket's buffers: not cached, see stack.c blk_cacheable). */
 struct counting {
     unsigned long allocs;
     size_t ring_size;
@@ -102,8 +102,7 @@ static void test_block_cache(void **state)
     static struct counting counted[FX_NSIDES];
     for (int side = 0; side < FX_NSIDES; side++) {
         counted[side].allocs = 0;
-        counted[side].ring_size = (size_t)fx->cfg[side].sndbuf + GLASS_RING_ALIGN;
-        fx->cfg[side].rcvbuf = fx->cfg[side].sndbuf;
+        counted[side].ring_size = (size_t)GLASS_RING_FIRST + GLASS_RING_ALIGN;
         fx->cfg[side].msl = GLASS_SEC(2);
         fx->cfg[side].allocator.alloc = count_alloc;
         fx->cfg[side].allocator.free = count_free;

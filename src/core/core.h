@@ -386,7 +386,16 @@ void glass_tcb_xput(struct glass_stack *st, struct glass_tcb *tcb);
 /* Queue a TCB for freeing at the end of the current call (it must be CLOSED or a child that
  * has left its listener). */
 void glass_tcb_reap(struct glass_stack *st, struct glass_tcb *tcb);
-void glass_reap_now(struct glass_stack *st);
+/* The end of every call (stack.c): free the TCBs queued by glass_tcb_reap, turn ready
+ * TIME_WAIT TCBs into records, and give the freed-block cache back once the last connection has
+ * gone. Inline: at the end of nearly every call there is nothing to do. */
+void glass_reap_pending(struct glass_stack *st);
+static inline void glass_reap_now(struct glass_stack *st)
+{
+    if (st->reap != NULL || (st->twq != NULL && st->twq_ready) ||
+        (st->blk.bytes > 0 && st->n_tcbs == 0 && st->tw.live == 0))
+        glass_reap_pending(st);
+}
 void glass_tcb_hash(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_tcb_unhash(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_tcb_bhash(struct glass_stack *st, struct glass_tcb *tcb);

@@ -328,8 +328,9 @@ const struct glass_config *glass_stack_config(const struct glass_stack *st)
     return &st->cfg;
 }
 
-/* Free TCBs queued by glass_tcb_reap(): they are unlinked from every structure already. */
-void glass_reap_now(struct glass_stack *st)
+/* Free TCBs queued by glass_tcb_reap(): they are unlinked from every structure already (the
+ * inline glass_reap_now in core.h calls this when there is something to do). */
+void glass_reap_pending(struct glass_stack *st)
 {
     if (st->twq != NULL && st->twq_ready) {
         /* Orphaned TIME_WAIT TCBs become records, then go. Only after one of them may have

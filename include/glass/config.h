@@ -53,8 +53,12 @@ struct glass_config {
 
     /* Sizes. */
     uint16_t mss;             /**< MSS we advertise and use at most; default 1460 (MTU 1500) */
-    uint32_t sndbuf;          /**< default send buffer per socket, bytes; default 131072 */
-    uint32_t rcvbuf;          /**< default receive buffer per socket, bytes; default 131072 */
+    uint32_t sndbuf;          /**< default send buffer per socket, bytes (the most it holds: its
+                                   storage starts at 4 KiB with the first byte and grows with
+                                   the data held); default 131072 */
+    uint32_t rcvbuf;          /**< default receive buffer per socket, bytes (the window offered
+                                   and the most it holds; storage grows as for sndbuf); default
+                                   131072 */
     uint32_t max_sockets;     /**< socket handles (fds); default 1024 */
     uint32_t max_conns;       /**< TCBs in all states incl. TIME_WAIT and SYN_RCVD; default 65536 */
     uint32_t somaxconn;       /**< cap on listen() backlog; default 4096 (Linux somaxconn) */

@@ -141,9 +141,10 @@ GLASS_API uint32_t glass_stack_in_state(const struct glass_stack *st, int state)
 /** The value of MIB counter @p mib (an enum glass_mib); 0 if out of range. */
 GLASS_API uint64_t glass_stack_mib(const struct glass_stack *st, int mib);
 /** Bytes the stack has allocated and uses now (everything: tables, connections, buffers).
- *  The last freed TCB, TCB extension and RACK block, kept for reuse while the stack has
- *  connections (3,720 bytes on x86-64, given back when the last connection goes), are not
- *  counted here; config mem_max bounds both together. */
+ *  Freed blocks kept for reuse while the stack has connections (TCBs, their extensions,
+ *  RACK blocks and two small arrays: at most 8 blocks and 16 KiB, given back when the last
+ *  connection goes or after 1 s unused) are not counted here; config mem_max bounds both
+ *  together. */
 GLASS_API uint64_t glass_stack_mem_used(const struct glass_stack *st);
 /** How many received packets were dropped for @p reason (an enum glass_drop_reason); 0 if out
  *  of range. */

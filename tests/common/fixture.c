@@ -1,6 +1,8 @@
 /* glasstcp tests — the two-stack scenario fixture. See fixture.h. */
 #include "fixture.h"
 
+#include "core/core.h" /* glass_stack_check */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1127,4 +1129,12 @@ void fx_check_at(struct fx *fx, bool ok, const char *expr, const char *file, int
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fx_fail_at(fx, file, line, "%s  [%s]", msg, expr);
+}
+
+void fx_check_stacks_at(struct fx *fx, const char *file, int line)
+{
+    char why[256];
+    for (int side = 0; side < FX_NSIDES; side++)
+        fx_check_at(fx, glass_stack_check(fx_st(fx, side), why, sizeof why) == 0,
+                    "glass_stack_check", file, line, "%s: %s", fx_side_name(side), why);
 }

@@ -345,6 +345,10 @@ void fx_check_at(struct fx *fx, bool ok, const char *expr, const char *file, int
     ;
 
 const char *fx_side_name(int side);
+
+/* FX_CHECK_STACKS(fx): fail unless glass_stack_check() finds both stacks consistent. */
+#define FX_CHECK_STACKS(fx) fx_check_stacks_at((fx), __FILE__, __LINE__)
+void fx_check_stacks_at(struct fx *fx, const char *file, int line);
 /* "ECONNRESET" for -104, "0" for 0, "42" for a count. Uses a small rotating buffer. */
 const char *fx_ret_name(long ret);
 

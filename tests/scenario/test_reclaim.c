@@ -4,20 +4,12 @@
  * connection that carried data costs what one that never did costs; the next byte allocates
  * them again and the stream goes on intact. Buffers holding unread data are never touched, a
  * connection that talks more often than ring_idle keeps them, and ring_idle 0 turns it off. */
-#include "core/core.h" /* glass_stack_check */
+#include "core/core.h" /* GLASS_RING_FIRST */
 #include "fixture.h"
 
 #include <string.h>
 
 #define MS(x) GLASS_MSEC(x)
-
-static void check_stacks(struct fx *fx)
-{
-    char why[256];
-    for (int side = 0; side < FX_NSIDES; side++)
-        FX_CHECK(fx, glass_stack_check(fx_st(fx, side), why, sizeof why) == 0, "%s: %s",
-                 fx_side_name(side), why);
-}
 
 /* n bytes from side `from` (fd) to the other side (fd `to_fd`), read there and checked. */
 static void exchange(struct fx *fx, int from, int fd, int to_fd, size_t n, uint8_t fill)
@@ -49,7 +41,7 @@ static void test_quiet_connection_gives_buffers_back(void **state)
     exchange(fx, FX_SERVER, sfd, cfd, 3000, 'b');
     FX_CHECK(fx, mem(fx, FX_CLIENT) > base_c + 2u * GLASS_RING_FIRST, "client holds its buffers");
     FX_CHECK(fx, mem(fx, FX_SERVER) > base_s + 2u * GLASS_RING_FIRST, "server holds its buffers");
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
     fx_run_for(fx, GLASS_SEC(1) + MS(300));
     FX_CHECK(fx, mem(fx, FX_CLIENT) == base_c, "client back to %llu bytes: %llu",
              (unsigned long long)base_c, (unsigned long long)mem(fx, FX_CLIENT));
@@ -57,7 +49,7 @@ static void test_quiet_connection_gives_buffers_back(void **state)
              (unsigned long long)base_s, (unsigned long long)mem(fx, FX_SERVER));
     FX_ASSERT_MIB(fx, FX_CLIENT, GLASS_MIB_GlassBufReclaimed, 1);
     FX_ASSERT_MIB(fx, FX_SERVER, GLASS_MIB_GlassBufReclaimed, 1);
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
     exchange(fx, FX_CLIENT, cfd, sfd, 2000, 'c');
     exchange(fx, FX_SERVER, sfd, cfd, 10, 'd');
     /* Sized before first use: after a reclaim the buffers are still "used". */
@@ -65,7 +57,7 @@ static void test_quiet_connection_gives_buffers_back(void **state)
     FX_CHECK(fx, glass_setsockopt(fx_st(fx, FX_CLIENT), cfd, GLASS_SOL_SOCKET, GLASS_SO_RCVBUF,
                                   &v, sizeof v) == -GLASS_EINVAL,
              "SO_RCVBUF after data");
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 }
 
 /* A request every 600 ms (less than ring_idle apart) keeps the buffers. */
@@ -83,7 +75,7 @@ static void test_busy_connection_keeps_them(void **state)
     FX_ASSERT_MIB(fx, FX_SERVER, GLASS_MIB_GlassBufReclaimed, 0);
     fx_run_for(fx, GLASS_SEC(2));
     FX_ASSERT_MIB(fx, FX_CLIENT, GLASS_MIB_GlassBufReclaimed, 1);
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 }
 
 /* Unread bytes stay where they are, however long; once read, the buffers go after ring_idle. */
@@ -102,7 +94,7 @@ static void test_unread_data_is_kept(void **state)
     FX_CHECK(fx, got == (long)sizeof out && memcmp(in, out, sizeof out) == 0, "read %ld", got);
     fx_run_for(fx, GLASS_SEC(1) + MS(100));
     FX_ASSERT_MIB(fx, FX_SERVER, GLASS_MIB_GlassBufReclaimed, 1);
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 }
 
 /* ring_idle 0: buffers stay until close. */
@@ -118,7 +110,7 @@ static void test_off(void **state)
     FX_ASSERT_MIB(fx, FX_SERVER, GLASS_MIB_GlassBufReclaimed, 1);
     FX_CHECK(fx, glass_stack_next_deadline(fx_st(fx, FX_CLIENT)) == GLASS_TIME_NEVER,
              "nothing pending on the client");
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 }
 
 /* A connection closed while noted leaves no trace in the FIFO (its entry is cleared). */
@@ -132,7 +124,7 @@ static void test_closed_while_noted(void **state)
     fx_close(fx, FX_CLIENT, cfd); /* abort: the TCB goes at once */
     fx_run_for(fx, GLASS_SEC(2));
     FX_ASSERT_MIB(fx, FX_CLIENT, GLASS_MIB_GlassBufReclaimed, 0);
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 }
 
 int main(void)

@@ -5,7 +5,7 @@
  * keeps a byte's place at its stream offset modulo the storage size (so that the sender's and
  * the receiver's copies stay co-aligned); storage that cannot grow within the memory budget
  * drops the segment, counted, and the data comes later intact. */
-#include "core/core.h" /* the TCB behind a handle, glass_stack_check */
+#include "core/core.h" /* the TCB behind a handle */
 #include "fixture.h"
 
 #include <string.h>
@@ -15,14 +15,6 @@
 static struct glass_tcb *tcb_of(struct fx *fx, int side, int fd)
 {
     return fx_st(fx, side)->socks[fd - GLASS_FD_BASE].tcb;
-}
-
-static void check_stacks(struct fx *fx)
-{
-    char why[256];
-    for (int side = 0; side < FX_NSIDES; side++)
-        FX_CHECK(fx, glass_stack_check(fx_st(fx, side), why, sizeof why) == 0, "%s: %s",
-                 fx_side_name(side), why);
 }
 
 /* Each byte at its stream offset modulo the storage's size. */
@@ -88,7 +80,7 @@ static void test_grows_to_cap(void **state)
     FX_CHECK(fx, s->rb.size <= s->rb.cap, "receive ring within its cap (%u of %u)", s->rb.size,
              s->rb.cap);
     FX_CHECK(fx, s->rb.size > GLASS_RING_FIRST, "receive ring grew (%u)", s->rb.size);
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 }
 
 /* Out-of-order data beyond the readable bytes survives a growth: the first segment of a burst
@@ -109,14 +101,14 @@ static void test_out_of_order_survives_growth(void **state)
     FX_CHECK(fx, s->n_ooo > 0 && s->rb.len == 0, "stored out of order (%u ranges, %u readable)",
              s->n_ooo, s->rb.len);
     FX_CHECK(fx, s->rb.size > GLASS_RING_FIRST, "the ring grew for them (%u)", s->rb.size);
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
     fx_run_for(fx, MS(1000));
     size_t got = 0;
     for (long n; got < sizeof in && (n = glass_recv(fx_st(fx, FX_SERVER), sfd, in + got, sizeof in - got, 0)) > 0;)
         got += (size_t)n;
     FX_CHECK(fx, got == sizeof in && memcmp(in, out, sizeof in) == 0, "%zu of %zu bytes intact",
              got, sizeof in);
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 }
 
 int main(void)

@@ -6,21 +6,13 @@
  * - blocks freed by one connection (TCBs, RACK's block, the far heap's and the reclaim FIFO's
  *   smallest arrays) are kept for the next, within the cache's bound, and all given back when the last connection (TIME-WAIT records
  *   included) is gone. */
-#include "core/core.h" /* glass_stack_check, the wheel and the cache */
+#include "core/core.h" /* the wheel and the cache */
 #include "fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define MS(x) GLASS_MSEC(x)
-
-static void check_stacks(struct fx *fx)
-{
-    char why[256];
-    for (int side = 0; side < FX_NSIDES; side++)
-        FX_CHECK(fx, glass_stack_check(fx_st(fx, side), why, sizeof why) == 0, "%s: %s",
-                 fx_side_name(side), why);
-}
 
 /* A stack driven without glass_stack_advance while no timer is due (the wheel never runs, as in
  * a loop that advances only at the next deadline): its cursor stays at 0 while the clock reads
@@ -133,7 +125,7 @@ static void test_block_cache(void **state)
         fx_run_for(fx, MS(100));
         fx_close(fx, FX_SERVER, sfd);
         fx_run_for(fx, MS(100));
-        check_stacks(fx);
+        FX_CHECK_STACKS(fx);
         if (i == 0) {
             cached_c = c->blk.bytes;
             cached_s = s->blk.bytes;
@@ -162,7 +154,7 @@ static void test_block_cache(void **state)
              (unsigned long long)glass_stack_mem_used(c), (unsigned long long)base_c);
     FX_CHECK(fx, s->blk.bytes == 0 && glass_stack_mem_used(s) == base_s,
              "server holds what it held before (cache %u)", s->blk.bytes);
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 }
 
 int main(void)

@@ -4,7 +4,6 @@
  * its port against bind() (Linux's SO_REUSEADDR rule), takes an acceptable RST (RFC 1337 off),
  * is listed by glass_stack_conns(), and ends TIME_WAIT -> CLOSED after 2MSL with the
  * connection's own id. A connection whose socket is still open keeps its TCB until close(). */
-#include "core/core.h" /* glass_stack_check */
 #include "fixture.h"
 
 #include <string.h>
@@ -59,14 +58,6 @@ static size_t tw_listed(struct glass_stack *st, struct glass_conn_info *out, siz
     return k;
 }
 
-static void check_stacks(struct fx *fx)
-{
-    char why[256];
-    for (int side = 0; side < FX_NSIDES; side++)
-        FX_CHECK(fx, glass_stack_check(fx_st(fx, side), why, sizeof why) == 0, "%s: %s",
-                 fx_side_name(side), why);
-}
-
 /* 256 orphaned TIME_WAIT connections cost at most 64 bytes each (the records' slab and its
  * pointer array, nothing per connection besides), are listed with their 2MSL timer, and all
  * end after 2MSL with their own ids, giving every byte back. */
@@ -87,7 +78,7 @@ static void test_records_small_listed_and_expire(void **state)
     uint64_t used = glass_stack_mem_used(st) - base;
     FX_CHECK(fx, used <= (uint64_t)N_TW * 64u, "%llu bytes for %d TIME_WAIT entries",
              (unsigned long long)used, N_TW);
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 
     static struct glass_conn_info ci[N_TW];
     size_t k = tw_listed(st, ci, N_TW);
@@ -111,7 +102,7 @@ static void test_records_small_listed_and_expire(void **state)
                  "conn %u: TIME_WAIT -> CLOSED timeout_2msl once", ids[i]);
     FX_CHECK(fx, glass_stack_mem_used(st) == base, "memory back: %llu vs %llu",
              (unsigned long long)glass_stack_mem_used(st), (unsigned long long)base);
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 }
 
 /* A retransmitted FIN reaching a record is ACKed <SEQ=SND.NXT><ACK=RCV.NXT> with the window of
@@ -148,7 +139,7 @@ static void test_record_reacks_fin_and_restarts(void **state)
     fx_run_for(fx, MS(2));
     FX_EXPECT_TRANS_CONN(fx, FX_CLIENT, id, GLASS_TCP_TIME_WAIT, GLASS_TCP_CLOSED,
                          GLASS_CAUSE_TIMEOUT_2MSL);
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 }
 
 /* The record keeps its port and the SO_REUSEADDR flag of its socket (Linux): bind() without
@@ -170,7 +161,7 @@ static void test_record_holds_port_for_bind(void **state)
     /* The same 4-tuple is still TIME_WAIT's (tw_reuse off): connect() is refused. */
     struct glass_endpoint ep = {FX_SERVER_ADDR, FX_SERVER_PORT};
     FX_ASSERT_RET(glass_connect(st, fd, &ep), -GLASS_EADDRNOTAVAIL);
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 }
 
 /* With RFC 1337 protection off, an RST at RCV.NXT ends a record's TIME_WAIT at once; one
@@ -194,7 +185,7 @@ static void test_record_rst(void **state)
                          GLASS_CAUSE_RCV_RST);
     FX_CHECK(fx, glass_stack_in_state(fx_st(fx, FX_CLIENT), GLASS_TCP_TIME_WAIT) == 0,
              "TIME_WAIT ended");
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 }
 
 /* A TIME_WAIT whose socket is still open keeps its TCB (glass_tcp_info works on it); close()
@@ -218,7 +209,7 @@ static void test_open_socket_keeps_tcb_until_close(void **state)
     FX_CHECK(fx, glass_stack_in_state(st, GLASS_TCP_TIME_WAIT) == 2, "still TIME_WAIT");
     FX_CHECK(fx, after < before, "close() in TIME_WAIT gives the TCB back (%llu -> %llu)",
              (unsigned long long)before, (unsigned long long)after);
-    check_stacks(fx);
+    FX_CHECK_STACKS(fx);
 }
 
 int main(void)

@@ -182,7 +182,9 @@ GLASS_API int glass_connect(struct glass_stack *st, int fd, const struct glass_e
  *  @retval -GLASS_EPIPE after shutdown(SHUT_WR) or close() started, after a reset, or on a
  *          socket that never connected (Linux).
  *  @retval -GLASS_EFAULT @p buf is NULL and @p len > 0.
- *  @retval -GLASS_ENOMEM the send buffer could not be allocated.
+ *  @retval -GLASS_ENOMEM the send buffer's storage could not be allocated, or grown (it grows
+ *          with the data held, up to SO_SNDBUF) and has no room left. A storage that could not
+ *          grow but has room takes what fits (a short count).
  *  @return a pending asynchronous error (-GLASS_ECONNRESET, -GLASS_ETIMEDOUT ...) is returned,
  *          and cleared, before anything else. */
 GLASS_API long glass_send(struct glass_stack *st, int fd, const void *buf, size_t len, int flags);
@@ -202,6 +204,7 @@ GLASS_API long glass_recv(struct glass_stack *st, int fd, void *buf, size_t len,
  *  bytes of the stream go inside the send buffer; returns how many bytes may be written there
  *  (> 0, contiguous; a second reserve after a commit may give the part that wrapped around).
  *  Errors as glass_send(): -GLASS_EAGAIN when the buffer is full, -GLASS_EPIPE, ...
+ *  The buffer's storage grows to the whole of SO_SNDBUF here (the caller means to fill it).
  *  Nothing is sent until glass_send_commit(); the span stays valid until the next call on
  *  the stack. */
 GLASS_API long glass_send_reserve(struct glass_stack *st, int fd, void **p);

@@ -240,8 +240,9 @@ long glass_send(struct glass_stack *st, int fd, const void *buf, size_t len, int
     uint32_t want = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
     uint32_t room = glass_ring_space(&tcb->sb);
     uint32_t need = tcb->sb.len + (want < room ? want : room);
-    if (!glass_ring_reserve(st, &tcb->sb, need > 0 ? need : 1u, glass_sb_stream(tcb)))
-        return -GLASS_ENOMEM;
+    if (!glass_ring_reserve(st, &tcb->sb, need > 0 ? need : 1u, glass_sb_stream(tcb)) &&
+        tcb->sb.size == tcb->sb.len)
+        return -GLASS_ENOMEM; /* (if the storage could not grow, what room it has is used) */
     uint32_t n = glass_ring_write(&tcb->sb, buf, want);
     if (n == 0) {
         tcb->flags |= GLASS_TF_SNDBUF_FULL;
@@ -262,8 +263,9 @@ long glass_send_reserve(struct glass_stack *st, int fd, void **p)
     if (rc != 0)
         return rc;
     /* The caller means to fill what it is given: the storage grows to the whole buffer. */
-    if (!glass_ring_reserve(st, &tcb->sb, tcb->sb.cap, glass_sb_stream(tcb)))
-        return -GLASS_ENOMEM;
+    if (!glass_ring_reserve(st, &tcb->sb, tcb->sb.cap, glass_sb_stream(tcb)) &&
+        tcb->sb.size == tcb->sb.len)
+        return -GLASS_ENOMEM; /* (if the storage could not grow, what room it has is given) */
     uint8_t *at;
     uint32_t n = glass_ring_tail_span(&tcb->sb, &at);
     if (n == 0) {

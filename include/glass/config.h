@@ -21,7 +21,11 @@ enum glass_cc_algo {
     GLASS_CC_NEWRENO = 1, /**< RFC 5681 + RFC 6582 */
 };
 
-/** Optional allocator hooks: the core takes all its memory through these. */
+/** Optional allocator hooks: the core takes all its memory through these. With glibc's
+ *  malloc, a stack that opens and closes many short connections at once frees their buffers
+ *  in bursts; glibc then gives the top of its heap back to the kernel and faults it in again
+ *  on the next burst unless M_TRIM_THRESHOLD is raised (mallopt, or MALLOC_TRIM_THRESHOLD_):
+ *  docs/performance.md "crr and the allocator". A pool behind these hooks avoids it too. */
 struct glass_allocator {
     void *(*alloc)(void *ctx, size_t size);    /**< return NULL on failure; memory need not be zeroed */
     void (*free)(void *ctx, void *p, size_t size); /**< size is what was asked for */

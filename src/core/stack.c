@@ -661,8 +661,11 @@ static long output(struct glass_stack *st, glass_time_t now, uint8_t *buf, size_
 {
     set_now(st, now);
     *out = (struct glass_output){.len = 0};
-    if (st->tx_len == 0 && st->outq_head == NULL && st->reap == NULL && st->twq == NULL)
-        return 0; /* nothing to send, nothing to free: what the steps below would find */
+    if (st->tx_len == 0 && st->outq_head == NULL) {
+        /* Nothing to send (an event loop asks until it hears so): only what is to be freed. */
+        glass_reap_now(st);
+        return 0;
+    }
     size_t n = st->tx_len == 0 ? pull_direct(st, buf, cap, ref, out) : 0;
     if (out->payload == NULL)
         glass_reap_now(st); /* else on the next call: the payload is in a TCB's send buffer */

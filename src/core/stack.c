@@ -117,9 +117,10 @@ static void sys_free(const struct glass_stack *st, void *p, size_t size)
 
 /* May a freed block of size bytes be kept (core.h glass_blkcache)? The small per-connection
  * kinds only: a TCB, its extension, RACK's block, the smallest far-heap and reclaim-FIFO
- * arrays. Not rings: four of the default size are 512 KiB, which a stack would hold for as long
- * as it has a connection; caching them gave crr 2 % and cost TIME_WAIT 30 bytes per entry at
- * 10,000 entries (docs/performance.md). */
+ * arrays. Not rings: the cache holds its blocks as long as the stack has a connection, and
+ * rings would show in every per-entry figure (four rings of the bench's 64 KiB read as 95 bytes
+ * per TIME_WAIT entry at 10,000 entries); a ring's first storage is 4 KiB, which the allocator
+ * recycles quickly anyway (docs/performance.md "crr and the allocator"). */
 static bool blk_cacheable(size_t size)
 {
     return size == sizeof(struct glass_tcb) || size == sizeof(struct glass_tcb_ext) ||

@@ -3,6 +3,8 @@
  * - the wheel's cursor moves only when timers run, so a stack whose timers are all cancelled
  *   in time falls behind the clock; a deadline armed then must still go into its near slot (not
  *   the far heap) and fire on time;
+ * - request/response on one connection, driven as an event loop drives a stack, makes no
+ *   allocator call once started (it made 4 per transaction while the cursor lagged);
  * - blocks freed by one connection (TCBs, RACK's block, the far heap's and the reclaim FIFO's
  *   smallest arrays) are kept for the next, within the cache's bound, and all given back when the last connection (TIME-WAIT records
  *   included) is gone. */
@@ -157,11 +159,104 @@ static void test_block_cache(void **state)
     FX_CHECK_STACKS(fx);
 }
 
+/* Two stacks joined directly, driven the way the bench and an event loop drive them: the clock
+ * moves, packets go across as soon as a stack has them, and glass_stack_advance is called only
+ * when glass_stack_next_deadline says something is due. */
+struct pair {
+    struct glass_stack *st[2];
+    glass_time_t now;
+    uint8_t pkt[2048];
+};
+
+static void pair_pump(struct pair *p)
+{
+    for (int i = 0; i < 2; i++)
+        if (glass_stack_next_deadline(p->st[i]) <= p->now)
+            glass_stack_advance(p->st[i], p->now);
+    for (bool moved = true; moved;) {
+        moved = false;
+        for (int i = 0; i < 2; i++) {
+            long n;
+            while ((n = glass_stack_output(p->st[i], p->now, p->pkt, sizeof p->pkt)) > 0) {
+                glass_stack_input(p->st[1 - i], p->now, p->pkt, (size_t)n);
+                moved = true;
+            }
+        }
+    }
+    struct glass_event ev;
+    for (int i = 0; i < 2; i++)
+        while (glass_stack_next_event(p->st[i], &ev)) {
+        }
+}
+
+/* Request/response on one connection, one exchange per millisecond for 5 s: after the first
+ * exchange neither stack calls the allocator. Each exchange re-arms the retransmission timer
+ * and none fires, so the wheel runs only for the reclaim FIFO's deadlines; with its cursor
+ * left behind between them, re-arms went through the far heap, which allocated its array when
+ * it filled and freed it when it emptied (4 allocator calls per transaction in the bench's rr
+ * loop before the cursor caught up). */
+static void test_request_response_allocation_free(void **state)
+{
+    (void)state;
+    static struct counting counted[2];
+    static struct pair p;
+    memset(&p, 0, sizeof p);
+    p.now = GLASS_SEC(1);
+    static const uint32_t addr[2] = {FX_CLIENT_ADDR, FX_SERVER_ADDR};
+    for (int i = 0; i < 2; i++) {
+        struct glass_config cfg;
+        glass_config_default(&cfg);
+        cfg.seed = (uint64_t)i + 1u;
+        counted[i] = (struct counting){0};
+        cfg.allocator = (struct glass_allocator){count_alloc, count_free, &counted[i]};
+        p.st[i] = glass_stack_new(&cfg);
+        assert_non_null(p.st[i]);
+        assert_int_equal(glass_stack_add_iface(p.st[i], addr[i], 24, 1500), 0);
+    }
+    struct glass_endpoint ep = {.addr = FX_SERVER_ADDR, .port = 80};
+    int lfd = glass_socket(p.st[1]);
+    assert_int_equal(glass_bind(p.st[1], lfd, &ep), 0);
+    assert_int_equal(glass_listen(p.st[1], lfd, 8), 0);
+    int cfd = glass_socket(p.st[0]);
+    assert_int_equal(glass_connect(p.st[0], cfd, &ep), -GLASS_EINPROGRESS);
+    pair_pump(&p);
+    int sfd = glass_accept(p.st[1], lfd, NULL);
+    assert_true(sfd >= 0);
+    int one = 1;
+    glass_setsockopt(p.st[0], cfd, GLASS_SOL_TCP, GLASS_TCP_NODELAY, &one, sizeof one);
+    glass_setsockopt(p.st[1], sfd, GLASS_SOL_TCP, GLASS_TCP_NODELAY, &one, sizeof one);
+    unsigned long allocs[2] = {0, 0};
+    for (int i = 0; i < 5000; i++) {
+        uint8_t b = (uint8_t)i, in = 0;
+        p.now += GLASS_MSEC(1);
+        assert_int_equal(glass_send(p.st[0], cfd, &b, 1, 0), 1);
+        pair_pump(&p);
+        assert_int_equal(glass_recv(p.st[1], sfd, &in, 1, 0), 1);
+        assert_int_equal(in, b);
+        assert_int_equal(glass_send(p.st[1], sfd, &b, 1, 0), 1);
+        pair_pump(&p);
+        assert_int_equal(glass_recv(p.st[0], cfd, &in, 1, 0), 1);
+        assert_int_equal(in, b);
+        if (i == 0) {
+            allocs[0] = counted[0].allocs;
+            allocs[1] = counted[1].allocs;
+        }
+    }
+    assert_int_equal(counted[0].allocs - allocs[0], 0); /* client */
+    assert_int_equal(counted[1].allocs - allocs[1], 0); /* server */
+    char why[256];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(glass_stack_check(p.st[i], why, sizeof why), 0);
+        glass_stack_free(p.st[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lagging_cursor),
         FX_TEST(test_block_cache),
+        cmocka_unit_test(test_request_response_allocation_free),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

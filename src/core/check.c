@@ -56,6 +56,14 @@ static int fail2(char *buf, size_t cap, const struct glass_tcb *tcb, const char 
     return -1;
 }
 
+/* A ring's storage: none while it has none, else room for what it holds, never beyond cap,
+ * the head inside it. */
+static bool ring_storage_ok(const struct glass_ring *r)
+{
+    return r->size <= r->cap && (r->buf == NULL) == (r->size == 0) && r->len <= r->size &&
+           (r->size == 0 || r->head < r->size);
+}
+
 static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, char *why,
                      size_t cap)
 {
@@ -64,11 +72,7 @@ static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, 
         return fail2(why, cap, tcb, "state out of range", (uint64_t)(tcb->state), (uint64_t)(0), 1);
     if (tcb->sb.len > tcb->sb.cap || tcb->rb.len > tcb->rb.cap)
         return fail2(why, cap, tcb, "a buffer over capacity [sb, rb]", (uint64_t)(tcb->sb.len), (uint64_t)(tcb->rb.len), 2);
-    /* Storage: none while empty-handed, else room for what is held, never beyond cap. */
-    if (tcb->sb.size > tcb->sb.cap || tcb->rb.size > tcb->rb.cap ||
-        (tcb->sb.buf == NULL) != (tcb->sb.size == 0) || (tcb->rb.buf == NULL) != (tcb->rb.size == 0) ||
-        tcb->sb.len > tcb->sb.size || tcb->rb.len > tcb->rb.size ||
-        (tcb->sb.size > 0 && tcb->sb.head >= tcb->sb.size) || (tcb->rb.size > 0 && tcb->rb.head >= tcb->rb.size))
+    if (!ring_storage_ok(&tcb->sb) || !ring_storage_ok(&tcb->rb))
         return fail2(why, cap, tcb, "ring storage inconsistent [sb size, rb size]", (uint64_t)(tcb->sb.size), (uint64_t)(tcb->rb.size), 2);
     if (tcb->n_ooo > GLASS_OOO_MAX || tcb->n_sacked > GLASS_SACK_MAX)
         return fail2(why, cap, tcb, "queue bounds [ooo, sack]", (uint64_t)(tcb->n_ooo), (uint64_t)(tcb->n_sacked), 2);

@@ -390,14 +390,10 @@ void glass_tcb_reap(struct glass_stack *st, struct glass_tcb *tcb);
  * TIME_WAIT TCBs into records, and give the freed-block cache back once the last connection has
  * gone. Inline: at the end of nearly every call there is nothing to do. */
 void glass_reap_pending(struct glass_stack *st);
-static inline bool glass_reap_due(const struct glass_stack *st)
-{
-    return st->reap != NULL || (st->twq != NULL && st->twq_ready) ||
-           (st->blk.bytes > 0 && st->n_tcbs == 0 && st->tw.live == 0);
-}
 static inline void glass_reap_now(struct glass_stack *st)
 {
-    if (glass_reap_due(st))
+    if (st->reap != NULL || (st->twq != NULL && st->twq_ready) ||
+        (st->blk.bytes > 0 && st->n_tcbs == 0 && st->tw.live == 0))
         glass_reap_pending(st);
 }
 void glass_tcb_hash(struct glass_stack *st, struct glass_tcb *tcb);

@@ -16,32 +16,28 @@ struct glass_seq glass_tcp_snd_data(const struct glass_tcb *tcb)
  * then co-aligned, which string instructions (glibc's memcpy uses `rep movsb` for 2-64 KiB)
  * need to run at full speed on some CPUs (AMD Zen: several times slower when source and
  * destination differ in alignment). The bytes skipped (1..64) are kept in the byte before the
- * storage (GLASS_RING_ALIGN in core.h). */
-#define RING_ALIGN GLASS_RING_ALIGN
-
-/* The first storage a ring gets: a page, or cap if that is less. A connection that carries a
- * request and a response of a few bytes holds 4 KiB per direction instead of cap (128 KiB by
- * default; Linux likewise sizes an skb to the data, not to SO_SNDBUF), and the allocator sees
- * small blocks that it recycles from its bins: cap-sized blocks, allocated and freed for each
- * short connection, made glibc return the heap top to the kernel and fault it back in every
- * time (5x fewer crr connections per second; docs/performance.md). */
-#define RING_FIRST GLASS_RING_FIRST
-
+ * storage. */
 static uint8_t *ring_storage(struct glass_stack *st, uint32_t size)
 {
-    uint8_t *raw = glass_alloc(st, (size_t)size + RING_ALIGN);
+    uint8_t *raw = glass_alloc(st, (size_t)size + GLASS_RING_ALIGN);
     if (raw == NULL)
         return NULL;
-    uint8_t skip = (uint8_t)(RING_ALIGN - (uintptr_t)raw % RING_ALIGN);
+    uint8_t skip = (uint8_t)(GLASS_RING_ALIGN - (uintptr_t)raw % GLASS_RING_ALIGN);
     raw[skip - 1u] = skip;
     return raw + skip;
 }
 
 static void ring_storage_free(struct glass_stack *st, uint8_t *buf, uint32_t size)
 {
-    glass_free(st, buf - buf[-1], (size_t)size + RING_ALIGN);
+    glass_free(st, buf - buf[-1], (size_t)size + GLASS_RING_ALIGN);
 }
 
+/* A ring's first storage is GLASS_RING_FIRST, a page (or cap if that is less). A connection
+ * that carries a request and a response of a few bytes holds 4 KiB per direction instead of
+ * cap (128 KiB by default; Linux likewise sizes an skb to the data, not to SO_SNDBUF), and the
+ * allocator sees small blocks that it recycles from its bins: cap-sized blocks, allocated and
+ * freed for each short connection, made glibc return the heap top to the kernel and fault it
+ * back in every time (5x fewer crr connections per second; docs/performance.md). */
 bool glass_ring_reserve(struct glass_stack *st, struct glass_ring *r, uint32_t need,
                         uint64_t stream)
 {
@@ -49,7 +45,7 @@ bool glass_ring_reserve(struct glass_stack *st, struct glass_ring *r, uint32_t n
         need = r->cap;
     if (r->buf != NULL && r->size >= need)
         return true;
-    uint64_t size = r->buf != NULL ? 2u * (uint64_t)r->size : RING_FIRST;
+    uint64_t size = r->buf != NULL ? 2u * (uint64_t)r->size : GLASS_RING_FIRST;
     while (size < need)
         size *= 2u;
     if (size > r->cap)

@@ -201,22 +201,22 @@ static void unlink_all(struct glass_stack *st, uint32_t ref)
 {
     struct glass_twtab *t = &st->tw;
     struct glass_tw *tw = glass_tw_at(t, ref);
+    /* One walk of the chain: take the record out and rebuild the filter from the others. */
     uint32_t *h = &t->hash[tuple_hash(st, tw) & t->hash_mask];
-    uint32_t first = *h & REF_MASK;
-    if (first == ref) {
-        first = tw->hnext;
-    } else {
-        for (struct glass_tw *p = glass_tw_at(t, first); ; p = glass_tw_at(t, p->hnext)) {
-            GLASS_ASSERT(p->hnext != 0); /* it is on this chain */
-            if (p->hnext == ref) {
-                p->hnext = tw->hnext;
-                break;
-            }
+    uint32_t first = *h & REF_MASK, filter = 0;
+    bool found = false;
+    for (uint32_t *pp = &first; *pp != 0;) {
+        struct glass_tw *p = glass_tw_at(t, *pp);
+        if (*pp == ref) {
+            *pp = p->hnext;
+            found = true;
+            continue;
         }
+        filter |= filter_bit(p->tag);
+        pp = &p->hnext;
     }
-    uint32_t filter = 0;
-    for (uint32_t r = first; r != 0; r = glass_tw_at(t, r)->hnext)
-        filter |= filter_bit(glass_tw_at(t, r)->tag);
+    GLASS_ASSERT(found); /* it was on this chain */
+    (void)found;
     *h = filter | first;
     if (tw->bprev != 0)
         glass_tw_at(t, tw->bprev)->bnext = tw->bnext;

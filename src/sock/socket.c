@@ -226,6 +226,14 @@ static void sent_bytes(struct glass_stack *st, struct glass_tcb *tcb, bool is_sh
     glass_tcp_kick(st, tcb);
 }
 
+/* Storage in the send ring for need bytes from its head (at least 1), grown if it can be; if
+ * it cannot, what room the storage already has is used. False only when there is none. */
+static bool sb_storage(struct glass_stack *st, struct glass_tcb *tcb, uint32_t need)
+{
+    return glass_ring_reserve(st, &tcb->sb, need > 0 ? need : 1u, glass_sb_stream(tcb)) ||
+           tcb->sb.size > tcb->sb.len;
+}
+
 long glass_send(struct glass_stack *st, int fd, const void *buf, size_t len, int flags)
 {
     (void)flags;
@@ -239,10 +247,8 @@ long glass_send(struct glass_stack *st, int fd, const void *buf, size_t len, int
         return -GLASS_EFAULT;
     uint32_t want = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
     uint32_t room = glass_ring_space(&tcb->sb);
-    uint32_t need = tcb->sb.len + (want < room ? want : room);
-    if (!glass_ring_reserve(st, &tcb->sb, need > 0 ? need : 1u, glass_sb_stream(tcb)) &&
-        tcb->sb.size == tcb->sb.len)
-        return -GLASS_ENOMEM; /* (if the storage could not grow, what room it has is used) */
+    if (!sb_storage(st, tcb, tcb->sb.len + (want < room ? want : room)))
+        return -GLASS_ENOMEM;
     uint32_t n = glass_ring_write(&tcb->sb, buf, want);
     if (n == 0) {
         tcb->flags |= GLASS_TF_SNDBUF_FULL;
@@ -263,9 +269,8 @@ long glass_send_reserve(struct glass_stack *st, int fd, void **p)
     if (rc != 0)
         return rc;
     /* The caller means to fill what it is given: the storage grows to the whole buffer. */
-    if (!glass_ring_reserve(st, &tcb->sb, tcb->sb.cap, glass_sb_stream(tcb)) &&
-        tcb->sb.size == tcb->sb.len)
-        return -GLASS_ENOMEM; /* (if the storage could not grow, what room it has is given) */
+    if (!sb_storage(st, tcb, tcb->sb.cap))
+        return -GLASS_ENOMEM;
     uint8_t *at;
     uint32_t n = glass_ring_tail_span(&tcb->sb, &at);
     if (n == 0) {

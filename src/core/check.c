@@ -240,11 +240,14 @@ static int check_wheel(const struct glass_stack *st, char *why, size_t cap)
     /* Only the slots the bitmap marks busy are walked: an entry in an unmarked slot is missing
      * from this count, so the count check below finds it. */
     uint32_t near = 0;
+    glass_time_t min = wh->far_len > 0 ? wh->far[0]->deadline : GLASS_TIME_NEVER;
     for (uint32_t word = 0; word < GLASS_WHEEL_SLOTS / 64u; word++) {
         for (uint64_t bits = wh->bitmap[word]; bits != 0; bits &= bits - 1u) {
             uint32_t s = word * 64u + (uint32_t)__builtin_ctzll(bits);
             for (const struct glass_wheel_entry *e = wh->slot[s]; e != NULL; e = e->next) {
                 near++;
+                if (e->deadline < min)
+                    min = e->deadline;
                 if (e->deadline / GLASS_WHEEL_TICK < wh->tick && s != wh->tick % GLASS_WHEEL_SLOTS)
                     return stack_fail(why, cap, "stack: a timer sits in a slot the wheel has passed");
             }
@@ -252,6 +255,8 @@ static int check_wheel(const struct glass_stack *st, char *why, size_t cap)
     }
     if (near + wh->far_len != wh->count)
         return stack_fail(why, cap, "stack: timer wheel count differs from its entries");
+    if (!wh->min_dirty && wh->cached_min != min)
+        return stack_fail(why, cap, "stack: timer wheel's cached earliest deadline is wrong");
     return 0;
 }
 

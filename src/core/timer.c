@@ -147,13 +147,22 @@ static void wheel_insert(struct glass_stack *st, struct glass_wheel_entry *e)
         w->cached_min = e->deadline;
 }
 
+/* An entry left the wheel: the cached minimum holds unless the entry may have been it (an
+ * entry due later than the minimum leaves it as it is: a re-armed retransmission timer behind
+ * an earlier one costs no new search). */
+static void note_removed(struct glass_wheel *w, const struct glass_wheel_entry *e)
+{
+    if (e->deadline <= w->cached_min)
+        w->min_dirty = true;
+}
+
 static void wheel_unlink(struct glass_stack *st, struct glass_wheel_entry *e)
 {
     struct glass_wheel *w = &st->wheel;
     if (e->far_idx != 0) {
         far_remove(st, e);
         w->count--;
-        w->min_dirty = true;
+        note_removed(w, e);
         return;
     }
     if (e->pprev == NULL)
@@ -166,7 +175,7 @@ static void wheel_unlink(struct glass_stack *st, struct glass_wheel_entry *e)
     e->next = NULL;
     e->pprev = NULL;
     w->count--;
-    w->min_dirty = true;
+    note_removed(w, e);
 }
 
 void glass_wheel_remove(struct glass_stack *st, struct glass_tcb *tcb)
@@ -226,6 +235,21 @@ void glass_timer_clear_all(struct glass_stack *st, struct glass_tcb *tcb)
     wheel_unlink(st, &tcb->wheel);
 }
 
+/* The first busy slot at or after position i of the revolution that starts at tick `base`
+ * (slot (base + i) % SLOTS), as that offset; GLASS_WHEEL_SLOTS if there is none. A word of the
+ * bitmap at a time: an empty stretch of the wheel costs SLOTS / 64 reads, not SLOTS. */
+static uint32_t busy_from(const struct glass_wheel *w, uint64_t base, uint32_t i)
+{
+    while (i < GLASS_WHEEL_SLOTS) {
+        uint32_t s = (uint32_t)((base + i) % GLASS_WHEEL_SLOTS);
+        uint64_t bits = w->bitmap[s / 64u] >> (s % 64u); /* slots s .. the word's end */
+        if (bits != 0)
+            return i + (uint32_t)__builtin_ctzll(bits);
+        i += 64u - s % 64u; /* to the next word's first slot */
+    }
+    return GLASS_WHEEL_SLOTS;
+}
+
 /* The earliest deadline in the wheel: the far heap's top, or the first busy slot from the
  * cursor holding an entry due within this revolution (entries of a later revolution are in a
  * slot only if the heap could not grow: then, if no slot has a near entry, a full scan).
@@ -238,10 +262,9 @@ glass_time_t glass_wheel_next(struct glass_stack *st)
     glass_time_t best = GLASS_TIME_NEVER;
     if (w->count > w->far_len) {
         uint64_t horizon = w->tick + GLASS_WHEEL_SLOTS;
-        for (uint32_t i = 0; i < GLASS_WHEEL_SLOTS && best == GLASS_TIME_NEVER; i++) {
+        for (uint32_t i = busy_from(w, w->tick, 0); i < GLASS_WHEEL_SLOTS && best == GLASS_TIME_NEVER;
+             i = busy_from(w, w->tick, i + 1u)) {
             uint32_t s = (uint32_t)((w->tick + i) % GLASS_WHEEL_SLOTS);
-            if (!(w->bitmap[s / 64u] & (UINT64_C(1) << (s % 64u))))
-                continue;
             for (struct glass_wheel_entry *e = w->slot[s]; e != NULL; e = e->next)
                 if (tick_of(e->deadline) < horizon && e->deadline < best)
                     best = e->deadline;
@@ -293,10 +316,8 @@ void glass_wheel_run(struct glass_stack *st, glass_time_t now)
     /* Move the cursor first: timers re-armed while firing, if already due, land in the
      * target slot, which this pass scans last; far entries now due come into their slots. */
     advance_cursor(st, target);
-    for (uint32_t i = 0; i < nslots; i++) {
+    for (uint32_t i = busy_from(w, start, 0); i < nslots; i = busy_from(w, start, i + 1u)) {
         uint32_t s = (uint32_t)((start + i) % GLASS_WHEEL_SLOTS);
-        if (!(w->bitmap[s / 64u] & (UINT64_C(1) << (s % 64u))))
-            continue;
         /* One due entry at a time, rescanning from the slot head: firing may arm or cancel
          * timers of any TCB, including others in this slot. Non-due entries (later
          * revolutions) are skipped over. */

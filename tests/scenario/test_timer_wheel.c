@@ -1,5 +1,7 @@
 /* glasstcp scenario tests — the timer wheel's cursor and the freed-block cache (src/core/timer.c,
  * src/core/stack.c), the two structures a stream of short connections leans on:
+ * - the earliest deadline, searched a bitmap word at a time from the cursor, is the earliest
+ *   of the connections' timers wherever they lie on the wheel;
  * - the wheel's cursor moves only when timers run, so a stack whose timers are all cancelled
  *   in time falls behind the clock; a deadline armed then must still go into its near slot (not
  *   the far heap) and fire on time;
@@ -59,6 +61,57 @@ static void test_lagging_cursor(void **state)
     assert_true(glass_stack_output(st, GLASS_MSEC(2500), buf, sizeof buf) > 0);
     assert_int_equal(glass_stack_mib(st, GLASS_MIB_TcpRetransSegs), 2);
     assert_int_equal(glass_stack_check(st, why, sizeof why), 0);
+    glass_stack_free(st);
+}
+
+/* The earliest deadline is found from the bitmap a word at a time, from the cursor round the
+ * wheel (timer.c busy_from), and kept until an entry that may have been it leaves. Connections
+ * opened at random times (their SYN retransmission timers back off from 1 s, so deadlines lie
+ * in every part of the wheel, across word boundaries and behind the cursor's slot, and some
+ * beyond a revolution) while the clock jumps by random steps: after every step the wheel's
+ * earliest deadline is exactly the earliest of its connections' timers. */
+static void test_next_deadline_search(void **state)
+{
+    (void)state;
+    struct glass_config cfg;
+    glass_config_default(&cfg);
+    struct glass_stack *st = glass_stack_new(&cfg);
+    assert_non_null(st);
+    assert_int_equal(glass_stack_add_iface(st, FX_CLIENT_ADDR, 24, 1500), 0);
+    uint8_t buf[2048];
+    static struct glass_conn_info ci[256];
+    char why[256];
+    uint64_t rnd = 0x9e3779b97f4a7c15u;
+    glass_time_t now = GLASS_SEC(1);
+    unsigned opened = 0, compared = 0;
+    for (int step = 0; step < 4000; step++) {
+        rnd = rnd * 6364136223846793005u + 1442695040888963407u;
+        now += (glass_time_t)((rnd >> 33) % 97u) * GLASS_MSEC(1) + (rnd >> 20) % 1000u;
+        if (glass_stack_next_deadline(st) <= now)
+            glass_stack_advance(st, now);
+        if ((rnd >> 40) % 4u == 0 && opened < 200) {
+            struct glass_endpoint to = {.addr = FX_SERVER_ADDR, .port = (uint16_t)(1000u + opened)};
+            int fd = glass_socket(st);
+            assert_true(fd >= 0);
+            assert_int_equal(glass_connect(st, fd, &to), -GLASS_EINPROGRESS);
+            opened++;
+        }
+        while (glass_stack_output(st, now, buf, sizeof buf) > 0) {
+        }
+        size_t n = glass_stack_conns(st, ci, 256);
+        assert_true(n <= 256);
+        glass_time_t min = GLASS_TIME_NEVER;
+        for (size_t i = 0; i < n; i++)
+            if (ci[i].timer_at < min)
+                min = ci[i].timer_at;
+        assert_int_equal(glass_wheel_next(st), min);
+        assert_true(glass_stack_next_deadline(st) <= min); /* (the block cache's idle limit too) */
+        assert_int_equal(glass_stack_check(st, why, sizeof why), 0);
+        compared += min != GLASS_TIME_NEVER;
+    }
+    assert_true(opened > 100);
+    assert_true(compared > 3000);
+    assert_true(glass_stack_mib(st, GLASS_MIB_TcpRetransSegs) > 500);
     glass_stack_free(st);
 }
 
@@ -255,6 +308,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lagging_cursor),
+        cmocka_unit_test(test_next_deadline_search),
         FX_TEST(test_block_cache),
         cmocka_unit_test(test_request_response_allocation_free),
     };

@@ -594,18 +594,20 @@ GLASS_API long glass_loop_flush(struct glass_loop *l)
     return total;
 }
 
+/* Set the timerfd to wake the loop by `at`. A timer already set no later than that is left as
+ * it is: the stack's next deadline moves later with almost every segment (the retransmission
+ * timer restarts on each ACK), and a wake-up that comes early only finds nothing due and sets
+ * the timer again, once per such deadline instead of a timerfd_settime() per packet. */
 static void arm_timer(struct glass_loop *l, glass_time_t at)
 {
-    if (at == l->armed)
-        return;
+    if (l->armed <= at)
+        return; /* (at NEVER included: a timer set for nothing wakes the loop once, harmlessly) */
+    if (at == 0)
+        at = 1; /* zero would disarm */
     struct itimerspec its;
     memset(&its, 0, sizeof its);
-    if (at != GLASS_TIME_NEVER) {
-        if (at == 0)
-            at = 1; /* zero would disarm */
-        its.it_value.tv_sec = (time_t)(at / GLASS_NSEC_PER_SEC);
-        its.it_value.tv_nsec = (long)(at % GLASS_NSEC_PER_SEC);
-    }
+    its.it_value.tv_sec = (time_t)(at / GLASS_NSEC_PER_SEC);
+    its.it_value.tv_nsec = (long)(at % GLASS_NSEC_PER_SEC);
     timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL);
     l->armed = at;
 }

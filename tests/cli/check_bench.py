@@ -28,10 +28,11 @@ ROWS = [
     ("conns", r"conns 1000 idle"),
     ("conns", r"conns 2000 idle"),
     ("conns", r"conns 4000 idle"),
+    ("conns_data", r"conns 1000 after data"),
     ("time_wait", r"TIME_WAIT x 1000"),
 ]
 # glasstcp must have a figure in these rows (the large MSS may be refused: n/a).
-GLASS_REQUIRED = {"bulk", "rr", "rr_mean", "rr_p99", "crr", "conns", "time_wait",
+GLASS_REQUIRED = {"bulk", "rr", "rr_mean", "rr_p99", "crr", "conns", "conns_data", "time_wait",
                   "bulk_threads", "crr_threads"}
 # The threads rows and the 1-thread rows they scale from (docs/sharding.md).
 SCALES = {"bulk_threads": "bulk", "crr_threads": "crr"}
@@ -169,6 +170,15 @@ def main():
             for impl in medians:
                 if "time_wait" not in jrow["impls"][impl]:
                     fail("crr %s: no TIME_WAIT count" % impl)
+    # Buffers are given back once connections go quiet: after one byte each way and the quiet
+    # time, glasstcp's connections hold what idle ones that never carried data hold (within
+    # the freed-block cache's few KiB).
+    idle = next(r for r in rows if r["key"] == "conns")["impls"]["glasstcp"]["median"]
+    data = next(r for r in rows if r["key"] == "conns_data")["impls"]["glasstcp"]
+    if data["median"] > 1.1 * idle:
+        fail("conns after data: glasstcp %s B/conn, idle %s" % (data["median"], idle))
+    if "right after the exchange" not in data.get("note", ""):
+        fail("conns after data: glasstcp note %r" % data.get("note"))
     print("check_bench: %d rows ok" % len(rows))
 
 

@@ -20,6 +20,9 @@
 #define BENCH_LAT_MAX (1u << 22)    /* rr latency samples kept per run */
 #define BENCH_NOTE 240
 #define BENCH_SETUP_NS 120000000000ull /* conns: give up opening connections after 120 s */
+/* conns after data: the quiet time after the exchange, before memory is read (glasstcp gives
+ * an idle connection's buffers back after ring_idle, 1 s by default) */
+#define BENCH_QUIET_NS 1500000000ull
 
 /* What one run of one workload on one implementation gave. */
 enum bench_status {
@@ -31,7 +34,8 @@ enum bench_status {
 struct bench_out {
     enum bench_status status;
     double v[3];     /* bulk: GB/s; rr: transactions/s, mean us, p99 us; crr: conn/s;
-                        conns: bytes/conn (both ends); tw: bytes per TIME_WAIT entry */
+                        conns: bytes/conn (both ends), v[1] with data: right after the
+                        exchange; tw: bytes per TIME_WAIT entry */
     uint64_t count;  /* crr: connections in TIME_WAIT at the end; conns: connections made */
     bool stopped;    /* crr: the run could not open another connection before its time was up */
     char note[BENCH_NOTE];
@@ -52,6 +56,8 @@ struct bench_bulk {
 struct bench_params {
     double secs;   /* rr and crr: how long one run lasts */
     uint32_t conns; /* conns and tw: how many connections */
+    bool data;      /* conns: one byte each way on each connection, then BENCH_QUIET_NS of
+                       quiet (timers running) before memory is read */
     unsigned mss;
     uint32_t buf;
 };
@@ -64,6 +70,9 @@ const uint8_t *bench_pattern(void);
 /* True if the n <= BENCH_PAT_LEN bytes at p are the stream at offset off. */
 bool bench_check(const uint8_t *p, size_t n, uint64_t off);
 /* One rr transaction (a byte each way): false, with o filled, on an error. */
+/* BENCH_QUIET_NS of quiet: pump(ctx) (which runs due timers and moves packets) every
+ * millisecond until it has passed. */
+void bench_quiet(void (*pump)(void *ctx), void *ctx);
 typedef bool (*bench_round_fn)(void *ctx, struct bench_out *o);
 /* The rr measurement shared by the harnesses: rounds for secs of wall time, each timed;
  * fills o->v[0] (transactions/s), v[1] (mean us), v[2] (p99 us) and o->count. False on an

@@ -555,8 +555,15 @@ static double gl_tables_1m(const struct bench_params *p)
     return 2.0 * bytes;
 }
 
-/* The per-connection memory figure (idle established, both ends) or, with time_wait, the
- * per-entry figure of the client's TIME_WAIT entries after a 1-byte exchange each way. */
+static void gl_pump_ctx(void *g)
+{
+    gl_pump(g);
+}
+
+/* The per-connection memory figure (idle established, both ends; with p->data after a 1-byte
+ * exchange each way and BENCH_QUIET_NS of quiet, the figure right after the exchange in v[1])
+ * or, with time_wait, the per-entry figure of the client's TIME_WAIT entries after a 1-byte
+ * exchange each way. */
 static void gl_memory(const struct bench_params *p, bool time_wait, struct bench_out *o)
 {
     static struct gl_net g;
@@ -584,6 +591,11 @@ static void gl_memory(const struct bench_params *p, bool time_wait, struct bench
         for (uint32_t i = 0; i < made; i++)
             glass_close(g.st[1], sfds[i]);
         gl_pump(&g);
+    } else if (p->data) {
+        if (!gl_exchange(&g, cfds, sfds, made, o))
+            goto out;
+        o->v[1] = (double)(g.mem[0].bytes + g.mem[1].bytes - before) / made;
+        bench_quiet(gl_pump_ctx, &g);
     }
     int state = time_wait ? GLASS_TCP_TIME_WAIT : GLASS_TCP_ESTABLISHED;
     uint64_t in = glass_stack_in_state(g.st[0], state) +
@@ -602,6 +614,10 @@ static void gl_memory(const struct bench_params *p, bool time_wait, struct bench
     if (time_wait)
         bench_note(o, "%u TIME_WAIT entries on the client stack after a 1-byte exchange each "
                       "way, malloc chunks per entry", made);
+    else if (p->data)
+        bench_note(o, "%u conns after one byte each way, both ends: %.0f B/conn right after the "
+                      "exchange, %.0f after %.1f s of quiet (buffers given back after ring_idle, "
+                      "1 s)", made, o->v[1], o->v[0], (double)BENCH_QUIET_NS / 1e9);
     else {
         double tables = gl_tables_1m(p), total = o->v[0] * 1e6 + tables;
         bench_note(o,

@@ -618,6 +618,24 @@ static uint32_t lx_fds_fit(uint32_t n, struct bench_out *o)
     return fit;
 }
 
+/* One byte each way on each connection (the client ends may be nonblocking: each receive
+ * waits up to 5 s for its byte). */
+static bool lx_exchange(const int *cfds, const int *sfds, uint32_t n, struct bench_out *o)
+{
+    for (uint32_t i = 0; i < 2u * n; i++) {
+        int from = i < n ? cfds[i] : sfds[i - n], to = i < n ? sfds[i] : cfds[i - n];
+        uint8_t byte = 'x';
+        struct pollfd pf = {.fd = to, .events = POLLIN};
+        if (send(from, &byte, 1, 0) != 1 || poll(&pf, 1, 5000) != 1 ||
+            recv(to, &byte, 1, 0) != 1) {
+            o->status = BENCH_FAILED;
+            bench_note(o, "1-byte exchange on connection %u: %s", i % n, strerror(errno));
+            return false;
+        }
+    }
+    return true;
+}
+
 void bench_linux_conns(const struct bench_params *p0, struct bench_out *o)
 {
     struct bench_params pp = *p0, *p = &pp;
@@ -648,14 +666,24 @@ void bench_linux_conns(const struct bench_params *p0, struct bench_out *o)
     made = lx_open_many(lfds, p->conns, p, cfds, sfds, o);
     if (o->status != BENCH_OK)
         goto out;
+    if (p->data) {
+        if (!lx_exchange(cfds, sfds, made, o))
+            goto out;
+        o->v[1] = ((double)lx_slab_total() - (double)slab0) / made;
+        bench_quiet(NULL, NULL);
+    }
     uint64_t slab1 = lx_slab_total(), tcp1 = lx_slab_cache(NULL);
     o->v[0] = ((double)slab1 - (double)slab0) / made;
     o->count = made;
+    char data[96] = "";
+    if (p->data)
+        snprintf(data, sizeof data, " after one byte each way (%.0f B/conn right after) and %.1f s "
+                 "of quiet", o->v[1], (double)BENCH_QUIET_NS / 1e9);
     bench_note(o,
-               "%u connections%s, both ends: /proc/meminfo Slab delta (machine-wide, shared: "
+               "%u connections%s%s, both ends: /proc/meminfo Slab delta (machine-wide, shared: "
                "noisy); TCP socket caches alone (TCP, sock_inode_cache, filp, dentry, ...) "
                "%.0f B/conn",
-               made, made < p0->conns ? " (what RLIMIT_NOFILE allows)" : "",
+               made, made < p0->conns ? " (what RLIMIT_NOFILE allows)" : "", data,
                ((double)tcp1 - (double)tcp0) / made);
 out:
     /* The server ends close first, so that no TIME_WAIT holds the client's ephemeral ports. */

@@ -4,7 +4,8 @@
  *
  * Workloads: bulk (1 GiB one way at MSS 1460, at a large MSS and at 65495), rr (1-byte request/response),
  * crr (connect, request, response, close, repeated), conns (memory per idle connection at 10k,
- * 100k and 1M connections, and per TIME_WAIT entry). Every figure is the median of --runs runs
+ * 100k and 1M connections, at 10k after one byte each way and some quiet, and per TIME_WAIT
+ * entry). Every figure is the median of --runs runs
  * made in this invocation, with min..max. The ratio column is glasstcp / the best other figure
  * (for rates higher is better; for latency and bytes lower is better, so a ratio below 1 is
  * glasstcp ahead there). docs/performance.md explains each figure and the fairness rules. */
@@ -114,6 +115,17 @@ bool bench_rr_loop(double secs, bench_round_fn round, void *ctx, struct bench_ou
     }
     free(lat);
     return ok;
+}
+
+void bench_quiet(void (*pump)(void *ctx), void *ctx)
+{
+    uint64_t end = bench_now_ns() + BENCH_QUIET_NS;
+    while (bench_now_ns() < end) {
+        if (pump != NULL)
+            pump(ctx);
+        struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000};
+        nanosleep(&ms, NULL);
+    }
 }
 
 /* ---- parallel runs (the threads rows) ----------------------------------------------------- */
@@ -246,7 +258,7 @@ static const char *const impl_title[I_COUNT] = {"glasstcp", "lwIP", "Linux", "Li
 enum wl { W_BULK, W_RR, W_CRR, W_CONNS, W_COUNT };
 static const char *const wl_name[W_COUNT] = {"bulk", "rr", "crr", "conns"};
 
-enum kind { K_BULK, K_RR, K_CRR, K_CONNS, K_TW, K_BULK_MT, K_CRR_MT };
+enum kind { K_BULK, K_RR, K_CRR, K_CONNS, K_CONNS_DATA, K_TW, K_BULK_MT, K_CRR_MT };
 
 struct row {
     const char *key;  /* stable name for --json and tests */
@@ -330,6 +342,8 @@ static int make_rows(const struct bench_opts *o, struct row *rows)
             n = add_row(rows, n, "conns", W_CONNS, K_CONNS, 0, "B/conn", true, ns[i], l);
         }
         uint32_t tw = o->quick ? 1000 : 10000;
+        snprintf(l, sizeof l, "conns %u after data", tw);
+        n = add_row(rows, n, "conns_data", W_CONNS, K_CONNS_DATA, 0, "B/conn", true, tw, l);
         snprintf(l, sizeof l, "TIME_WAIT x %u", tw);
         n = add_row(rows, n, "time_wait", W_CONNS, K_TW, 0, "B/entry", true, tw, l);
     }
@@ -388,7 +402,7 @@ static void run_one(const struct bench_opts *o, struct row *r, enum impl im, str
     memset(out, 0, sizeof *out);
     const struct impl_fns *f = &fns[im];
     struct bench_params p = {.secs = o->quick ? 0.1 : 1.0, .conns = (uint32_t)r->param,
-                             .mss = 1460, .buf = BULK_BUF};
+                             .data = r->kind == K_CONNS_DATA, .mss = 1460, .buf = BULK_BUF};
     struct bench_bulk b = {.bytes = o->quick ? (32u << 20) : (1u << 30),
                            .mss = (unsigned)r->param,
                            .buf = r->param == 1460 ? BULK_BUF : LARGE_BUF,
@@ -399,7 +413,8 @@ static void run_one(const struct bench_opts *o, struct row *r, enum impl im, str
     case K_RR: f->rr(&p, out); break;
     case K_CRR: f->crr(&p, out); break;
     case K_CRR_MT: f->crr_mt(&p, SCALE_THREADS, out); break;
-    case K_CONNS: f->conns(&p, out); break;
+    case K_CONNS:
+    case K_CONNS_DATA: f->conns(&p, out); break;
     case K_TW: f->tw(&p, out); break;
     }
 }
@@ -411,7 +426,8 @@ static bool impl_has(enum impl im, enum kind k)
     case K_BULK: return f->bulk != NULL;
     case K_RR: return f->rr != NULL;
     case K_CRR: return f->crr != NULL;
-    case K_CONNS: return f->conns != NULL;
+    case K_CONNS:
+    case K_CONNS_DATA: return f->conns != NULL;
     case K_TW: return f->tw != NULL;
     case K_BULK_MT: return f->bulk_mt != NULL;
     case K_CRR_MT: return f->crr_mt != NULL;
@@ -855,7 +871,8 @@ static void bench_usage(FILE *f)
             "  rr      1-byte request/response on one connection; transactions/s, mean/p99 us\n"
             "  crr     connect, request, response, close, repeated for 1 s; connections/s;\n"
             "          and on 2 threads at once (glasstcp: a pair of stacks per thread)\n"
-            "  conns   bytes per idle connection (10k, 100k, 1M) and per TIME_WAIT entry\n\n"
+            "  conns   bytes per idle connection (10k, 100k, 1M; 10k after one byte each way\n"
+            "          and 1.5 s of quiet) and per TIME_WAIT entry\n\n"
             "options:\n"
             "  --quick        a smoke run: small sizes, short runs (figures not comparable)\n"
             "  --json         JSON on stdout instead of the table\n"

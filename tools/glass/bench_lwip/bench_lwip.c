@@ -703,8 +703,16 @@ static bool lw_exchange(struct lw_net *n, struct lw_conn *cc, uint32_t made, str
     return true;
 }
 
-/* The per-connection memory figure (idle established, both ends) or, with time_wait, the
- * per-entry figure of the client's TIME_WAIT PCBs after a 1-byte exchange each way. */
+static void lw_pump_ctx(void *ctx)
+{
+    struct lw_net *n = ctx;
+    lw_pump(&n->a, &n->b);
+}
+
+/* The per-connection memory figure (idle established, both ends; with p->data after a 1-byte
+ * exchange each way and BENCH_QUIET_NS of quiet, the figure right after the exchange in v[1])
+ * or, with time_wait, the per-entry figure of the client's TIME_WAIT PCBs after a 1-byte
+ * exchange each way. */
 static void lw_memory(const struct bench_params *p, bool time_wait, struct bench_out *o)
 {
     if (p->conns > LW_MAX_CONNS) {
@@ -747,12 +755,21 @@ static void lw_memory(const struct bench_params *p, bool time_wait, struct bench
             bench_note(o, "%llu of %u client PCBs in TIME_WAIT", (unsigned long long)tw, made);
             goto out;
         }
+    } else if (p->data) {
+        if (!lw_exchange(&n, cc, made, o))
+            goto out;
+        o->v[1] = ((double)lw_heap() - (double)before) / made;
+        bench_quiet(lw_pump_ctx, &n);
     }
     o->v[0] = ((double)lw_heap() - (double)before) / made;
     o->count = made;
     if (time_wait)
         bench_note(o, "%u TIME_WAIT PCBs (full tcp_pcb) after a 1-byte exchange each way: "
                       "mallinfo2() delta", made);
+    else if (p->data)
+        bench_note(o, "%u connections after one byte each way, both ends: mallinfo2() delta, "
+                      "%.0f B/conn right after the exchange, %.0f after %.1f s of quiet",
+                   made, o->v[1], o->v[0], (double)BENCH_QUIET_NS / 1e9);
     else
         bench_note(o, "%u connections, both ends: mallinfo2() delta (PCBs incl. malloc headers)",
                    made);

@@ -260,6 +260,41 @@ static int check_wheel(const struct glass_stack *st, char *why, size_t cap)
     return 0;
 }
 
+/* The 4-tuple hash (demux.c): the heads in use a power of two within the allocation, as many
+ * TCBs marked hashed as the count, and each found in the chain its 4-tuple selects, a chain
+ * whose every entry is marked and selects it too. (Walked from the TCBs, not the heads: the
+ * check runs after every step of the simulator, and a stack with a few connections has
+ * hundreds of heads in use.) */
+static int check_chash(const struct glass_stack *st, char *why, size_t cap)
+{
+    if (((st->chash_mask + 1u) & st->chash_mask) != 0 || st->chash_mask > st->chash_max)
+        return stack_fail(why, cap, "stack: 4-tuple hash size wrong");
+    uint32_t marked = 0;
+    for (const struct glass_list *l = st->all.next; l != &st->all; l = l->next) {
+        const struct glass_tcb *tcb = GLASS_TCB_OF(l, all);
+        if (!(tcb->flags & GLASS_TF_HASHED))
+            continue;
+        marked++;
+        uint32_t b = glass_tuple_hash(st, tcb->local.addr, tcb->local.port, tcb->remote.addr,
+                                      tcb->remote.port) & st->chash_mask;
+        bool found = false;
+        uint32_t len = 0;
+        for (const struct glass_tcb *t = st->chash[b]; t != NULL && len <= st->n_tcbs;
+             t = t->hnext, len++) {
+            uint32_t h = glass_tuple_hash(st, t->local.addr, t->local.port, t->remote.addr,
+                                          t->remote.port);
+            if ((h & st->chash_mask) != b || !(t->flags & GLASS_TF_HASHED))
+                return stack_fail(why, cap, "stack: a TCB in the wrong 4-tuple hash head");
+            found |= t == tcb;
+        }
+        if (!found)
+            return stack_fail(why, cap, "stack: a hashed TCB missing from its 4-tuple hash head");
+    }
+    if (marked != st->n_hashed)
+        return stack_fail(why, cap, "stack: 4-tuple hash count differs from its TCBs");
+    return 0;
+}
+
 /* The freed-block cache: its byte count is what its slots hold, within its bound, and it is
  * empty when the stack has no connection. */
 static int check_blk(const struct glass_stack *st, char *why, size_t cap)
@@ -287,7 +322,8 @@ int glass_stack_check(const struct glass_stack *st, char *why, size_t cap)
     }
     if (check_tw(st, why, cap) != 0)
         return -1;
-    if (check_wheel(st, why, cap) != 0 || check_blk(st, why, cap) != 0)
+    if (check_wheel(st, why, cap) != 0 || check_blk(st, why, cap) != 0 ||
+        check_chash(st, why, cap) != 0)
         return -1;
     if (st->mib[GLASS_MIB_TcpExtIllegalArcs] != 0)
         return stack_fail(why, cap, "stack: a state change outside the legal arcs was attempted");

@@ -25,6 +25,7 @@
 #define GLASS_MIN_MSS 48u        /* floor on the peer's MSS (Linux tcp_min_snd_mss) */
 #define GLASS_DUPTHRESH 3u        /* RFC 6675 §2 DupThresh, Linux tcp_reordering */
 #define GLASS_TCP_TIMEOUT_MIN GLASS_MSEC(2) /* Linux TCP_TIMEOUT_MIN: 2 jiffies */
+#define GLASS_CHASH_MIN 256u     /* 4-tuple hash heads in use at least (demux.c) */
 #define GLASS_PORT_TABLE 256u   /* RFC 6056 algorithm 4: counters indexed by destination hash */
 #define GLASS_DEFAULT_PEER_MSS 536u /* RFC 9293 §3.7.1 MUST-15: no MSS option means 536 */
 
@@ -279,8 +280,10 @@ struct glass_stack {
     uint32_t n_tcbs;
     uint32_t n_time_wait;
     struct glass_list all;        /* every TCB in creation order */
-    struct glass_tcb **chash;     /* 4-tuple hash */
-    uint32_t chash_mask;
+    struct glass_tcb **chash;     /* 4-tuple hash: chash_max + 1 heads, allocated at creation */
+    uint32_t chash_mask;          /* the heads in use - 1: a power of two that follows n_hashed */
+    uint32_t chash_max;           /* the heads allocated - 1 */
+    uint32_t n_hashed;            /* TCBs in the hash */
     struct glass_tcb **bhash;     /* bind table by local port */
     uint32_t bhash_mask;
 

@@ -133,14 +133,60 @@ static uint32_t tuple_hash(const struct glass_stack *st, uint32_t laddr, uint16_
     return glass_tuple_hash(st, laddr, lport, raddr, rport) & st->chash_mask;
 }
 
+static uint32_t tcb_bucket(const struct glass_stack *st, const struct glass_tcb *tcb)
+{
+    return tuple_hash(st, tcb->local.addr, tcb->local.port, tcb->remote.addr, tcb->remote.port);
+}
+
+/* The table is allocated whole at creation (its size follows max_conns, and memory per
+ * connection is measured without it), but only the first chash_mask + 1 heads are used: as
+ * many as there are hashed TCBs (at least GLASS_CHASH_MIN), doubled when they are exceeded and
+ * halved when fewer than an eighth remain. A stack with a few live connections then looks them
+ * up in a table that stays in cache, instead of a random line of a table sized for all it may
+ * ever hold (a new 4-tuple's head was a cache miss on every connection). Each resize moves
+ * every entry once; the hysteresis leaves at least 3/8 of the heads' worth of insertions or
+ * removals between two. Entries keep their relative order within a chain (two TCBs of one
+ * 4-tuple, always in one chain, are found in the same order). */
+static void chash_resize(struct glass_stack *st, uint32_t heads)
+{
+    uint32_t old = st->chash_mask + 1u;
+    st->chash_mask = heads - 1u;
+    if (heads > old) {
+        /* Split each chain i between heads i and i + old, in order. */
+        for (uint32_t i = 0; i < old; i++) {
+            struct glass_tcb *t = st->chash[i], **tail[2] = {&st->chash[i], &st->chash[i + old]};
+            while (t != NULL) {
+                struct glass_tcb *next = t->hnext;
+                struct glass_tcb ***at = &tail[tcb_bucket(st, t) != i];
+                **at = t;
+                *at = &t->hnext;
+                t = next;
+            }
+            *tail[0] = NULL;
+            *tail[1] = NULL;
+        }
+    } else {
+        /* Append chain i + heads to chain i. */
+        for (uint32_t i = 0; i < heads; i++) {
+            struct glass_tcb **pp = &st->chash[i];
+            while (*pp != NULL)
+                pp = &(*pp)->hnext;
+            *pp = st->chash[i + heads];
+            st->chash[i + heads] = NULL;
+        }
+    }
+}
+
 void glass_tcb_hash(struct glass_stack *st, struct glass_tcb *tcb)
 {
     if (tcb->flags & GLASS_TF_HASHED)
         return;
-    uint32_t b = tuple_hash(st, tcb->local.addr, tcb->local.port, tcb->remote.addr,
-                            tcb->remote.port);
+    if (st->n_hashed > st->chash_mask && st->chash_mask < st->chash_max)
+        chash_resize(st, 2u * (st->chash_mask + 1u));
+    uint32_t b = tcb_bucket(st, tcb);
     tcb->hnext = st->chash[b];
     st->chash[b] = tcb;
+    st->n_hashed++;
     tcb->flags |= GLASS_TF_HASHED;
 }
 
@@ -148,8 +194,7 @@ void glass_tcb_unhash(struct glass_stack *st, struct glass_tcb *tcb)
 {
     if (!(tcb->flags & GLASS_TF_HASHED))
         return;
-    uint32_t b = tuple_hash(st, tcb->local.addr, tcb->local.port, tcb->remote.addr,
-                            tcb->remote.port);
+    uint32_t b = tcb_bucket(st, tcb);
     for (struct glass_tcb **pp = &st->chash[b]; *pp != NULL; pp = &(*pp)->hnext) {
         if (*pp == tcb) {
             *pp = tcb->hnext;
@@ -158,6 +203,10 @@ void glass_tcb_unhash(struct glass_stack *st, struct glass_tcb *tcb)
     }
     tcb->hnext = NULL;
     tcb->flags &= ~GLASS_TF_HASHED;
+    st->n_hashed--;
+    uint32_t heads = st->chash_mask + 1u;
+    if (heads > GLASS_CHASH_MIN && st->n_hashed < heads / 8u)
+        chash_resize(st, heads / 2u);
 }
 
 struct glass_tcb *glass_demux_conn(const struct glass_stack *st, uint32_t laddr, uint16_t lport,

@@ -275,7 +275,8 @@ struct glass_stack *glass_stack_new(const struct glass_config *cfg)
     st->wheel.min_dirty = true;
 
     uint32_t hsize = pow2_at_least(cfg->max_conns / 2u + 1u);
-    st->chash_mask = hsize - 1u;
+    st->chash_max = hsize - 1u;
+    st->chash_mask = (hsize < GLASS_CHASH_MIN ? hsize : GLASS_CHASH_MIN) - 1u;
     /* The bind table grows with max_conns (one bucket per 16 connections, at least 1024, at
      * most one per port): the ephemeral-port search walks a bucket per candidate port, so a
      * fixed 1024 buckets made opening the N-th connection cost O(N). */
@@ -314,7 +315,7 @@ void glass_stack_free(struct glass_stack *st)
     glass_tw_free_all(st);     /* compact TIME-WAIT records (timewait.c) */
     glass_reclaim_free_all(st); /* the quiet-connection FIFO (reclaim.c) */
     glass_free(st, st->socks, sizeof(struct glass_sock) * st->cfg.max_sockets);
-    glass_free(st, st->chash, sizeof(struct glass_tcb *) * (st->chash_mask + 1u));
+    glass_free(st, st->chash, sizeof(struct glass_tcb *) * (st->chash_max + 1u));
     glass_free(st, st->bhash, sizeof(struct glass_tcb *) * (st->bhash_mask + 1u));
     glass_free(st, st->tx, sizeof(struct glass_txpkt) * st->cfg.tx_ring);
     glass_free(st, st->join, GLASS_IP_MAX_DGRAM);

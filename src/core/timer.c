@@ -262,8 +262,8 @@ glass_time_t glass_wheel_next(struct glass_stack *st)
     glass_time_t best = GLASS_TIME_NEVER;
     if (w->count > w->far_len) {
         uint64_t horizon = w->tick + GLASS_WHEEL_SLOTS;
-        for (uint32_t i = busy_from(w, w->tick, 0); i < GLASS_WHEEL_SLOTS && best == GLASS_TIME_NEVER;
-             i = busy_from(w, w->tick, i + 1u)) {
+        for (uint32_t i = busy_from(w, w->tick, 0);
+             i < GLASS_WHEEL_SLOTS && best == GLASS_TIME_NEVER; i = busy_from(w, w->tick, i + 1u)) {
             uint32_t s = (uint32_t)((w->tick + i) % GLASS_WHEEL_SLOTS);
             for (struct glass_wheel_entry *e = w->slot[s]; e != NULL; e = e->next)
                 if (tick_of(e->deadline) < horizon && e->deadline < best)

@@ -34,8 +34,8 @@ static void assert_all_found(struct glass_stack *st, const int *fds)
             continue;
         struct glass_endpoint me; /* (getpeername: ENOTCONN in SYN_SENT, as in Linux) */
         assert_int_equal(glass_getsockname(st, fds[i], &me), 0);
-        const struct glass_tcb *t = glass_demux_conn(st, me.addr, me.port, FX_SERVER_ADDR,
-                                                     server_port(i));
+        const struct glass_tcb *t =
+            glass_demux_conn(st, me.addr, me.port, FX_SERVER_ADDR, server_port(i));
         assert_non_null(t);
         assert_int_equal(t->fd, fds[i]);
     }

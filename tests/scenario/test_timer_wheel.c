@@ -8,8 +8,8 @@
  * - request/response on one connection, driven as an event loop drives a stack, makes no
  *   allocator call once started (it made 4 per transaction while the cursor lagged);
  * - blocks freed by one connection (TCBs, RACK's block, the far heap's and the reclaim FIFO's
- *   smallest arrays) are kept for the next, within the cache's bound, and all given back when the last connection (TIME-WAIT records
- *   included) is gone. */
+ *   smallest arrays) are kept for the next, within the cache's bound, and all given back when
+ *   the last connection (TIME-WAIT records included) is gone. */
 #include "core/core.h" /* the wheel and the cache */
 #include "fixture.h"
 

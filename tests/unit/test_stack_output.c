@@ -1,8 +1,8 @@
 /* glasstcp — the output edge: glass_stack_output builds a connection's segment straight into
  * the caller's buffer; a buffer too small for it gets -EMSGSIZE and the segment waits, intact,
  * for a bigger one. glass_stack_output_sg leaves the payload in the send buffer and
- * glass_stack_input_sg takes a datagram in two parts. Two stacks joined by hand, no
- * simulator. */
+ * glass_stack_input_sg takes a datagram in two parts; segments taken in before one output pull
+ * get one ACK. Two stacks joined by hand, no simulator. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -165,6 +165,59 @@ static void test_output_sg_references_the_payload(void **state)
     glass_stack_free(s[1]);
 }
 
+/* Segments the receiver takes in before its output is pulled get one ACK (RFC 9293 §3.8.6.3
+ * lets a receiver acknowledge several segments at once): the stack decides to acknowledge as
+ * each arrives, but builds the ACK when the caller pulls output, so an event loop that reads a
+ * batch of packets before writing answers the batch with one ACK, for everything received.
+ * Pulled after each segment (as at the start of a connection, in quick-ACK mode), each gets
+ * its own. */
+static void test_acks_batched_per_output_pull(void **state)
+{
+    (void)state;
+    struct glass_stack *s[2] = {new_stack(A, 1), new_stack(B, 2)};
+    int cfd, sfd;
+    connect_pair(s, &cfd, &sfd);
+    int one = 1;
+    assert_int_equal(
+        glass_setsockopt(s[0], cfd, GLASS_SOL_TCP, GLASS_TCP_NODELAY, &one, sizeof one), 0);
+    enum { SEGS = 6, LEN = 1000 };
+    static uint8_t pkt[SEGS][MTU], data[LEN], ack[MTU];
+    long plen[SEGS];
+    memset(data, 'd', sizeof data);
+    for (int round = 0; round < 2; round++) {
+        bool batched = round == 1;
+        for (int k = 0; k < SEGS; k++) {
+            assert_int_equal(glass_send(s[0], cfd, data, LEN, 0), LEN);
+            plen[k] = glass_stack_output(s[0], 1, pkt[k], sizeof pkt[k]);
+            assert_int_equal(plen[k], 20 + 32 + LEN); /* one data segment per send */
+        }
+        int acks = 0;
+        uint32_t last_ack = 0;
+        for (int k = 0; k < SEGS; k++) {
+            assert_int_equal(glass_stack_input(s[1], 1, pkt[k], (size_t)plen[k]), 0);
+            if (batched && k < SEGS - 1)
+                continue;
+            long n;
+            while ((n = glass_stack_output(s[1], 1, ack, sizeof ack)) > 0) {
+                assert_int_equal(n, 20 + 32); /* a pure ACK */
+                assert_true(ack[20 + 13] & GLASS_TH_ACK);
+                last_ack = (uint32_t)ack[28] << 24 | (uint32_t)ack[29] << 16 |
+                           (uint32_t)ack[30] << 8 | ack[31];
+                acks++;
+            }
+        }
+        struct glass_tcp_info ci;
+        assert_int_equal(glass_tcp_info(s[0], cfd, &ci), 0);
+        assert_int_equal(last_ack, ci.snd_nxt); /* the last ACK covers every segment */
+        assert_int_equal(acks, batched ? 1 : SEGS);
+        static uint8_t sink[SEGS * LEN];
+        assert_int_equal(glass_recv(s[1], sfd, sink, sizeof sink, 0), SEGS * LEN);
+        pump(s);
+    }
+    glass_stack_free(s[0]);
+    glass_stack_free(s[1]);
+}
+
 /* Split anywhere else than between the headers and the payload, a datagram is joined and
  * taken as one; a corrupted payload fails the checksum over the two parts; NULL parts with a
  * length are refused. */
@@ -222,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_output_emsgsize_keeps_the_segment),
         cmocka_unit_test(test_output_sg_references_the_payload),
         cmocka_unit_test(test_input_sg_any_split),
+        cmocka_unit_test(test_acks_batched_per_output_pull),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -306,8 +306,12 @@ struct glass_stack {
     uint8_t *join;
     uint16_t ip_id;
 
-    /* TCBs to free once the current call returns. */
+    /* TCBs to free once the current call returns; orphaned TIME-WAIT TCBs waiting to become
+     * records (twq: see tw below). Side by side: glass_reap_now reads the three at the end of
+     * every call. */
     struct glass_tcb *reap;
+    struct glass_tcb *twq;
+    bool twq_ready;              /* one on twq may have become ready (glass_reap_now) */
 
     struct glass_wheel wheel;
 
@@ -342,8 +346,6 @@ struct glass_stack {
     /* Compact TIME-WAIT records (timewait.c) and the orphaned TIME_WAIT TCBs waiting to become
      * one (linked through rnext, GLASS_TF_TWQ) once their last ACK has gone out. */
     struct glass_twtab tw;
-    struct glass_tcb *twq;
-    bool twq_ready;              /* one on twq may have become ready (glass_reap_now) */
 
     /* Connections whose buffers drained, oldest first, to give the buffers back once quiet
      * for cfg.ring_idle (reclaim.c). */
@@ -390,13 +392,15 @@ void glass_tcb_xput(struct glass_stack *st, struct glass_tcb *tcb);
  * has left its listener). */
 void glass_tcb_reap(struct glass_stack *st, struct glass_tcb *tcb);
 /* The end of every call (stack.c): free the TCBs queued by glass_tcb_reap, turn ready
- * TIME_WAIT TCBs into records, and give the freed-block cache back once the last connection has
- * gone. Inline: at the end of nearly every call there is nothing to do. */
+ * TIME_WAIT TCBs into records, and give the freed-block cache back if the last TCB has gone
+ * (the last TIME-WAIT record's release does the same: glass_blk_check_idle). Inline: at the end
+ * of nearly every call there is nothing to do. */
 void glass_reap_pending(struct glass_stack *st);
+/* Give the freed-block cache back if the stack holds no connection any more (stack.c). */
+void glass_blk_check_idle(struct glass_stack *st);
 static inline void glass_reap_now(struct glass_stack *st)
 {
-    if (st->reap != NULL || (st->twq != NULL && st->twq_ready) ||
-        (st->blk.bytes > 0 && st->n_tcbs == 0 && st->tw.live == 0))
+    if (st->reap != NULL || (st->twq != NULL && st->twq_ready))
         glass_reap_pending(st);
 }
 void glass_tcb_hash(struct glass_stack *st, struct glass_tcb *tcb);

@@ -156,7 +156,7 @@ static bool has_conns(const struct glass_stack *st)
 
 /* Keep p (size bytes) for reuse if it is of a kept kind, a slot is free, the bytes stay within
  * GLASS_BLK_BYTES_MAX and the stack has connections (an idle stack holds what a new one holds:
- * glass_reap_now empties the cache when the last goes); false if not. */
+ * glass_blk_check_idle empties the cache when the last goes); false if not. */
 static bool blk_keep(struct glass_stack *st, void *p, size_t size)
 {
     struct glass_blkcache *c = &st->blk;
@@ -350,6 +350,11 @@ void glass_reap_pending(struct glass_stack *st)
         st->n_tcbs--;
         glass_tcb_free(st, tcb);
     }
+    glass_blk_check_idle(st);
+}
+
+void glass_blk_check_idle(struct glass_stack *st)
+{
     if (st->blk.bytes > 0 && !has_conns(st))
         blk_flush(st); /* the last connection is gone: give the cached blocks back */
 }

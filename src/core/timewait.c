@@ -123,8 +123,10 @@ static void slot_free(struct glass_stack *st, uint32_t ref)
     tw->flags = 0;
     tw->hnext = t->free_ref;
     t->free_ref = ref;
-    if (--t->live == 0)
-        free_slabs(st); /* the last one gone: give the memory back */
+    if (--t->live == 0) {
+        free_slabs(st);           /* the last one gone: give the memory back */
+        glass_blk_check_idle(st); /* and the cached blocks, if no TCB is left either */
+    }
 }
 
 /* ---- links -------------------------------------------------------------------------------- */

@@ -69,10 +69,10 @@ uint64_t bench_now_ns(void);
 const uint8_t *bench_pattern(void);
 /* True if the n <= BENCH_PAT_LEN bytes at p are the stream at offset off. */
 bool bench_check(const uint8_t *p, size_t n, uint64_t off);
-/* One rr transaction (a byte each way): false, with o filled, on an error. */
-/* BENCH_QUIET_NS of quiet: pump(ctx) (which runs due timers and moves packets) every
- * millisecond until it has passed. */
+/* BENCH_QUIET_NS of quiet: pump(ctx) (which runs due timers and moves packets; NULL: none)
+ * every millisecond until it has passed. */
 void bench_quiet(void (*pump)(void *ctx), void *ctx);
+/* One rr transaction (a byte each way): false, with o filled, on an error. */
 typedef bool (*bench_round_fn)(void *ctx, struct bench_out *o);
 /* The rr measurement shared by the harnesses: rounds for secs of wall time, each timed;
  * fills o->v[0] (transactions/s), v[1] (mean us), v[2] (p99 us) and o->count. False on an

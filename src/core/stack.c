@@ -176,6 +176,13 @@ static bool blk_keep(struct glass_stack *st, void *p, size_t size)
     return false;
 }
 
+/* When the freed-block cache is given back for want of use (GLASS_BLK_IDLE after a block last
+ * went in or out), or never if it is empty. */
+static glass_time_t blk_idle_at(const struct glass_stack *st)
+{
+    return st->blk.bytes > 0 ? st->blk.used + GLASS_BLK_IDLE : GLASS_TIME_NEVER;
+}
+
 /* Give every cached block back to the allocator. */
 static void blk_flush(struct glass_stack *st)
 {
@@ -570,7 +577,7 @@ void glass_stack_advance(struct glass_stack *st, glass_time_t now)
     glass_ipfrag_expire(st, st->now); /* IPv4 reassembly timeouts (ip_reass.c) */
     glass_reclaim_run(st);            /* buffers of quiet connections (reclaim.c) */
     glass_reap_now(st);
-    if (st->blk.bytes > 0 && st->now - st->blk.used >= GLASS_BLK_IDLE)
+    if (blk_idle_at(st) <= st->now)
         blk_flush(st); /* no connection has come for a while: give the kept blocks back */
 }
 
@@ -580,8 +587,9 @@ glass_time_t glass_stack_next_deadline(struct glass_stack *st)
     glass_time_t frag = glass_ipfrag_next_deadline(st); /* ip_reass.c */
     glass_time_t tw = glass_tw_next_deadline(st);       /* timewait.c */
     glass_time_t rc = glass_reclaim_next_deadline(st);  /* reclaim.c */
-    if (st->blk.bytes > 0 && st->blk.used + GLASS_BLK_IDLE < rc)
-        rc = st->blk.used + GLASS_BLK_IDLE; /* the freed-block cache's idle limit */
+    glass_time_t blk = blk_idle_at(st);
+    if (blk < rc)
+        rc = blk;
     if (tw < t)
         t = tw;
     if (rc < t)

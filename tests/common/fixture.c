@@ -414,6 +414,18 @@ struct glass_stack *fx_st(struct fx *fx, int side)
     return fx->st[side];
 }
 
+struct glass_stack *fx_lone_client(uint32_t max_sockets)
+{
+    struct glass_config cfg;
+    glass_config_default(&cfg);
+    if (max_sockets != 0)
+        cfg.max_sockets = max_sockets;
+    struct glass_stack *st = glass_stack_new(&cfg);
+    assert_non_null(st);
+    assert_int_equal(glass_stack_add_iface(st, FX_CLIENT_ADDR, 24, 1500), 0);
+    return st;
+}
+
 glass_time_t fx_now(struct fx *fx)
 {
     fx_start(fx);

@@ -176,6 +176,9 @@ int fx_cm_teardown(void **state);
 /* Create the stacks and the simnet from fx->cfg (called by every helper if not yet done). */
 void fx_start(struct fx *fx);
 struct glass_stack *fx_st(struct fx *fx, int side);
+/* A stack of its own, outside any fixture: the default configuration (max_sockets instead of
+ * its default if not 0) on FX_CLIENT_ADDR/24, MTU 1500, for tests that drive one by hand. */
+struct glass_stack *fx_lone_client(uint32_t max_sockets);
 glass_time_t fx_now(struct fx *fx);
 /* Time since fx_start. */
 glass_time_t fx_elapsed(struct fx *fx);

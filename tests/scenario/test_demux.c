@@ -9,17 +9,6 @@
 
 #define CONNS 3000u
 
-static struct glass_stack *client_stack(void)
-{
-    struct glass_config cfg;
-    glass_config_default(&cfg);
-    cfg.max_sockets = 2u * CONNS; /* (1024 by default) */
-    struct glass_stack *st = glass_stack_new(&cfg);
-    assert_non_null(st);
-    assert_int_equal(glass_stack_add_iface(st, FX_CLIENT_ADDR, 24, 1500), 0);
-    return st;
-}
-
 /* Connection i goes to one of 30 server ports. */
 static uint16_t server_port(unsigned i)
 {
@@ -44,7 +33,7 @@ static void assert_all_found(struct glass_stack *st, const int *fds)
 static void test_heads_follow_connections(void **state)
 {
     (void)state;
-    struct glass_stack *st = client_stack();
+    struct glass_stack *st = fx_lone_client(2u * CONNS);
     char why[256];
     int *fds = malloc(sizeof(int) * CONNS);
     assert_non_null(fds);
@@ -97,7 +86,7 @@ static void test_heads_follow_connections(void **state)
 static void test_resize_hysteresis(void **state)
 {
     (void)state;
-    struct glass_stack *st = client_stack();
+    struct glass_stack *st = fx_lone_client(2u * CONNS);
     char why[256];
     int fds[600];
     unsigned n = 0;

@@ -18,17 +18,6 @@
 
 #define MS(x) GLASS_MSEC(x)
 
-/* A stack with the default configuration on the client's address. */
-static struct glass_stack *client_stack(void)
-{
-    struct glass_config cfg;
-    glass_config_default(&cfg);
-    struct glass_stack *st = glass_stack_new(&cfg);
-    assert_non_null(st);
-    assert_int_equal(glass_stack_add_iface(st, FX_CLIENT_ADDR, 24, 1500), 0);
-    return st;
-}
-
 /* A stack driven without glass_stack_advance while no timer is due (the wheel never runs, as in
  * a loop that advances only at the next deadline): its cursor stays at 0 while the clock reads
  * 1 s. A SYN's retransmission timer armed then (due at 2 s, beyond one revolution of the
@@ -37,7 +26,7 @@ static struct glass_stack *client_stack(void)
 static void test_lagging_cursor(void **state)
 {
     (void)state;
-    struct glass_stack *st = client_stack();
+    struct glass_stack *st = fx_lone_client(0);
     uint8_t buf[2048];
     struct glass_endpoint to = {.addr = FX_SERVER_ADDR, .port = 80};
     char why[256];
@@ -80,7 +69,7 @@ static void test_lagging_cursor(void **state)
 static void test_next_deadline_search(void **state)
 {
     (void)state;
-    struct glass_stack *st = client_stack();
+    struct glass_stack *st = fx_lone_client(0);
     uint8_t buf[2048];
     static struct glass_conn_info ci[256];
     char why[256];
@@ -194,7 +183,8 @@ static void test_block_cache(void **state)
             allocs_c = counted[FX_CLIENT].allocs;
             allocs_s = counted[FX_SERVER].allocs;
         } else {
-            FX_CHECK(fx, counted[FX_CLIENT].allocs == allocs_c && counted[FX_SERVER].allocs == allocs_s,
+            FX_CHECK(fx,
+                     counted[FX_CLIENT].allocs == allocs_c && counted[FX_SERVER].allocs == allocs_s,
                      "connection %d: no allocation (client %lu, server %lu more)", i,
                      counted[FX_CLIENT].allocs - allocs_c, counted[FX_SERVER].allocs - allocs_s);
             /* Each connection took what the last one left and left as much: a steady state. */

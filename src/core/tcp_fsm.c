@@ -311,6 +311,11 @@ static void enter_state(struct glass_stack *st, struct glass_tcb *tcb, unsigned 
             /* The TIME_WAIT table is full (Linux tcp_max_tw_buckets): the entry is not kept,
              * the connection ends at once (robustness catalogue 114). */
             glass_mib_inc(st, GLASS_MIB_TcpExtTCPTimeWaitOverflow);
+            /* The peer's FIN is still acknowledged first (RFC 9293 §3.10.7.4, Linux tcp_fin
+             * sends the ACK before tcp_time_wait looks for a bucket); otherwise it waits in
+             * LAST-ACK until its resent FIN draws an RST. */
+            if (!glass_seq_eq(tcb->rcv_nxt, tcb->last_ack_sent) || (tcb->flags & GLASS_TF_ACKNOW))
+                glass_tcp_send_ack_now(st, tcb);
             st->n_time_wait++; /* balanced by the exit below */
             glass_tcp_set_state(st, tcb, GLASS_TCP_CLOSED, GLASS_CAUSE_TW_OVERFLOW);
             break;

@@ -93,6 +93,11 @@ static void test_time_wait_table_overflow_closes(void **state)
     FX_CHECK(fx, fx_count_trans(fx, FX_CLIENT, FX_ANY, GLASS_TCP_TIME_WAIT, GLASS_TCP_CLOSED,
                                 GLASS_CAUSE_TW_OVERFLOW) == 1, "the second is not kept");
     FX_CHECK(fx, fx_mib(fx, FX_CLIENT, GLASS_MIB_TcpExtTCPTimeWaitOverflow) == 1, "counted");
+    /* The ACK of the peer's FIN still goes out (Linux tcp_fin acks before tcp_time_wait finds
+     * no bucket): the server leaves LAST_ACK at once, without resending its FIN. */
+    FX_CHECK(fx, fx_count_trans(fx, FX_SERVER, FX_ANY, GLASS_TCP_LAST_ACK, GLASS_TCP_CLOSED,
+                                FX_ANY) == 2, "both server ends closed by the last ACK");
+    FX_CHECK(fx, fx_mib(fx, FX_SERVER, GLASS_MIB_TcpRetransSegs) == 0, "no FIN resent");
     fx_run_for(fx, GLASS_SEC(61));
     FX_CHECK(fx, glass_stack_in_state(fx_st(fx, FX_CLIENT), GLASS_TCP_TIME_WAIT) == 0, "2MSL later");
 }

@@ -15,6 +15,8 @@
  * does: one client address has 28,232 ephemeral ports per remote endpoint, which a fast stack
  * would use up within the 1 s run while they sit in TIME_WAIT. */
 #define BENCH_CRR_PORTS 16u
+/* The crr row with a bounded TIME_WAIT pile-up: the closing side keeps at most this many. */
+#define BENCH_TW_BOUND 4096u
 #define BENCH_PAT_LEN 65521u        /* the payload pattern repeats every this many bytes (prime) */
 #define BENCH_STALL_NS 5000000000ull /* a run with no progress for 5 s of wall time fails */
 #define BENCH_LAT_MAX (1u << 22)    /* rr latency samples kept per run */
@@ -56,6 +58,7 @@ struct bench_bulk {
 struct bench_params {
     double secs;   /* rr and crr: how long one run lasts */
     uint32_t conns; /* conns and tw: how many connections */
+    uint32_t tw_max; /* crr: the closing side's TIME_WAIT table bound (0: each stack's own) */
     bool data;      /* conns: one byte each way on each connection, then BENCH_QUIET_NS of
                        quiet (timers running) before memory is read */
     unsigned mss;

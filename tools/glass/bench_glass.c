@@ -20,7 +20,8 @@
 
 #define GL_PKT_MAX 65536u
 #define GL_MAX_PORTS 64u        /* server ports for the conns workload */
-#define GL_CONNS_PER_PORT 25000u /* client connections per server port (ephemeral range 28232) */
+#define GL_CONNS_PER_PORT 25000u
+#define GL_TW_DEFAULT 262144u    /* glass_config_default's max_time_wait, which crr keeps */ /* client connections per server port (ephemeral range 28232) */
 
 /* ---- the counting allocator ---------------------------------------------------------------- */
 
@@ -55,6 +56,7 @@ struct gl_net {
     uint64_t t0;
     glass_time_t timers_at; /* when the timers were last checked */
     uint64_t held;          /* crr: the clock read once per connection (0: read it each time) */
+    uint32_t tw_table;      /* the client's max_time_wait */
     uint8_t pkt[GL_PKT_MAX];
 };
 
@@ -64,8 +66,9 @@ static glass_time_t gl_now(const struct gl_net *g)
     return (glass_time_t)(t - g->t0) + GLASS_SEC(1);
 }
 
+/* tw_max: the TIME_WAIT table's bound (0: room for every connection, at least the default). */
 static void gl_config(struct glass_config *cfg, unsigned mss, uint32_t buf, uint32_t conns,
-                      uint64_t seed, struct gl_alloc *mem)
+                      uint32_t tw_max, uint64_t seed, struct gl_alloc *mem)
 {
     glass_config_default(cfg);
     cfg->seed = seed;
@@ -81,6 +84,8 @@ static void gl_config(struct glass_config *cfg, unsigned mss, uint32_t buf, uint
         cfg->max_sockets = conns + 64u;
     if (conns + 64u > cfg->max_time_wait)
         cfg->max_time_wait = conns + 64u;
+    if (tw_max != 0)
+        cfg->max_time_wait = tw_max;
     cfg->mem_max = 0; /* the benchmark measures memory; it does not cap it */
     cfg->allocator.alloc = gl_alloc_fn;
     cfg->allocator.free = gl_free_fn;
@@ -89,7 +94,7 @@ static void gl_config(struct glass_config *cfg, unsigned mss, uint32_t buf, uint
 
 /* Set up both stacks; false with a note if a stack refuses the configuration. */
 static bool gl_open(struct gl_net *g, unsigned mss, uint32_t buf, uint32_t conns,
-                    struct bench_out *o)
+                    uint32_t tw_max, struct bench_out *o)
 {
     memset(g->st, 0, sizeof g->st);
     memset(g->mem, 0, sizeof g->mem);
@@ -99,7 +104,8 @@ static bool gl_open(struct gl_net *g, unsigned mss, uint32_t buf, uint32_t conns
     static const uint32_t addr[2] = {BENCH_CLIENT_ADDR, BENCH_SERVER_ADDR};
     for (int i = 0; i < 2; i++) {
         struct glass_config cfg;
-        gl_config(&cfg, mss, buf, conns, (uint64_t)i + 1u, &g->mem[i]);
+        gl_config(&cfg, mss, buf, conns, tw_max, (uint64_t)i + 1u, &g->mem[i]);
+        g->tw_table = cfg.max_time_wait;
         g->st[i] = glass_stack_new(&cfg);
         if (g->st[i] == NULL) {
             o->status = BENCH_NA;
@@ -213,7 +219,7 @@ static bool gl_pair(struct gl_net *g, int lfd, int *cfd, int *sfd, struct bench_
 static void gl_bulk(struct gl_net *g, const struct bench_bulk *b, struct bench_out *o)
 {
     int lfd, cfd, sfd;
-    if (!gl_open(g, b->mss, b->buf, 0, o))
+    if (!gl_open(g, b->mss, b->buf, 0, 0, o))
         goto out;
     if (!gl_listen(g, BENCH_PORT, &lfd) || !gl_pair(g, lfd, &cfd, &sfd, o)) {
         if (o->status == BENCH_OK)
@@ -314,7 +320,7 @@ void bench_glass_rr(const struct bench_params *p, struct bench_out *o)
     static struct gl_net g;
     int lfd;
     struct gl_rr r = {.g = &g};
-    if (!gl_open(&g, p->mss, p->buf, 0, o))
+    if (!gl_open(&g, p->mss, p->buf, 0, 0, o))
         goto out;
     if (!gl_listen(&g, BENCH_PORT, &lfd) || !gl_pair(&g, lfd, &r.cfd, &r.sfd, o)) {
         if (o->status == BENCH_OK)
@@ -335,7 +341,7 @@ out:
 static void gl_crr(struct gl_net *g, const struct bench_params *p, struct bench_out *o)
 {
     int lfds[BENCH_CRR_PORTS];
-    if (!gl_open(g, p->mss, p->buf, 0, o))
+    if (!gl_open(g, p->mss, p->buf, 0, p->tw_max, o))
         goto out;
     for (unsigned i = 0; i < BENCH_CRR_PORTS; i++) {
         if (!gl_listen(g, (uint16_t)(BENCH_PORT + i), &lfds[i])) {
@@ -394,9 +400,10 @@ static void gl_crr(struct gl_net *g, const struct bench_params *p, struct bench_
                    (unsigned long long)n, why, (unsigned long long)o->count);
     else
         bench_note(o, "%llu connections in %.2f s to %u server ports; %llu in TIME_WAIT on the "
-                      "client (closing side), %llu not kept (TIME_WAIT table full)",
+                      "client (closing side), %llu not kept (TIME_WAIT table of %u full)",
                    (unsigned long long)n, (double)(t - start) / 1e9, BENCH_CRR_PORTS,
-                   (unsigned long long)o->count, (unsigned long long)ovf);
+                   (unsigned long long)o->count, (unsigned long long)ovf,
+                   g->tw_table);
 out:
     gl_close(g);
 }
@@ -546,7 +553,7 @@ static double gl_tables_1m(const struct bench_params *p)
 {
     struct gl_alloc mem = {0};
     struct glass_config cfg;
-    gl_config(&cfg, p->mss, p->buf, 1000000u, 1, &mem);
+    gl_config(&cfg, p->mss, p->buf, 1000000u, 0, 1, &mem);
     struct glass_stack *st = glass_stack_new(&cfg);
     if (st == NULL)
         return 0.0;
@@ -573,7 +580,7 @@ static void gl_memory(const struct bench_params *p, bool time_wait, struct bench
         bench_note(o, "out of memory");
         goto out0;
     }
-    if (!gl_open(&g, p->mss, p->buf, p->conns, o))
+    if (!gl_open(&g, p->mss, p->buf, p->conns, 0, o))
         goto out;
     gl_pump(&g);
     uint64_t before = g.mem[0].bytes + (time_wait ? 0 : g.mem[1].bytes);

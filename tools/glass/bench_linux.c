@@ -400,6 +400,77 @@ static uint64_t lx_time_wait(void)
     return tw;
 }
 
+/* Move into a fresh network namespace with lo up (when we have our own; else stay where we
+ * are). False, with why filled, if that fails. */
+static bool lx_fresh_netns(char *why, size_t cap)
+{
+    if (!lx_netns)
+        return true;
+    if (unshare(CLONE_NEWNET) != 0) {
+        snprintf(why, cap, "unshare: %s", strerror(errno));
+        return false;
+    }
+    return lx_lo_up(why, cap);
+}
+
+/* Write v to a sysctl file (our namespace's, under /proc/sys/net). */
+static bool lx_sysctl_set(const char *path, unsigned long long v)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return false;
+    bool ok = fprintf(f, "%llu\n", v) > 0;
+    return fclose(f) == 0 && ok;
+}
+
+/* A TcpExt counter of this namespace (/proc/net/netstat: a line of names, then one of values). */
+static uint64_t lx_tcpext(const char *name)
+{
+    FILE *f = fopen("/proc/net/netstat", "r");
+    if (f == NULL)
+        return 0;
+    static char names[8192], values[8192];
+    uint64_t v = 0;
+    while (fgets(names, sizeof names, f) != NULL && fgets(values, sizeof values, f) != NULL) {
+        if (strncmp(names, "TcpExt:", 7) != 0)
+            continue;
+        char *ns = NULL, *vs = NULL;
+        char *n = strtok_r(names, " \n", &ns), *x = strtok_r(values, " \n", &vs);
+        while (n != NULL && x != NULL) {
+            if (strcmp(n, name) == 0)
+                v = strtoull(x, NULL, 10);
+            n = strtok_r(NULL, " \n", &ns);
+            x = strtok_r(NULL, " \n", &vs);
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+/* The crr row with a bounded TIME_WAIT pile-up: a fresh namespace (the rows before have filled
+ * this one's table) whose tcp_max_tw_buckets is tw_max. False, with o filled, if impossible. */
+static bool lx_tw_bound(uint32_t tw_max, struct bench_out *o)
+{
+    char why[160];
+    if (!lx_netns) {
+        o->status = BENCH_NA;
+        bench_note(o, "bounding TIME_WAIT (tcp_max_tw_buckets) needs a private netns: %s",
+                   lx_setup_note);
+        return false;
+    }
+    if (!lx_fresh_netns(why, sizeof why)) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "fresh netns: %s", why);
+        return false;
+    }
+    if (!lx_sysctl_set("/proc/sys/net/ipv4/tcp_max_tw_buckets", tw_max)) {
+        o->status = BENCH_FAILED;
+        bench_note(o, "tcp_max_tw_buckets: %s", strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 /* Connect, one byte each way, close, for p->secs, to BENCH_CRR_PORTS server ports from `port`
  * on; fills o->v[0] (conn/s), work, t0, t1. NULL, or why it stopped early (o->stopped). */
 static const char *lx_crr(const struct bench_params *p, uint16_t port, struct bench_out *o)
@@ -456,11 +527,21 @@ static const char *lx_crr(const struct bench_params *p, uint16_t port, struct be
 
 void bench_linux_crr(const struct bench_params *p, struct bench_out *o)
 {
+    if (p->tw_max != 0 && !lx_tw_bound(p->tw_max, o))
+        return;
     const char *why = lx_crr(p, BENCH_PORT, o);
     if (o->status != BENCH_OK)
         return;
     o->count = lx_time_wait();
-    if (why != NULL)
+    if (p->tw_max != 0)
+        bench_note(o, "%llu connections in %.2f s to %u server ports, one thread; a fresh netns "
+                      "with tcp_max_tw_buckets %u: %llu in TIME_WAIT, %llu not kept "
+                      "(TCPTimeWaitOverflow)%s%s",
+                   (unsigned long long)o->work, (double)(o->t1 - o->t0) / 1e9, BENCH_CRR_PORTS,
+                   p->tw_max, (unsigned long long)o->count,
+                   (unsigned long long)lx_tcpext("TCPTimeWaitOverflow"), why ? "; stopped: " : "",
+                   why ? why : "");
+    else if (why != NULL)
         bench_note(o, "stopped after %llu connections: %s; %llu in TIME_WAIT",
                    (unsigned long long)o->work, why, (unsigned long long)o->count);
     else
@@ -712,11 +793,7 @@ void bench_linux_tw(const struct bench_params *p0, struct bench_out *o)
     /* A namespace of its own: the crr rows before it may have filled this one's TIME_WAIT
      * table (tcp_max_tw_buckets), and then no new entry would appear. */
     char why[160];
-    if (lx_netns && unshare(CLONE_NEWNET) != 0)
-        snprintf(why, sizeof why, "unshare: %s", strerror(errno));
-    else if (!lx_netns || lx_lo_up(why, sizeof why))
-        why[0] = '\0';
-    if (why[0] != '\0') {
+    if (!lx_fresh_netns(why, sizeof why)) {
         o->status = BENCH_FAILED;
         bench_note(o, "fresh netns: %s", why);
         goto out;

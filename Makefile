@@ -4,6 +4,7 @@
 #   make asan    the same suite under ASan + UBSan, in build-asan/
 #   make fuzz    the libFuzzer targets (clang), FUZZ_SECONDS each (default 30), in build-fuzz/
 #   make docs    the API reference (Doxygen) in build/api/html/
+#   make crr-cost  instructions per crr connection, by function (valgrind; bench/crr_cost.py)
 
 PREFIX ?= /usr/local
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
@@ -12,7 +13,7 @@ CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=Release
 CHECK_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build demo test asan fuzz docs install clean
+.PHONY: all deps build demo test asan fuzz docs crr-cost install clean
 
 all: build
 
@@ -44,6 +45,9 @@ asan: deps
 
 docs: build
 	cmake --build build --target api_docs
+
+crr-cost: build
+	python3 bench/crr_cost.py
 
 install: build
 	cmake --install build --prefix $(PREFIX)

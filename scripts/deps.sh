@@ -5,10 +5,11 @@
 set -euo pipefail
 
 pkgs=(cmake pkg-config libcmocka-dev libpcap-dev graphviz tcpdump tshark iproute2 socat curl iputils-ping wrk python3 gnuplot-nox
-      doxygen help2man chromium liblwip-dev clang libclang-rt-14-dev python3-scapy "$@")
+      doxygen help2man chromium liblwip-dev clang libclang-rt-14-dev python3-scapy valgrind "$@")
 # chromium: tests/trace/html_chromium.py renders glass trace --html; liblwip-dev: glass bench runs
 # Debian's lwIP beside glasstcp (docs/performance.md); clang + its runtimes: make fuzz; scapy:
-# tests/robustness; doxygen: the API reference (make docs); help2man: the man pages
+# tests/robustness; doxygen: the API reference (make docs); help2man: the man pages; valgrind:
+# bench/crr_cost.py counts instructions per crr connection (make crr-cost)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -413,8 +413,13 @@ static void stack_config(const struct simdrive *d, int s, struct glass_config *c
         cfg->syn_retries = (uint8_t)o->syn_retries;
         cfg->synack_retries = (uint8_t)o->syn_retries;
     }
-    if (o->retries != 0)
+    if (o->retries != 0) {
+        /* Both limits: an application that has sent and read everything closes its socket,
+         * and from then on orphan_retries, not retries2, bounds the retransmissions of what
+         * is still unacknowledged (RFC 1122 §4.2.3.5 R2; Linux tcp_orphan_retries). */
         cfg->retries2 = (uint8_t)o->retries;
+        cfg->orphan_retries = (uint8_t)o->retries;
+    }
     if (d->hooks.configure != NULL)
         d->hooks.configure(d->hooks.ctx, s, cfg);
 }

@@ -20,8 +20,7 @@
 
 #define GL_PKT_MAX 65536u
 #define GL_MAX_PORTS 64u        /* server ports for the conns workload */
-#define GL_CONNS_PER_PORT 25000u
-#define GL_TW_DEFAULT 262144u    /* glass_config_default's max_time_wait, which crr keeps */ /* client connections per server port (ephemeral range 28232) */
+#define GL_CONNS_PER_PORT 25000u /* client connections per server port (ephemeral range 28232) */
 
 /* ---- the counting allocator ---------------------------------------------------------------- */
 
@@ -105,7 +104,8 @@ static bool gl_open(struct gl_net *g, unsigned mss, uint32_t buf, uint32_t conns
     for (int i = 0; i < 2; i++) {
         struct glass_config cfg;
         gl_config(&cfg, mss, buf, conns, tw_max, (uint64_t)i + 1u, &g->mem[i]);
-        g->tw_table = cfg.max_time_wait;
+        if (i == 0)
+            g->tw_table = cfg.max_time_wait;
         g->st[i] = glass_stack_new(&cfg);
         if (g->st[i] == NULL) {
             o->status = BENCH_NA;

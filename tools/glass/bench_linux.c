@@ -429,7 +429,7 @@ static uint64_t lx_tcpext(const char *name)
     FILE *f = fopen("/proc/net/netstat", "r");
     if (f == NULL)
         return 0;
-    static char names[8192], values[8192];
+    char names[8192], values[8192];
     uint64_t v = 0;
     while (fgets(names, sizeof names, f) != NULL && fgets(values, sizeof values, f) != NULL) {
         if (strncmp(names, "TcpExt:", 7) != 0)

@@ -24,12 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PORTS 16u                    /* server ports, as BENCH_CRR_PORTS */
+#define PORTS 16u /* server ports, as BENCH_CRR_PORTS */
 #define PORT0 5201u
-#define STEP_NS 4000u                /* the made-up clock: per connection */
-#define TIMER_TICK GLASS_MSEC(1)     /* timers checked at most this often, as the bench does */
-#define CLIENT_ADDR 0xc0000201u      /* 192.0.2.1 */
-#define SERVER_ADDR 0xc0000202u      /* 192.0.2.2 */
+#define STEP_NS 4000u            /* the made-up clock: per connection */
+#define TIMER_TICK GLASS_MSEC(1) /* timers checked at most this often, as the bench does */
+#define CLIENT_ADDR 0xc0000201u  /* 192.0.2.1 */
+#define SERVER_ADDR 0xc0000202u  /* 192.0.2.2 */
 
 struct pair {
     struct glass_stack *st[2]; /* 0 client, 1 server */
@@ -102,7 +102,8 @@ static bool listen_all(struct pair *p, int lfd[PORTS])
         struct glass_endpoint ep = {.addr = SERVER_ADDR, .port = (uint16_t)(PORT0 + i)};
         lfd[i] = glass_socket(s);
         if (lfd[i] < 0 ||
-            glass_setsockopt(s, lfd[i], GLASS_SOL_SOCKET, GLASS_SO_REUSEADDR, &one, sizeof one) < 0 ||
+            glass_setsockopt(s, lfd[i], GLASS_SOL_SOCKET, GLASS_SO_REUSEADDR, &one, sizeof one) <
+                0 ||
             glass_bind(s, lfd[i], &ep) < 0 || glass_listen(s, lfd[i], 65535) < 0)
             return false;
     }
@@ -209,8 +210,10 @@ int main(int argc, char **argv)
            glass_stack_in_state(p.st[0], GLASS_TCP_TIME_WAIT),
            glass_stack_mib(p.st[0], GLASS_MIB_TcpExtTCPTimeWaitOverflow), open);
     if (rc == 0 && (rtx != 0 || open != 0)) {
-        fprintf(stderr, "crr_cost: on a lossless link, %" PRIu64 " segments retransmitted and %"
-                PRIu64 " server connections not closed\n", rtx, open);
+        fprintf(stderr,
+                "crr_cost: on a lossless link, %" PRIu64 " segments retransmitted and %" PRIu64
+                " server connections not closed\n",
+                rtx, open);
         rc = 1;
     }
     for (int i = 0; i < 2; i++)

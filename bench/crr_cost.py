@@ -9,7 +9,11 @@ same figures, so this is the way to compare two builds on a shared machine where
 runs of a few percent are lost in the noise (docs/performance.md "What one crr connection
 costs"). It is not a speed: instructions per connection times cycles per instruction is.
 
-usage: bench/crr_cost.py [--crr-cost PATH] [--conns LO,HI] [--tw-max N] [--top K]
+usage: bench/crr_cost.py [--crr-cost PATH] [--baseline PATH] [--conns LO,HI] [--tw-max N]
+                        [--top K]
+
+--baseline PATH: a crr_cost built from another commit; both are counted and the table shows
+the change per function (this build minus the baseline).
 """
 import argparse
 import os
@@ -69,10 +73,52 @@ def run(binary, conns, tw_max, tmp):
     return total, incl, self_, summary
 
 
+def per_conn(binary, lo, hi, tw_max):
+    """(instructions per connection, {call: per conn} inclusive, {function: per conn} own,
+    the HI run's summary line)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        t_lo, i_lo, s_lo, _ = run(binary, lo, tw_max, tmp)
+        t_hi, i_hi, s_hi, summary = run(binary, hi, tw_max, tmp)
+    n = hi - lo
+    incl = {f: (i_hi[f] - i_lo.get(f, 0)) / n for f in i_hi}
+    own = {f: (s_hi[f] - s_lo.get(f, 0)) / n for f in s_hi}
+    return (t_hi - t_lo) / n, incl, own, summary
+
+
+def show(per, incl, own, top):
+    print("\nby public call (inclusive):")
+    for f in API:
+        if f in incl:
+            print("  %-28s %8.0f  %5.1f%%" % (f, incl[f], 100.0 * incl[f] / per))
+    print("\nby function (own instructions, inlined code included), top %d:" % top)
+    for f in sorted(own, key=lambda k: -own[k])[:top]:
+        print("  %-28s %8.0f  %5.1f%%" % (f, own[f], 100.0 * own[f] / per))
+
+
+def show_change(base, this, top):
+    per_b, incl_b, own_b, _ = base
+    per_t, incl_t, own_t, _ = this
+    print("baseline %.0f, this build %.0f instructions per connection: %+.0f (%+.1f%%)"
+          % (per_b, per_t, per_t - per_b, 100.0 * (per_t - per_b) / per_b))
+    print("\nby public call (inclusive): baseline, this build, change")
+    for f in API:
+        if f in incl_t or f in incl_b:
+            b, t = incl_b.get(f, 0.0), incl_t.get(f, 0.0)
+            print("  %-28s %8.0f %8.0f %+8.0f" % (f, b, t, t - b))
+    names = set(own_b) | set(own_t)
+    moved = sorted(names, key=lambda k: -abs(own_t.get(k, 0.0) - own_b.get(k, 0.0)))[:top]
+    print("\nby function (own instructions), the %d that moved most: baseline, this build, change"
+          % top)
+    for f in moved:
+        b, t = own_b.get(f, 0.0), own_t.get(f, 0.0)
+        print("  %-28s %8.0f %8.0f %+8.0f" % (f, b, t, t - b))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--crr-cost", default=os.path.join(here, "..", "build", "bench", "crr_cost"))
+    ap.add_argument("--baseline")
     ap.add_argument("--conns", default="2000,12000")
     ap.add_argument("--tw-max", type=int, default=0)
     ap.add_argument("--top", type=int, default=25)
@@ -87,26 +133,19 @@ def main():
         usage("--tw-max takes N >= 0 and --top K >= 1")
     if not os.access(a.crr_cost, os.X_OK):
         usage("no crr_cost program at %s (make build, or --crr-cost PATH)" % a.crr_cost)
+    if a.baseline is not None and not os.access(a.baseline, os.X_OK):
+        usage("no crr_cost program at %s (--baseline)" % a.baseline)
     for tool in ("valgrind", "callgrind_annotate"):
         if shutil.which(tool) is None:
             usage("%s not found (make crr-cost installs valgrind)" % tool)
-    with tempfile.TemporaryDirectory() as tmp:
-        t_lo, i_lo, s_lo, _ = run(a.crr_cost, lo, a.tw_max, tmp)
-        t_hi, i_hi, s_hi, summary = run(a.crr_cost, hi, a.tw_max, tmp)
-    n = hi - lo
-    per = (t_hi - t_lo) / n
-    print("%s" % summary)
+    this = per_conn(a.crr_cost, lo, hi, a.tw_max)
+    print(this[3])
+    if a.baseline is not None:
+        show_change(per_conn(a.baseline, lo, hi, a.tw_max), this, a.top)
+        return
     print("instructions per connection, both ends (callgrind, runs of %d and %d connections): "
-          "%.0f" % (lo, hi, per))
-    print("\nby public call (inclusive):")
-    for f in API:
-        if f in i_hi:
-            v = (i_hi[f] - i_lo.get(f, 0)) / n
-            print("  %-28s %8.0f  %5.1f%%" % (f, v, 100.0 * v / per))
-    print("\nby function (own instructions, inlined code included), top %d:" % a.top)
-    rows = sorted(((s_hi[f] - s_lo.get(f, 0)) / n, f) for f in s_hi)
-    for v, f in reversed(rows[-a.top:]):
-        print("  %-28s %8.0f  %5.1f%%" % (f, v, 100.0 * v / per))
+          "%.0f" % (lo, hi, this[0]))
+    show(this[0], this[1], this[2], a.top)
 
 
 if __name__ == "__main__":

@@ -138,6 +138,7 @@ static uint64_t read_allowance(struct simdrive_side *sd)
         }
         if (now < sd->pause_end)
             return 0;
+        sd->resumed = true;
     }
     if (o->read_rate == 0)
         return UINT64_MAX;
@@ -238,7 +239,10 @@ static glass_time_t side_wake(const struct simdrive_side *sd)
     if (sd->fd < 0 || sd->closed || sd->eof)
         return GLASS_TIME_NEVER;
     glass_time_t now = glass_simnet_now(sd->d->net);
-    if (sd->paused && now < sd->pause_end)
+    /* The end of the read pause wakes the application even when a packet arriving at that
+     * very time made the clock reach it first: nothing else would (the data is already in the
+     * buffer, and the zero window's probes bring no new data). */
+    if (sd->paused && !sd->resumed)
         return sd->pause_end;
     if (o->read_rate == 0)
         return GLASS_TIME_NEVER;

@@ -89,6 +89,7 @@ struct simdrive_side {
     uint64_t rx_expect, rx_done;
     glass_time_t rx_last_at; /* when the last byte was read */
     bool paused;             /* the read pause has started */
+    bool resumed;            /* ... and the application has looked at its socket after it */
     glass_time_t pause_end;
     long conn_id; /* connection behind fd, -1 until known */
     struct simdrive_conn conns[SIMDRIVE_MAX_CONNS];

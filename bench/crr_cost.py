@@ -137,7 +137,7 @@ def main():
         usage("no crr_cost program at %s (--baseline)" % a.baseline)
     for tool in ("valgrind", "callgrind_annotate"):
         if shutil.which(tool) is None:
-            usage("%s not found (make crr-cost installs valgrind)" % tool)
+            usage("%s not found (make deps installs valgrind)" % tool)
     this = per_conn(a.crr_cost, lo, hi, a.tw_max)
     print(this[3])
     if a.baseline is not None:

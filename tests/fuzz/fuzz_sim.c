@@ -156,6 +156,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.cc = (opts & 8) ? GLASS_CC_NEWRENO : GLASS_CC_CUBIC;
         if (opts & 16)
             cfg.rcvbuf = 4096; /* small windows: zero-window probing */
+        if (opts & 32)
+            cfg.max_time_wait = 0; /* a full TIME_WAIT table: closed at once, the ACK still out */
         cfg.allocator = (struct glass_allocator){fuzz_alloc, fuzz_free, &w->mem[i]};
         w->st[i] = glass_stack_new(&cfg);
         FUZZ_CHECK(w->st[i] != NULL, "stack");

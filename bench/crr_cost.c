@@ -1,5 +1,5 @@
 /* crr_cost — the crr workload of `glass bench` made deterministic, for counting what one
- * connection costs (docs/performance.md "What one crr connection costs").
+ * connection costs (docs/performance.md, "The seventh round").
  *
  * Two stacks in one process on a zero-delay link, driven exactly as bench_glass.c's crr does
  * (connect, one byte each way, the client closes first, the server reads EOF and closes; every

@@ -6,8 +6,8 @@ connection counts and prints the difference divided by the difference in connect
 instructions one more connection executes, both ends together, in all and by function. The
 set-up (stacks, listeners, tables) is in both runs and drops out. Two runs of one build give the
 same figures, so this is the way to compare two builds on a shared machine where wall-clock A/B
-runs of a few percent are lost in the noise (docs/performance.md "What one crr connection
-costs"). It is not a speed: instructions per connection times cycles per instruction is.
+runs of a few percent are lost in the noise (docs/performance.md, "The seventh round"). It is
+not a speed: instructions per connection times cycles per instruction is.
 
 usage: bench/crr_cost.py [--crr-cost PATH] [--baseline PATH] [--conns LO,HI] [--tw-max N]
                         [--top K]
@@ -40,8 +40,8 @@ def usage(msg):
 def annotate(out_file, inclusive):
     """{symbol: Ir}: self cost summed over the files a symbol's code came from (inlining), or
     inclusive cost (the largest of its entries: the symbol's own entry holds the others)."""
-    args = ["callgrind_annotate", "--auto=no", "--threshold=100", "--inclusive=" + ("yes" if inclusive else "no"),
-            out_file]
+    args = ["callgrind_annotate", "--auto=no", "--threshold=100",
+            "--inclusive=" + ("yes" if inclusive else "no"), out_file]
     text = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     costs = {}
     for ln in text.splitlines():

@@ -275,10 +275,14 @@ static uint16_t our_mss(const struct glass_stack *st, const struct glass_tcb *tc
 }
 
 /* Build and queue one segment of tcb's connection: a TSO super-segment of pieces of gso
- * bytes when gso != 0 and len > gso. */
+ * bytes when gso != 0 and len > gso. False, with nothing changed, if there is no room, or if
+ * an output pull already has its segment (one per pull: glass_tcp_output's caller re-queues
+ * the TCB). */
 static bool send_segment_gso(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
                              uint8_t flags, uint32_t off, uint32_t len, uint32_t gso)
 {
+    if (pulled_one(st))
+        return false;
     struct glass_tcp_repr r = {
         .src_port = tcb->local.port,
         .dst_port = tcb->remote.port,
@@ -570,10 +574,11 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         tcb->flags &= ~GLASS_TF_ACKNOW;
         return true;
     }
-    /* One segment per pull: once one has been pulled, the next one found to be due makes the
-     * caller re-queue the TCB (return false). With data still unsent that is taken for granted
-     * (a bulk sender is not made to work out its next segment twice); otherwise the loop looks,
-     * so that a TCB that sent its last segment is not pulled again only to find nothing due. */
+    /* One segment per pull: once one has been pulled, the next one found to be due is refused
+     * (send_segment_gso) and the caller re-queues the TCB (return false). With data still
+     * unsent that is taken for granted (a bulk sender is not made to work out its next segment
+     * twice); otherwise the loop looks, so that a TCB that sent its last segment is not pulled
+     * again only to find nothing due. */
     for (int guard = 0; guard < 4096; guard++) {
         if (pulled_one(st) &&
             glass_seq_lt(tcb->snd_nxt, glass_seq_add(glass_tcp_snd_data(tcb), tcb->sb.len)))
@@ -583,7 +588,7 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
             uint8_t fl = GLASS_TH_SYN;
             if (tcb->state != GLASS_TCP_SYN_SENT)
                 fl |= GLASS_TH_ACK;
-            if (pulled_one(st) || !send_segment(st, tcb, tcb->iss, fl, 0, 0))
+            if (!send_segment(st, tcb, tcb->iss, fl, 0, 0))
                 return false;
             sent_space(st, tcb, tcb->iss, 1, true);
             continue;
@@ -597,7 +602,7 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
             tcb->sb.len == 0 && glass_seq_eq(tcb->snd_nxt, tcb->fin_seq)) {
             /* close() in SYN_RCVD: the FIN follows the SYN,ACK at once (RFC 9293 §3.10.4,
              * Linux tcp_close). */
-            if (pulled_one(st) || !send_segment(st, tcb, tcb->snd_nxt, GLASS_TH_FIN | GLASS_TH_ACK, 0, 0))
+            if (!send_segment(st, tcb, tcb->snd_nxt, GLASS_TH_FIN | GLASS_TH_ACK, 0, 0))
                 return false;
             tcb->flags |= GLASS_TF_FIN_SENT;
             sent_space(st, tcb, tcb->fin_seq, 1, false);
@@ -610,7 +615,7 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
          * partial ACKs), then RFC 6675 NextSeg holes while pipe < cwnd. */
         if (tcb->flags & GLASS_TF_LOST_RTX) {
             if (glass_seq_lt(tcb->snd_una, tcb->snd_max) &&
-                (pulled_one(st) || !send_hole(st, tcb, tcb->snd_una, tcb->snd_mss)))
+                !send_hole(st, tcb, tcb->snd_una, tcb->snd_mss))
                 return false; /* kept for the next pull */
             tcb->flags &= ~GLASS_TF_LOST_RTX;
             continue;
@@ -623,7 +628,7 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
             struct glass_seq hs;
             uint32_t hl;
             if (rack ? glass_rack_next_lost(tcb, &hs, &hl) : glass_sack_next_lost(tcb, &hs, &hl)) {
-                if (pulled_one(st) || !send_hole(st, tcb, hs, hl))
+                if (!send_hole(st, tcb, hs, hl))
                     return false;
                 tcb->flags &= ~GLASS_TF_PROBE;
                 continue;
@@ -677,7 +682,7 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
             if (fin)
                 fl |= GLASS_TH_FIN;
             struct glass_seq seq = tcb->snd_nxt;
-            if (pulled_one(st) || !send_segment_gso(st, tcb, seq, fl, off, len, gso))
+            if (!send_segment_gso(st, tcb, seq, fl, off, len, gso))
                 return false;
             if (fin)
                 tcb->flags |= GLASS_TF_FIN_SENT;
@@ -705,7 +710,7 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
     }
     tcb->flags &= ~GLASS_TF_PROBE;
     if (tcb->flags & GLASS_TF_ACKNOW) {
-        if (pulled_one(st) || !send_pure_ack(st, tcb))
+        if (!send_pure_ack(st, tcb))
             return false;
     }
     return true;

@@ -249,7 +249,7 @@ struct glass_blkcache {
 /* Ring storage starts on a 64-byte boundary; the allocation is the storage's size plus this
  * (tcp_out.c glass_ring_reserve). */
 #define GLASS_RING_ALIGN 64u
-#define GLASS_RING_FIRST 4096u /* a ring's first storage, if its cap is not smaller */
+#define GLASS_RING_FIRST 512u /* a ring's first storage, if its cap is not smaller */
 
 /* A hint to start loading the cache line at p for writing (no effect where unsupported). */
 #if defined(__GNUC__)

@@ -119,8 +119,9 @@ static void sys_free(const struct glass_stack *st, void *p, size_t size)
  * kinds only: a TCB, its extension, RACK's block, the smallest far-heap and reclaim-FIFO
  * arrays. Not rings: the cache holds its blocks as long as the stack has a connection, and
  * rings would show in every per-entry figure (four rings of the bench's 64 KiB read as 95 bytes
- * per TIME_WAIT entry at 10,000 entries); a ring's first storage is 4 KiB, which the allocator
- * recycles quickly anyway (docs/performance.md "crr and the allocator"). */
+ * per TIME_WAIT entry at 10,000 entries); a ring's first storage is 576 bytes with its
+ * alignment, which glibc's per-thread cache recycles quickly anyway (docs/performance.md
+ * "crr and the allocator"). */
 static bool blk_cacheable(size_t size)
 {
     return size == sizeof(struct glass_tcb) || size == sizeof(struct glass_tcb_ext) ||

@@ -9,7 +9,9 @@
  * callgrind (bench/crr_cost.py) and the difference between two connection counts is what one
  * connection costs, free of this machine's noise.
  *
- * usage: crr_cost [--conns N] [--tw-max N]
+ * usage: crr_cost [--conns N] [--tw-max N] [--off FEATURE]...
+ * --off turns one of the bench's settings off in both stacks (FEATURES below), to see what it
+ * costs a connection (bench/crr_cost.py --features).
  * Prints one line and exits 0 if every connection went through with no retransmission; 1 if
  * one did not; 2 on a usage error. */
 #include <glass/err.h>
@@ -30,6 +32,27 @@
 #define TIMER_TICK GLASS_MSEC(1) /* timers checked at most this often, as the bench does */
 #define CLIENT_ADDR 0xc0000201u  /* 192.0.2.1 */
 #define SERVER_ADDR 0xc0000202u  /* 192.0.2.2 */
+
+/* What --off can turn off: the glass_config settings the bench keeps on (as Linux has them by
+ * default) that a connection's segments pay for. */
+enum feature {
+    F_SACK = 1u << 0,       /* SACK (RFC 2018); RACK needs it, so it goes too */
+    F_RACK = 1u << 1,       /* RACK-TLP (RFC 8985) */
+    F_TIMESTAMPS = 1u << 2, /* RFC 7323 timestamps */
+    F_WSCALE = 1u << 3,     /* RFC 7323 window scaling */
+    F_TRACE = 1u << 4,      /* the stack's ring of recent transitions (trace_ring 0) */
+    F_EVENTS = 1u << 5,     /* the event ring (event_ring 0) */
+    F_VERIFY = 1u << 6,     /* verify_checksums: the IPv4 header checksum of each input */
+};
+static const struct {
+    const char *name;
+    enum feature f;
+} FEATURES[] = {
+    {"sack", F_SACK},     {"rack", F_RACK},     {"timestamps", F_TIMESTAMPS},
+    {"wscale", F_WSCALE}, {"trace", F_TRACE},   {"events", F_EVENTS},
+    {"verify", F_VERIFY},
+};
+#define NFEATURES (sizeof FEATURES / sizeof FEATURES[0])
 
 struct pair {
     struct glass_stack *st[2]; /* 0 client, 1 server */
@@ -71,7 +94,25 @@ static void nodelay(struct glass_stack *s, int fd)
     (void)glass_setsockopt(s, fd, GLASS_SOL_TCP, GLASS_TCP_NODELAY, &one, sizeof one);
 }
 
-static bool open_pair(struct pair *p, uint32_t tw_max)
+static void turn_off(struct glass_config *cfg, unsigned off)
+{
+    if (off & F_SACK)
+        cfg->sack = false;
+    if (off & F_RACK)
+        cfg->rack = false;
+    if (off & F_TIMESTAMPS)
+        cfg->timestamps = false;
+    if (off & F_WSCALE)
+        cfg->window_scaling = false;
+    if (off & F_TRACE)
+        cfg->trace_ring = 0;
+    if (off & F_EVENTS)
+        cfg->event_ring = 0;
+    if (off & F_VERIFY)
+        cfg->verify_checksums = false;
+}
+
+static bool open_pair(struct pair *p, uint32_t tw_max, unsigned off)
 {
     static const uint32_t addr[2] = {CLIENT_ADDR, SERVER_ADDR};
     for (int i = 0; i < 2; i++) {
@@ -85,6 +126,7 @@ static bool open_pair(struct pair *p, uint32_t tw_max)
         cfg.mem_max = 0;
         if (tw_max != 0)
             cfg.max_time_wait = tw_max;
+        turn_off(&cfg, off);
         p->st[i] = glass_stack_new(&cfg);
         if (p->st[i] == NULL || glass_stack_add_iface(p->st[i], addr[i], 24, 1500) < 0)
             return false;
@@ -151,7 +193,8 @@ static const char *one_conn(struct pair *p, const int lfd[PORTS], uint64_t n)
 
 static int usage(const char *msg)
 {
-    fprintf(stderr, "crr_cost: %s\nusage: crr_cost [--conns N] [--tw-max N]\n", msg);
+    fprintf(stderr, "crr_cost: %s\nusage: crr_cost [--conns N] [--tw-max N] [--off FEATURE]...\n"
+                    "features: sack rack timestamps wscale trace events verify\n", msg);
     return 2;
 }
 
@@ -166,22 +209,52 @@ static bool parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
     return true;
 }
 
+/* " sack rack, " for the features in off: each name after a space, a comma after the last. */
+static const char *off_names(unsigned off)
+{
+    static char buf[96];
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < NFEATURES; k++) {
+        if (off & FEATURES[k].f)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, " %s", FEATURES[k].name);
+    }
+    if (n > 0 && n + 2 < sizeof buf) {
+        buf[n] = ',';
+        buf[n + 1] = ' ';
+        buf[n + 2] = '\0';
+    }
+    return buf;
+}
+
 int main(int argc, char **argv)
 {
     uint32_t conns = 20000, tw_max = 0;
+    unsigned off = 0;
     for (int i = 1; i < argc; i++) {
         bool is_conns = strcmp(argv[i], "--conns") == 0, is_tw = strcmp(argv[i], "--tw-max") == 0;
-        if (!is_conns && !is_tw)
+        bool is_off = strcmp(argv[i], "--off") == 0;
+        if (!is_conns && !is_tw && !is_off)
             return usage("unknown argument");
         if (i + 1 >= argc)
             return usage("missing value");
+        if (is_off) {
+            size_t k = 0;
+            while (k < NFEATURES && strcmp(argv[i + 1], FEATURES[k].name) != 0)
+                k++;
+            if (k == NFEATURES)
+                return usage("unknown feature after --off");
+            off |= FEATURES[k].f;
+            i++;
+            continue;
+        }
         if (!parse_u32(argv[++i], 1, is_conns ? 10000000u : (1u << 24),
                        is_conns ? &conns : &tw_max))
             return usage(is_conns ? "--conns takes 1..10000000" : "--tw-max takes 1..16777216");
     }
     static struct pair p;
     int lfd[PORTS];
-    if (!open_pair(&p, tw_max) || !listen_all(&p, lfd)) {
+    if (!open_pair(&p, tw_max, off) || !listen_all(&p, lfd)) {
         fprintf(stderr, "crr_cost: set-up failed\n");
         return 1;
     }
@@ -203,10 +276,10 @@ int main(int argc, char **argv)
     uint64_t open = (uint64_t)glass_stack_in_state(p.st[1], GLASS_TCP_LAST_ACK) +
                     glass_stack_in_state(p.st[1], GLASS_TCP_CLOSE_WAIT);
     double n = (double)conns;
-    printf("crr_cost: %" PRIu32 " connections, %.2f segments each (client %.2f, server %.2f), "
+    printf("crr_cost: %s%s%" PRIu32 " connections, %.2f segments each (client %.2f, server %.2f), "
            "%" PRIu64 " retransmitted, %" PRIu32 " in TIME_WAIT, %" PRIu64 " not kept, "
            "server: %" PRIu64 " not closed\n",
-           conns, (double)(seg[0] + seg[1]) / n, (double)seg[0] / n, (double)seg[1] / n, rtx,
+           off != 0 ? "off:" : "", off_names(off), conns, (double)(seg[0] + seg[1]) / n, (double)seg[0] / n, (double)seg[1] / n, rtx,
            glass_stack_in_state(p.st[0], GLASS_TCP_TIME_WAIT),
            glass_stack_mib(p.st[0], GLASS_MIB_TcpExtTCPTimeWaitOverflow), open);
     if (rc == 0 && (rtx != 0 || open != 0)) {

@@ -10,10 +10,14 @@ runs of a few percent are lost in the noise (docs/performance.md, "The seventh r
 not a speed: instructions per connection times cycles per instruction is.
 
 usage: bench/crr_cost.py [--crr-cost PATH] [--baseline PATH] [--conns LO,HI] [--tw-max N]
-                        [--top K]
+                        [--off FEATURE]... [--features] [--top K]
 
 --baseline PATH: a crr_cost built from another commit; both are counted and the table shows
 the change per function (this build minus the baseline).
+--off FEATURE: count with that setting off in both stacks (sack, rack, timestamps, wscale,
+trace, events, verify; may be repeated; passed to both builds with --baseline).
+--features: what each of those settings costs a connection: the count with everything on,
+then with each one off alone (the difference is what it costs).
 """
 import argparse
 import os
@@ -58,12 +62,18 @@ def annotate(out_file, inclusive):
     return int(total.group(1).replace(",", "")) if total else 0, costs
 
 
-def run(binary, conns, tw_max, tmp):
+# crr_cost --off FEATURE, in its order (bench/crr_cost.c FEATURES).
+FEATURES = ["sack", "rack", "timestamps", "wscale", "trace", "events", "verify"]
+
+
+def run(binary, conns, tw_max, off, tmp):
     out = os.path.join(tmp, "callgrind.%d" % conns)
     cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, binary,
            "--conns", str(conns)]
     if tw_max:
         cmd += ["--tw-max", str(tw_max)]
+    for f in off:
+        cmd += ["--off", f]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit("crr_cost.py: %s failed:\n%s" % (" ".join(cmd), r.stdout + r.stderr))
@@ -73,12 +83,12 @@ def run(binary, conns, tw_max, tmp):
     return total, incl, self_, summary
 
 
-def per_conn(binary, lo, hi, tw_max):
+def per_conn(binary, lo, hi, tw_max, off):
     """(instructions per connection, {call: per conn} inclusive, {function: per conn} own,
     the HI run's summary line)."""
     with tempfile.TemporaryDirectory() as tmp:
-        t_lo, i_lo, s_lo, _ = run(binary, lo, tw_max, tmp)
-        t_hi, i_hi, s_hi, summary = run(binary, hi, tw_max, tmp)
+        t_lo, i_lo, s_lo, _ = run(binary, lo, tw_max, off, tmp)
+        t_hi, i_hi, s_hi, summary = run(binary, hi, tw_max, off, tmp)
     n = hi - lo
     incl = {f: (i_hi[f] - i_lo.get(f, 0)) / n for f in i_hi}
     own = {f: (s_hi[f] - s_lo.get(f, 0)) / n for f in s_hi}
@@ -114,6 +124,20 @@ def show_change(base, this, top):
         print("  %-28s %8.0f %8.0f %+8.0f" % (f, b, t, t - b))
 
 
+def show_features(binary, lo, hi, tw_max):
+    """The count with every setting on, then with each off alone: what each one costs."""
+    full = per_conn(binary, lo, hi, tw_max, [])
+    print(full[3])
+    print("instructions per connection, both ends, with the bench's settings: %.0f" % full[0])
+    print("\nwhat each setting costs a connection (the count with it off alone):")
+    for f in FEATURES:
+        per = per_conn(binary, lo, hi, tw_max, [f])[0]
+        print("  %-12s %8.0f  %+7.0f  %+5.1f%%%s" % (f, per, full[0] - per,
+                                                     100.0 * (full[0] - per) / full[0],
+                                                     "  (RACK needs SACK: off too)"
+                                                     if f == "sack" else ""))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     here = os.path.dirname(os.path.abspath(__file__))
@@ -122,6 +146,8 @@ def main():
     ap.add_argument("--conns", default="2000,12000")
     ap.add_argument("--tw-max", type=int, default=0)
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--off", action="append", default=[])
+    ap.add_argument("--features", action="store_true")
     a = ap.parse_args()
     try:
         lo, hi = (int(x) for x in a.conns.split(","))
@@ -131,6 +157,11 @@ def main():
         usage("--conns takes LO,HI with 0 < LO < HI")
     if a.tw_max < 0 or a.top < 1:
         usage("--tw-max takes N >= 0 and --top K >= 1")
+    bad = [f for f in a.off if f not in FEATURES]
+    if bad:
+        usage("unknown feature %s after --off (one of: %s)" % (bad[0], " ".join(FEATURES)))
+    if a.features and (a.off or a.baseline is not None):
+        usage("--features counts each feature alone: not with --off or --baseline")
     if not os.access(a.crr_cost, os.X_OK):
         usage("no crr_cost program at %s (make build, or --crr-cost PATH)" % a.crr_cost)
     if a.baseline is not None and not os.access(a.baseline, os.X_OK):
@@ -138,10 +169,13 @@ def main():
     for tool in ("valgrind", "callgrind_annotate"):
         if shutil.which(tool) is None:
             usage("%s not found (make deps installs valgrind)" % tool)
-    this = per_conn(a.crr_cost, lo, hi, a.tw_max)
+    if a.features:
+        show_features(a.crr_cost, lo, hi, a.tw_max)
+        return
+    this = per_conn(a.crr_cost, lo, hi, a.tw_max, a.off)
     print(this[3])
     if a.baseline is not None:
-        show_change(per_conn(a.baseline, lo, hi, a.tw_max), this, a.top)
+        show_change(per_conn(a.baseline, lo, hi, a.tw_max, a.off), this, a.top)
         return
     print("instructions per connection, both ends (callgrind, runs of %d and %d connections): "
           "%.0f" % (lo, hi, this[0]))

@@ -89,6 +89,12 @@ static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, 
         return fail2(why, cap, tcb, "bind chain links broken [in chain]", (uint64_t)((tcb->flags & GLASS_TF_IN_BHASH) != 0), (uint64_t)(0), 1);
     if ((x->cl.listener != NULL) != (tcb->inq != 0))
         return fail2(why, cap, tcb, "child link and queue disagree [inq]", (uint64_t)(tcb->inq), (uint64_t)(0), 1);
+    /* RACK's records: a ring of a power of two between the bounds (tcb.h glass_rack). */
+    if (x->rack != NULL &&
+        (x->rack->cap < GLASS_TXREC_MIN || x->rack->cap > GLASS_TXREC_MAX ||
+         (x->rack->cap & (x->rack->cap - 1u)) != 0 || x->rack->len > x->rack->cap ||
+         x->rack->head >= x->rack->cap))
+        return fail2(why, cap, tcb, "RACK records out of bounds [cap, len]", (uint64_t)(x->rack->cap), (uint64_t)(x->rack->len), 2);
     if (tcb->state == GLASS_TCP_CLOSED || tcb->state == GLASS_TCP_LISTEN) {
         if (tcb->state == GLASS_TCP_CLOSED) {
             for (int k = 0; k < GLASS_TT_COUNT; k++)

@@ -72,7 +72,8 @@ void glass_tcb_free(struct glass_stack *st, struct glass_tcb *tcb)
     glass_ring_free(st, &tcb->rb);
     const struct glass_tcb_ext *x = tcb->x;
     if (x != &glass_tcb_ext_none) {
-        glass_free(st, x->rack, sizeof *x->rack);
+        if (x->rack != NULL)
+            glass_free(st, x->rack, glass_rack_size(x->rack->cap));
         glass_free(st, x->ooo, sizeof(struct glass_range) * GLASS_OOO_MAX);
         glass_free(st, x->sacked, sizeof(struct glass_range) * GLASS_SACK_MAX);
         glass_free(st, x->lq, sizeof *x->lq);

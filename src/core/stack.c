@@ -125,7 +125,7 @@ static void sys_free(const struct glass_stack *st, void *p, size_t size)
 static bool blk_cacheable(size_t size)
 {
     return size == sizeof(struct glass_tcb) || size == sizeof(struct glass_tcb_ext) ||
-           size == sizeof(struct glass_rack) ||
+           size == glass_rack_size(GLASS_TXREC_MIN) ||
            size == sizeof(struct glass_wheel_entry *) * GLASS_FAR_MIN_CAP ||
            size == sizeof(struct glass_reclaim_ent) * GLASS_RECLAIM_MIN_CAP;
 }

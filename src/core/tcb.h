@@ -90,7 +90,11 @@ struct glass_cubic {
     double w_est;          /* Reno-friendly estimate, bytes (RFC 9438 §4.3) */
 };
 
-/* RACK (RFC 8985): one record per transmitted segment, in sequence order. */
+/* RACK (RFC 8985): one record per transmitted segment, in sequence order. A block starts
+ * with room for GLASS_TXREC_MIN records and doubles while full, up to GLASS_TXREC_MAX (both
+ * powers of two); beyond that, or when it cannot grow, the newest record absorbs the next
+ * segment (tcp_rack.c glass_rack_on_send). */
+#define GLASS_TXREC_MIN 8u
 #define GLASS_TXREC_MAX 128u
 #define GLASS_TXREC_RETRANS 0x01u /* sent more than once */
 #define GLASS_TXREC_SACKED 0x02u  /* delivered out of order (SACKed) */
@@ -103,7 +107,7 @@ struct glass_txrec {
 };
 
 /* RACK's state and records, allocated at the first transmission of data (tcp_rack.c) and
- * freed when nothing can be in flight any more (TIME_WAIT). */
+ * freed when nothing can be in flight any more (TIME_WAIT); glass_rack_size(cap) bytes. */
 struct glass_rack {
     glass_time_t xmit_ts;   /* RACK.xmit_ts: latest transmission among delivered segments */
     uint32_t xmit_order;    /* ... and its order (RFC 8985's RACK.end_seq tie-break) */
@@ -118,9 +122,19 @@ struct glass_rack {
     bool recovering;        /* the last ACK found the connection in recovery */
     bool reordering_seen;
     bool tlp_out;           /* a tail loss probe is outstanding */
-    uint16_t head, len;     /* the transmission records: a ring of GLASS_TXREC_MAX */
-    struct glass_txrec rec[GLASS_TXREC_MAX];
+    uint16_t head, len;     /* the transmission records: a ring of cap */
+    uint16_t cap;           /* GLASS_TXREC_MIN .. GLASS_TXREC_MAX, a power of two */
+    struct glass_txrec rec[];
 };
+
+static inline size_t glass_rack_size(uint32_t cap)
+{
+    return sizeof(struct glass_rack) + sizeof(struct glass_txrec) * cap;
+}
+_Static_assert((GLASS_TXREC_MIN & (GLASS_TXREC_MIN - 1u)) == 0 &&
+                   (GLASS_TXREC_MAX & (GLASS_TXREC_MAX - 1u)) == 0 &&
+                   GLASS_TXREC_MIN <= GLASS_TXREC_MAX,
+               "RACK's record rings are powers of two (tcp_rack.c rec)");
 
 /* A listener's queues, allocated by glass_listen() (a connection does not carry them). */
 struct glass_listen_q {

@@ -9,7 +9,8 @@
 
 static struct glass_txrec *rec(struct glass_tcb *tcb, uint16_t i)
 {
-    return &tcb->x->rack->rec[(tcb->x->rack->head + i) % GLASS_TXREC_MAX];
+    const struct glass_rack *rk = tcb->x->rack;
+    return &tcb->x->rack->rec[(rk->head + i) & (rk->cap - 1u)];
 }
 
 bool glass_rack_enabled(const struct glass_stack *st, const struct glass_tcb *tcb)
@@ -22,9 +23,31 @@ void glass_rack_free(struct glass_stack *st, struct glass_tcb *tcb)
     if (tcb->x->rack == NULL)
         return;
     struct glass_tcb_ext *x = glass_tcb_xmut(tcb);
-    glass_free(st, x->rack, sizeof *x->rack);
+    glass_free(st, x->rack, glass_rack_size(x->rack->cap));
     x->rack = NULL;
     glass_tcb_xput(st, tcb);
+}
+
+/* Twice the room for records, the records moved in order to the front; false if the block is
+ * at GLASS_TXREC_MAX or the memory cannot be had (the caller then absorbs, as when at the
+ * maximum). A short connection's block stays at GLASS_TXREC_MIN: 248 bytes, not 3.1 KB. */
+static bool rack_grow(struct glass_stack *st, struct glass_tcb *tcb)
+{
+    struct glass_rack *old = tcb->x->rack;
+    if (old->cap >= GLASS_TXREC_MAX)
+        return false;
+    uint16_t cap = (uint16_t)(2u * old->cap);
+    struct glass_rack *rk = glass_alloc(st, glass_rack_size(cap));
+    if (rk == NULL)
+        return false;
+    memcpy(rk, old, offsetof(struct glass_rack, rec));
+    for (uint16_t i = 0; i < old->len; i++)
+        rk->rec[i] = *rec(tcb, i);
+    rk->head = 0;
+    rk->cap = cap;
+    glass_free(st, old, glass_rack_size(old->cap));
+    glass_tcb_xmut(tcb)->rack = rk;
+    return true;
 }
 
 /* A transmission of [seq, seq + len) (RFC 8985 §6.1 "upon transmitting"). */
@@ -35,12 +58,13 @@ void glass_rack_on_send(struct glass_stack *st, struct glass_tcb *tcb, struct gl
         return;
     if (tcb->x->rack == NULL) {
         struct glass_tcb_ext *x = glass_tcb_xw(st, tcb);
-        struct glass_rack *rk = x != NULL ? glass_alloc(st, sizeof *rk) : NULL;
+        struct glass_rack *rk = x != NULL ? glass_alloc(st, glass_rack_size(GLASS_TXREC_MIN)) : NULL;
         if (rk == NULL) {
             glass_tcb_xput(st, tcb);
             return; /* RACK degrades to RFC 6675 until a later transmission allocates it */
         }
         memset(rk, 0, offsetof(struct glass_rack, rec)); /* the state; no records */
+        rk->cap = GLASS_TXREC_MIN;
         x->rack = rk;
     }
     struct glass_seq end = glass_seq_add(seq, len);
@@ -55,7 +79,7 @@ void glass_rack_on_send(struct glass_stack *st, struct glass_tcb *tcb, struct gl
         }
         return;
     }
-    if (tcb->x->rack->len == GLASS_TXREC_MAX) {
+    if (tcb->x->rack->len == tcb->x->rack->cap && !rack_grow(st, tcb)) {
         /* Full: the newest record absorbs the segment (its time becomes this one's). */
         struct glass_txrec *last = rec(tcb, (uint16_t)(tcb->x->rack->len - 1u));
         last->end = end;
@@ -169,7 +193,7 @@ void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct gla
         r->flags |= GLASS_TXREC_SACKED;
     }
     while (tcb->x->rack->len > 0 && glass_seq_le(rec(tcb, 0)->end, tcb->snd_una)) {
-        tcb->x->rack->head = (uint16_t)((tcb->x->rack->head + 1u) % GLASS_TXREC_MAX);
+        tcb->x->rack->head = (uint16_t)((tcb->x->rack->head + 1u) & (tcb->x->rack->cap - 1u));
         tcb->x->rack->len--;
     }
     /* RFC 8985 §6.2 step 4: the D-SACK round ends when SND.UNA passes it; an inflated window

@@ -1,5 +1,6 @@
 /* glasstcp — loss recovery and transfer mechanisms, one test each (RFC 5681, 6582, 6675, 6298,
  * 7323, 3042, 9293 §3.8.6, 1122 §4.2.3.6, 5482), through the protocol over the simulated link. */
+#include "core/core.h" /* the TCB behind a handle: RACK's records */
 #include "fixture.h"
 #include "wire/wire_priv.h"
 
@@ -126,6 +127,48 @@ static void test_established_sack_recovery_two_losses(void **state)
     FX_ASSERT_MIB_DELTA(fx, &snap, FX_CLIENT, GLASS_MIB_TcpRetransSegs, 2);
     FX_CHECK(fx, fx_mib(fx, FX_SERVER, GLASS_MIB_TcpExtTCPOFOQueue) > 0,
              "the receiver queued out-of-order data");
+}
+
+/* RACK's records grow with the flight (tcb.h GLASS_TXREC_MIN, GLASS_TXREC_MAX): a block
+ * starts with room for 8 and doubles while full, so each of a 40-segment first flight (within
+ * the peer's 64 KiB window) has its own record, and a loss in it is repaired in one recovery,
+ * without a timeout. */
+static void test_established_rack_records_grow(void **state)
+{
+    struct fx *fx = *state;
+    fill();
+    fx->cfg[FX_CLIENT].init_cwnd = 40;
+    int cfd, sfd;
+    fx_established(fx, &cfd, &sfd);
+    struct glass_stack *c = fx_st(fx, FX_CLIENT);
+    const struct glass_tcb *tcb = c->socks[cfd - GLASS_FD_BASE].tcb;
+    FX_CHECK(fx, tcb->x->rack == NULL, "no RACK block before data");
+    struct nth n = {.want = {30}, .nwant = 1};
+    fx->user = &n;
+    fx_set_filter(fx, drop_nth_data);
+    struct fx_mibs snap;
+    fx_mib_snap(fx, &snap);
+    long sent = glass_send(c, cfd, big, 40u * 1448u, 0);
+    FX_CHECK(fx, sent == 40 * 1448, "send accepted %ld", sent);
+    fx_flush(fx);
+    fx_run_for(fx, MS(1)); /* less than one RTT: the flight is out, nothing acknowledged */
+    const struct glass_rack *rk = tcb->x->rack;
+    FX_CHECK(fx, rk != NULL && rk->cap == 64 && rk->len == 40,
+             "a record per segment (cap %u, len %u; want 64, 40)", rk ? rk->cap : 0u,
+             rk ? rk->len : 0u);
+    FX_CHECK_STACKS(fx);
+    static uint8_t out[sizeof big];
+    size_t got = 0;
+    glass_time_t end = fx_now(fx) + GLASS_SEC(5);
+    while (got < 40u * 1448u && fx_now(fx) < end) {
+        fx_run_for(fx, MS(5));
+        drain(fx, sfd, out, 40u * 1448u, &got);
+    }
+    FX_CHECK(fx, got == 40u * 1448u && memcmp(out, big, got) == 0, "stream intact (%zu bytes)",
+             got);
+    FX_ASSERT_MIB_DELTA(fx, &snap, FX_CLIENT, GLASS_MIB_TcpExtTCPSackRecovery, 1);
+    FX_ASSERT_MIB_DELTA(fx, &snap, FX_CLIENT, GLASS_MIB_TcpExtTCPTimeouts, 0);
+    FX_ASSERT_MIB_DELTA(fx, &snap, FX_CLIENT, GLASS_MIB_TcpRetransSegs, 1);
 }
 
 /* RFC 6928 / Linux: the first flight is ten segments; the eleventh waits for an ACK. */
@@ -467,6 +510,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         FX_TEST(test_established_three_dupacks_fast_retransmit_newreno),
         FX_TEST(test_established_sack_recovery_two_losses),
+        FX_TEST(test_established_rack_records_grow),
         FX_TEST(test_established_initial_window_ten_segments),
         FX_TEST(test_established_rto_backoff_doubles),
         FX_TEST(test_established_zero_window_probe_resumes),

@@ -176,9 +176,9 @@ static void test_block_cache(void **state)
         if (i == 0) {
             cached_c = c->blk.bytes;
             cached_s = s->blk.bytes;
-            FX_CHECK(fx, cached_c >= sizeof(struct glass_tcb) + sizeof(struct glass_rack),
+            FX_CHECK(fx, cached_c >= sizeof(struct glass_tcb) + glass_rack_size(GLASS_TXREC_MIN),
                      "client keeps its TCB and RACK block (%u bytes)", cached_c);
-            FX_CHECK(fx, cached_s >= sizeof(struct glass_tcb) + sizeof(struct glass_rack),
+            FX_CHECK(fx, cached_s >= sizeof(struct glass_tcb) + glass_rack_size(GLASS_TXREC_MIN),
                      "server keeps its TCB and RACK block (%u bytes)", cached_s);
             allocs_c = counted[FX_CLIENT].allocs;
             allocs_s = counted[FX_SERVER].allocs;

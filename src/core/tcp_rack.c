@@ -9,8 +9,8 @@
 
 static struct glass_txrec *rec(struct glass_tcb *tcb, uint16_t i)
 {
-    const struct glass_rack *rk = tcb->x->rack;
-    return &tcb->x->rack->rec[(rk->head + i) & (rk->cap - 1u)];
+    struct glass_rack *rk = tcb->x->rack;
+    return &rk->rec[(rk->head + i) & (rk->cap - 1u)];
 }
 
 bool glass_rack_enabled(const struct glass_stack *st, const struct glass_tcb *tcb)

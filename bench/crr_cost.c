@@ -48,9 +48,8 @@ static const struct {
     const char *name;
     enum feature f;
 } FEATURES[] = {
-    {"sack", F_SACK},     {"rack", F_RACK},     {"timestamps", F_TIMESTAMPS},
-    {"wscale", F_WSCALE}, {"trace", F_TRACE},   {"events", F_EVENTS},
-    {"verify", F_VERIFY},
+    {"sack", F_SACK},   {"rack", F_RACK},     {"timestamps", F_TIMESTAMPS}, {"wscale", F_WSCALE},
+    {"trace", F_TRACE}, {"events", F_EVENTS}, {"verify", F_VERIFY},
 };
 #define NFEATURES (sizeof FEATURES / sizeof FEATURES[0])
 
@@ -193,8 +192,10 @@ static const char *one_conn(struct pair *p, const int lfd[PORTS], uint64_t n)
 
 static int usage(const char *msg)
 {
-    fprintf(stderr, "crr_cost: %s\nusage: crr_cost [--conns N] [--tw-max N] [--off FEATURE]...\n"
-                    "features: sack rack timestamps wscale trace events verify\n", msg);
+    fprintf(stderr,
+            "crr_cost: %s\nusage: crr_cost [--conns N] [--tw-max N] [--off FEATURE]...\n"
+            "features: sack rack timestamps wscale trace events verify\n",
+            msg);
     return 2;
 }
 
@@ -209,7 +210,7 @@ static bool parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
     return true;
 }
 
-/* " sack rack, " for the features in off: each name after a space, a comma after the last. */
+/* "off: sack rack, " for the features in off; "" if none is. */
 static const char *off_names(unsigned off)
 {
     static char buf[96];
@@ -217,13 +218,11 @@ static const char *off_names(unsigned off)
     buf[0] = '\0';
     for (size_t k = 0; k < NFEATURES; k++) {
         if (off & FEATURES[k].f)
-            n += (size_t)snprintf(buf + n, sizeof buf - n, " %s", FEATURES[k].name);
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "%s %s", n == 0 ? "off:" : "",
+                                  FEATURES[k].name);
     }
-    if (n > 0 && n + 2 < sizeof buf) {
-        buf[n] = ',';
-        buf[n + 1] = ' ';
-        buf[n + 2] = '\0';
-    }
+    if (n > 0)
+        snprintf(buf + n, sizeof buf - n, ", ");
     return buf;
 }
 
@@ -276,11 +275,11 @@ int main(int argc, char **argv)
     uint64_t open = (uint64_t)glass_stack_in_state(p.st[1], GLASS_TCP_LAST_ACK) +
                     glass_stack_in_state(p.st[1], GLASS_TCP_CLOSE_WAIT);
     double n = (double)conns;
-    printf("crr_cost: %s%s%" PRIu32 " connections, %.2f segments each (client %.2f, server %.2f), "
+    printf("crr_cost: %s%" PRIu32 " connections, %.2f segments each (client %.2f, server %.2f), "
            "%" PRIu64 " retransmitted, %" PRIu32 " in TIME_WAIT, %" PRIu64 " not kept, "
            "server: %" PRIu64 " not closed\n",
-           off != 0 ? "off:" : "", off_names(off), conns, (double)(seg[0] + seg[1]) / n, (double)seg[0] / n, (double)seg[1] / n, rtx,
-           glass_stack_in_state(p.st[0], GLASS_TCP_TIME_WAIT),
+           off_names(off), conns, (double)(seg[0] + seg[1]) / n, (double)seg[0] / n,
+           (double)seg[1] / n, rtx, glass_stack_in_state(p.st[0], GLASS_TCP_TIME_WAIT),
            glass_stack_mib(p.st[0], GLASS_MIB_TcpExtTCPTimeWaitOverflow), open);
     if (rc == 0 && (rtx != 0 || open != 0)) {
         fprintf(stderr,

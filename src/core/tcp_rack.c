@@ -58,7 +58,8 @@ void glass_rack_on_send(struct glass_stack *st, struct glass_tcb *tcb, struct gl
         return;
     if (tcb->x->rack == NULL) {
         struct glass_tcb_ext *x = glass_tcb_xw(st, tcb);
-        struct glass_rack *rk = x != NULL ? glass_alloc(st, glass_rack_size(GLASS_TXREC_MIN)) : NULL;
+        struct glass_rack *rk =
+            x != NULL ? glass_alloc(st, glass_rack_size(GLASS_TXREC_MIN)) : NULL;
         if (rk == NULL) {
             glass_tcb_xput(st, tcb);
             return; /* RACK degrades to RFC 6675 until a later transmission allocates it */

@@ -4,7 +4,8 @@
 #   make asan    the same suite under ASan + UBSan, in build-asan/
 #   make fuzz    the libFuzzer targets (clang), FUZZ_SECONDS each (default 30), in build-fuzz/
 #   make docs    the API reference (Doxygen) in build/api/html/
-#   make crr-cost  instructions per crr connection, by function (valgrind; bench/crr_cost.py)
+#   make crr-cost  instructions per crr connection, by function (valgrind; bench/crr_cost.py);
+#                  CRR_COST_ARGS passes options, e.g. CRR_COST_ARGS=--features
 
 PREFIX ?= /usr/local
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
@@ -12,6 +13,7 @@ JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=Release
 CHECK_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo
 FUZZ_SECONDS ?= 30
+CRR_COST_ARGS ?=
 
 .PHONY: all deps build demo test asan fuzz docs crr-cost install clean
 
@@ -47,7 +49,7 @@ docs: build
 	cmake --build build --target api_docs
 
 crr-cost: build
-	python3 bench/crr_cost.py
+	python3 bench/crr_cost.py $(CRR_COST_ARGS)
 
 install: build
 	cmake --install build --prefix $(PREFIX)

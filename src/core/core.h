@@ -398,9 +398,13 @@ void glass_tcb_reap(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_reap_pending(struct glass_stack *st);
 /* Give the freed-block cache back if the stack holds no connection any more (stack.c). */
 void glass_blk_check_idle(struct glass_stack *st);
+static inline bool glass_reap_due(const struct glass_stack *st)
+{
+    return st->reap != NULL || (st->twq != NULL && st->twq_ready);
+}
 static inline void glass_reap_now(struct glass_stack *st)
 {
-    if (st->reap != NULL || (st->twq != NULL && st->twq_ready))
+    if (glass_reap_due(st))
         glass_reap_pending(st);
 }
 void glass_tcb_hash(struct glass_stack *st, struct glass_tcb *tcb);

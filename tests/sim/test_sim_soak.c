@@ -281,20 +281,22 @@ static bool run_one(const struct simdrive_opts *o, struct run *r, bool checks)
             continue;
         }
         if (wake > limit) {
+            char hc[64], hs[64];
+            simdrive_side_how(cs, hc, sizeof hc);
+            simdrive_side_how(ss, hs, sizeof hs);
             if (!delivered)
                 run_fail(r,
                          "eventual delivery: after %.0f s of virtual time the server has "
                          "%" PRIu64 " of %" PRIu64 " bytes, the client %" PRIu64 " of %" PRIu64
                          " (client %s, server %s)",
                          (double)(limit - r->d.t0) / 1e9, ss->rx_done, ss->rx_expect, cs->rx_done,
-                         cs->rx_expect, simdrive_side_state(cs), simdrive_side_state(ss));
+                         cs->rx_expect, hc, hs);
             else
                 run_fail(r,
-                         "eventual closure: not both CLOSED by %.0f s (client %s%s, server "
-                         "%s%s)",
-                         (double)(limit - r->d.t0) / 1e9, simdrive_side_state(cs),
-                         cs->closed ? " closed" : " open", simdrive_side_state(ss),
-                         ss->closed ? " closed" : " open");
+                         "eventual closure: not both CLOSED by %.0f s (client %s, socket %s; "
+                         "server %s, socket %s)",
+                         (double)(limit - r->d.t0) / 1e9, hc, cs->closed ? "closed" : "open", hs,
+                         ss->closed ? "closed" : "open");
             break;
         }
         simdrive_tick(&r->d, wake);

@@ -1217,16 +1217,18 @@ int glass_cmd_sim(int argc, char **argv)
 
     /* Verdict. */
     if (!done) {
-        char tb[32];
+        char tb[32], hc[64], hs[64];
+        simdrive_side_how(cs, hc, sizeof hc);
+        simdrive_side_how(ss, hs, sizeof hs);
         if (stalled && glass_simnet_in_flight(r->d.net) == 0 &&
             glass_stack_next_deadline(cs->st) == GLASS_TIME_NEVER &&
             glass_stack_next_deadline(ss->st) == GLASS_TIME_NEVER)
-            run_fail(
-                r, "stalled at t=%s s: nothing in flight, no timer armed (client %s, server %s)",
-                out_time(t_end - r->d.t0, tb), simdrive_side_state(cs), simdrive_side_state(ss));
+            run_fail(r,
+                     "stalled at t=%s s: nothing in flight, no timer armed (client %s, server %s)",
+                     out_time(t_end - r->d.t0, tb), hc, hs);
         else
-            run_fail(r, "time limit of %g s reached (client %s, server %s)", o.time_limit_s,
-                     simdrive_side_state(cs), simdrive_side_state(ss));
+            run_fail(r, "time limit of %g s reached (client %s, server %s)", o.time_limit_s, hc,
+                     hs);
     }
     if (ss->rx_done != ss->rx_expect)
         run_fail(r, "server received %" PRIu64 " of %" PRIu64 " bytes", ss->rx_done, ss->rx_expect);

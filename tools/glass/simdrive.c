@@ -317,13 +317,17 @@ static void observer_fn(void *ctx, const struct glass_transition *t)
     for (size_t i = 0; i < sd->n_conns; i++) {
         if (sd->conns[i].conn == t->conn) {
             sd->conns[i].last = t->to;
+            sd->conns[i].last_cause = t->cause;
             sd->conns[i].time_wait |= t->to == GLASS_TCP_TIME_WAIT;
             return;
         }
     }
     if (sd->n_conns < SIMDRIVE_MAX_CONNS)
-        sd->conns[sd->n_conns++] = (struct simdrive_conn){
-            .conn = t->conn, .last = t->to, .time_wait = t->to == GLASS_TCP_TIME_WAIT};
+        sd->conns[sd->n_conns++] =
+            (struct simdrive_conn){.conn = t->conn,
+                                   .last = t->to,
+                                   .last_cause = t->cause,
+                                   .time_wait = t->to == GLASS_TCP_TIME_WAIT};
 }
 
 const struct simdrive_conn *simdrive_side_conn(const struct simdrive_side *sd)
@@ -348,6 +352,17 @@ const char *simdrive_side_state(const struct simdrive_side *sd)
             return glass_tcp_state_name(s);
     }
     return "none";
+}
+
+const char *simdrive_side_how(const struct simdrive_side *sd, char *buf, size_t n)
+{
+    const struct simdrive_conn *c = simdrive_side_conn(sd);
+    if (c != NULL)
+        snprintf(buf, n, "%s after %s", glass_tcp_state_name(c->last),
+                 glass_tcp_cause_name(c->last_cause));
+    else
+        snprintf(buf, n, "%s", simdrive_side_state(sd));
+    return buf;
 }
 
 static bool side_finished(const struct simdrive_side *sd)

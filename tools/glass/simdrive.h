@@ -64,10 +64,11 @@ struct simdrive_opts {
     unsigned retries;     /* retries2; 0: the stack's default */
 };
 
-/* A connection a stack's observer has seen, and the last state it entered. */
+/* A connection a stack's observer has seen, the last state it entered and why. */
 struct simdrive_conn {
     uint32_t conn;
     int last;
+    int last_cause; /* enum glass_tcp_cause of that transition */
     bool time_wait; /* it went through TIME_WAIT */
 };
 
@@ -144,6 +145,9 @@ bool simdrive_finished(const struct simdrive *d);
 const struct simdrive_conn *simdrive_side_conn(const struct simdrive_side *sd);
 /* Name of the state its connection is in, or "none". */
 const char *simdrive_side_state(const struct simdrive_side *sd);
+/* The same, with the cause of the transition into it when the observer saw one: "CLOSED after
+ * retrans_timeout" (for verdicts on runs that did not finish); buf of n bytes, returned. */
+const char *simdrive_side_how(const struct simdrive_side *sd, char *buf, size_t n);
 /* "client" or "server". */
 const char *simdrive_side_name(int idx);
 

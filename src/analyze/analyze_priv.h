@@ -73,6 +73,7 @@ struct ana_peer {
     bool pend_syn_ack;                 /*   ... that acknowledged the peer's SYN */
     bool pend_fin;                     /* a FIN */
     bool pend_fin_ack;                 /*   ... whose segment acknowledged the peer's FIN */
+    bool fin_ooo;                      /*   ... that passed with a hole before it */
     bool q_ack_syn;                    /* later segments acknowledging the peer's SYN */
     bool q_ack_fin;                    /* later segments acknowledging the peer's FIN */
     bool passive;                      /* entered SYN_RCVD from LISTEN */
@@ -80,6 +81,10 @@ struct ana_peer {
     uint8_t zeek;                      /* enum ana_zeek */
     uint16_t zeek_once;                /* history letters already recorded */
     uint32_t zk_retx, zk_zwin, zk_gap; /* counts for the repeated letters t, w, g */
+    /* Everything this side sent before in_order has passed the capture point, or the peer
+     * has acknowledged it (infer.c note_in_order). */
+    struct glass_seq in_order;
+    bool in_order_set;
 };
 
 struct ana_conn {

@@ -10,7 +10,12 @@
  *      whatever its sender sends after it waits behind it (each direction is FIFO). This is
  *      what makes crossing segments come out right: in a simultaneous close both FINs pass the
  *      capture point before either arrives, and each side goes FIN_WAIT_1 -> CLOSING ->
- *      TIME_WAIT, as RFC 9293 §3.6 (Figure 13) says, not CLOSE_WAIT.
+ *      TIME_WAIT, as RFC 9293 §3.6 (Figure 13) says, not CLOSE_WAIT. A FIN that passes with a
+ *      hole before it (data of its sender not yet seen, nor acknowledged by the receiver) is
+ *      out of order at a receiver on the capture's side: the receiver holds it until the hole
+ *      is filled, but takes in the ACK fields of the segments behind it at once (the fifth
+ *      check of RFC 9293 §3.10.7.4 runs for every acceptable segment; Linux and glasstcp
+ *      work so). An ACK of the receiver's own FIN behind it then takes effect first.
  * Every recorded change is a legal arc of RFC 9293's diagram with one of its causes
  * (<glass/trace.h>, docs/state-machine.md); a segment that would need an illegal arc is
  * counted as a STATE_CONFLICT and changes nothing. RSTs are judged by RFC 5961 §3: only an
@@ -203,6 +208,7 @@ static void deliver_fin(const struct ctx *x, int s, int y)
         break;
     }
     ps->pend_fin_ack = false;
+    ps->fin_ooo = false;
     if (ps->q_ack_fin) {
         ps->q_ack_fin = false;
         ack_of_fin_arrives(x, y);
@@ -315,8 +321,25 @@ static void rst_arrives(const struct ctx *x, int s, int y, const struct ana_seg 
     /* A passive child goes back to LISTEN (its listener carries on); anything else closes. */
     int to = (st == GLASS_TCP_SYN_RCVD && py->passive) ? GLASS_TCP_LISTEN : GLASS_TCP_CLOSED;
     go(x, y, to, GLASS_CAUSE_RCV_RST);
-    ps->pend_syn = ps->pend_syn_ack = ps->pend_fin = ps->pend_fin_ack = false;
+    ps->pend_syn = ps->pend_syn_ack = ps->pend_fin = ps->pend_fin_ack = ps->fin_ooo = false;
     ps->q_ack_syn = ps->q_ack_fin = false;
+}
+
+/* Has everything p sent before seq passed the capture point (or been acknowledged)? Then a
+ * segment from seq on, ending at end, extends what has. A SYN, or the first segment seen of a
+ * capture that started mid-stream, starts it. */
+static bool note_in_order(struct ana_peer *p, struct glass_seq seq, struct glass_seq end, bool syn)
+{
+    if (syn || !p->in_order_set) {
+        p->in_order = end;
+        p->in_order_set = true;
+        return true;
+    }
+    if (glass_seq_gt(seq, p->in_order))
+        return false;
+    if (glass_seq_gt(end, p->in_order))
+        p->in_order = end;
+    return true;
 }
 
 /* Zeek's history letters: once per direction, except t, w, g which repeat at 1, 10, 100...
@@ -474,11 +497,14 @@ void glass_ana_infer_segment(struct ana_conn *c, int d, const struct ana_seg *s,
     }
 
     /* 3. What it does to the receiver when it arrives, in order behind the sender's
-     *    segments that the receiver has not acknowledged yet. */
+     *    segments that the receiver has not acknowledged yet; but behind a FIN that arrived
+     *    out of order, only in the order of the sender's stream (the ACK field at once). */
     if (rst) {
         rst_arrives(&x, d, y, s);
     } else {
-        bool queued = pd->pend_syn || pd->pend_fin;
+        bool in_order =
+            note_in_order(pd, sq(s->seq), sq(s->seq + synfin_len + s->len + (fin ? 1u : 0u)), syn);
+        bool queued = pd->pend_syn || (pd->pend_fin && !pd->fin_ooo);
         bool acks_syn = ack && py->syn_sent && glass_seq_ge(a, glass_seq_add(py->iss, 1));
         bool acks_fin =
             ack && py->fin_sent && !py->fin_acked && glass_seq_ge(a, glass_seq_add(py->fin_seq, 1));
@@ -497,9 +523,12 @@ void glass_ana_infer_segment(struct ana_conn *c, int d, const struct ana_seg *s,
         }
         if (new_fin) {
             pd->pend_fin = true;
-            pd->pend_fin_ack = acks_fin && !queued;
+            pd->fin_ooo = !in_order;
+            pd->pend_fin_ack = acks_fin && !queued && !pd->fin_ooo;
             if (acks_fin && queued)
                 pd->q_ack_fin = true;
+            else if (acks_fin && pd->fin_ooo)
+                ack_of_fin_arrives(&x, y); /* FIN_WAIT_1 -> FIN_WAIT_2 now, the FIN later */
         } else if (acks_fin) {
             if (queued)
                 pd->q_ack_fin = true;
@@ -527,6 +556,9 @@ void glass_ana_infer_segment(struct ana_conn *c, int d, const struct ana_seg *s,
         if (!pd->ack_set || glass_seq_gt(a, pd->last_ack))
             pd->last_ack = a;
         pd->ack_set = true;
+        /* The receiver holds the peer's stream in order up to its ACK. */
+        if (py->in_order_set && glass_seq_gt(a, py->in_order))
+            py->in_order = a;
         /* The sender's FIN was shutdown(SHUT_WR), not close(): it still takes data in. */
         if (pd->fin_sent && pd->fin_hist >= 0 && py->data_after_peer_fin &&
             glass_seq_gt(a, pd->ack_at_fin)) {

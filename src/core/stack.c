@@ -680,7 +680,7 @@ static __attribute__((noinline)) long output_slow(struct glass_stack *st, glass_
 {
     set_now(st, now);
     *out = (struct glass_output){.len = 0};
-    if (st->tx_len == 0 && st->outq_head == NULL) {
+    if (!glass_stack_has_output(st)) {
         glass_reap_now(st); /* nothing to send: only what is to be freed */
         return 0;
     }
@@ -708,7 +708,7 @@ static __attribute__((noinline)) long output_slow(struct glass_stack *st, glass_
 static inline long output(struct glass_stack *st, glass_time_t now, uint8_t *buf, size_t cap,
                           bool ref, struct glass_output *out)
 {
-    if (st->tx_len == 0 && st->outq_head == NULL && !glass_reap_due(st)) {
+    if (!glass_stack_has_output(st) && !glass_reap_due(st)) {
         set_now(st, now);
         *out = (struct glass_output){.len = 0};
         return 0;

@@ -194,8 +194,11 @@ static int usage(const char *msg)
 {
     fprintf(stderr,
             "crr_cost: %s\nusage: crr_cost [--conns N] [--tw-max N] [--off FEATURE]...\n"
-            "features: sack rack timestamps wscale trace events verify\n",
+            "features:",
             msg);
+    for (size_t k = 0; k < NFEATURES; k++)
+        fprintf(stderr, " %s", FEATURES[k].name);
+    fputc('\n', stderr);
     return 2;
 }
 

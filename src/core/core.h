@@ -533,6 +533,8 @@ int glass_tcp_input(struct glass_stack *st, const struct glass_ipv4_repr *ip,
 void glass_tcp_kick(struct glass_stack *st, struct glass_tcb *tcb);
 /* Generate what tcb may send now into the tx queue. Returns false if the tx queue filled. */
 bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb);
+/* Could glass_tcp_output() find anything to send for tcb, whatever the windows say? */
+bool glass_tcp_output_pending(const struct glass_tcb *tcb);
 /* RST for tcb's connection <SEQ=SND.NXT><CTL=RST,ACK> (abort: RFC 9293 §3.10.5). */
 void glass_tcp_send_rst_for(struct glass_stack *st, struct glass_tcb *tcb);
 /* RST in reply to a segment (RFC 9293 §3.10.7.1 / §3.5.2). Never replies to an RST. */

@@ -779,7 +779,8 @@ static uint32_t new_ack(struct glass_stack *st, struct glass_tcb *tcb, struct gl
         tcb->flags &= ~GLASS_TF_SNDBUF_FULL;
         glass_event_push(st, tcb, GLASS_EV_WRITABLE, 0);
     }
-    glass_tcp_kick(st, tcb);
+    if (glass_tcp_output_pending(tcb))
+        glass_tcp_kick(st, tcb); /* room for more, or a retransmission */
     return acked;
 }
 
@@ -799,7 +800,8 @@ static void update_window(struct glass_stack *st, struct glass_tcb *tcb, const s
         if (tcb->snd_wnd > old) {
             glass_timer_clear(st, tcb, GLASS_TT_PERSIST);
             tcb->persist_shift = 0;
-            glass_tcp_kick(st, tcb);
+            if (glass_tcp_output_pending(tcb))
+                glass_tcp_kick(st, tcb);
         }
     }
 }

@@ -569,6 +569,24 @@ static uint32_t cwnd_room(const struct glass_tcb *tcb)
     return cwnd > inflight ? cwnd - inflight : 0;
 }
 
+/* What glass_tcp_output() sends, if the windows let it, comes from these: the SYN until it is
+ * acknowledged, an ACK owed, a retransmission (NewReno's, a loss-recovery hole, a tail loss
+ * probe, go-back-N after a timeout: SND.NXT below SND.MAX), data not yet sent and a FIN not
+ * yet sent. An ACK that leaves none of them, as the ACK of the last byte of a request or a
+ * response does, needs no output pull: in crr that was 3 pulls per connection that found
+ * nothing (docs/performance.md, "The tenth round"). True when in doubt. */
+bool glass_tcp_output_pending(const struct glass_tcb *tcb)
+{
+    if (tcb->flags & (GLASS_TF_ACKNOW | GLASS_TF_LOST_RTX | GLASS_TF_PROBE | GLASS_TF_FORCE))
+        return true;
+    if (tcb->ca_state == GLASS_CA_RECOVERY || glass_seq_eq(tcb->snd_una, tcb->iss) ||
+        glass_seq_lt(tcb->snd_nxt, tcb->snd_max))
+        return true;
+    if (glass_seq_lt(tcb->snd_nxt, glass_seq_add(glass_tcp_snd_data(tcb), tcb->sb.len)))
+        return true; /* unsent data */
+    return (tcb->flags & GLASS_TF_FIN_QUEUED) && glass_seq_le(tcb->snd_nxt, tcb->fin_seq);
+}
+
 bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
 {
     uint32_t sendable = GLASS_TCPF(SYN_SENT) | GLASS_TCPF(SYN_RCVD) | GLASS_TCPF(ESTABLISHED) |

@@ -319,8 +319,14 @@ static int check_blk(const struct glass_stack *st, char *why, size_t cap)
 {
     const struct glass_blkcache *c = &st->blk;
     uint64_t sum = 0;
-    for (unsigned i = 0; i < GLASS_BLK_SLOTS; i++)
-        sum += c->p[i] != NULL ? c->size[i] : 0u;
+    for (unsigned k = 0; k < GLASS_BLK_KINDS; k++) {
+        if (c->n[k] > GLASS_BLK_PER_KIND)
+            return stack_fail(why, cap, "stack: freed-block cache kind over its bound");
+        for (unsigned i = 0; i < GLASS_BLK_PER_KIND; i++)
+            if ((c->p[k][i] != NULL) != (i < c->n[k]))
+                return stack_fail(why, cap, "stack: freed-block cache stack broken");
+        sum += (uint64_t)c->n[k] * glass_blk_kind_size(k);
+    }
     if (sum != c->bytes || sum > GLASS_BLK_BYTES_MAX)
         return stack_fail(why, cap, "stack: freed-block cache count wrong");
     if (sum > 0 && st->n_tcbs == 0 && st->tw.live == 0)

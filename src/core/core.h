@@ -227,24 +227,27 @@ struct glass_reclaimq {
  * TIME_WAIT's 2 MSL until the TCB becomes a record; the quiet-connection FIFO) kept for the
  * next allocation of the same size, so that opening and closing connections one after another
  * does not go to the allocator for them (a crr cycle frees two TCBs, two RACK blocks, an
- * extension and both arrays, and allocates as many again). At most GLASS_BLK_SLOTS blocks and
- * GLASS_BLK_BYTES_MAX bytes (about 5 KiB in use); the bytes count against mem_max but not in
- * mem_used (stack.c glass_alloc). Blocks are kept only while the stack has a connection (a
+ * extension and both arrays, and allocates as many again). At most GLASS_BLK_PER_KIND blocks of
+ * each kind and GLASS_BLK_BYTES_MAX bytes (about 5 KiB in use); the bytes count against
+ * mem_max but not in mem_used (stack.c glass_alloc). Blocks are kept only while the stack has a connection (a
  * TCB, a listener included, or a TIME-WAIT record), and given back when the last one goes or
  * when the cache has not been used for GLASS_BLK_IDLE (a server whose connections have all
  * closed), so a quiet stack holds what a new one holds. */
-#define GLASS_BLK_SLOTS 8u
+#define GLASS_BLK_KINDS 5u    /* the kinds above, one size each (stack.c blk_kind) */
+#define GLASS_BLK_PER_KIND 4u /* blocks kept of each kind */
 #define GLASS_FAR_MIN_CAP 64u     /* the timer wheel's far heap array, when first needed */
 #define GLASS_RECLAIM_MIN_CAP 64u /* the quiet-connection FIFO's array, when first needed */
 #define GLASS_BLK_BYTES_MAX (16u << 10)
 #define GLASS_BLK_IDLE GLASS_SEC(1)
 struct glass_blkcache {
-    void *p[GLASS_BLK_SLOTS];
-    uint32_t size[GLASS_BLK_SLOTS]; /* of p[i] */
+    void *p[GLASS_BLK_KINDS][GLASS_BLK_PER_KIND]; /* a stack per kind: p[k][0 .. n[k]) */
+    uint8_t n[GLASS_BLK_KINDS];
     uint32_t bytes;                 /* held in p[] */
     bool off;                       /* glass_stack_free: no more caching */
     glass_time_t used;              /* last block kept or taken */
 };
+/* The size of a block of kind k of the freed-block cache (stack.c). */
+size_t glass_blk_kind_size(unsigned k);
 
 /* Ring storage starts on a 64-byte boundary; the allocation is the storage's size plus this
  * (tcp_out.c glass_ring_reserve). */

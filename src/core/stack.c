@@ -115,19 +115,39 @@ static void sys_free(const struct glass_stack *st, void *p, size_t size)
         free(p);
 }
 
-/* May a freed block of size bytes be kept (core.h glass_blkcache)? The small per-connection
- * kinds only: a TCB, its extension, RACK's block, the smallest far-heap and reclaim-FIFO
- * arrays. Not rings: the cache holds its blocks as long as the stack has a connection, and
- * rings would show in every per-entry figure (four rings of the bench's 64 KiB read as 95 bytes
- * per TIME_WAIT entry at 10,000 entries); a ring's first storage is 576 bytes with its
- * alignment, which glibc's per-thread cache recycles quickly anyway (docs/performance.md
- * "crr and the allocator"). */
-static bool blk_cacheable(size_t size)
+/* The kinds of freed block that may be kept (core.h glass_blkcache): the small per-connection
+ * ones, a TCB, its extension, RACK's block, the smallest far-heap and reclaim-FIFO arrays. Not
+ * rings: the cache holds its blocks as long as the stack has a connection, and rings would
+ * show in every per-entry figure (four rings of the bench's 64 KiB read as 95 bytes per
+ * TIME_WAIT entry at 10,000 entries); a ring's first storage is 576 bytes with its alignment,
+ * which glibc's per-thread cache recycles quickly anyway (docs/performance.md "crr and the
+ * allocator"). */
+size_t glass_blk_kind_size(unsigned k)
 {
-    return size == sizeof(struct glass_tcb) || size == sizeof(struct glass_tcb_ext) ||
-           size == glass_rack_size(GLASS_TXREC_MIN) ||
-           size == sizeof(struct glass_wheel_entry *) * GLASS_FAR_MIN_CAP ||
-           size == sizeof(struct glass_reclaim_ent) * GLASS_RECLAIM_MIN_CAP;
+    switch (k) {
+    case 0:
+        return sizeof(struct glass_tcb);
+    case 1:
+        return sizeof(struct glass_tcb_ext);
+    case 2:
+        return glass_rack_size(GLASS_TXREC_MIN);
+    case 3:
+        return sizeof(struct glass_wheel_entry *) * GLASS_FAR_MIN_CAP;
+    default:
+        return sizeof(struct glass_reclaim_ent) * GLASS_RECLAIM_MIN_CAP;
+    }
+}
+_Static_assert(GLASS_BLK_KINDS == 5, "glass_blk_kind_size names every kind");
+
+/* The kind of a block of size bytes (the first whose size it is), GLASS_BLK_KINDS if none. A
+ * stack per kind makes taking and keeping a block a push or a pop, not a search of the slots
+ * (docs/performance.md, "The tenth round"). */
+static unsigned blk_kind(size_t size)
+{
+    unsigned k = 0;
+    while (k < GLASS_BLK_KINDS && glass_blk_kind_size(k) != size)
+        k++;
+    return k;
 }
 
 /* A cached block of size bytes, taken out of the cache; NULL if there is none. */
@@ -136,17 +156,15 @@ static void *blk_take(struct glass_stack *st, size_t size)
     struct glass_blkcache *c = &st->blk;
     if (c->bytes == 0)
         return NULL;
-    for (unsigned i = 0; i < GLASS_BLK_SLOTS; i++) {
-        if (c->p[i] == NULL || c->size[i] != size)
-            continue;
-        void *p = c->p[i];
-        c->p[i] = NULL;
-        c->bytes -= (uint32_t)size;
-        c->used = st->now;
-        BLK_UNPOISON(p, size);
-        return p;
-    }
-    return NULL;
+    unsigned k = blk_kind(size);
+    if (k == GLASS_BLK_KINDS || c->n[k] == 0)
+        return NULL;
+    void *p = c->p[k][--c->n[k]];
+    c->p[k][c->n[k]] = NULL;
+    c->bytes -= (uint32_t)size;
+    c->used = st->now;
+    BLK_UNPOISON(p, size);
+    return p;
 }
 
 /* Does the stack hold any connection (a TCB, listeners included, or a TIME-WAIT record)? */
@@ -155,26 +173,22 @@ static bool has_conns(const struct glass_stack *st)
     return st->n_tcbs > 0 || st->tw.live > 0;
 }
 
-/* Keep p (size bytes) for reuse if it is of a kept kind, a slot is free, the bytes stay within
- * GLASS_BLK_BYTES_MAX and the stack has connections (an idle stack holds what a new one holds:
- * glass_blk_check_idle empties the cache when the last goes); false if not. */
+/* Keep p (size bytes) for reuse if it is of a kept kind, that kind has room, the bytes stay
+ * within GLASS_BLK_BYTES_MAX and the stack has connections (an idle stack holds what a new one
+ * holds: glass_blk_check_idle empties the cache when the last goes); false if not. */
 static bool blk_keep(struct glass_stack *st, void *p, size_t size)
 {
     struct glass_blkcache *c = &st->blk;
-    if (c->off || size > GLASS_BLK_BYTES_MAX - c->bytes || !blk_cacheable(size) ||
-        !has_conns(st))
+    if (c->off || size > GLASS_BLK_BYTES_MAX - c->bytes || !has_conns(st))
         return false;
-    for (unsigned i = 0; i < GLASS_BLK_SLOTS; i++) {
-        if (c->p[i] != NULL)
-            continue;
-        c->p[i] = p;
-        c->size[i] = (uint32_t)size;
-        c->bytes += (uint32_t)size;
-        c->used = st->now;
-        BLK_POISON(p, size);
-        return true;
-    }
-    return false;
+    unsigned k = blk_kind(size);
+    if (k == GLASS_BLK_KINDS || c->n[k] == GLASS_BLK_PER_KIND)
+        return false;
+    c->p[k][c->n[k]++] = p;
+    c->bytes += (uint32_t)size;
+    c->used = st->now;
+    BLK_POISON(p, size);
+    return true;
 }
 
 /* When the freed-block cache is given back for want of use (GLASS_BLK_IDLE after a block last
@@ -188,12 +202,14 @@ static glass_time_t blk_idle_at(const struct glass_stack *st)
 static void blk_flush(struct glass_stack *st)
 {
     struct glass_blkcache *c = &st->blk;
-    for (unsigned i = 0; i < GLASS_BLK_SLOTS; i++) {
-        if (c->p[i] == NULL)
-            continue;
-        BLK_UNPOISON(c->p[i], c->size[i]);
-        sys_free(st, c->p[i], c->size[i]);
-        c->p[i] = NULL;
+    for (unsigned k = 0; k < GLASS_BLK_KINDS; k++) {
+        size_t size = glass_blk_kind_size(k);
+        for (; c->n[k] > 0; c->n[k]--) {
+            void *p = c->p[k][c->n[k] - 1u];
+            c->p[k][c->n[k] - 1u] = NULL;
+            BLK_UNPOISON(p, size);
+            sys_free(st, p, size);
+        }
     }
     c->bytes = 0;
 }

@@ -109,7 +109,7 @@ static void test_next_deadline_search(void **state)
 
 /* Counts the stacks' calls to the allocator, rings aside (their first storage is allocated by
  * the first byte each way and freed when the connection is done with it, like a kernel
- * socket's buffers: not cached, see stack.c blk_cacheable). */
+ * socket's buffers: not cached, see stack.c glass_blk_kind_size). */
 struct counting {
     unsigned long allocs;
     size_t ring_size;

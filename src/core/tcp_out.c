@@ -596,15 +596,19 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         tcb->flags &= ~GLASS_TF_ACKNOW;
         return true;
     }
-    /* One segment per pull: once one has been pulled, the next one found to be due is refused
-     * (send_segment_gso) and the caller re-queues the TCB (return false). With data still
-     * unsent that is taken for granted (a bulk sender is not made to work out its next segment
-     * twice); otherwise the loop looks, so that a TCB that sent its last segment is not pulled
-     * again only to find nothing due. */
+    /* One segment per pull: once one has been pulled, the TCB is re-queued (return false) if
+     * glass_tcp_output_pending() says it may have more, and is done otherwise. The next pull
+     * then works out what is due; this one does not look again (a bulk sender is not made to
+     * work out its next segment twice, and a request's or a response's last segment costs no
+     * second pass through the checks below to find nothing: docs/performance.md, "The tenth
+     * round"). A segment found due after one was pulled is refused by send_segment_gso, with
+     * the same result. */
     for (int guard = 0; guard < 4096; guard++) {
-        if (pulled_one(st) &&
-            glass_seq_lt(tcb->snd_nxt, glass_seq_add(glass_tcp_snd_data(tcb), tcb->sb.len)))
-            return false;
+        if (pulled_one(st)) {
+            if (glass_tcp_output_pending(tcb))
+                return false;
+            break;
+        }
         /* Our SYN (SYN,ACK once we have the peer's SYN) until it is acknowledged. */
         if (glass_seq_eq(tcb->snd_una, tcb->iss) && glass_seq_eq(tcb->snd_nxt, tcb->iss)) {
             uint8_t fl = GLASS_TH_SYN;

@@ -176,11 +176,9 @@ static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, 
      * timer. Neither means nothing will ever send it (an ACK that skipped its output pull
      * because glass_tcp_output_pending() said wrongly that nothing was due). */
     uint32_t data_states = GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(CLOSE_WAIT) | GLASS_TCPF_FIN_STATES;
-    struct glass_seq data_end = glass_seq_add(glass_tcp_snd_data(tcb), tcb->sb.len);
-    bool unsent = glass_seq_lt(tcb->snd_nxt, data_end) ||
-                  ((tcb->flags & GLASS_TF_FIN_QUEUED) && glass_seq_le(tcb->snd_nxt, tcb->fin_seq));
-    if (glass_tcp_state_in(tcb, data_states) && !glass_seq_eq(tcb->snd_una, tcb->iss) && unsent &&
-        glass_seq_eq(tcb->snd_una, tcb->snd_max) && !(tcb->flags & GLASS_TF_IN_OUTQ) &&
+    if (glass_tcp_state_in(tcb, data_states) && !glass_seq_eq(tcb->snd_una, tcb->iss) &&
+        glass_tcp_has_unsent(tcb) && glass_seq_eq(tcb->snd_una, tcb->snd_max) &&
+        !(tcb->flags & GLASS_TF_IN_OUTQ) &&
         tcb->timer[GLASS_TT_PERSIST] == GLASS_TIME_NEVER)
         return fail2(why, cap, tcb, "something to send, nothing in flight and no output due [state]", (uint64_t)(tcb->state), (uint64_t)(0), 1);
     return 0;

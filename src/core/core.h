@@ -229,11 +229,11 @@ struct glass_reclaimq {
  * does not go to the allocator for them (a crr cycle frees two TCBs, two RACK blocks, an
  * extension and both arrays, and allocates as many again). At most GLASS_BLK_PER_KIND blocks of
  * each kind and GLASS_BLK_BYTES_MAX bytes (about 5 KiB in use); the bytes count against
- * mem_max but not in mem_used (stack.c glass_alloc). Blocks are kept only while the stack has a connection (a
- * TCB, a listener included, or a TIME-WAIT record), and given back when the last one goes or
- * when the cache has not been used for GLASS_BLK_IDLE (a server whose connections have all
- * closed), so a quiet stack holds what a new one holds. */
-#define GLASS_BLK_KINDS 5u    /* the kinds above, one size each (stack.c blk_kind) */
+ * mem_max but not in mem_used (stack.c glass_alloc). Blocks are kept only while the stack has
+ * a connection (a TCB, a listener included, or a TIME-WAIT record), and given back when the
+ * last one goes or when the cache has not been used for GLASS_BLK_IDLE (a server whose
+ * connections have all closed), so a quiet stack holds what a new one holds. */
+#define GLASS_BLK_KINDS 5u    /* the kinds above, one size each (glass_blk_kind_size) */
 #define GLASS_BLK_PER_KIND 4u /* blocks kept of each kind */
 #define GLASS_FAR_MIN_CAP 64u     /* the timer wheel's far heap array, when first needed */
 #define GLASS_RECLAIM_MIN_CAP 64u /* the quiet-connection FIFO's array, when first needed */
@@ -538,6 +538,8 @@ void glass_tcp_kick(struct glass_stack *st, struct glass_tcb *tcb);
 bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb);
 /* Could glass_tcp_output() find anything to send for tcb, whatever the windows say? */
 bool glass_tcp_output_pending(const struct glass_tcb *tcb);
+/* Has tcb data or a FIN that it has not sent yet (from SND.NXT on)? */
+bool glass_tcp_has_unsent(const struct glass_tcb *tcb);
 /* RST for tcb's connection <SEQ=SND.NXT><CTL=RST,ACK> (abort: RFC 9293 §3.10.5). */
 void glass_tcp_send_rst_for(struct glass_stack *st, struct glass_tcb *tcb);
 /* RST in reply to a segment (RFC 9293 §3.10.7.1 / §3.5.2). Never replies to an RST. */

@@ -582,8 +582,13 @@ bool glass_tcp_output_pending(const struct glass_tcb *tcb)
     if (tcb->ca_state == GLASS_CA_RECOVERY || glass_seq_eq(tcb->snd_una, tcb->iss) ||
         glass_seq_lt(tcb->snd_nxt, tcb->snd_max))
         return true;
+    return glass_tcp_has_unsent(tcb);
+}
+
+bool glass_tcp_has_unsent(const struct glass_tcb *tcb)
+{
     if (glass_seq_lt(tcb->snd_nxt, glass_seq_add(glass_tcp_snd_data(tcb), tcb->sb.len)))
-        return true; /* unsent data */
+        return true;
     return (tcb->flags & GLASS_TF_FIN_QUEUED) && glass_seq_le(tcb->snd_nxt, tcb->fin_seq);
 }
 

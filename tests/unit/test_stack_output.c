@@ -2,7 +2,8 @@
  * the caller's buffer; a buffer too small for it gets -EMSGSIZE and the segment waits, intact,
  * for a bigger one. glass_stack_output_sg leaves the payload in the send buffer and
  * glass_stack_input_sg takes a datagram in two parts; segments taken in before one output pull
- * get one ACK. Two stacks joined by hand, no simulator. */
+ * get one ACK; an ACK queues an output pull only when something is due. Two stacks joined by
+ * hand, no simulator. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -218,6 +219,43 @@ static void test_acks_batched_per_output_pull(void **state)
     glass_stack_free(s[1]);
 }
 
+/* An ACK that leaves the sender nothing to send puts nothing on its output list, so the next
+ * output call finds nothing at once (glass_stack_has_output() is false): before, every ACK of
+ * new data queued an output pull, which in crr found nothing three times per connection. An
+ * ACK that leaves data held back (Nagle: a second small write behind an unacknowledged first)
+ * does queue the connection, and the pull sends that data. */
+static void test_ack_queues_output_only_when_due(void **state)
+{
+    (void)state;
+    struct glass_stack *s[2] = {new_stack(A, 1), new_stack(B, 2)};
+    int cfd, sfd;
+    connect_pair(s, &cfd, &sfd);
+    static uint8_t pkt[MTU], ack[MTU], sink[4];
+    for (int round = 0; round < 2; round++) {
+        bool held = round == 1;
+        assert_int_equal(glass_send(s[0], cfd, "x", 1, 0), 1);
+        assert_int_equal(glass_stack_output(s[0], 1, pkt, sizeof pkt), 20 + 32 + 1);
+        if (held) {
+            assert_int_equal(glass_send(s[0], cfd, "y", 1, 0), 1);
+            assert_int_equal(glass_stack_output(s[0], 1, ack, sizeof ack), 0); /* Nagle */
+        }
+        assert_false(glass_stack_has_output(s[0]));
+        assert_int_equal(glass_stack_input(s[1], 1, pkt, 20 + 32 + 1), 0);
+        long n = glass_stack_output(s[1], 1, ack, sizeof ack);
+        assert_int_equal(n, 20 + 32); /* the pure ACK of the byte (quick-ACK mode) */
+        assert_int_equal(glass_stack_input(s[0], 1, ack, (size_t)n), 0);
+        assert_int_equal(glass_stack_has_output(s[0]), held);
+        if (held) {
+            assert_int_equal(glass_stack_output(s[0], 1, pkt, sizeof pkt), 20 + 32 + 1);
+            assert_int_equal(glass_stack_input(s[1], 1, pkt, 20 + 32 + 1), 0);
+        }
+        pump(s);
+        assert_int_equal(glass_recv(s[1], sfd, sink, sizeof sink, 0), held ? 2 : 1);
+    }
+    glass_stack_free(s[0]);
+    glass_stack_free(s[1]);
+}
+
 /* Split anywhere else than between the headers and the payload, a datagram is joined and
  * taken as one; a corrupted payload fails the checksum over the two parts; NULL parts with a
  * length are refused. */
@@ -276,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_output_sg_references_the_payload),
         cmocka_unit_test(test_input_sg_any_split),
         cmocka_unit_test(test_acks_batched_per_output_pull),
+        cmocka_unit_test(test_ack_queues_output_only_when_due),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

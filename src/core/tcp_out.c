@@ -222,7 +222,8 @@ static uint32_t tso_pieces(uint32_t len, uint32_t gso)
 static bool tx_push(struct glass_stack *st, uint32_t src, uint32_t dst, struct glass_tcp_repr *r,
                     const struct glass_ring *payload, uint32_t off, uint32_t gso)
 {
-    size_t hl = glass_tcp_hdr_len(r);
+    unsigned nsack;
+    size_t hl = glass_tcp_layout(r, &nsack);
     size_t total = GLASS_IPV4_HDR_MIN + hl + r->payload_len;
     const uint8_t *in_place = NULL;
     bool ref = payload_in_place(st, payload, off, (uint32_t)r->payload_len, total, &in_place);
@@ -240,7 +241,7 @@ static bool tx_push(struct glass_stack *st, uint32_t src, uint32_t dst, struct g
         glass_ring_peek(payload, off, tcp + hl, (uint32_t)r->payload_len);
         r->payload = NULL;
     }
-    size_t tl = glass_tcp_emit(tcp, cap - GLASS_IPV4_HDR_MIN, r, src, dst);
+    size_t tl = glass_tcp_emit_laid(tcp, cap - GLASS_IPV4_HDR_MIN, r, src, dst, hl, nsack);
     struct glass_ipv4_repr ip = {
         .src = src, .dst = dst, .proto = GLASS_IPV4_PROTO_TCP, .ttl = 64, .id = st->ip_id++,
         .frag = GLASS_IPV4_DF,

@@ -203,10 +203,15 @@ static size_t options_len(const struct glass_tcp_repr *r, unsigned *nsack_out)
     return n; /* every piece above is a multiple of 4: no padding needed */
 }
 
+size_t glass_tcp_layout(const struct glass_tcp_repr *r, unsigned *nsack)
+{
+    return GLASS_TCP_HDR_MIN + options_len(r, nsack);
+}
+
 size_t glass_tcp_hdr_len(const struct glass_tcp_repr *r)
 {
     unsigned nsack;
-    return GLASS_TCP_HDR_MIN + options_len(r, &nsack);
+    return glass_tcp_layout(r, &nsack);
 }
 
 /* Options in Linux's order (tcp_options_write()): MSS; sackOK+TS, NOP NOP TS or NOP NOP sackOK;
@@ -264,8 +269,13 @@ size_t glass_tcp_emit(uint8_t *buf, size_t cap, const struct glass_tcp_repr *r, 
                       uint32_t dst)
 {
     unsigned nsack;
-    size_t hdr_len = GLASS_TCP_HDR_MIN + options_len(r, &nsack);
+    size_t hdr_len = glass_tcp_layout(r, &nsack);
+    return glass_tcp_emit_laid(buf, cap, r, src, dst, hdr_len, nsack);
+}
 
+size_t glass_tcp_emit_laid(uint8_t *buf, size_t cap, const struct glass_tcp_repr *r, uint32_t src,
+                           uint32_t dst, size_t hdr_len, unsigned nsack)
+{
     /* The segment must fit in cap and, with a 20-byte IPv4 header, in a 65535-byte datagram. */
     if (r->payload_len > 0xffffu - GLASS_IPV4_HDR_MIN - hdr_len)
         return 0;

@@ -152,4 +152,11 @@ size_t glass_tcp_hdr_len(const struct glass_tcp_repr *r);
 size_t glass_tcp_emit(uint8_t *buf, size_t cap, const struct glass_tcp_repr *r, uint32_t src,
                       uint32_t dst);
 
+/* The two halves of glass_tcp_emit, for a caller that needs the header's length before it
+ * writes (tcp_out.c tx_push places the payload behind it): the length and how many SACK
+ * blocks fit, then the writing with that layout. */
+size_t glass_tcp_layout(const struct glass_tcp_repr *r, unsigned *nsack);
+size_t glass_tcp_emit_laid(uint8_t *buf, size_t cap, const struct glass_tcp_repr *r, uint32_t src,
+                           uint32_t dst, size_t hdr_len, unsigned nsack);
+
 #endif

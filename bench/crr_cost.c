@@ -2,12 +2,12 @@
  * connection costs (docs/performance.md, "The seventh round").
  *
  * Two stacks in one process on a zero-delay link, driven exactly as bench_glass.c's crr does
- * (connect, one byte each way, the client closes first, the server reads EOF and closes; every
- * step followed by a pump that moves packets until neither stack has any), but for a fixed
- * number of connections and on a made-up clock that advances 4 us per connection. Nothing
- * depends on the wall clock, so two runs execute the same instructions: run it under
- * callgrind (bench/crr_cost.py) and the difference between two connection counts is what one
- * connection costs, free of this machine's noise.
+ * (connect, one byte each way, the client closes first, the server reads EOF and closes; the
+ * stacks take turns as in an event loop, each step of the application coming between one
+ * stack's input and its output), but for a fixed number of connections and on a made-up clock
+ * that advances 4 us per connection. Nothing depends on the wall clock, so two runs execute the
+ * same instructions: run it under callgrind (bench/crr_cost.py) and the difference between two
+ * connection counts is what one connection costs, free of this machine's noise.
  *
  * usage: crr_cost [--conns N] [--tw-max N] [--off FEATURE]...
  * --off turns one of the bench's settings off in both stacks (FEATURES below), to see what it
@@ -59,7 +59,10 @@ struct pair {
     uint8_t pkt[65536];
 };
 
-static void pump(struct pair *p)
+/* One turn of stack `from`'s event loop, as bench_glass.c's gl_turn: due timers (checked at
+ * most once per tick), then every datagram `from` has to send goes to the other stack, whose
+ * events are then dropped (the harness polls the sockets). */
+static void turn(struct pair *p, int from)
 {
     if (p->now - p->timers_at >= TIMER_TICK) {
         p->timers_at = p->now;
@@ -68,22 +71,12 @@ static void pump(struct pair *p)
                 glass_stack_advance(p->st[i], p->now);
         }
     }
-    bool moved = true;
-    while (moved) {
-        moved = false;
-        for (int i = 0; i < 2; i++) {
-            struct glass_output out;
-            while (glass_stack_output_sg(p->st[i], p->now, p->pkt, sizeof p->pkt, &out) > 0) {
-                glass_stack_input_sg(p->st[1 - i], p->now, p->pkt, out.len, out.payload,
-                                     out.payload_len, GLASS_INPUT_CSUM_OK);
-                moved = true;
-            }
-        }
-    }
+    struct glass_output out;
+    while (glass_stack_output_sg(p->st[from], p->now, p->pkt, sizeof p->pkt, &out) > 0)
+        glass_stack_input_sg(p->st[1 - from], p->now, p->pkt, out.len, out.payload,
+                             out.payload_len, GLASS_INPUT_CSUM_OK);
     struct glass_event ev;
-    for (int i = 0; i < 2; i++) {
-        while (glass_stack_next_event(p->st[i], &ev)) {
-        }
+    while (glass_stack_next_event(p->st[1 - from], &ev)) {
     }
 }
 
@@ -151,17 +144,19 @@ static bool listen_all(struct pair *p, int lfd[PORTS])
     return true;
 }
 
-/* One byte from `from` (fd ffd) to the other end (fd tfd). */
-static bool one_byte(struct pair *p, int from, int ffd, int tfd)
+static bool send_byte(struct glass_stack *st, int fd)
 {
     uint8_t b = 'x';
-    if (glass_send(p->st[from], ffd, &b, 1, 0) != 1)
-        return false;
-    pump(p);
-    return glass_recv(p->st[1 - from], tfd, &b, 1, 0) == 1 && b == 'x';
+    return glass_send(st, fd, &b, 1, 0) == 1;
 }
 
-/* Connection n; NULL, or what went wrong. */
+static bool recv_byte(struct glass_stack *st, int fd)
+{
+    uint8_t b;
+    return glass_recv(st, fd, &b, 1, 0) == 1 && b == 'x';
+}
+
+/* Connection n; NULL, or what went wrong. The turns are gl_crr's: 7 segments. */
 static const char *one_conn(struct pair *p, const int lfd[PORTS], uint64_t n)
 {
     struct glass_stack *c = p->st[0], *s = p->st[1];
@@ -173,20 +168,28 @@ static const char *one_conn(struct pair *p, const int lfd[PORTS], uint64_t n)
     if (r != 0 && r != -GLASS_EINPROGRESS)
         return "connect";
     nodelay(c, cfd);
-    pump(p);
+    turn(p, 0); /* SYN */
+    turn(p, 1); /* SYN,ACK */
+    if (!send_byte(c, cfd))
+        return "request";
+    turn(p, 0); /* the request, with the handshake's ACK */
     int sfd = glass_accept(s, lfd[n % PORTS], NULL);
     if (sfd < 0)
         return "accept";
     nodelay(s, sfd);
-    if (!one_byte(p, 0, cfd, sfd) || !one_byte(p, 1, sfd, cfd))
-        return "exchange";
+    if (!recv_byte(s, sfd) || !send_byte(s, sfd))
+        return "reply";
+    turn(p, 1); /* the reply, with the ACK of the request */
+    if (!recv_byte(c, cfd))
+        return "reply's receipt";
     glass_close(c, cfd); /* the client closes first: TIME_WAIT is on its side */
-    pump(p);
+    turn(p, 0);          /* FIN, with the ACK of the reply */
     uint8_t b;
     if (glass_recv(s, sfd, &b, 1, 0) != 0)
         return "EOF";
     glass_close(s, sfd);
-    pump(p);
+    turn(p, 1); /* FIN, with the ACK of the client's FIN */
+    turn(p, 0); /* the last ACK */
     return NULL;
 }
 

@@ -127,12 +127,10 @@ static void gl_close(struct gl_net *g)
         glass_stack_free(g->st[i]);
 }
 
-/* Fire due timers (checked at most once per millisecond, the timer wheel's tick, as the lwIP
- * harness does), then move packets both ways until neither stack has any to send, and drop the
- * socket events (the harness polls the sockets directly). */
-static void gl_pump(struct gl_net *g)
+/* Fire due timers, checked at most once per millisecond (the timer wheel's tick, as the lwIP
+ * harness does). */
+static void gl_timers(struct gl_net *g, glass_time_t now)
 {
-    glass_time_t now = gl_now(g);
     if (now - g->timers_at >= GLASS_MSEC(1)) {
         g->timers_at = now;
         for (int i = 0; i < 2; i++) {
@@ -140,23 +138,55 @@ static void gl_pump(struct gl_net *g)
                 glass_stack_advance(g->st[i], now);
         }
     }
+}
+
+/* Hand every datagram stack `from` has to send to the other stack; true if there was one. */
+static bool gl_move(struct gl_net *g, int from, glass_time_t now)
+{
+    bool moved = false;
+    struct glass_output out;
+    while (glass_stack_output_sg(g->st[from], now, g->pkt, sizeof g->pkt, &out) > 0) {
+        glass_stack_input_sg(g->st[1 - from], now, g->pkt, out.len, out.payload, out.payload_len,
+                             GLASS_INPUT_CSUM_OK);
+        moved = true;
+    }
+    return moved;
+}
+
+/* Drop stack i's socket events (the harness polls the sockets directly). */
+static void gl_drain_events(struct gl_net *g, int i)
+{
+    struct glass_event ev;
+    while (glass_stack_next_event(g->st[i], &ev)) {
+    }
+}
+
+/* Fire due timers, then move packets both ways until neither stack has any to send, and drop
+ * the socket events. */
+static void gl_pump(struct gl_net *g)
+{
+    glass_time_t now = gl_now(g);
+    gl_timers(g, now);
     bool moved = true;
     while (moved) {
-        moved = false;
-        for (int i = 0; i < 2; i++) {
-            struct glass_output out;
-            while (glass_stack_output_sg(g->st[i], now, g->pkt, sizeof g->pkt, &out) > 0) {
-                glass_stack_input_sg(g->st[1 - i], now, g->pkt, out.len, out.payload,
-                                     out.payload_len, GLASS_INPUT_CSUM_OK);
-                moved = true;
-            }
-        }
+        moved = gl_move(g, 0, now);
+        moved = gl_move(g, 1, now) || moved;
     }
-    struct glass_event ev;
-    for (int i = 0; i < 2; i++) {
-        while (glass_stack_next_event(g->st[i], &ev)) {
-        }
-    }
+    for (int i = 0; i < 2; i++)
+        gl_drain_events(g, i);
+}
+
+/* One turn of stack `from`'s event loop, in the order glass_loop runs one (src/loop/loop.c):
+ * its output goes to the other stack, whose events are then taken. The application code that
+ * follows a turn acts on that input before the other stack's output is taken in its own turn,
+ * so an ACK the input asked for leaves with the reply, if the application writes one
+ * (docs/performance.md, "The eleventh round"). */
+static void gl_turn(struct gl_net *g, int from)
+{
+    glass_time_t now = gl_now(g);
+    gl_timers(g, now);
+    gl_move(g, from, now);
+    gl_drain_events(g, 1 - from);
 }
 
 static bool gl_listen(struct gl_net *g, uint16_t port, int *lfd)
@@ -285,23 +315,36 @@ void bench_glass_bulk(const struct bench_bulk *b, struct bench_out *o)
 /* ---- rr ------------------------------------------------------------------------------------ */
 
 /* One byte from `from`'s fd to `to`'s fd: false on an error. */
-static bool gl_one_byte(struct gl_net *g, int from, int ffd, int tfd, struct bench_out *o)
+static bool gl_send_byte(struct gl_net *g, int i, int fd, struct bench_out *o)
 {
     uint8_t byte = 'x';
-    long r = glass_send(g->st[from], ffd, &byte, 1, 0);
+    long r = glass_send(g->st[i], fd, &byte, 1, 0);
     if (r != 1) {
         o->status = BENCH_FAILED;
         bench_note(o, "send: %s", r < 0 ? glass_strerror((int)r) : "short");
         return false;
     }
-    gl_pump(g);
-    r = glass_recv(g->st[1 - from], tfd, &byte, 1, 0);
-    if (r != 1) {
+    return true;
+}
+
+static bool gl_recv_byte(struct gl_net *g, int i, int fd, struct bench_out *o)
+{
+    uint8_t byte;
+    long r = glass_recv(g->st[i], fd, &byte, 1, 0);
+    if (r != 1 || byte != 'x') {
         o->status = BENCH_FAILED;
-        bench_note(o, "recv: %s", r < 0 ? glass_strerror((int)r) : "eof");
+        bench_note(o, "recv: %s", r < 0 ? glass_strerror((int)r) : r == 0 ? "eof" : "wrong byte");
         return false;
     }
     return true;
+}
+
+static bool gl_one_byte(struct gl_net *g, int from, int ffd, int tfd, struct bench_out *o)
+{
+    if (!gl_send_byte(g, from, ffd, o))
+        return false;
+    gl_pump(g);
+    return gl_recv_byte(g, 1 - from, tfd, o);
 }
 
 struct gl_rr {
@@ -362,8 +405,13 @@ static void gl_crr(struct gl_net *g, const struct bench_params *p, struct bench_
             why = glass_strerror(cfd);
             break;
         }
+        /* Each stack's turn comes as in an event loop (gl_turn): 7 segments a connection. */
         gl_nodelay(g->st[0], cfd);
-        gl_pump(g);
+        gl_turn(g, 0); /* SYN */
+        gl_turn(g, 1); /* SYN,ACK: the client is connected and writes its request */
+        if (!gl_send_byte(g, 0, cfd, o))
+            goto out;
+        gl_turn(g, 0); /* the request, with the handshake's ACK */
         int sfd = glass_accept(g->st[1], lfd, NULL);
         if (sfd < 0) {
             why = "accept failed (the SYN was refused: 4-tuple still in TIME_WAIT?)";
@@ -371,10 +419,13 @@ static void gl_crr(struct gl_net *g, const struct bench_params *p, struct bench_
             break;
         }
         gl_nodelay(g->st[1], sfd);
-        if (!gl_one_byte(g, 0, cfd, sfd, o) || !gl_one_byte(g, 1, sfd, cfd, o))
+        if (!gl_recv_byte(g, 1, sfd, o) || !gl_send_byte(g, 1, sfd, o))
+            goto out;
+        gl_turn(g, 1); /* the reply, with the ACK of the request */
+        if (!gl_recv_byte(g, 0, cfd, o))
             goto out;
         glass_close(g->st[0], cfd); /* the client closes first: TIME_WAIT is on its side */
-        gl_pump(g);
+        gl_turn(g, 0);              /* FIN, with the ACK of the reply */
         uint8_t byte;
         long r = glass_recv(g->st[1], sfd, &byte, 1, 0);
         if (r != 0) {
@@ -383,7 +434,8 @@ static void gl_crr(struct gl_net *g, const struct bench_params *p, struct bench_
             goto out;
         }
         glass_close(g->st[1], sfd);
-        gl_pump(g);
+        gl_turn(g, 1); /* FIN, with the ACK of the client's FIN */
+        gl_turn(g, 0); /* the last ACK */
         n++;
         t = bench_now_ns();
     }
@@ -399,11 +451,15 @@ static void gl_crr(struct gl_net *g, const struct bench_params *p, struct bench_
         bench_note(o, "stopped after %llu connections: %s; %llu in TIME_WAIT on the client",
                    (unsigned long long)n, why, (unsigned long long)o->count);
     else
-        bench_note(o, "%llu connections in %.2f s to %u server ports; %llu in TIME_WAIT on the "
-                      "client (closing side), %llu not kept (TIME_WAIT table of %u full)",
+        bench_note(o, "%llu connections in %.2f s to %u server ports, %.2f segments each; %llu "
+                      "in TIME_WAIT on the client (closing side), %llu not kept (TIME_WAIT table "
+                      "of %u full)",
                    (unsigned long long)n, (double)(t - start) / 1e9, BENCH_CRR_PORTS,
-                   (unsigned long long)o->count, (unsigned long long)ovf,
-                   g->tw_table);
+                   n != 0 ? (double)(glass_stack_mib(g->st[0], GLASS_MIB_TcpOutSegs) +
+                                     glass_stack_mib(g->st[1], GLASS_MIB_TcpOutSegs)) /
+                                (double)n
+                          : 0.0,
+                   (unsigned long long)o->count, (unsigned long long)ovf, g->tw_table);
 out:
     gl_close(g);
 }

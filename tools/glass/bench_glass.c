@@ -506,16 +506,26 @@ void bench_glass_bulk_mt(const struct bench_bulk *b, unsigned threads, struct be
                   "verified; %s", threads, b->mss, parts);
 }
 
+/* With p->tw_max, the bound is on the TIME_WAIT entries of all the clients together, as a
+ * kernel's tcp_max_tw_buckets is on all of a namespace's: each client stack gets its share. */
 void bench_glass_crr_mt(const struct bench_params *p, unsigned threads, struct bench_out *o)
 {
-    struct gl_part m = {.p = p};
+    struct bench_params share = *p;
+    if (p->tw_max != 0)
+        share.tw_max = p->tw_max / threads > 0 ? p->tw_max / threads : 1u;
+    struct gl_part m = {.p = &share};
     if (!bench_parallel(threads, gl_part, &m, "conn/s", 1, o))
         return;
     o->v[0] = (double)o->work / ((double)(o->t1 - o->t0) / 1e9);
     char parts[BENCH_NOTE];
     snprintf(parts, sizeof parts, "%s", o->note);
-    bench_note(o, "%u pairs of stacks, each on its own thread and link; %s; %llu in TIME_WAIT "
-                  "on the clients", threads, parts, (unsigned long long)o->count);
+    if (p->tw_max != 0)
+        bench_note(o, "%u pairs of stacks, each on its own thread and link, each client's "
+                      "TIME_WAIT table %u; %s; %llu in TIME_WAIT on the clients", threads,
+                   share.tw_max, parts, (unsigned long long)o->count);
+    else
+        bench_note(o, "%u pairs of stacks, each on its own thread and link; %s; %llu in "
+                      "TIME_WAIT on the clients", threads, parts, (unsigned long long)o->count);
 }
 
 /* ---- conns and TIME_WAIT memory ------------------------------------------------------------ */

@@ -562,6 +562,8 @@ static void lx_crr_part(void *ctx, unsigned i, struct bench_out *o)
 
 void bench_linux_crr_mt(const struct bench_params *p, unsigned threads, struct bench_out *o)
 {
+    if (p->tw_max != 0 && !lx_tw_bound(p->tw_max, o))
+        return;
     struct lx_mt m = {.p = p};
     if (!bench_parallel(threads, lx_crr_part, &m, "conn/s", 1, o))
         return;
@@ -569,8 +571,15 @@ void bench_linux_crr_mt(const struct bench_params *p, unsigned threads, struct b
     o->count = lx_time_wait();
     char parts[BENCH_NOTE];
     snprintf(parts, sizeof parts, "%s", o->note);
-    bench_note(o, "%u client threads, each its own %u listener ports; %s; %llu in TIME_WAIT",
-               threads, BENCH_CRR_PORTS, parts, (unsigned long long)o->count);
+    if (p->tw_max != 0)
+        bench_note(o, "%u client threads, each its own %u listener ports, in a fresh netns with "
+                      "tcp_max_tw_buckets %u; %s; %llu in TIME_WAIT, %llu not kept "
+                      "(TCPTimeWaitOverflow)",
+                   threads, BENCH_CRR_PORTS, p->tw_max, parts, (unsigned long long)o->count,
+                   (unsigned long long)lx_tcpext("TCPTimeWaitOverflow"));
+    else
+        bench_note(o, "%u client threads, each its own %u listener ports; %s; %llu in TIME_WAIT",
+                   threads, BENCH_CRR_PORTS, parts, (unsigned long long)o->count);
 }
 
 /* ---- conns and TIME_WAIT memory ------------------------------------------------------------ */

@@ -267,7 +267,7 @@ struct row {
     int vi;           /* which bench_out.v[] this row shows */
     const char *unit;
     bool lower_better;
-    uint64_t param;   /* MSS (bulk) or connection count (conns, tw) */
+    uint64_t param;   /* MSS (bulk), connection count (conns, tw) or TIME_WAIT bound (crr) */
     int base;         /* the threads rows: the 1-thread row they scale from; -1 for others */
     char label[48];
     int runs;
@@ -278,7 +278,7 @@ struct row {
     double scale[I_COUNT][MAX_RUNS];
 };
 
-#define MAX_ROWS 16
+#define MAX_ROWS 20
 
 struct bench_opts {
     bool quick, json;
@@ -338,6 +338,11 @@ static int make_rows(const struct bench_opts *o, struct row *rows)
         snprintf(l, sizeof l, "crr TIME_WAIT <= %u", BENCH_TW_BOUND);
         n = add_row(rows, n, "crr_tw_bounded", W_CRR, K_CRR, 0, "conn/s", false, BENCH_TW_BOUND,
                     l);
+        /* Issue 9's target row: the same bound on all the clients together, on two cores. */
+        snprintf(l, sizeof l, "crr %u threads TW <= %u", SCALE_THREADS, BENCH_TW_BOUND);
+        n = add_row(rows, n, "crr_threads_tw_bounded", W_CRR, K_CRR_MT, 0, "conn/s", false,
+                    BENCH_TW_BOUND, l);
+        rows[n - 1].base = n - 2;
     }
     if (o->want[W_CONNS]) {
         static const uint32_t full[3] = {10000, 100000, 1000000}, quick[3] = {1000, 2000, 4000};
@@ -408,7 +413,9 @@ static void run_one(const struct bench_opts *o, struct row *r, enum impl im, str
     const struct impl_fns *f = &fns[im];
     struct bench_params p = {.secs = o->quick ? 0.1 : 1.0, .conns = (uint32_t)r->param,
                              .data = r->kind == K_CONNS_DATA, .mss = 1460, .buf = BULK_BUF,
-                             .tw_max = r->kind == K_CRR ? (uint32_t)r->param : 0};
+                             .tw_max = r->kind == K_CRR || r->kind == K_CRR_MT
+                                           ? (uint32_t)r->param
+                                           : 0};
     struct bench_bulk b = {.bytes = o->quick ? (32u << 20) : (1u << 30),
                            .mss = (unsigned)r->param,
                            .buf = r->param == 1460 ? BULK_BUF : LARGE_BUF,

@@ -71,14 +71,25 @@ uint32_t glass_cksum_add(uint32_t sum, const void *p, size_t len)
     return le ? swap16(folded) : folded;
 }
 
+static uint64_t load32(const uint8_t *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
 uint16_t glass_cksum_hdr(const uint8_t *p, size_t len)
 {
     uint64_t acc = 0; /* at most 15 words of 32 bits: no carry out of 64 bits */
-    for (size_t i = 0; i + 4 <= len; i += 4) {
-        uint32_t w;
-        memcpy(&w, p + i, 4);
-        acc += w;
+    size_t i = 0;
+    if (len >= GLASS_IPV4_HDR_MIN) {
+        /* The fixed header (all of nearly every datagram's) without the loop: its five words
+         * summed in one expression, the loads independent of each other. */
+        acc = load32(p) + load32(p + 4) + load32(p + 8) + load32(p + 12) + load32(p + 16);
+        i = GLASS_IPV4_HDR_MIN;
     }
+    for (; i + 4 <= len; i += 4)
+        acc += load32(p + i);
     uint16_t folded = fold64(acc);
     return (uint16_t)~(glass_host_le() ? swap16(folded) : folded);
 }

@@ -103,25 +103,21 @@ static int hdr_error(struct glass_stack *st, enum glass_drop_reason r)
     return glass_drop(st, r);
 }
 
-/* The TCP payload of a datagram taken in two parts (glass_ip_input_sg): the IPv4 and TCP
- * headers are in the first, the payload is body[0..blen). */
-struct ip_body {
-    const uint8_t *p;
-    size_t len;
-};
-
+/* A datagram may come in two parts (glass_ip_input_sg): the IPv4 and TCP headers in the
+ * first, the TCP payload in body[0..blen). body is NULL when the datagram is in one piece.
+ * The two are passed as plain arguments, not as a structure on the caller's stack, so that
+ * the public entry hands the datagram on with a tail call and keeps no frame of its own. */
 static int ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, bool csum_ok,
-                      const struct ip_body *body);
+                      const uint8_t *body, size_t blen);
 
 /* body: NULL, or the payload that follows pkt[0..len), which then holds exactly the headers. */
 static int ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool csum_ok,
-                    const struct ip_body *body)
+                    const uint8_t *body, size_t blen)
 {
     glass_mib_inc(st, GLASS_MIB_IpInReceives);
     struct glass_ipv4_repr ip;
     /* With a body, the header checks see the whole datagram's length; they read only pkt. */
-    int r = glass_ipv4_parse(pkt, len + (body != NULL ? body->len : 0u), st->cfg.verify_checksums,
-                             &ip);
+    int r = glass_ipv4_parse(pkt, len + blen, st->cfg.verify_checksums, &ip);
     if (r != GLASS_DROP_NONE)
         return hdr_error(st, (enum glass_drop_reason)r);
     if (ip.hdr_len > GLASS_IPV4_HDR_MIN &&
@@ -147,12 +143,12 @@ static int ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool
     }
     if ((ip.frag & (GLASS_IPV4_MF | GLASS_IPV4_OFFMASK)) != 0)
         return glass_ipfrag_input(st, &ip);
-    return ip_deliver(st, &ip, csum_ok, body);
+    return ip_deliver(st, &ip, csum_ok, body, blen);
 }
 
 int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool csum_ok)
 {
-    return ip_input(st, pkt, len, csum_ok, NULL);
+    return ip_input(st, pkt, len, csum_ok, NULL, 0);
 }
 
 /* Is hdr[0..hlen) exactly the IPv4 and TCP headers of an unfragmented TCP datagram of
@@ -167,17 +163,13 @@ static bool split_at_payload(const uint8_t *hdr, size_t hlen, size_t blen)
            (glass_get16(hdr + 6) & (GLASS_IPV4_MF | GLASS_IPV4_OFFMASK)) == 0;
 }
 
-int glass_ip_input_sg(struct glass_stack *st, const uint8_t *hdr, size_t hlen, const uint8_t *body,
-                      size_t blen, bool csum_ok)
+/* Anything else is joined into one piece. Bytes past 65535 cannot be part of an IPv4 datagram
+ * (its total length is 16 bits), so they are left out. Out of line: its copies would make
+ * glass_ip_input_sg save registers and keep a frame for every datagram. */
+static __attribute__((noinline)) int ip_input_joined(struct glass_stack *st, const uint8_t *hdr,
+                                                     size_t hlen, const uint8_t *body,
+                                                     size_t blen, bool csum_ok)
 {
-    if (blen == 0)
-        return glass_ip_input(st, hdr, hlen, csum_ok);
-    if (split_at_payload(hdr, hlen, blen)) {
-        struct ip_body b = {.p = body, .len = blen};
-        return ip_input(st, hdr, hlen, csum_ok, &b);
-    }
-    /* Anything else is joined into one piece. Bytes past 65535 cannot be part of an IPv4
-     * datagram (its total length is 16 bits), so they are left out. */
     if (st->join == NULL && (st->join = glass_alloc(st, GLASS_IP_MAX_DGRAM)) == NULL)
         return glass_drop(st, GLASS_DROP_NOMEM);
     size_t a = hlen < GLASS_IP_MAX_DGRAM ? hlen : GLASS_IP_MAX_DGRAM;
@@ -189,14 +181,24 @@ int glass_ip_input_sg(struct glass_stack *st, const uint8_t *hdr, size_t hlen, c
     return glass_ip_input(st, st->join, a + b, csum_ok);
 }
 
+int glass_ip_input_sg(struct glass_stack *st, const uint8_t *hdr, size_t hlen, const uint8_t *body,
+                      size_t blen, bool csum_ok)
+{
+    if (blen == 0)
+        return ip_input(st, hdr, hlen, csum_ok, NULL, 0);
+    if (split_at_payload(hdr, hlen, blen))
+        return ip_input(st, hdr, hlen, csum_ok, body, blen);
+    return ip_input_joined(st, hdr, hlen, body, blen, csum_ok);
+}
+
 /* Parse the TCP segment of ip, whose payload is body when there is one (the header then fills
  * ip's payload): the checksum covers the header and the body. */
-static int tcp_parse_parts(const struct glass_ipv4_repr *ip, const struct ip_body *body,
+static int tcp_parse_parts(const struct glass_ipv4_repr *ip, const uint8_t *body, size_t blen,
                            bool verify, struct glass_tcp_repr *seg)
 {
     if (body == NULL)
         return glass_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, verify, seg);
-    size_t thl = ip->payload_len - body->len;
+    size_t thl = ip->payload_len - blen;
     int r = glass_tcp_parse(ip->payload, thl, ip->src, ip->dst, false, seg);
     if (r != GLASS_DROP_NONE)
         return r;
@@ -205,22 +207,22 @@ static int tcp_parse_parts(const struct glass_ipv4_repr *ip, const struct ip_bod
         uint32_t sum = glass_cksum_pseudo(ip->src, ip->dst, GLASS_IPV4_PROTO_TCP,
                                           (uint32_t)ip->payload_len);
         sum = glass_cksum_add(sum, ip->payload, thl);
-        if (glass_cksum_finish(glass_cksum_add(sum, body->p, body->len)) != 0)
+        if (glass_cksum_finish(glass_cksum_add(sum, body, blen)) != 0)
             return GLASS_DROP_TCP_CSUM;
     }
-    seg->payload = body->p;
-    seg->payload_len = body->len;
+    seg->payload = body;
+    seg->payload_len = blen;
     return GLASS_DROP_NONE;
 }
 
 /* csum_ok: the device verified the TCP checksum (never for a reassembled datagram). */
 int glass_ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, bool csum_ok)
 {
-    return ip_deliver(st, ip, csum_ok, NULL);
+    return ip_deliver(st, ip, csum_ok, NULL, 0);
 }
 
 static int ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, bool csum_ok,
-                      const struct ip_body *body)
+                      const uint8_t *body, size_t blen)
 {
     glass_mib_inc(st, GLASS_MIB_IpInDelivers);
     if (ip->proto == GLASS_IPV4_PROTO_ICMP)
@@ -228,7 +230,7 @@ static int ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, 
     GLASS_ASSERT(ip->proto == GLASS_IPV4_PROTO_TCP);
     glass_mib_inc(st, GLASS_MIB_TcpInSegs);
     struct glass_tcp_repr seg;
-    int r = tcp_parse_parts(ip, body, st->cfg.verify_checksums && !csum_ok, &seg);
+    int r = tcp_parse_parts(ip, body, blen, st->cfg.verify_checksums && !csum_ok, &seg);
     if (r != GLASS_DROP_NONE) {
         glass_mib_inc(st, GLASS_MIB_TcpInErrs);
         if (r == GLASS_DROP_TCP_CSUM)

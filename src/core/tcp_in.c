@@ -991,13 +991,21 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
     if (!was_syn_unacked) {
         glass_rack_on_ack(st, tcb, prior_una, s->r);
         ack_congestion(st, tcb, s, ack, acked, sacked);
-        /* RACK (RFC 8985 §6.2): new deliveries may show earlier segments lost. */
-        if (acked > 0 && glass_rack_detect(st, tcb)) {
+        /* RACK (RFC 8985 §6.2): new deliveries may show earlier segments lost. With nothing
+         * left in flight there is nothing to mark, and the search would only stop its
+         * reordering timer: stop it here. (That timer is only armed by glass_rack_detect, with
+         * RACK on and its block held, and the block is not freed while it is armed: so when
+         * the search would have returned early, the timer is not armed and this does
+         * nothing either.) */
+        bool all_acked = glass_seq_eq(tcb->snd_una, tcb->snd_max);
+        if (acked > 0 && all_acked) {
+            glass_timer_clear(st, tcb, GLASS_TT_RACK);
+        } else if (acked > 0 && glass_rack_detect(st, tcb)) {
             if (tcb->ca_state != GLASS_CA_RECOVERY && glass_seq_ge(tcb->snd_una, tcb->recover))
                 glass_tcp_enter_recovery(st, tcb);
             glass_tcp_kick(st, tcb);
         }
-        if (glass_seq_eq(tcb->snd_una, tcb->snd_max))
+        if (all_acked)
             glass_timer_clear(st, tcb, GLASS_TT_TLP);
     }
 

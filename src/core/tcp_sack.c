@@ -10,7 +10,9 @@ uint32_t glass_sack_update(struct glass_stack *st, struct glass_tcb *tcb,
                            const struct glass_tcp_repr *r)
 {
     uint32_t added = 0;
-    if (!(tcb->flags & GLASS_TF_SACK_OK))
+    /* Without blocks nothing is taken and the extension is as it was: held exactly while
+     * something in it is (glass_stack_check), so there is nothing for glass_tcb_xput to free. */
+    if (!(tcb->flags & GLASS_TF_SACK_OK) || r->nsack == 0)
         return 0;
     for (uint8_t b = 0; b < r->nsack && b < GLASS_TCP_MAX_SACK; b++) {
         struct glass_seq l = glass_seq(r->sack[b].left), rr = glass_seq(r->sack[b].right);

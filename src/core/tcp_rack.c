@@ -127,21 +127,21 @@ static bool sent_after(glass_time_t t1, uint32_t o1, glass_time_t t2, uint32_t o
 }
 
 /* RFC 8985 §6.2 step 2: update RACK.xmit_ts / rtt from a delivered segment. */
-static void rack_update(struct glass_stack *st, struct glass_tcb *tcb, const struct glass_txrec *r,
-                        const struct glass_tcp_repr *seg)
+static void rack_update(struct glass_stack *st, struct glass_tcb *tcb, struct glass_rack *rk,
+                        const struct glass_txrec *r, const struct glass_tcp_repr *seg)
 {
     glass_time_t rtt = st->now - r->xmit;
     if (r->flags & GLASS_TXREC_RETRANS) {
         /* possibly the original's ACK for a retransmission: ambiguous, skip */
-        if (echo_predates(tcb, r, seg) || (tcb->x->rack->min_rtt != 0 && rtt < tcb->x->rack->min_rtt))
+        if (echo_predates(tcb, r, seg) || (rk->min_rtt != 0 && rtt < rk->min_rtt))
             return;
     }
-    if (tcb->x->rack->min_rtt == 0 || rtt < tcb->x->rack->min_rtt)
-        tcb->x->rack->min_rtt = rtt;
-    if (sent_after(r->xmit, r->order, tcb->x->rack->xmit_ts, tcb->x->rack->xmit_order)) {
-        tcb->x->rack->xmit_ts = r->xmit;
-        tcb->x->rack->xmit_order = r->order;
-        tcb->x->rack->rtt = rtt;
+    if (rk->min_rtt == 0 || rtt < rk->min_rtt)
+        rk->min_rtt = rtt;
+    if (sent_after(r->xmit, r->order, rk->xmit_ts, rk->xmit_order)) {
+        rk->xmit_ts = r->xmit;
+        rk->xmit_order = r->order;
+        rk->rtt = rtt;
     }
 }
 
@@ -157,13 +157,13 @@ static void reordering_seen(struct glass_stack *st, struct glass_tcb *tcb, enum 
  * the cumulative ACK that covers the retransmitted hole at the old SND.UNA echoes a timestamp
  * from before the retransmission: the original filled it (Linux tcp_try_undo_partial). */
 static void detect_reordering(struct glass_stack *st, struct glass_tcb *tcb,
-                              const struct glass_txrec *r, bool acked, struct glass_seq prior_una,
-                              const struct glass_tcp_repr *seg)
+                              struct glass_rack *rk, const struct glass_txrec *r, bool acked,
+                              struct glass_seq prior_una, const struct glass_tcp_repr *seg)
 {
     bool retrans = (r->flags & GLASS_TXREC_RETRANS) != 0;
-    if (!tcb->x->rack->fack_valid || glass_seq_gt(r->end, tcb->x->rack->fack)) {
-        tcb->x->rack->fack = r->end;
-        tcb->x->rack->fack_valid = true;
+    if (!rk->fack_valid || glass_seq_gt(r->end, rk->fack)) {
+        rk->fack = r->end;
+        rk->fack_valid = true;
     } else if (glass_seq_lt(r->end, tcb->x->rack->fack) && !retrans) {
         reordering_seen(st, tcb, GLASS_MIB_TcpExtTCPSACKReorder);
     }
@@ -180,8 +180,12 @@ void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct gla
 {
     if (!glass_rack_enabled(st, tcb) || tcb->x->rack == NULL)
         return;
-    for (uint16_t i = 0; i < tcb->x->rack->len; i++) {
-        struct glass_txrec *r = rec(tcb, i);
+    /* The block, read once: the byte-sized stores below (record flags, the booleans) may
+     * alias anything, so reading it through tcb->x at each use loaded both pointers again. */
+    struct glass_rack *rk = tcb->x->rack;
+    uint16_t mask = (uint16_t)(rk->cap - 1u);
+    for (uint16_t i = 0; i < rk->len; i++) {
+        struct glass_txrec *r = &rk->rec[(rk->head + i) & mask];
         if (r->flags & GLASS_TXREC_SACKED)
             continue;
         bool acked = glass_seq_le(r->end, tcb->snd_una);
@@ -189,24 +193,23 @@ void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct gla
             break; /* records are in sequence order: nothing above SND.UNA was delivered */
         if (!acked && !fully_sacked(tcb, r))
             continue;
-        detect_reordering(st, tcb, r, acked, prior_una, seg);
-        rack_update(st, tcb, r, seg);
+        detect_reordering(st, tcb, rk, r, acked, prior_una, seg);
+        rack_update(st, tcb, rk, r, seg);
         r->flags |= GLASS_TXREC_SACKED;
     }
-    while (tcb->x->rack->len > 0 && glass_seq_le(rec(tcb, 0)->end, tcb->snd_una)) {
-        tcb->x->rack->head = (uint16_t)((tcb->x->rack->head + 1u) & (tcb->x->rack->cap - 1u));
-        tcb->x->rack->len--;
+    while (rk->len > 0 && glass_seq_le(rk->rec[rk->head].end, tcb->snd_una)) {
+        rk->head = (uint16_t)((rk->head + 1u) & mask);
+        rk->len--;
     }
     /* RFC 8985 §6.2 step 4: the D-SACK round ends when SND.UNA passes it; an inflated window
      * is kept for reo_wnd_persist recoveries, then reset. */
-    if (tcb->x->rack->dsack_round_on && glass_seq_ge(tcb->snd_una, tcb->x->rack->dsack_round))
-        tcb->x->rack->dsack_round_on = false;
+    if (rk->dsack_round_on && glass_seq_ge(tcb->snd_una, rk->dsack_round))
+        rk->dsack_round_on = false;
     bool recovering = tcb->ca_state == GLASS_CA_RECOVERY || tcb->ca_state == GLASS_CA_LOSS;
-    if (tcb->x->rack->recovering && !recovering && tcb->x->rack->reo_wnd_persist > 0 &&
-        --tcb->x->rack->reo_wnd_persist == 0)
-        tcb->x->rack->reo_wnd_mult = 1;
-    tcb->x->rack->recovering = recovering;
-    tcb->x->rack->tlp_out = false;
+    if (rk->recovering && !recovering && rk->reo_wnd_persist > 0 && --rk->reo_wnd_persist == 0)
+        rk->reo_wnd_mult = 1;
+    rk->recovering = recovering;
+    rk->tlp_out = false;
 }
 
 /* RFC 8985 §6.2 step 4: a D-SACK (RFC 2883) shows a retransmission that was not needed: the

@@ -34,23 +34,49 @@ uint64_t glass_ipx_mib(const struct glass_stack *st, int m)
 
 /* ---- addresses ------------------------------------------------------------------------------- */
 
+/* RFC 1122 §3.2.1.3: sources that are never a single host: this-host and {0, host} ("this
+ * network", only legal as a source during boot), loopback, class D (multicast) and E, and the
+ * limited broadcast (which is in E). */
+static bool martian_class(uint32_t src)
+{
+    uint32_t top = src >> 24;
+    return top == 0u || top == 127u || top >= 224u;
+}
+
+/* RFC 1122 §3.2.1.3: a source that interface ifc makes martian: its own address coming back
+ * in, or the directed broadcast of its subnet (the address compared first: it rarely
+ * matches, and then the mask need not be looked at). */
+static bool martian_on(const struct glass_iface *ifc, uint32_t src)
+{
+    return src == ifc->addr || (src == (ifc->addr | ~ifc->mask) && ifc->mask != 0 &&
+                                ifc->mask != 0xffffffffu && ifc->mask != 0xfffffffeu);
+}
+
 /* RFC 1122 §3.2.1.3: a source that is not a single host on a network we can answer. */
 bool glass_ip_martian_source(const struct glass_stack *st, uint32_t src)
 {
-    uint32_t top = src >> 24;
-    if (src == 0 || src == 0xffffffffu || top == 127u || top >= 224u)
-        return true; /* this-host, limited broadcast, loopback, class D (multicast) and E */
-    if (top == 0u)
-        return true; /* {0, host}: "this network", only legal as a source during boot */
-    for (unsigned i = 0; i < st->n_ifaces; i++) {
-        const struct glass_iface *ifc = &st->ifaces[i];
-        if (src == ifc->addr)
-            return true; /* our own address coming back in */
-        if (ifc->mask != 0 && ifc->mask != 0xffffffffu && ifc->mask != 0xfffffffeu &&
-            src == (ifc->addr | ~ifc->mask))
-            return true; /* directed broadcast of one of our subnets */
-    }
+    if (martian_class(src))
+        return true;
+    for (unsigned i = 0; i < st->n_ifaces; i++)
+        if (martian_on(&st->ifaces[i], src))
+            return true;
     return false;
+}
+
+/* ip_input's screening of both addresses in one walk of the interfaces: a martian source
+ * (GLASS_DROP_IP_INHDR) before a destination that is none of our addresses
+ * (GLASS_DROP_OTHERHOST), as glass_ip_martian_source and then glass_is_local_addr. */
+static int screen_addrs(const struct glass_stack *st, uint32_t src, uint32_t dst)
+{
+    if (martian_class(src))
+        return GLASS_DROP_IP_INHDR;
+    bool local = false;
+    for (unsigned i = 0; i < st->n_ifaces; i++) {
+        if (martian_on(&st->ifaces[i], src))
+            return GLASS_DROP_IP_INHDR;
+        local = local || dst == st->ifaces[i].addr;
+    }
+    return local ? GLASS_DROP_NONE : GLASS_DROP_OTHERHOST;
 }
 
 /* ---- options (RFC 791 §3.1, RFC 1122 §3.2.1.8) --------------------------------------------- */
@@ -123,12 +149,14 @@ static int ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool
     if (ip.hdr_len > GLASS_IPV4_HDR_MIN &&
         !options_ok(pkt + GLASS_IPV4_HDR_MIN, (size_t)ip.hdr_len - GLASS_IPV4_HDR_MIN))
         return hdr_error(st, GLASS_DROP_IP_INHDR);
-    /* RFC 1122 §3.2.1.7: TTL is not checked at the destination (catalogue 16). */
-    if (glass_ip_martian_source(st, ip.src))
+    /* RFC 1122 §3.2.1.7: TTL is not checked at the destination (catalogue 16). Martian
+     * sources are dropped; then only our unicast addresses are taken: broadcast and multicast
+     * destinations (TCP: RFC 9293 MUST-57; ICMP echo: catalogue 46) and other hosts'
+     * datagrams (we do not route) are dropped. */
+    r = screen_addrs(st, ip.src, ip.dst);
+    if (r == GLASS_DROP_IP_INHDR)
         return hdr_error(st, GLASS_DROP_IP_INHDR);
-    /* Only our unicast addresses: broadcast and multicast destinations (TCP: RFC 9293 MUST-57;
-     * ICMP echo: catalogue 46) and other hosts' datagrams (we do not route) are dropped. */
-    if (!glass_is_local_addr(st, ip.dst)) {
+    if (r != GLASS_DROP_NONE) {
         glass_mib_inc(st, GLASS_MIB_IpInAddrErrors);
         return glass_drop(st, GLASS_DROP_OTHERHOST);
     }

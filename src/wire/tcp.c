@@ -86,21 +86,11 @@ static void parse_one_option(const uint8_t *o, unsigned olen, unsigned *seen,
  * kind, length, data with 2 <= length <= the bytes left. Each step advances at least one byte,
  * so the walk ends within (hdr_len - 20) steps. A bad length stops the walk (MUST-7: the
  * segment is kept; what was parsed before the bad option stands). */
-static void parse_options(const uint8_t *opt, size_t optlen, struct glass_tcp_repr *out)
+static __attribute__((noinline)) void walk_options(const uint8_t *opt, size_t optlen,
+                                                   struct glass_tcp_repr *out)
 {
     unsigned seen = 0;
     size_t i = 0;
-
-    /* The layout of nearly every segment after the handshake (RFC 7323 Appendix A's
-     * NOP,NOP,TS): read at once; the walk below gives the same result for it. */
-    if (optlen == 12u && opt[0] == GLASS_TCPOPT_NOP && opt[1] == GLASS_TCPOPT_NOP &&
-        opt[2] == GLASS_TCPOPT_TS && opt[3] == TS_LEN) {
-        out->has_ts = true;
-        out->ts_val = glass_get32(opt + 4);
-        out->ts_ecr = glass_get32(opt + 8);
-        return;
-    }
-
     while (i < optlen) {
         uint8_t kind = opt[i];
         if (kind == GLASS_TCPOPT_EOL)
@@ -122,6 +112,21 @@ static void parse_options(const uint8_t *opt, size_t optlen, struct glass_tcp_re
         parse_one_option(opt + i, (unsigned)olen, &seen, out);
         i += olen;
     }
+}
+
+/* The layout of nearly every segment after the handshake (RFC 7323 Appendix A's NOP,NOP,TS)
+ * is read at once; walk_options gives the same result for it. The walk is out of line: the
+ * registers it needs made every segment's parse save and restore three more of them. */
+static void parse_options(const uint8_t *opt, size_t optlen, struct glass_tcp_repr *out)
+{
+    if (optlen == 12u && opt[0] == GLASS_TCPOPT_NOP && opt[1] == GLASS_TCPOPT_NOP &&
+        opt[2] == GLASS_TCPOPT_TS && opt[3] == TS_LEN) {
+        out->has_ts = true;
+        out->ts_val = glass_get32(opt + 4);
+        out->ts_ecr = glass_get32(opt + 8);
+        return;
+    }
+    walk_options(opt, optlen, out);
 }
 
 int glass_tcp_parse(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst, bool verify,
@@ -177,9 +182,9 @@ int glass_tcp_parse(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst, 
     out->opt_malformed = false;
     out->csum_partial = false;
     out->payload_ref = false;
-    parse_options(seg + GLASS_TCP_HDR_MIN, hdr_len - GLASS_TCP_HDR_MIN, out);
     out->payload = seg + hdr_len;
     out->payload_len = len - hdr_len;
+    parse_options(seg + GLASS_TCP_HDR_MIN, hdr_len - GLASS_TCP_HDR_MIN, out);
     return GLASS_DROP_NONE;
 }
 

@@ -183,6 +183,13 @@ void glass_wheel_remove(struct glass_stack *st, struct glass_tcb *tcb)
     wheel_unlink(st, &tcb->wheel);
 }
 
+/* Is tcb's wheel entry filed (in a slot or the far heap)? Then its deadline is the minimum of
+ * tcb->timer[]. */
+static bool filed(const struct glass_tcb *tcb)
+{
+    return tcb->wheel.pprev != NULL || tcb->wheel.far_idx != 0;
+}
+
 /* Re-file tcb under the minimum of its timers. */
 void glass_timer_reschedule(struct glass_stack *st, struct glass_tcb *tcb)
 {
@@ -190,20 +197,17 @@ void glass_timer_reschedule(struct glass_stack *st, struct glass_tcb *tcb)
     for (int k = 0; k < GLASS_TT_COUNT; k++)
         if (tcb->timer[k] < min)
             min = tcb->timer[k];
-    if ((tcb->wheel.pprev != NULL || tcb->wheel.far_idx != 0) && tcb->wheel.deadline == min)
-        return;
-    wheel_unlink(st, &tcb->wheel);
+    /* Unlink only a filed entry: most re-filings start from none (a retransmission timer
+     * armed after the ACK that cleared the last one), and the call would find that out. */
+    if (filed(tcb)) {
+        if (tcb->wheel.deadline == min)
+            return;
+        wheel_unlink(st, &tcb->wheel);
+    }
     if (min == GLASS_TIME_NEVER)
         return;
     tcb->wheel.deadline = min;
     wheel_insert(st, &tcb->wheel);
-}
-
-/* Is tcb's wheel entry filed (in a slot or the far heap)? Then its deadline is the minimum of
- * tcb->timer[]. */
-static bool filed(const struct glass_tcb *tcb)
-{
-    return tcb->wheel.pprev != NULL || tcb->wheel.far_idx != 0;
 }
 
 void glass_timer_set(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k,
@@ -232,7 +236,8 @@ void glass_timer_clear_all(struct glass_stack *st, struct glass_tcb *tcb)
 {
     for (int k = 0; k < GLASS_TT_COUNT; k++)
         tcb->timer[k] = GLASS_TIME_NEVER;
-    wheel_unlink(st, &tcb->wheel);
+    if (filed(tcb)) /* a TCB reaped with no timer running: no call */
+        wheel_unlink(st, &tcb->wheel);
 }
 
 /* The first busy slot at or after position i of the revolution that starts at tick `base`

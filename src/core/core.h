@@ -365,7 +365,14 @@ void glass_reclaim_free_all(struct glass_stack *st);
 /* ---- memory (stack.c) ---- */
 void *glass_alloc(struct glass_stack *st, size_t size);
 void *glass_zalloc(struct glass_stack *st, size_t size);
-void glass_free(struct glass_stack *st, void *p, size_t size);
+void glass_free_block(struct glass_stack *st, void *p, size_t size);
+/* Free p (size bytes, as allocated; NULL: nothing). Inline so that the NULL case, frequent
+ * (a connection frees its optional blocks whether it made them or not), costs no call. */
+static inline void glass_free(struct glass_stack *st, void *p, size_t size)
+{
+    if (p != NULL)
+        glass_free_block(st, p, size);
+}
 
 /* ---- events and counters (stack.c) ---- */
 void glass_event_push(struct glass_stack *st, struct glass_tcb *tcb, enum glass_event_kind kind,

@@ -246,10 +246,8 @@ void *glass_zalloc(struct glass_stack *st, size_t size)
     return p;
 }
 
-void glass_free(struct glass_stack *st, void *p, size_t size)
+void glass_free_block(struct glass_stack *st, void *p, size_t size)
 {
-    if (p == NULL)
-        return;
     st->mem_used = st->mem_used >= size ? st->mem_used - size : 0;
     if (!blk_keep(st, p, size))
         sys_free(st, p, size);

@@ -455,8 +455,12 @@ void glass_child_unlink(struct glass_stack *st, struct glass_tcb *child);
 /* The 32-bit hash of a 4-tuple (demux.c), keyed by the stack secret; callers mask it. */
 uint32_t glass_tuple_hash(const struct glass_stack *st, uint32_t laddr, uint16_t lport,
                           uint32_t raddr, uint16_t rport);
-/* tcb (TIME_WAIT) is orphaned: let it become a record once nothing is left to send. */
-void glass_tw_candidate(struct glass_stack *st, struct glass_tcb *tcb);
+/* tcb (TIME_WAIT) is orphaned: let it become a record once nothing is left to send. True if it
+ * is on the candidate list (st->twq) on return. */
+bool glass_tw_candidate(struct glass_stack *st, struct glass_tcb *tcb);
+/* File the 2MSL timers that candidates entered TIME_WAIT with unfiled (glass_timer_set_unfiled):
+ * time is about to move, or be asked for, while they are still TCBs. */
+void glass_tw_file_timers(struct glass_stack *st);
 /* Turn the waiting candidates into records (from glass_reap_now). */
 void glass_tw_compact_pending(struct glass_stack *st);
 /* A TCB being reaped leaves the candidate list. */
@@ -526,6 +530,11 @@ void glass_timer_set(struct glass_stack *st, struct glass_tcb *tcb, enum glass_t
                      glass_time_t at);
 void glass_timer_clear(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k);
 void glass_timer_clear_all(struct glass_stack *st, struct glass_tcb *tcb);
+/* Set timer k of a TCB with no timer filed, leaving the wheel alone: the caller files it
+ * (glass_timer_reschedule) before the wheel may be asked for it. */
+void glass_timer_set_unfiled(struct glass_tcb *tcb, enum glass_timer_kind k, glass_time_t at);
+/* Is tcb's wheel entry filed (in a slot or the far heap)? */
+bool glass_timer_filed(const struct glass_tcb *tcb);
 /* Re-file tcb in the wheel under the earliest of its timers. */
 void glass_timer_reschedule(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_wheel_remove(struct glass_stack *st, struct glass_tcb *tcb);

@@ -586,6 +586,8 @@ glass_time_t glass_stack_now(const struct glass_stack *st)
 
 void glass_stack_advance(struct glass_stack *st, glass_time_t now)
 {
+    if (st->twq != NULL)
+        glass_tw_file_timers(st); /* candidates still TCBs: their 2MSL timers may be due */
     set_now(st, now);
     glass_wheel_run(st, st->now);
     glass_tw_expire(st);              /* compact TIME-WAIT records (timewait.c) */
@@ -598,6 +600,8 @@ void glass_stack_advance(struct glass_stack *st, glass_time_t now)
 
 glass_time_t glass_stack_next_deadline(struct glass_stack *st)
 {
+    if (st->twq != NULL)
+        glass_tw_file_timers(st); /* candidates still TCBs: their 2MSL deadlines count */
     glass_time_t t = glass_wheel_next(st);
     glass_time_t frag = glass_ipfrag_next_deadline(st); /* ip_reass.c */
     glass_time_t tw = glass_tw_next_deadline(st);       /* timewait.c */

@@ -322,10 +322,16 @@ static void enter_state(struct glass_stack *st, struct glass_tcb *tcb, unsigned 
         }
         /* RFC 9293 §3.10.7.4: TIME-WAIT holds the 4-tuple for 2 MSL; nothing else runs. */
         glass_timer_clear_all(st, tcb);
-        glass_timer_set(st, tcb, GLASS_TT_TIMEWAIT, st->now + 2u * st->cfg.msl);
         st->n_time_wait++;
         glass_tcb_release_idle(st, tcb);
-        glass_tw_candidate(st, tcb); /* orphaned: a compact record once its ACK is out */
+        /* Orphaned: a compact record once its ACK is out, normally at the very next output
+         * pull, and the record's FIFO keeps the deadline. Its 2MSL timer is then not filed in
+         * the wheel only to be taken out again (a far-heap insert and removal per
+         * connection); glass_tw_file_timers files it if the TCB stays longer. */
+        if (glass_tw_candidate(st, tcb))
+            glass_timer_set_unfiled(tcb, GLASS_TT_TIMEWAIT, st->now + 2u * st->cfg.msl);
+        else
+            glass_timer_set(st, tcb, GLASS_TT_TIMEWAIT, st->now + 2u * st->cfg.msl);
         break;
     case GLASS_TCP_FIN_WAIT_2:
         glass_timer_clear(st, tcb, GLASS_TT_REXMT);

@@ -232,6 +232,17 @@ void glass_timer_clear(struct glass_stack *st, struct glass_tcb *tcb, enum glass
     glass_timer_reschedule(st, tcb);
 }
 
+void glass_timer_set_unfiled(struct glass_tcb *tcb, enum glass_timer_kind k, glass_time_t at)
+{
+    GLASS_ASSERT(!filed(tcb));
+    tcb->timer[k] = at;
+}
+
+bool glass_timer_filed(const struct glass_tcb *tcb)
+{
+    return filed(tcb);
+}
+
 void glass_timer_clear_all(struct glass_stack *st, struct glass_tcb *tcb)
 {
     for (int k = 0; k < GLASS_TT_COUNT; k++)

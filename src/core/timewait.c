@@ -231,11 +231,13 @@ static void unlink_all(struct glass_stack *st, uint32_t ref)
 
 /* ---- from a TCB ----------------------------------------------------------------------------- */
 
-void glass_tw_candidate(struct glass_stack *st, struct glass_tcb *tcb)
+bool glass_tw_candidate(struct glass_stack *st, struct glass_tcb *tcb)
 {
     if (tcb->state != GLASS_TCP_TIME_WAIT || !(tcb->flags & GLASS_TF_ORPHAN) ||
-        (tcb->flags & (GLASS_TF_TWQ | GLASS_TF_REAP)) || tcb->fd >= 0)
-        return;
+        (tcb->flags & GLASS_TF_REAP) || tcb->fd >= 0)
+        return false;
+    if (tcb->flags & GLASS_TF_TWQ)
+        return true;
     tcb->flags |= GLASS_TF_TWQ;
     tcb->rnext = st->twq;
     st->twq = tcb;
@@ -247,6 +249,14 @@ void glass_tw_candidate(struct glass_stack *st, struct glass_tcb *tcb)
     uint32_t first = t->port != NULL ? t->port[tcb->local.port & t->port_mask] : 0;
     if (first != 0)
         GLASS_PREFETCH_W(glass_tw_at(t, first));
+    return true;
+}
+
+void glass_tw_file_timers(struct glass_stack *st)
+{
+    for (struct glass_tcb *tcb = st->twq; tcb != NULL; tcb = tcb->rnext)
+        if (!glass_timer_filed(tcb))
+            glass_timer_reschedule(st, tcb);
 }
 
 void glass_tw_forget(struct glass_stack *st, struct glass_tcb *tcb)
@@ -306,8 +316,12 @@ void glass_tw_compact_pending(struct glass_stack *st)
         *pp = tcb->rnext;
         tcb->rnext = NULL;
         tcb->flags &= ~GLASS_TF_TWQ;
-        if (tcb->state != GLASS_TCP_TIME_WAIT || !compact(st, tcb))
-            continue; /* no memory: the TCB keeps TIME-WAIT itself */
+        if (tcb->state != GLASS_TCP_TIME_WAIT)
+            continue;
+        if (!compact(st, tcb)) {
+            glass_timer_reschedule(st, tcb); /* no memory: the TCB keeps TIME-WAIT itself */
+            continue;
+        }
         tcb->flags |= GLASS_TF_TW_MOVED;
         glass_tcb_reap(st, tcb);
     }

@@ -361,6 +361,8 @@ void glass_reclaim_forget(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_reclaim_run(struct glass_stack *st);
 glass_time_t glass_reclaim_next_deadline(const struct glass_stack *st);
 void glass_reclaim_free_all(struct glass_stack *st);
+/* Give the FIFO's array back if it holds no entry. */
+void glass_reclaim_trim(struct glass_stack *st);
 
 /* ---- memory (stack.c) ---- */
 void *glass_alloc(struct glass_stack *st, size_t size);

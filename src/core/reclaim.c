@@ -69,7 +69,13 @@ static void compact(struct glass_stack *st, struct glass_reclaimq *q)
     q->len = k;
     q->dead = 0;
     if (k == 0) {
-        glass_reclaim_free_all(st);
+        /* Empty. An array of the smallest size stays for the next connection to drain (in
+         * crr, every connection noted and freed it on each stack); glass_reclaim_run, or the
+         * last connection's going (glass_reclaim_trim), gives it back. */
+        if (q->cap == GLASS_RECLAIM_MIN_CAP)
+            q->head = 0;
+        else
+            glass_reclaim_free_all(st);
         return;
     }
     if (q->cap > GLASS_RECLAIM_MIN_CAP && k <= q->cap / 4u)
@@ -161,6 +167,12 @@ glass_time_t glass_reclaim_next_deadline(const struct glass_stack *st)
         return GLASS_TIME_NEVER;
     const struct glass_reclaim_ent *e = &q->ent[q->head];
     return e->tcb == NULL ? st->now : e->at + st->cfg.ring_idle;
+}
+
+void glass_reclaim_trim(struct glass_stack *st)
+{
+    if (st->reclaimq.len == 0 && st->reclaimq.ent != NULL)
+        glass_reclaim_free_all(st);
 }
 
 void glass_reclaim_free_all(struct glass_stack *st)

@@ -377,8 +377,13 @@ void glass_reap_pending(struct glass_stack *st)
 
 void glass_blk_check_idle(struct glass_stack *st)
 {
-    if (st->blk.bytes > 0 && !has_conns(st))
-        blk_flush(st); /* the last connection is gone: give the cached blocks back */
+    if (has_conns(st))
+        return;
+    /* The last connection is gone: give the cached blocks back, and the quiet-connection
+     * FIFO's empty array (reclaim.c keeps one for the next connection). */
+    if (st->blk.bytes > 0)
+        blk_flush(st);
+    glass_reclaim_trim(st);
 }
 
 /* ---- interfaces and routing ------------------------------------------------------------- */

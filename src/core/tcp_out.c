@@ -593,6 +593,27 @@ bool glass_tcp_has_unsent(const struct glass_tcb *tcb)
     return (tcb->flags & GLASS_TF_FIN_QUEUED) && glass_seq_le(tcb->snd_nxt, tcb->fin_seq);
 }
 
+/* close() in SYN_RCVD: the FIN follows the SYN,ACK at once, before the SYN is acknowledged
+ * (RFC 9293 §3.10.4, Linux tcp_close). */
+static bool fin_after_synack(const struct glass_tcb *tcb)
+{
+    return (tcb->flags & GLASS_TF_FIN_QUEUED) && tcb->state == GLASS_TCP_FIN_WAIT_1 &&
+           tcb->sb.len == 0 && glass_seq_eq(tcb->snd_nxt, tcb->fin_seq);
+}
+
+/* After a pull has sent its segment: may the next pull send anything? As
+ * glass_tcp_output_pending(), except while our SYN is out and not yet acknowledged. The checks
+ * below then stop at the SYN: only an owed ACK, or the FIN of fin_after_synack(), can go
+ * before its ACK, and that ACK queues the connection again (tcp_in.c). Re-queuing it for
+ * nothing made the next output call a pull that found nothing, after each SYN and SYN,ACK: 2
+ * of the 9 output pulls of a crr connection. True when in doubt. */
+static bool more_due(const struct glass_tcb *tcb)
+{
+    if (glass_seq_eq(tcb->snd_una, tcb->iss) && !glass_seq_eq(tcb->snd_nxt, tcb->iss))
+        return (tcb->flags & GLASS_TF_ACKNOW) || fin_after_synack(tcb);
+    return glass_tcp_output_pending(tcb);
+}
+
 bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
 {
     uint32_t sendable = GLASS_TCPF(SYN_SENT) | GLASS_TCPF(SYN_RCVD) | GLASS_TCPF(ESTABLISHED) |
@@ -611,7 +632,7 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
      * the same result. */
     for (int guard = 0; guard < 4096; guard++) {
         if (pulled_one(st)) {
-            if (glass_tcp_output_pending(tcb))
+            if (more_due(tcb))
                 return false;
             break;
         }
@@ -630,10 +651,7 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         bool data_ok = glass_tcp_state_in(tcb, GLASS_TCPF(ESTABLISHED) | GLASS_TCPF(CLOSE_WAIT) |
                                                    GLASS_TCPF_FIN_STATES) &&
                        !glass_seq_eq(tcb->snd_una, tcb->iss);
-        if (!data_ok && (tcb->flags & GLASS_TF_FIN_QUEUED) && tcb->state == GLASS_TCP_FIN_WAIT_1 &&
-            tcb->sb.len == 0 && glass_seq_eq(tcb->snd_nxt, tcb->fin_seq)) {
-            /* close() in SYN_RCVD: the FIN follows the SYN,ACK at once (RFC 9293 §3.10.4,
-             * Linux tcp_close). */
+        if (!data_ok && fin_after_synack(tcb)) {
             if (!send_segment(st, tcb, tcb->snd_nxt, GLASS_TH_FIN | GLASS_TH_ACK, 0, 0))
                 return false;
             tcb->flags |= GLASS_TF_FIN_SENT;

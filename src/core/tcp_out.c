@@ -696,6 +696,8 @@ bool glass_tcp_output(struct glass_stack *st, struct glass_tcb *tcb)
         bool fin_pending = (tcb->flags & GLASS_TF_FIN_QUEUED) &&
                            glass_tcp_state_in(tcb, GLASS_TCPF_FIN_STATES) &&
                            glass_seq_le(tcb->snd_nxt, tcb->fin_seq);
+        if (avail == 0 && !fin_pending)
+            break; /* nothing new: the windows below need not be worked out (an owed ACK) */
         /* Usable window: SND.UNA + SND.WND - SND.NXT (RFC 9293 §3.8.6.2.1), never negative even
          * if the peer shrank its window (MUST-34); and what congestion control allows. */
         struct glass_seq right = glass_seq_add(tcb->snd_una, tcb->snd_wnd);

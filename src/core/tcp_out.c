@@ -173,9 +173,16 @@ uint16_t glass_tcp_window_field(struct glass_stack *st, struct glass_tcb *tcb)
 /* Where the next packet is built: the caller's buffer of glass_stack_output when a segment is
  * being pulled for it and fits (zero-copy: the payload goes from the send buffer straight into
  * the device's buffer), else the next tx slot. Returns NULL, counted, when the queue is full. */
-static uint8_t *tx_target(struct glass_stack *st, size_t total, size_t *cap)
+static bool direct_fits(const struct glass_stack *st, size_t total)
 {
-    if (st->direct != NULL && st->direct_len == 0 && st->tx_len == 0 && total <= st->direct_cap) {
+    return st->direct != NULL && st->direct_len == 0 && st->tx_len == 0 &&
+           total <= st->direct_cap;
+}
+
+/* direct: direct_fits(st, total), which the caller has worked out already. */
+static uint8_t *tx_target(struct glass_stack *st, bool direct, size_t total, size_t *cap)
+{
+    if (direct) {
         *cap = st->direct_cap;
         return st->direct;
     }
@@ -201,10 +208,10 @@ static bool pulled_one(const struct glass_stack *st)
  * fit the caller's buffer whole (total bytes), so that the sizes accepted do not depend on
  * where the ring wraps. */
 static bool payload_in_place(const struct glass_stack *st, const struct glass_ring *payload,
-                             uint32_t off, uint32_t len, size_t total, const uint8_t **p)
+                             uint32_t off, uint32_t len, bool direct, const uint8_t **p)
 {
-    return st->direct_ref && st->direct_len == 0 && st->tx_len == 0 && total <= st->direct_cap &&
-           payload != NULL && len > 0 && glass_ring_span_at(payload, off, len, p) == len;
+    return direct && st->direct_ref && payload != NULL && len > 0 &&
+           glass_ring_span_at(payload, off, len, p) == len;
 }
 
 /* How many wire datagrams a segment of len payload bytes is: pieces of gso bytes (the last
@@ -226,9 +233,10 @@ static bool tx_push(struct glass_stack *st, uint32_t src, uint32_t dst, struct g
     size_t hl = glass_tcp_layout(r, &nsack);
     size_t total = GLASS_IPV4_HDR_MIN + hl + r->payload_len;
     const uint8_t *in_place = NULL;
-    bool ref = payload_in_place(st, payload, off, (uint32_t)r->payload_len, total, &in_place);
+    bool direct = direct_fits(st, total);
+    bool ref = payload_in_place(st, payload, off, (uint32_t)r->payload_len, direct, &in_place);
     size_t cap;
-    uint8_t *out = tx_target(st, total, &cap);
+    uint8_t *out = tx_target(st, direct, total, &cap);
     if (out == NULL)
         return false;
     GLASS_ASSERT(gso == 0 || out == st->direct);

@@ -24,6 +24,10 @@ static inline uint32_t glass_ring_space(const struct glass_ring *r)
     return r->cap - r->len;
 }
 
+/* The copies below call memcpy for the wrapped part only when there is one: most copies (a
+ * request of a few bytes, each segment's payload) do not wrap, and a call of memcpy for 0
+ * bytes costs as much as a short copy. */
+
 /* Append up to n bytes (storage must be allocated); returns how many were stored: at most what
  * the storage has room for. */
 static inline uint32_t glass_ring_write(struct glass_ring *r, const uint8_t *p, uint32_t n)
@@ -33,7 +37,8 @@ static inline uint32_t glass_ring_write(struct glass_ring *r, const uint8_t *p, 
     uint32_t tail = (r->head + r->len) % r->size;
     uint32_t first = r->size - tail < n ? r->size - tail : n;
     memcpy(r->buf + tail, p, first);
-    memcpy(r->buf, p + first, n - first);
+    if (first < n)
+        memcpy(r->buf, p + first, n - first);
     r->len += n;
     return n;
 }
@@ -45,7 +50,8 @@ static inline void glass_ring_write_at(struct glass_ring *r, uint32_t off, const
     uint32_t pos = (r->head + off) % r->size;
     uint32_t first = r->size - pos < n ? r->size - pos : n;
     memcpy(r->buf + pos, p, first);
-    memcpy(r->buf, p + first, n - first);
+    if (first < n)
+        memcpy(r->buf, p + first, n - first);
 }
 
 /* Copy n bytes starting off bytes after head into out, without consuming; off + n <= len. */
@@ -54,7 +60,8 @@ static inline void glass_ring_peek(const struct glass_ring *r, uint32_t off, uin
     uint32_t pos = (r->head + off) % r->size;
     uint32_t first = r->size - pos < n ? r->size - pos : n;
     memcpy(out, r->buf + pos, first);
-    memcpy(out + first, r->buf, n - first);
+    if (first < n)
+        memcpy(out + first, r->buf, n - first);
 }
 
 /* The stored bytes from off bytes after head up to the end of storage, without wrapping (at

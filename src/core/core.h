@@ -441,9 +441,11 @@ static inline uint32_t glass_tw_reuse_isn(uint32_t old_snd_nxt)
 bool glass_tw_reusable(const struct glass_stack *st, const struct glass_tcb *t);
 /* Derive the RFC 6056 key from the stack secret. */
 void glass_ports_init(struct glass_stack *st);
-/* Pick an ephemeral port for tcb (RFC 6056 algorithm 4); 0 if none is free. */
+/* Pick an ephemeral port for tcb (RFC 6056 algorithm 4); 0 if none is free. *twref receives
+ * the reusable TIME-WAIT record of the chosen 4-tuple, or 0 (always 0 with laddr 0). */
 uint16_t glass_ephemeral_port(struct glass_stack *st, const struct glass_tcb *tcb,
-                              uint32_t laddr, const struct glass_endpoint *remote);
+                              uint32_t laddr, const struct glass_endpoint *remote,
+                              uint32_t *twref);
 /* RFC 6528 initial sequence number. */
 struct glass_seq glass_isn(struct glass_stack *st, const struct glass_endpoint *local,
                            const struct glass_endpoint *remote);

@@ -304,9 +304,10 @@ int glass_bind_check(struct glass_stack *st, const struct glass_tcb *tcb, uint32
 
 /* May tcb use local port `port` towards remote? Not if a listener or an explicitly bound socket
  * holds it, nor if another connection (TIME_WAIT included) already has this 4-tuple; ports are
- * otherwise shared across 4-tuples (Linux __inet_hash_connect). */
+ * otherwise shared across 4-tuples (Linux __inet_hash_connect). *own receives this 4-tuple's
+ * TIME-WAIT record when it may be reused, so that connect() need not look it up again. */
 static bool port_suitable(struct glass_stack *st, const struct glass_tcb *tcb, uint16_t port,
-                          uint32_t laddr, const struct glass_endpoint *remote)
+                          uint32_t laddr, const struct glass_endpoint *remote, uint32_t *own)
 {
     for (struct glass_tcb *t = st->bhash[port & st->bhash_mask]; t != NULL; t = t->bnext) {
         if (t == tcb || t->local.port != port)
@@ -328,8 +329,8 @@ static bool port_suitable(struct glass_stack *st, const struct glass_tcb *tcb, u
             (tw->flags & GLASS_TWF_BOUND))
             return false;
     }
-    uint32_t own = laddr != 0 ? glass_tw_find(st, laddr, port, remote->addr, remote->port) : 0;
-    return own == 0 || glass_tw_rec_reusable(st, glass_tw_at(&st->tw, own));
+    *own = laddr != 0 ? glass_tw_find(st, laddr, port, remote->addr, remote->port) : 0;
+    return *own == 0 || glass_tw_rec_reusable(st, glass_tw_at(&st->tw, *own));
 }
 
 /* Linux tcp_twsk_unique(): a TIME_WAIT entry may give its 4-tuple to a new connect() if
@@ -380,7 +381,8 @@ void glass_ports_init(struct glass_stack *st)
  * listen() autobind) the same walk keyed by the local address alone. Keyed by the stack secret,
  * so runs under one seed repeat. 0 if every port in the range is taken (EADDRNOTAVAIL). */
 uint16_t glass_ephemeral_port(struct glass_stack *st, const struct glass_tcb *tcb,
-                              uint32_t laddr, const struct glass_endpoint *remote)
+                              uint32_t laddr, const struct glass_endpoint *remote,
+                              uint32_t *twref)
 {
     uint32_t lo = st->cfg.ephemeral_lo, hi = st->cfg.ephemeral_hi;
     uint32_t range = hi - lo + 1u;
@@ -395,11 +397,12 @@ uint16_t glass_ephemeral_port(struct glass_stack *st, const struct glass_tcb *tc
     uint32_t start = (offset + st->port_perturb[index]) % range;
     for (uint32_t i = 0; i < range; i++) {
         uint16_t port = (uint16_t)(lo + (start + i) % range);
-        if (!port_suitable(st, tcb, port, laddr, remote))
+        if (!port_suitable(st, tcb, port, laddr, remote, twref))
             continue;
         st->port_perturb[index] += i + 1u + glass_rng_below(&st->rng, 8);
         return port;
     }
+    *twref = 0;
     return 0;
 }
 

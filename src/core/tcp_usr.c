@@ -58,16 +58,22 @@ int glass_tcp_usr_connect(struct glass_stack *st, struct glass_tcb *tcb,
     if (laddr == 0)
         return -GLASS_ENETUNREACH;
     uint16_t lport = tcb->local.port;
+    uint32_t twref = 0; /* this 4-tuple's TIME-WAIT record, looked up once */
+    bool twref_known = false;
     if (lport == 0) {
-        lport = glass_ephemeral_port(st, tcb, laddr, remote);
+        lport = glass_ephemeral_port(st, tcb, laddr, remote, &twref);
         if (lport == 0)
             return -GLASS_EADDRNOTAVAIL;
+        twref_known = true; /* the port's choice found it (demux.c port_suitable) */
     }
     /* The 4-tuple is taken (e.g. our own TIME_WAIT) unless tw_reuse lets us have it. */
     struct glass_tcb *tw = glass_demux_conn(st, laddr, lport, remote->addr, remote->port);
     if (tw != NULL && !glass_tw_reusable(st, tw))
         return -GLASS_EADDRNOTAVAIL;
-    uint32_t twref = tw == NULL ? glass_tw_find(st, laddr, lport, remote->addr, remote->port) : 0;
+    if (tw != NULL)
+        twref = 0;
+    else if (!twref_known)
+        twref = glass_tw_find(st, laddr, lport, remote->addr, remote->port);
     if (twref != 0 && !glass_tw_rec_reusable(st, glass_tw_at(&st->tw, twref)))
         return -GLASS_EADDRNOTAVAIL;
     tcb->local.addr = laddr;

@@ -84,7 +84,8 @@ int glass_bind(struct glass_stack *st, int fd, const struct glass_endpoint *ep)
     uint16_t port = ep->port;
     if (port == 0) {
         struct glass_endpoint none = {0, 0};
-        port = glass_ephemeral_port(st, tcb, ep->addr, &none);
+        uint32_t twref;
+        port = glass_ephemeral_port(st, tcb, ep->addr, &none, &twref);
         if (port == 0)
             return -GLASS_EADDRINUSE;
     } else {
@@ -128,7 +129,8 @@ int glass_listen(struct glass_stack *st, int fd, int backlog)
     if (tcb->local.port == 0) {
         /* Linux: listen() on an unbound socket binds an ephemeral port (inet_autobind). */
         struct glass_endpoint none = {0, 0};
-        uint16_t port = glass_ephemeral_port(st, tcb, 0, &none);
+        uint32_t twref;
+        uint16_t port = glass_ephemeral_port(st, tcb, 0, &none, &twref);
         if (port == 0)
             return -GLASS_EADDRINUSE;
         tcb->local.port = port;

@@ -537,8 +537,6 @@ void glass_timer_clear_all(struct glass_stack *st, struct glass_tcb *tcb);
 /* Set timer k of a TCB with no timer filed, leaving the wheel alone: the caller files it
  * (glass_timer_reschedule) before the wheel may be asked for it. */
 void glass_timer_set_unfiled(struct glass_tcb *tcb, enum glass_timer_kind k, glass_time_t at);
-/* Is tcb's wheel entry filed (in a slot or the far heap)? */
-bool glass_timer_filed(const struct glass_tcb *tcb);
 /* Re-file tcb in the wheel under the earliest of its timers. */
 void glass_timer_reschedule(struct glass_stack *st, struct glass_tcb *tcb);
 void glass_wheel_remove(struct glass_stack *st, struct glass_tcb *tcb);

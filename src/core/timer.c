@@ -238,11 +238,6 @@ void glass_timer_set_unfiled(struct glass_tcb *tcb, enum glass_timer_kind k, gla
     tcb->timer[k] = at;
 }
 
-bool glass_timer_filed(const struct glass_tcb *tcb)
-{
-    return filed(tcb);
-}
-
 void glass_timer_clear_all(struct glass_stack *st, struct glass_tcb *tcb)
 {
     for (int k = 0; k < GLASS_TT_COUNT; k++)

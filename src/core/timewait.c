@@ -254,9 +254,9 @@ bool glass_tw_candidate(struct glass_stack *st, struct glass_tcb *tcb)
 
 void glass_tw_file_timers(struct glass_stack *st)
 {
+    /* glass_timer_reschedule leaves an entry already filed under its earliest timer as it is. */
     for (struct glass_tcb *tcb = st->twq; tcb != NULL; tcb = tcb->rnext)
-        if (!glass_timer_filed(tcb))
-            glass_timer_reschedule(st, tcb);
+        glass_timer_reschedule(st, tcb);
 }
 
 void glass_tw_forget(struct glass_stack *st, struct glass_tcb *tcb)

@@ -185,8 +185,6 @@ int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool 
 /* The datagram hdr[0..hlen) followed by body[0..blen) (glass_stack_input_sg). */
 int glass_ip_input_sg(struct glass_stack *st, const uint8_t *hdr, size_t hlen, const uint8_t *body,
                       size_t blen, bool csum_ok);
-/* ip.c: hand a whole, validated datagram for us to TCP or ICMP. */
-int glass_ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, bool csum_ok);
 /* ip.c: queue one datagram (payload = hdr[0..hlen) then body[0..blen)) for output, fragmented to
  * the interface MTU if needed, all fragments or none. No DF. False if it does not fit. */
 bool glass_ip_output(struct glass_stack *st, uint32_t src, uint32_t dst, uint8_t proto,
@@ -196,8 +194,10 @@ bool glass_ip_output(struct glass_stack *st, uint32_t src, uint32_t dst, uint8_t
 bool glass_ip_martian_source(const struct glass_stack *st, uint32_t src);
 const char *glass_ipx_mib_name(int mib);
 uint64_t glass_ipx_mib(const struct glass_stack *st, int mib);
-/* ip_reass.c */
-int glass_ipfrag_input(struct glass_stack *st, const struct glass_ipv4_repr *ip);
+/* ip_reass.c: take the fragment ip. If it completes its datagram, *ip becomes that datagram,
+ * held in *whole (glass_alloc'd, ip->total_len bytes) for the caller to deliver and free;
+ * else *whole is left NULL. */
+int glass_ipfrag_input(struct glass_stack *st, struct glass_ipv4_repr *ip, uint8_t **whole);
 void glass_ipfrag_expire(struct glass_stack *st, glass_time_t now);
 glass_time_t glass_ipfrag_next_deadline(const struct glass_stack *st);
 void glass_ipfrag_free_all(struct glass_stack *st);

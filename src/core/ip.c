@@ -129,14 +129,39 @@ static int hdr_error(struct glass_stack *st, enum glass_drop_reason r)
     return glass_drop(st, r);
 }
 
-/* A datagram may come in two parts (glass_ip_input_sg): the IPv4 and TCP headers in the
- * first, the TCP payload in body[0..blen). body is NULL when the datagram is in one piece.
- * The two are passed as plain arguments, not as a structure on the caller's stack, so that
- * the public entry hands the datagram on with a tail call and keeps no frame of its own. */
-static int ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, bool csum_ok,
-                      const uint8_t *body, size_t blen);
+/* Parse the TCP segment of ip, whose payload is body when there is one (the header then fills
+ * ip's payload): the checksum covers the header and the body. */
+static int tcp_parse_parts(const struct glass_ipv4_repr *ip, const uint8_t *body, size_t blen,
+                           bool verify, struct glass_tcp_repr *seg)
+{
+    if (body == NULL)
+        return glass_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, verify, seg);
+    size_t thl = ip->payload_len - blen;
+    int r = glass_tcp_parse(ip->payload, thl, ip->src, ip->dst, false, seg);
+    if (r != GLASS_DROP_NONE)
+        return r;
+    if (verify) {
+        /* The header is a multiple of 4 bytes: summing it, then the body, sums the segment. */
+        uint32_t sum = glass_cksum_pseudo(ip->src, ip->dst, GLASS_IPV4_PROTO_TCP,
+                                          (uint32_t)ip->payload_len);
+        sum = glass_cksum_add(sum, ip->payload, thl);
+        if (glass_cksum_finish(glass_cksum_add(sum, body, blen)) != 0)
+            return GLASS_DROP_TCP_CSUM;
+    }
+    seg->payload = body;
+    seg->payload_len = blen;
+    return GLASS_DROP_NONE;
+}
 
-/* body: NULL, or the payload that follows pkt[0..len), which then holds exactly the headers. */
+/* A datagram may come in two parts (glass_ip_input_sg): the IPv4 and TCP headers in pkt, the
+ * TCP payload in body[0..blen). body is NULL when the datagram is in one piece. The two are
+ * passed as plain arguments, not as a structure on the caller's stack, so that the public entry
+ * hands the datagram on with a tail call and keeps no frame of its own.
+ *
+ * Validation and delivery (to TCP or ICMP) are one function, one frame per datagram: a
+ * fragment that completes a datagram comes back from glass_ipfrag_input as that datagram
+ * (whole, freed here once delivered), and takes the same delivery path. csum_ok: the device
+ * verified the TCP checksum (never for a reassembled datagram). */
 static int ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool csum_ok,
                     const uint8_t *body, size_t blen)
 {
@@ -169,9 +194,39 @@ static int ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool
             glass_icmp_send_error(st, &ip, GLASS_ICMP_UNREACH, GLASS_ICMP_UNREACH_PROTO, 0);
         return glass_drop(st, GLASS_DROP_IP_NOPROTO);
     }
-    if ((ip.frag & (GLASS_IPV4_MF | GLASS_IPV4_OFFMASK)) != 0)
-        return glass_ipfrag_input(st, &ip);
-    return ip_deliver(st, &ip, csum_ok, body, blen);
+    uint8_t *whole = NULL;
+    if ((ip.frag & (GLASS_IPV4_MF | GLASS_IPV4_OFFMASK)) != 0) {
+        r = glass_ipfrag_input(st, &ip, &whole);
+        if (whole == NULL)
+            return r;
+        csum_ok = false; /* ip is now the reassembled datagram, in whole */
+        body = NULL;
+        blen = 0;
+    }
+    /* A whole, validated datagram for us: to TCP or ICMP. */
+    glass_mib_inc(st, GLASS_MIB_IpInDelivers);
+    if (ip.proto == GLASS_IPV4_PROTO_ICMP) {
+        r = glass_icmp_input(st, &ip);
+    } else {
+        GLASS_ASSERT(ip.proto == GLASS_IPV4_PROTO_TCP);
+        glass_mib_inc(st, GLASS_MIB_TcpInSegs);
+        struct glass_tcp_repr seg;
+        r = tcp_parse_parts(&ip, body, blen, st->cfg.verify_checksums && !csum_ok, &seg);
+        if (r != GLASS_DROP_NONE) {
+            glass_mib_inc(st, GLASS_MIB_TcpInErrs);
+            if (r == GLASS_DROP_TCP_CSUM)
+                glass_mib_inc(st, GLASS_MIB_TcpInCsumErrors);
+            r = glass_drop(st, (enum glass_drop_reason)r);
+        } else {
+            st->cur_seg = &seg;
+            r = glass_tcp_input(st, &ip, &seg);
+            st->cur_seg = NULL;
+            glass_reap_now(st);
+        }
+    }
+    if (whole != NULL)
+        glass_free(st, whole, ip.total_len);
+    return r;
 }
 
 int glass_ip_input(struct glass_stack *st, const uint8_t *pkt, size_t len, bool csum_ok)
@@ -217,59 +272,6 @@ int glass_ip_input_sg(struct glass_stack *st, const uint8_t *hdr, size_t hlen, c
     if (split_at_payload(hdr, hlen, blen))
         return ip_input(st, hdr, hlen, csum_ok, body, blen);
     return ip_input_joined(st, hdr, hlen, body, blen, csum_ok);
-}
-
-/* Parse the TCP segment of ip, whose payload is body when there is one (the header then fills
- * ip's payload): the checksum covers the header and the body. */
-static int tcp_parse_parts(const struct glass_ipv4_repr *ip, const uint8_t *body, size_t blen,
-                           bool verify, struct glass_tcp_repr *seg)
-{
-    if (body == NULL)
-        return glass_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, verify, seg);
-    size_t thl = ip->payload_len - blen;
-    int r = glass_tcp_parse(ip->payload, thl, ip->src, ip->dst, false, seg);
-    if (r != GLASS_DROP_NONE)
-        return r;
-    if (verify) {
-        /* The header is a multiple of 4 bytes: summing it, then the body, sums the segment. */
-        uint32_t sum = glass_cksum_pseudo(ip->src, ip->dst, GLASS_IPV4_PROTO_TCP,
-                                          (uint32_t)ip->payload_len);
-        sum = glass_cksum_add(sum, ip->payload, thl);
-        if (glass_cksum_finish(glass_cksum_add(sum, body, blen)) != 0)
-            return GLASS_DROP_TCP_CSUM;
-    }
-    seg->payload = body;
-    seg->payload_len = blen;
-    return GLASS_DROP_NONE;
-}
-
-/* csum_ok: the device verified the TCP checksum (never for a reassembled datagram). */
-int glass_ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, bool csum_ok)
-{
-    return ip_deliver(st, ip, csum_ok, NULL, 0);
-}
-
-static int ip_deliver(struct glass_stack *st, const struct glass_ipv4_repr *ip, bool csum_ok,
-                      const uint8_t *body, size_t blen)
-{
-    glass_mib_inc(st, GLASS_MIB_IpInDelivers);
-    if (ip->proto == GLASS_IPV4_PROTO_ICMP)
-        return glass_icmp_input(st, ip);
-    GLASS_ASSERT(ip->proto == GLASS_IPV4_PROTO_TCP);
-    glass_mib_inc(st, GLASS_MIB_TcpInSegs);
-    struct glass_tcp_repr seg;
-    int r = tcp_parse_parts(ip, body, blen, st->cfg.verify_checksums && !csum_ok, &seg);
-    if (r != GLASS_DROP_NONE) {
-        glass_mib_inc(st, GLASS_MIB_TcpInErrs);
-        if (r == GLASS_DROP_TCP_CSUM)
-            glass_mib_inc(st, GLASS_MIB_TcpInCsumErrors);
-        return glass_drop(st, (enum glass_drop_reason)r);
-    }
-    st->cur_seg = &seg;
-    r = glass_tcp_input(st, ip, &seg);
-    st->cur_seg = NULL;
-    glass_reap_now(st);
-    return r;
 }
 
 /* ---- output ---------------------------------------------------------------------------------- */

@@ -131,8 +131,10 @@ static int frag_kill(struct glass_stack *st, struct glass_ipfrag_q *q)
     return glass_drop(st, GLASS_DROP_IP_FRAG);
 }
 
-/* The datagram is whole: copy it out, free the queue, deliver. */
-static int q_complete(struct glass_stack *st, struct glass_ipfrag_q *q)
+/* The datagram is whole: copy it out into *whole (freed by the caller once delivered, with
+ * the datagram's total length), describe it in *ip, free the queue. */
+static int q_complete(struct glass_stack *st, struct glass_ipfrag_q *q,
+                      struct glass_ipv4_repr *ip, uint8_t **whole)
 {
     size_t hl = q->hdr_len;
     size_t total = hl + q->end;
@@ -156,7 +158,7 @@ static int q_complete(struct glass_stack *st, struct glass_ipfrag_q *q)
     glass_put16(buf + 6, (uint16_t)(glass_get16(buf + 6) & ~(GLASS_IPV4_MF | GLASS_IPV4_OFFMASK)));
     glass_put16(buf + 10, 0);
     glass_put16(buf + 10, glass_cksum_finish(glass_cksum_add(0, buf, hl)));
-    struct glass_ipv4_repr ip = {
+    *ip = (struct glass_ipv4_repr){
         .src = q->src, .dst = q->dst, .proto = q->proto, .ttl = buf[8], .tos = buf[1],
         .id = q->id, .frag = glass_get16(buf + 6), .hdr_len = (uint16_t)hl,
         .total_len = (uint16_t)total, .payload = buf + hl, .payload_len = q->end,
@@ -165,12 +167,11 @@ static int q_complete(struct glass_stack *st, struct glass_ipfrag_q *q)
     q_unlink(st, q);
     q_free(st, q);
     st->ipx.mib[GLASS_IPX_IpReasmOKs]++;
-    int r = glass_ip_deliver(st, &ip, false);
-    glass_free(st, buf, total);
-    return r;
+    *whole = buf;
+    return GLASS_DROP_NONE;
 }
 
-int glass_ipfrag_input(struct glass_stack *st, const struct glass_ipv4_repr *ip)
+int glass_ipfrag_input(struct glass_stack *st, struct glass_ipv4_repr *ip, uint8_t **whole)
 {
     st->ipx.mib[GLASS_IPX_IpReasmReqds]++;
     uint32_t off = (uint32_t)(ip->frag & GLASS_IPV4_OFFMASK) * 8u;
@@ -279,7 +280,7 @@ int glass_ipfrag_input(struct glass_stack *st, const struct glass_ipv4_repr *ip)
         memcpy(q->hdr, ip->payload - ip->hdr_len, ip->hdr_len);
     }
     if (q->has_end && q->hdr_len != 0 && q->have == q->end)
-        return q_complete(st, q);
+        return q_complete(st, q, ip, whole);
     return GLASS_DROP_NONE;
 }
 

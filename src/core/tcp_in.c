@@ -19,7 +19,8 @@ struct seg {
     struct glass_seq seq;     /* sequence number of the first payload byte (after trimming) */
     const uint8_t *data;
     uint32_t len;             /* payload bytes */
-    bool syn, fin, rst, ack;
+    uint8_t ctl;              /* the control bits (GLASS_TH_*); SYN and FIN cleared when the
+                                 trimming takes them off the segment */
     int drop;                 /* drop reason to return */
 };
 
@@ -547,7 +548,7 @@ static void oow_ack_sent(const struct glass_stack *st, struct glass_tcb *tcb)
  * (robustness catalogue 94). Returns true if the ACK may be sent. */
 static bool oow_ack_allowed(struct glass_stack *st, struct glass_tcb *tcb, const struct seg *s)
 {
-    if (s->len > 0 && !s->syn)
+    if (s->len > 0 && !(s->ctl & GLASS_TH_SYN))
         return true;
     if (oow_limited(st, tcb))
         return false;
@@ -575,7 +576,8 @@ static enum seg_verdict check_syn(struct glass_stack *st, struct glass_tcb *tcb,
 static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
 {
     uint32_t wnd = rcv_wnd(tcb);
-    uint32_t space = s->len + (s->syn ? 1u : 0u) + (s->fin ? 1u : 0u);
+    uint32_t space = s->len + ((s->ctl & GLASS_TH_SYN) ? 1u : 0u) +
+                     ((s->ctl & GLASS_TH_FIN) ? 1u : 0u);
     struct glass_seq nxt = tcb->rcv_nxt;
     struct glass_seq edge = glass_seq_add(nxt, wnd);
     bool ok;
@@ -587,22 +589,22 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
     else
         ok = glass_seq_in_window(s->seq, nxt, edge) ||
              glass_seq_in_window(glass_seq_add(s->seq, space - 1u), nxt, edge);
-    bool syn_of_peer = s->syn && glass_seq_eq(s->seq, tcb->irs) &&
+    bool syn_of_peer = (s->ctl & GLASS_TH_SYN) && glass_seq_eq(s->seq, tcb->irs) &&
                        glass_tcp_state_in(tcb, GLASS_TCPF(SYN_RCVD) | GLASS_TCPF(FIN_WAIT_1)) &&
                        glass_seq_eq(tcb->snd_una, tcb->iss);
-    if (!ok && syn_of_peer && s->ack && s->len == 0) {
+    if (!ok && syn_of_peer && (s->ctl & GLASS_TH_ACK) && s->len == 0) {
         /* Simultaneous open (RFC 9293 Figure 8): the peer's SYN,ACK repeats the SYN we already
          * have and acknowledges ours. Like Linux (tcp_validate_incoming), take it for its ACK:
          * the SYN is trimmed below as an old octet. */
         ok = true;
     }
     if (!ok) {
-        if (s->rst) {
+        if (s->ctl & GLASS_TH_RST) {
             s->drop = GLASS_DROP_TCP_RST_NOT_ACCEPTABLE;
             return SEG_DONE;
         }
         /* A retransmitted SYN to a passive child: send the SYN,ACK again (Linux). */
-        if (syn_of_peer && !s->ack) {
+        if (syn_of_peer && !(s->ctl & GLASS_TH_ACK)) {
             tcb->snd_nxt = tcb->iss;
             glass_tcp_kick(st, tcb);
             s->drop = GLASS_DROP_NONE;
@@ -611,7 +613,7 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
         /* RFC 5961 §4.2: a SYN is answered by a challenge ACK "irrespective of the sequence
          * number", with the challenge-ACK accounting and limits (Linux tcp_validate_incoming
          * goes to syn_challenge before its out-of-window ACK). Catalogue 82. */
-        if (s->syn)
+        if (s->ctl & GLASS_TH_SYN)
             return check_syn(st, tcb, s);
         if (s->len > 0 && glass_seq_le(glass_seq_add(s->seq, s->len), nxt))
             dsack_set(st, tcb, s->seq, glass_seq_add(s->seq, s->len)); /* all old: a duplicate */
@@ -625,8 +627,8 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
         return SEG_DONE;
     }
     /* Trim what lies before RCV.NXT (an old SYN counts as the first octet). */
-    if (s->syn && glass_seq_lt(s->seq, nxt)) {
-        s->syn = false;
+    if ((s->ctl & GLASS_TH_SYN) && glass_seq_lt(s->seq, nxt)) {
+        s->ctl &= (uint8_t)~GLASS_TH_SYN;
         s->seq = glass_seq_add(s->seq, 1);
     }
     if (glass_seq_lt(s->seq, nxt)) {
@@ -653,7 +655,7 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
             s->drop = GLASS_DROP_TCP_ZEROWINDOW;
         }
         s->len = room;
-        s->fin = false;
+        s->ctl &= (uint8_t)~GLASS_TH_FIN;
     }
     return SEG_CONTINUE;
 }
@@ -694,7 +696,7 @@ static void challenge_ack(struct glass_stack *st, struct glass_tcb *tcb)
 /* second: RST (RFC 9293 §3.10.7.4 with RFC 5961 §3: reset only on an exact match). */
 static enum seg_verdict check_rst(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
 {
-    if (!s->rst)
+    if (!(s->ctl & GLASS_TH_RST))
         return SEG_CONTINUE;
     if (!glass_seq_eq(s->seq, tcb->rcv_nxt)) {
         challenge_ack(st, tcb);
@@ -713,7 +715,7 @@ static enum seg_verdict check_rst(struct glass_stack *st, struct glass_tcb *tcb,
  * RFC 9293 §3.10.7.4). */
 static enum seg_verdict check_syn(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
 {
-    if (!s->syn)
+    if (!(s->ctl & GLASS_TH_SYN))
         return SEG_CONTINUE;
     glass_mib_inc(st, GLASS_MIB_TcpExtTCPSYNChallenge);
     challenge_ack(st, tcb);
@@ -814,7 +816,7 @@ static bool fin_acked(const struct glass_tcb *tcb)
 /* Will this segment's FIN be taken (it is in order and all its payload fits)? */
 static bool fin_in_order(const struct glass_tcb *tcb, const struct seg *s)
 {
-    return s->fin && glass_seq_eq(s->seq, tcb->rcv_nxt) &&
+    return (s->ctl & GLASS_TH_FIN) && glass_seq_eq(s->seq, tcb->rcv_nxt) &&
            s->len <= glass_ring_space(&tcb->rb) &&
            (s->len == 0 || !(tcb->flags & GLASS_TF_ORPHAN));
 }
@@ -824,7 +826,8 @@ static bool fin_in_order(const struct glass_tcb *tcb, const struct seg *s)
 static bool is_dupack(const struct glass_tcb *tcb, const struct seg *s, struct glass_seq ack,
                       uint32_t sacked)
 {
-    if (s->r->payload_len != 0 || s->syn || s->fin || !glass_seq_eq(ack, tcb->snd_una) ||
+    if (s->r->payload_len != 0 || (s->ctl & (GLASS_TH_SYN | GLASS_TH_FIN)) ||
+        !glass_seq_eq(ack, tcb->snd_una) ||
         glass_seq_eq(tcb->snd_una, tcb->snd_max))
         return false;
     return sacked > 0 || ((uint32_t)s->r->win << tcb->snd_wscale) == tcb->snd_wnd;
@@ -924,7 +927,7 @@ static void ack_congestion(struct glass_stack *st, struct glass_tcb *tcb, const 
 static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s,
                                   const struct glass_ipv4_repr *ip)
 {
-    if (!s->ack) {
+    if (!(s->ctl & GLASS_TH_ACK)) {
         s->drop = GLASS_DROP_TCP_FLAGS_NO_ACK; /* "if the ACK bit is off, drop the segment" */
         return SEG_DONE;
     }
@@ -1065,12 +1068,12 @@ static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *t
     }
     if (!glass_seq_eq(s->seq, tcb->rcv_nxt)) {
         enum glass_drop_reason why = glass_reass_insert(st, tcb, s->seq, s->data, s->len);
-        if (why == GLASS_DROP_NONE && s->fin) {
+        if (why == GLASS_DROP_NONE && (s->ctl & GLASS_TH_FIN)) {
             tcb->flags |= GLASS_TF_OOO_FIN;
             tcb->ooo_fin = glass_seq_add(s->seq, s->len);
         }
         send_ack_soon(st, tcb); /* RFC 5681 §4.2: out-of-order data is ACKed at once */
-        s->fin = false;
+        s->ctl &= (uint8_t)~GLASS_TH_FIN;
         if (why != GLASS_DROP_NONE) {
             glass_mib_inc(st, GLASS_MIB_TcpExtTCPOFODrop);
             s->drop = (int)why;
@@ -1090,16 +1093,16 @@ static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *t
         return SEG_DONE;
     }
     if (adv < s->len)
-        s->fin = false;
+        s->ctl &= (uint8_t)~GLASS_TH_FIN;
     tcb->bytes_received += tcb->rb.len - before;
     s->seq = tcb->rcv_nxt;
     s->len = 0;
     if ((tcb->flags & GLASS_TF_OOO_FIN) && glass_seq_eq(tcb->rcv_nxt, tcb->ooo_fin)) {
-        s->fin = true; /* the FIN that arrived early is now in order */
+        s->ctl |= (uint8_t)GLASS_TH_FIN; /* the FIN that arrived early is now in order */
         tcb->flags &= ~GLASS_TF_OOO_FIN;
     }
     glass_ack_data_recv(st, tcb, seg_len);
-    if (had_holes || !s->fin || tcb->n_ooo > 0)
+    if (had_holes || !(s->ctl & GLASS_TH_FIN) || tcb->n_ooo > 0)
         glass_ack_policy(st, tcb, had_holes); /* else the FIN decides (check_fin) */
     glass_event_push(st, tcb, GLASS_EV_READABLE, 0);
     return SEG_CONTINUE;
@@ -1108,7 +1111,8 @@ static enum seg_verdict process_text(struct glass_stack *st, struct glass_tcb *t
 /* eighth: FIN. */
 static void check_fin(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
 {
-    if (!s->fin || !glass_seq_eq(s->seq, tcb->rcv_nxt) || (tcb->flags & GLASS_TF_RCVD_FIN))
+    if (!(s->ctl & GLASS_TH_FIN) || !glass_seq_eq(s->seq, tcb->rcv_nxt) ||
+        (tcb->flags & GLASS_TF_RCVD_FIN))
         return;
     if (tcb->n_ooo > 0)
         return; /* data beyond the FIN cannot be: ignore such a FIN */
@@ -1136,10 +1140,11 @@ static void check_fin(struct glass_stack *st, struct glass_tcb *tcb, struct seg 
 
 /* RFC 7323 §5.3 PAWS, R1: a segment whose TSval is older than TS.Recent is a duplicate from an
  * earlier incarnation of the sequence space: ACK it (unless RST) and drop it. TS.Recent older
- * than 24 days is no longer trusted. */
-static bool paws_reject(struct glass_stack *st, struct glass_tcb *tcb, const struct seg *s)
+ * than 24 days is no longer trusted. ts: timestamps are in use and the segment has one. */
+static bool paws_reject(struct glass_stack *st, struct glass_tcb *tcb, const struct seg *s,
+                        bool ts)
 {
-    if (!(tcb->flags & GLASS_TF_TS_OK) || !s->r->has_ts || s->rst)
+    if (!ts || (s->ctl & GLASS_TH_RST))
         return false;
     if ((int32_t)(s->r->ts_val - tcb->ts_recent) >= 0)
         return false;
@@ -1160,15 +1165,15 @@ static int rcv_synchronized(struct glass_stack *st, struct glass_tcb *tcb,
         .seq = glass_seq(r->seq),
         .data = r->payload,
         .len = (uint32_t)r->payload_len,
-        .syn = (r->flags & GLASS_TH_SYN) != 0,
-        .fin = (r->flags & GLASS_TH_FIN) != 0,
-        .rst = (r->flags & GLASS_TH_RST) != 0,
-        .ack = (r->flags & GLASS_TH_ACK) != 0,
+        .ctl = r->flags,
         .drop = GLASS_DROP_NONE,
     };
     tcb->last_rcv = st->now;
     tcb->keep_probes = 0;
-    if (paws_reject(st, tcb, &s)) {
+    /* Timestamps in use (set at the handshake only) and one on this segment: both RFC 7323
+     * tests below ask it. */
+    bool ts = (tcb->flags & GLASS_TF_TS_OK) && r->has_ts;
+    if (paws_reject(st, tcb, &s, ts)) {
         glass_mib_inc(st, GLASS_MIB_TcpExtPAWSEstab);
         send_ack_soon(st, tcb);
         return glass_drop(st, GLASS_DROP_TCP_RFC7323_PAWS);
@@ -1177,7 +1182,7 @@ static int rcv_synchronized(struct glass_stack *st, struct glass_tcb *tcb,
     if (check_seq(st, tcb, &s) == SEG_DONE)
         return glass_drop(st, (enum glass_drop_reason)s.drop);
     /* RFC 7323 §4.3: remember the timestamp of a segment that covers Last.ACK.sent. */
-    if ((tcb->flags & GLASS_TF_TS_OK) && r->has_ts && glass_seq_le(orig_seq, tcb->last_ack_sent)) {
+    if (ts && glass_seq_le(orig_seq, tcb->last_ack_sent)) {
         tcb->ts_recent = r->ts_val;
         tcb->ts_recent_age = st->now;
     }

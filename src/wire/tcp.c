@@ -114,9 +114,23 @@ static __attribute__((noinline)) void walk_options(const uint8_t *opt, size_t op
     }
 }
 
+/* The layout of a SYN or SYN,ACK from Linux or glasstcp with every option on
+ * (tcp_options_write(): MSS; sackOK, TS; NOP, WS): 20 bytes, each option once and with its
+ * required length. */
+static bool syn_layout(const uint8_t *opt, size_t optlen)
+{
+    return optlen == 20u && opt[0] == GLASS_TCPOPT_MSS && opt[1] == MSS_LEN &&
+           glass_get32(opt + 4) == ((uint32_t)GLASS_TCPOPT_SACK_PERM << 24 |
+                                    (uint32_t)SACK_PERM_LEN << 16 |
+                                    (uint32_t)GLASS_TCPOPT_TS << 8 | TS_LEN) &&
+           opt[16] == GLASS_TCPOPT_NOP && opt[17] == GLASS_TCPOPT_WSCALE &&
+           opt[18] == WSCALE_LEN;
+}
+
 /* The layout of nearly every segment after the handshake (RFC 7323 Appendix A's NOP,NOP,TS)
- * is read at once; walk_options gives the same result for it. The walk is out of line: the
- * registers it needs made every segment's parse save and restore three more of them. */
+ * is read at once, and so is the full SYN layout; walk_options gives the same result for
+ * both. The walk is out of line: the registers it needs made every segment's parse save and
+ * restore three more of them. */
 static void parse_options(const uint8_t *opt, size_t optlen, struct glass_tcp_repr *out)
 {
     if (optlen == 12u && opt[0] == GLASS_TCPOPT_NOP && opt[1] == GLASS_TCPOPT_NOP &&
@@ -124,6 +138,15 @@ static void parse_options(const uint8_t *opt, size_t optlen, struct glass_tcp_re
         out->has_ts = true;
         out->ts_val = glass_get32(opt + 4);
         out->ts_ecr = glass_get32(opt + 8);
+        return;
+    }
+    if (syn_layout(opt, optlen)) {
+        out->mss = glass_get16(opt + 2);
+        out->sack_perm = true;
+        out->has_ts = true;
+        out->ts_val = glass_get32(opt + 8);
+        out->ts_ecr = glass_get32(opt + 12);
+        out->wscale = (int16_t)opt[19];
         return;
     }
     walk_options(opt, optlen, out);

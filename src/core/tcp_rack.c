@@ -126,9 +126,11 @@ static bool sent_after(glass_time_t t1, uint32_t o1, glass_time_t t2, uint32_t o
     return t1 > t2 || (t1 == t2 && (int32_t)(o1 - o2) > 0);
 }
 
-/* RFC 8985 §6.2 step 2: update RACK.xmit_ts / rtt from a delivered segment. */
-static void rack_update(struct glass_stack *st, struct glass_tcb *tcb, struct glass_rack *rk,
-                        const struct glass_txrec *r, const struct glass_tcp_repr *seg)
+/* RFC 8985 §6.2 step 2: update RACK.xmit_ts / rtt from a delivered segment. Inlined in both
+ * loops of glass_rack_on_ack: as a call it cost the common ACK more than its body. */
+static inline __attribute__((always_inline)) void
+rack_update(struct glass_stack *st, struct glass_tcb *tcb, struct glass_rack *rk,
+            const struct glass_txrec *r, const struct glass_tcp_repr *seg)
 {
     glass_time_t rtt = st->now - r->xmit;
     if (r->flags & GLASS_TXREC_RETRANS) {
@@ -156,9 +158,10 @@ static void reordering_seen(struct glass_stack *st, struct glass_tcb *tcb, enum 
  * reorders. A retransmitted one cannot tell (Step 4's "self-reinforcing drawback"), except when
  * the cumulative ACK that covers the retransmitted hole at the old SND.UNA echoes a timestamp
  * from before the retransmission: the original filled it (Linux tcp_try_undo_partial). */
-static void detect_reordering(struct glass_stack *st, struct glass_tcb *tcb,
-                              struct glass_rack *rk, const struct glass_txrec *r, bool acked,
-                              struct glass_seq prior_una, const struct glass_tcp_repr *seg)
+static inline __attribute__((always_inline)) void
+detect_reordering(struct glass_stack *st, struct glass_tcb *tcb, struct glass_rack *rk,
+                  const struct glass_txrec *r, bool acked, struct glass_seq prior_una,
+                  const struct glass_tcp_repr *seg)
 {
     bool retrans = (r->flags & GLASS_TXREC_RETRANS) != 0;
     if (!rk->fack_valid || glass_seq_gt(r->end, rk->fack)) {
@@ -184,22 +187,28 @@ void glass_rack_on_ack(struct glass_stack *st, struct glass_tcb *tcb, struct gla
      * alias anything, so reading it through tcb->x at each use loaded both pointers again. */
     struct glass_rack *rk = tcb->x->rack;
     uint16_t mask = (uint16_t)(rk->cap - 1u);
-    for (uint16_t i = 0; i < rk->len; i++) {
-        struct glass_txrec *r = &rk->rec[(rk->head + i) & mask];
-        if (r->flags & GLASS_TXREC_SACKED)
-            continue;
-        bool acked = glass_seq_le(r->end, tcb->snd_una);
-        if (!acked && tcb->n_sacked == 0)
-            break; /* records are in sequence order: nothing above SND.UNA was delivered */
-        if (!acked && !fully_sacked(tcb, r))
-            continue;
-        detect_reordering(st, tcb, rk, r, acked, prior_una, seg);
-        rack_update(st, tcb, rk, r, seg);
-        r->flags |= GLASS_TXREC_SACKED;
-    }
-    while (rk->len > 0 && glass_seq_le(rk->rec[rk->head].end, tcb->snd_una)) {
+    /* Records are in sequence order, so those the cumulative ACK covers are the first ones:
+     * each is learnt from (in order, unless it was when SACKed) and dropped in one pass. Its
+     * slot is not read again (a new record is written whole), so it is not marked. */
+    while (rk->len > 0) {
+        struct glass_txrec *r = &rk->rec[rk->head];
+        if (!glass_seq_le(r->end, tcb->snd_una))
+            break;
+        if (!(r->flags & GLASS_TXREC_SACKED)) {
+            detect_reordering(st, tcb, rk, r, true, prior_una, seg);
+            rack_update(st, tcb, rk, r, seg);
+        }
         rk->head = (uint16_t)((rk->head + 1u) & mask);
         rk->len--;
+    }
+    /* Above SND.UNA, only what the scoreboard now covers was delivered. */
+    for (uint16_t i = 0; tcb->n_sacked > 0 && i < rk->len; i++) {
+        struct glass_txrec *r = &rk->rec[(rk->head + i) & mask];
+        if ((r->flags & GLASS_TXREC_SACKED) || !fully_sacked(tcb, r))
+            continue;
+        detect_reordering(st, tcb, rk, r, false, prior_una, seg);
+        rack_update(st, tcb, rk, r, seg);
+        r->flags |= GLASS_TXREC_SACKED;
     }
     /* RFC 8985 §6.2 step 4: the D-SACK round ends when SND.UNA passes it; an inflated window
      * is kept for reo_wnd_persist recoveries, then reset. */

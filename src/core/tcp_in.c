@@ -932,7 +932,11 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
         return SEG_DONE;
     }
     struct glass_seq ack = glass_seq(s->r->ack);
-    if (tcb->state == GLASS_TCP_SYN_RCVD) {
+    bool syn_rcvd = tcb->state == GLASS_TCP_SYN_RCVD;
+    bool was_syn_unacked = false;
+    struct glass_seq prior_una = tcb->snd_una;
+    uint32_t sacked = 0;
+    if (syn_rcvd) {
         if (!glass_seq_in_left_open(ack, tcb->snd_una, tcb->snd_max)) {
             glass_tcp_send_rst_reply(st, ip, s->r); /* <SEQ=SEG.ACK><CTL=RST> */
             s->drop = GLASS_DROP_TCP_ACK_UNSENT_DATA;
@@ -953,7 +957,34 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
         tcb->max_snd_wnd = tcb->snd_wnd;
         tcb->snd_wl1 = s->seq;
         tcb->snd_wl2 = ack;
-        (void)new_ack(st, tcb, ack, s->r);
+    } else {
+        if (glass_seq_gt(ack, tcb->snd_max)) {
+            send_ack_soon(st, tcb); /* ACK of something not yet sent: ACK, drop (cat. 98) */
+            s->drop = GLASS_DROP_TCP_ACK_UNSENT_DATA;
+            return SEG_DONE;
+        }
+        /* RFC 5961 §5.2: SND.UNA - MAX.SND.WND <= SEG.ACK; like Linux, MAX.SND.WND is bounded
+         * by what has been acknowledged so far, so an ACK below our ISN is never acceptable. */
+        uint64_t acked_so_far = tcb->bytes_acked + 1u; /* + our SYN */
+        uint32_t maxwnd =
+            tcb->max_snd_wnd < acked_so_far ? tcb->max_snd_wnd : (uint32_t)acked_so_far;
+        if (glass_seq_lt(ack, glass_seq_add(tcb->snd_una, (uint32_t)0 - maxwnd))) {
+            challenge_ack(st, tcb); /* too old: challenge ACK, drop */
+            s->drop = GLASS_DROP_TCP_OLD_ACK;
+            return SEG_DONE;
+        }
+        was_syn_unacked = glass_seq_eq(tcb->snd_una, tcb->iss);
+        if (glass_sack_is_dsack(tcb, s->r))
+            glass_rack_on_dsack(st, tcb);
+        sacked = glass_sack_update(st, tcb, s->r);
+    }
+    /* One call of new_ack for both paths, so that it is inlined once. In SYN-RECEIVED the ACK
+     * was found above to acknowledge our SYN (SND.UNA < SEG.ACK =< SND.MAX, with SND.MAX a
+     * few octets above SND.UNA, far from 2^31), so SEG.ACK > SND.UNA holds there too. */
+    uint32_t acked = 0;
+    if (glass_seq_gt(ack, tcb->snd_una))
+        acked = new_ack(st, tcb, ack, s->r);
+    if (syn_rcvd) {
         transfer_init(st, tcb);
         glass_tcp_set_state(st, tcb, GLASS_TCP_ESTABLISHED, GLASS_CAUSE_RCV_ACK_OF_SYN);
         if (tcb->flags & GLASS_TF_SHUT_PENDING) {
@@ -962,28 +993,6 @@ static enum seg_verdict check_ack(struct glass_stack *st, struct glass_tcb *tcb,
         }
         return SEG_CONTINUE;
     }
-    if (glass_seq_gt(ack, tcb->snd_max)) {
-        send_ack_soon(st, tcb); /* ACK of something not yet sent: ACK, drop (catalogue 98) */
-        s->drop = GLASS_DROP_TCP_ACK_UNSENT_DATA;
-        return SEG_DONE;
-    }
-    /* RFC 5961 §5.2: SND.UNA - MAX.SND.WND <= SEG.ACK; like Linux, MAX.SND.WND is bounded by
-     * what has been acknowledged so far, so an ACK below our ISN is never acceptable. */
-    uint64_t acked_so_far = tcb->bytes_acked + 1u; /* + our SYN */
-    uint32_t maxwnd = tcb->max_snd_wnd < acked_so_far ? tcb->max_snd_wnd : (uint32_t)acked_so_far;
-    if (glass_seq_lt(ack, glass_seq_add(tcb->snd_una, (uint32_t)0 - maxwnd))) {
-        challenge_ack(st, tcb); /* too old: challenge ACK, drop */
-        s->drop = GLASS_DROP_TCP_OLD_ACK;
-        return SEG_DONE;
-    }
-    bool was_syn_unacked = glass_seq_eq(tcb->snd_una, tcb->iss);
-    struct glass_seq prior_una = tcb->snd_una;
-    if (glass_sack_is_dsack(tcb, s->r))
-        glass_rack_on_dsack(st, tcb);
-    uint32_t sacked = glass_sack_update(st, tcb, s->r);
-    uint32_t acked = 0;
-    if (glass_seq_gt(ack, tcb->snd_una))
-        acked = new_ack(st, tcb, ack, s->r);
     if (was_syn_unacked && acked > 0) {
         /* FIN_WAIT_1 entered from SYN_RCVD: the handshake completes here. */
         acked--;

@@ -12,8 +12,8 @@ uint32_t glass_sack_update(struct glass_stack *st, struct glass_tcb *tcb,
     uint32_t added = 0;
     /* Without blocks nothing is taken and the extension is as it was: held exactly while
      * something in it is (glass_stack_check), so there is nothing for glass_tcb_xput to free. */
-    if (!(tcb->flags & GLASS_TF_SACK_OK) || r->nsack == 0)
-        return 0;
+    if (r->nsack == 0 || !(tcb->flags & GLASS_TF_SACK_OK))
+        return 0; /* the segment's count asked first: nearly every ACK carries no blocks */
     for (uint8_t b = 0; b < r->nsack && b < GLASS_TCP_MAX_SACK; b++) {
         struct glass_seq l = glass_seq(r->sack[b].left), rr = glass_seq(r->sack[b].right);
         /* RFC 2018 §3 / catalogue 77: a block must be non-empty and lie within what we sent;
@@ -40,7 +40,7 @@ uint32_t glass_sack_update(struct glass_stack *st, struct glass_tcb *tcb,
  * the cumulative ACK, or within the second block. */
 bool glass_sack_is_dsack(const struct glass_tcb *tcb, const struct glass_tcp_repr *r)
 {
-    if (!(tcb->flags & GLASS_TF_SACK_OK) || r->nsack == 0)
+    if (r->nsack == 0 || !(tcb->flags & GLASS_TF_SACK_OK))
         return false;
     struct glass_seq l = glass_seq(r->sack[0].left), rr = glass_seq(r->sack[0].right);
     if (!glass_seq_lt(l, rr))

@@ -1,6 +1,7 @@
 /* glasstcp — TCB lifetime, 4-tuple demux, the bind table, ephemeral ports and ISNs. */
 #include "core/core.h"
 #include "util/assert.h"
+#include "util/endian.h"
 
 #include <glass/err.h>
 
@@ -412,12 +413,12 @@ uint16_t glass_ephemeral_port(struct glass_stack *st, const struct glass_tcb *tc
 struct glass_seq glass_isn(struct glass_stack *st, const struct glass_endpoint *local,
                            const struct glass_endpoint *remote)
 {
-    uint8_t buf[12];
-    glass_put32(buf, local->addr);
-    glass_put16(buf + 4, local->port);
-    glass_put32(buf + 6, remote->addr);
-    glass_put16(buf + 10, remote->port);
-    uint64_t f = glass_siphash(st->isn_key, buf, sizeof buf);
+    /* F hashes the 12 bytes local address, local port, remote address, remote port in network
+     * order; SipHash reads them as little-endian words, which are these byte swaps. */
+    uint64_t w0 = (uint64_t)local->addr << 32 | (uint64_t)local->port << 16 | remote->addr >> 16;
+    uint32_t w1 = (remote->addr & 0xffffu) << 16 | remote->port;
+    uint64_t f = glass_siphash_12(st->isn_key, glass_bswap64(w0),
+                                  (uint32_t)(glass_bswap64(w1) >> 32));
     uint64_t m = st->now / 4000u;
     return glass_seq((uint32_t)(m + f));
 }

@@ -94,3 +94,27 @@ uint64_t glass_siphash(const uint64_t key[2], const uint8_t *p, size_t len)
     SIPROUND;
     return v0 ^ v1 ^ v2 ^ v3;
 }
+
+uint64_t glass_siphash_12(const uint64_t key[2], uint64_t m0, uint32_t m1)
+{
+    /* glass_siphash's steps for len = 12: one full word, then the last block. */
+    uint64_t v0 = UINT64_C(0x736f6d6570736575) ^ key[0];
+    uint64_t v1 = UINT64_C(0x646f72616e646f6d) ^ key[1];
+    uint64_t v2 = UINT64_C(0x6c7967656e657261) ^ key[0];
+    uint64_t v3 = UINT64_C(0x7465646279746573) ^ key[1];
+    v3 ^= m0;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= m0;
+    uint64_t b = ((uint64_t)12u << 56) | m1;
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}

@@ -133,8 +133,9 @@ static bool syn_layout(const uint8_t *opt, size_t optlen)
  * restore three more of them. */
 static void parse_options(const uint8_t *opt, size_t optlen, struct glass_tcp_repr *out)
 {
-    if (optlen == 12u && opt[0] == GLASS_TCPOPT_NOP && opt[1] == GLASS_TCPOPT_NOP &&
-        opt[2] == GLASS_TCPOPT_TS && opt[3] == TS_LEN) {
+    if (optlen == 12u && glass_get32(opt) == ((uint32_t)GLASS_TCPOPT_NOP << 24 |
+                                              (uint32_t)GLASS_TCPOPT_NOP << 16 |
+                                              (uint32_t)GLASS_TCPOPT_TS << 8 | TS_LEN)) {
         out->has_ts = true;
         out->ts_val = glass_get32(opt + 4);
         out->ts_ecr = glass_get32(opt + 8);

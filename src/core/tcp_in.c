@@ -571,15 +571,14 @@ static void dsack_set(struct glass_stack *st, struct glass_tcb *tcb, struct glas
 
 static enum seg_verdict check_syn(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s);
 
-/* first: is the segment acceptable? The four cases of the RFC's table; with a zero window a
- * segment at RCV.NXT is still taken for its ACK, URG and RST (MUST-66). Then trim it. */
-static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
+/* check_seq for a segment that does not start at RCV.NXT: the RFC's acceptability test and
+ * its exceptions, then the trimming of what lies before RCV.NXT. */
+static enum seg_verdict seq_check_trim(struct glass_stack *st, struct glass_tcb *tcb,
+                                       struct seg *s, uint32_t wnd, struct glass_seq nxt,
+                                       struct glass_seq edge)
 {
-    uint32_t wnd = rcv_wnd(tcb);
     uint32_t space = s->len + ((s->ctl & GLASS_TH_SYN) ? 1u : 0u) +
                      ((s->ctl & GLASS_TH_FIN) ? 1u : 0u);
-    struct glass_seq nxt = tcb->rcv_nxt;
-    struct glass_seq edge = glass_seq_add(nxt, wnd);
     bool ok;
     if (space == 0) /* RFC: NXT =< SEQ < NXT+WND; Linux (tcp_sequence) also takes SEQ at the
                        right edge: a peer that filled our window sends its pure ACKs there */
@@ -643,6 +642,21 @@ static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb,
         }
         s->seq = nxt;
     }
+    return SEG_CONTINUE;
+}
+
+/* first: is the segment acceptable? The four cases of the RFC's table; with a zero window a
+ * segment at RCV.NXT is still taken for its ACK, URG and RST (MUST-66). Then trim it. */
+static enum seg_verdict check_seq(struct glass_stack *st, struct glass_tcb *tcb, struct seg *s)
+{
+    uint32_t wnd = rcv_wnd(tcb); /* below 2^31: a positive distance, or 0 */
+    struct glass_seq nxt = tcb->rcv_nxt;
+    struct glass_seq edge = glass_seq_add(nxt, wnd);
+    /* The common segment starts at RCV.NXT: acceptable in each case of the table (with a zero
+     * window too, where SEG.SEQ = RCV.NXT is the test), with nothing before RCV.NXT to trim.
+     * Only the others are checked and trimmed here. */
+    if (!glass_seq_eq(s->seq, nxt) && seq_check_trim(st, tcb, s, wnd, nxt, edge) == SEG_DONE)
+        return SEG_DONE;
     /* Trim what lies beyond the window; a FIN beyond it is not taken. */
     uint32_t room = glass_seq_ge(edge, s->seq) ? glass_seq_sub(edge, s->seq) : 0;
     if (s->len > room) {

@@ -131,24 +131,53 @@ const struct glass_arc *glass_tcp_arc(size_t i)
     return i < N_ARCS ? &arcs[i] : NULL;
 }
 
-/* Every change of state looks its arc up: a from x to table of 1 + arc index, made at compile
- * time from the same X-macro as arcs[] (one enumerator per arc gives the index). */
+/* Every change of state looks its arc up: a from x to table made at compile time from the same
+ * X-macro as arcs[] (one enumerator per arc gives the index). Each entry holds the arc's index
+ * + 1 (0: no legal arc) and two flags for the work that only some arcs need: ARC_MIBS, an arc
+ * on which count_mibs() may count (its from/to tests, with the cause tests widened to "the arc
+ * allows that cause"), and ARC_EXIT, an arc out of TIME_WAIT or into or out of LISTEN (the
+ * first checks of enter_state()). */
 enum arc_no {
 #define X(from, to, causes, label) ARC_##from##_##to,
     GLASS_TCP_ARCS(X)
 #undef X
 };
-static const int8_t arc_index[GLASS_TCP_NSTATES][GLASS_TCP_NSTATES] = {
-#define X(from, to, causes, label) [GLASS_TCP_##from][GLASS_TCP_##to] = ARC_##from##_##to + 1,
+#define ARC_NO 0x3fu
+#define ARC_MIBS 0x40u
+#define ARC_EXIT 0x80u
+_Static_assert(N_ARCS < ARC_NO, "the arc's index + 1 fits below the flags");
+#define ST(s) GLASS_TCP_##s
+#define ARC_MIBS_ON(f, t, c)                                                                     \
+    (((f) == ST(CLOSED) && (t) == ST(SYN_SENT)) || ((f) == ST(LISTEN) && (t) == ST(SYN_RCVD)) || \
+     (((f) == ST(SYN_SENT) || (f) == ST(SYN_RCVD)) && ((t) == ST(CLOSED) || (t) == ST(LISTEN))) || \
+     (((f) == ST(ESTABLISHED) || (f) == ST(CLOSE_WAIT)) && (t) == ST(CLOSED)) ||                  \
+     ((f) == ST(TIME_WAIT) &&                                                                     \
+      ((c) & (GLASS_CAUSEF(TIMEOUT_2MSL) | GLASS_CAUSEF(REUSED_BY_SYN) |                         \
+              GLASS_CAUSEF(REUSED_BY_CONNECT))) != 0) ||                                         \
+     ((f) == ST(FIN_WAIT_2) && ((c) & GLASS_CAUSEF(FIN_WAIT_2_TIMEOUT)) != 0))
+#define ARC_EXIT_ON(f, t)                                                                        \
+    ((f) == ST(TIME_WAIT) || (f) == ST(LISTEN) || (t) == ST(LISTEN))
+static const uint8_t arc_info[16][16] = {
+#define X(from, to, causes, label)                                                               \
+    [ST(from)][ST(to)] = (uint8_t)((ARC_##from##_##to + 1) |                                     \
+                                   (ARC_MIBS_ON(ST(from), ST(to), (causes)) ? ARC_MIBS : 0u) |   \
+                                   (ARC_EXIT_ON(ST(from), ST(to)) ? ARC_EXIT : 0u)),
     GLASS_TCP_ARCS(X)
 #undef X
 };
+/* The causes allowed from x to (arcs[].causes; 0: no legal arc), for the check in one load. */
+static const uint32_t arc_causes[16][16] = {
+#define X(from, to, causes, label) [ST(from)][ST(to)] = (causes),
+    GLASS_TCP_ARCS(X)
+#undef X
+};
+#undef ST
 
 int glass_tcp_arc_find(int from, int to)
 {
     if (from < 0 || to < 0 || from >= GLASS_TCP_NSTATES || to >= GLASS_TCP_NSTATES)
         return -1;
-    return arc_index[from][to] - 1;
+    return (int)(arc_info[from][to] & ARC_NO) - 1;
 }
 
 /* ---- recording -------------------------------------------------------------------------- */
@@ -181,49 +210,93 @@ static void history_grow(struct glass_stack *st, struct glass_tcb *tcb)
 
 _Static_assert(GLASS_TCP_NSTATES <= 16, "struct glass_hist_rec packs two states in a byte");
 
-static void record_inline(struct glass_tcb *tcb, const struct glass_transition *t)
+/* The record of a change from -> to for cause, at st->now, with the segment being processed
+ * (st->cur_seg) if there is one. */
+static inline void fill_transition(struct glass_transition *t, const struct glass_stack *st,
+                                   uint32_t conn, unsigned from, unsigned to,
+                                   enum glass_tcp_cause cause)
 {
-    /* The slot after the newest is hist_rec_n's low bit in every case (see tcb.h). */
-    unsigned slot = tcb->hist_rec_n & 1u;
-    tcb->hist_rec[slot] = (struct glass_hist_rec){
-        .at_ms = (uint32_t)(t->at / GLASS_NSEC_PER_MSEC),
-        .from_to = (uint8_t)(t->from << 4 | t->to),
-        .cause = t->cause,
-        .seg_flags = t->seg_flags,
-        .has_seg = t->has_seg,
+    const struct glass_tcp_repr *seg = st->cur_seg;
+    *t = (struct glass_transition){
+        .at = st->now,
+        .conn = conn,
+        .from = (uint8_t)from,
+        .to = (uint8_t)to,
+        .cause = (uint8_t)cause,
     };
-    tcb->hist_rec_n = (uint8_t)(tcb->hist_rec_n < 2u ? tcb->hist_rec_n + 1u : tcb->hist_rec_n ^ 1u);
+    if (seg != NULL) {
+        t->has_seg = true;
+        t->seg_flags = seg->flags;
+        t->seg_seq = seg->seq;
+        t->seg_ack = seg->ack;
+        t->seg_len = (uint16_t)seg->payload_len;
+    }
 }
 
-static void record(struct glass_stack *st, struct glass_tcb *tcb, const struct glass_transition *t)
+static inline void record_inline(const struct glass_stack *st, struct glass_tcb *tcb, unsigned from,
+                                 unsigned to, enum glass_tcp_cause cause)
 {
-    if (tcb != NULL) {
-        record_inline(tcb, t);
+    /* The slot after the newest is hist_rec_n's low bit in every case (see tcb.h). */
+    unsigned n = tcb->hist_rec_n;
+    struct glass_hist_rec *r = &tcb->hist_rec[n & 1u];
+    const struct glass_tcp_repr *seg = st->cur_seg;
+    r->at_ms = (uint32_t)(st->now / GLASS_NSEC_PER_MSEC);
+    r->from_to = (uint8_t)(from << 4 | to);
+    r->cause = (uint8_t)cause;
+    r->seg_flags = seg != NULL ? seg->flags : 0;
+    r->has_seg = seg != NULL;
+    tcb->hist_rec_n = (uint8_t)(n < 2u ? n + 1u : n ^ 1u);
+}
+
+/* The full records: tcb's history (cfg.history_len > 0: it is fixed when the stack is made, and
+ * no history is allocated while it is 0) and the observer. */
+static void record_full(struct glass_stack *st, struct glass_tcb *tcb,
+                        const struct glass_transition *t)
+{
+    if (tcb != NULL && st->cfg.history_len != 0) {
         history_grow(st, tcb);
-    }
-    struct glass_hist_full *h = tcb != NULL ? tcb->x->hist : NULL;
-    if (h != NULL) {
-        h->rec[(h->head + h->count) % h->cap] = *t;
-        if (h->count < h->cap)
-            h->count++;
-        else
-            h->head = (uint16_t)((h->head + 1u) % h->cap);
-    }
-    if (st->ring != NULL && st->cfg.trace_ring > 0) {
-        /* ring_head < rcap and ring_len <= rcap: a subtraction wraps the index (no division
-         * on every transition). */
-        uint32_t rcap = st->cfg.trace_ring;
-        uint32_t at = st->ring_head + st->ring_len;
-        st->ring[at >= rcap ? at - rcap : at] = *t;
-        if (st->ring_len < rcap) {
-            st->ring_len++;
-        } else {
-            st->ring_head = st->ring_head + 1u == rcap ? 0u : st->ring_head + 1u;
-            st->ring_dropped++;
+        struct glass_hist_full *h = tcb->x->hist;
+        if (h != NULL) {
+            h->rec[(h->head + h->count) % h->cap] = *t;
+            if (h->count < h->cap)
+                h->count++;
+            else
+                h->head = (uint16_t)((h->head + 1u) % h->cap);
         }
     }
     if (st->observer != NULL)
         st->observer(st->observer_ctx, t);
+}
+
+/* Record the change from -> to: in tcb's inline records if tcb is not NULL, the stack's ring
+ * (allocated exactly when cfg.trace_ring > 0), tcb's full history and the observer. The ring's
+ * entry is written in place. */
+static inline void record(struct glass_stack *st, struct glass_tcb *tcb, uint32_t conn,
+                          unsigned from, unsigned to, enum glass_tcp_cause cause)
+{
+    if (tcb != NULL)
+        record_inline(st, tcb, from, to, cause);
+    struct glass_transition *slot = NULL;
+    if (st->ring != NULL) {
+        /* ring_head < rcap and ring_len <= rcap: a full ring writes at its head (the oldest
+         * gives way), else a subtraction wraps the index (no division on every transition). */
+        uint32_t rcap = st->cfg.trace_ring, head = st->ring_head;
+        if (st->ring_len == rcap) {
+            slot = &st->ring[head];
+            st->ring_head = head + 1u == rcap ? 0u : head + 1u;
+            st->ring_dropped++;
+        } else {
+            uint32_t at = head + st->ring_len;
+            slot = &st->ring[at >= rcap ? at - rcap : at];
+            st->ring_len++;
+        }
+        fill_transition(slot, st, conn, from, to, cause);
+    }
+    if ((tcb != NULL && st->cfg.history_len != 0) || st->observer != NULL) {
+        struct glass_transition t;
+        fill_transition(&t, st, conn, from, to, cause);
+        record_full(st, tcb, &t);
+    }
 }
 
 /* RFC 1213 counters are state-transition counts: keep them here, in one place. */
@@ -292,15 +365,18 @@ static void enter_closed(struct glass_stack *st, struct glass_tcb *tcb)
     }
 }
 
-static void enter_state(struct glass_stack *st, struct glass_tcb *tcb, unsigned from)
+/* exit: the change may be out of TIME_WAIT or into or out of LISTEN (arc_info ARC_EXIT). */
+static void enter_state(struct glass_stack *st, struct glass_tcb *tcb, unsigned from, bool exit)
 {
-    if (from == GLASS_TCP_TIME_WAIT && st->n_time_wait > 0)
-        st->n_time_wait--;
-    if ((from == GLASS_TCP_LISTEN) != (tcb->state == GLASS_TCP_LISTEN) &&
-        (tcb->flags & GLASS_TF_IN_BHASH)) {
-        /* Listeners stay in front of their bind chain (demux.c glass_tcb_bhash). */
-        glass_tcb_unbhash(st, tcb);
-        glass_tcb_bhash(st, tcb);
+    if (exit) {
+        if (from == GLASS_TCP_TIME_WAIT && st->n_time_wait > 0)
+            st->n_time_wait--;
+        if ((from == GLASS_TCP_LISTEN) != (tcb->state == GLASS_TCP_LISTEN) &&
+            (tcb->flags & GLASS_TF_IN_BHASH)) {
+            /* Listeners stay in front of their bind chain (demux.c glass_tcb_bhash). */
+            glass_tcb_unbhash(st, tcb);
+            glass_tcb_bhash(st, tcb);
+        }
     }
     switch ((enum glass_tcp_state)tcb->state) {
     case GLASS_TCP_ESTABLISHED:
@@ -363,37 +439,28 @@ static void enter_state(struct glass_stack *st, struct glass_tcb *tcb, unsigned 
 }
 
 /* Check the arc from -> to against the table, count it and record it (in tcb's history if
- * tcb is not NULL, the stack ring, the observer). The caller then writes the state. */
-static void take_arc(struct glass_stack *st, struct glass_tcb *tcb, uint32_t conn, unsigned from,
-                     unsigned to, enum glass_tcp_cause cause)
+ * tcb is not NULL, the stack ring, the observer); return its arc_info entry (with every flag
+ * for an illegal change, which goes on only in builds without asserts). The caller has written
+ * the state. from and to are states (below GLASS_TCP_NSTATES). */
+static inline __attribute__((always_inline)) unsigned
+take_arc(struct glass_stack *st, struct glass_tcb *tcb, uint32_t conn, unsigned from, unsigned to,
+         enum glass_tcp_cause cause)
 {
-    int arc = glass_tcp_arc_find((int)from, (int)to);
-    bool legal = arc >= 0 && (arcs[arc].causes & (1u << cause)) != 0;
-    if (!legal) {
+    unsigned info = arc_info[from][to];
+    if (__builtin_expect(((arc_causes[from][to] >> cause) & 1u) != 0, 1)) {
+        st->arc_cause[(info & ARC_NO) - 1u][cause]++;
+    } else {
         glass_mib_inc(st, GLASS_MIB_TcpExtIllegalArcs);
-        GLASS_ASSERT(legal);
+        GLASS_ASSERT(0);
+        if ((info & ARC_NO) != 0)
+            st->arc_cause[(info & ARC_NO) - 1u][cause]++;
+        info |= ARC_MIBS | ARC_EXIT;
     }
-
-    struct glass_transition t = {
-        .at = st->now,
-        .conn = conn,
-        .from = (uint8_t)from,
-        .to = (uint8_t)to,
-        .cause = (uint8_t)cause,
-    };
-    if (st->cur_seg != NULL) {
-        t.has_seg = true;
-        t.seg_flags = st->cur_seg->flags;
-        t.seg_seq = st->cur_seg->seq;
-        t.seg_ack = st->cur_seg->ack;
-        t.seg_len = (uint16_t)st->cur_seg->payload_len;
-    }
-    if (st->in_state[from] > 0)
-        st->in_state[from]--;
-    if (arc >= 0)
-        st->arc_cause[arc][cause]++;
-    count_mibs(st, from, to, cause);
-    record(st, tcb, &t);
+    st->in_state[from] -= st->in_state[from] > 0;
+    if (info & ARC_MIBS)
+        count_mibs(st, from, to, cause);
+    record(st, tcb, conn, from, to, cause);
+    return info;
 }
 
 void glass_tcp_set_state(struct glass_stack *st, struct glass_tcb *tcb, enum glass_tcp_state to,
@@ -405,8 +472,8 @@ void glass_tcp_set_state(struct glass_stack *st, struct glass_tcb *tcb, enum gla
     tcb->state = (uint8_t)to;
     tcb->state_since = st->now;
     st->in_state[to]++;
-    take_arc(st, tcb, tcb->id, from, (unsigned)to, cause);
-    enter_state(st, tcb, from);
+    unsigned info = take_arc(st, tcb, tcb->id, from, (unsigned)to, cause);
+    enter_state(st, tcb, from, (info & ARC_EXIT) != 0);
 }
 
 /* The same door for a compact TIME-WAIT record (timewait.c): the one arc it can take,
@@ -414,7 +481,8 @@ void glass_tcp_set_state(struct glass_stack *st, struct glass_tcb *tcb, enum gla
  * (a record in CLOSED is gone at once, as a reaped TCB is). */
 void glass_tw_set_closed(struct glass_stack *st, uint32_t ref, enum glass_tcp_cause cause)
 {
-    take_arc(st, NULL, glass_tw_at(&st->tw, ref)->id, GLASS_TCP_TIME_WAIT, GLASS_TCP_CLOSED, cause);
+    (void)take_arc(st, NULL, glass_tw_at(&st->tw, ref)->id, GLASS_TCP_TIME_WAIT, GLASS_TCP_CLOSED,
+                   cause);
     if (st->n_time_wait > 0)
         st->n_time_wait--;
     glass_tw_release(st, ref);

@@ -152,11 +152,16 @@ static int check_tcb(const struct glass_stack *st, const struct glass_tcb *tcb, 
     } else if (tcb->timer[GLASS_TT_TIMEWAIT] != GLASS_TIME_NEVER) {
         return fail2(why, cap, tcb, "2MSL timer outside TIME_WAIT", (uint64_t)(0), (uint64_t)(0), 0);
     }
-    /* The wheel holds the earliest armed timer, in a slot or in the far heap where it says. */
+    /* The wheel holds the earliest armed timer, in a slot or in the far heap where it says;
+     * every armed timer has its bit in wheel.armed (timer.c finds the minimum from it). */
     glass_time_t min = GLASS_TIME_NEVER;
-    for (int k = 0; k < GLASS_TT_COUNT; k++)
+    for (int k = 0; k < GLASS_TT_COUNT; k++) {
         if (tcb->timer[k] < min)
             min = tcb->timer[k];
+        if (tcb->timer[k] != GLASS_TIME_NEVER && !(tcb->wheel.armed & (1u << k)))
+            return fail2(why, cap, tcb, "armed timer missing from wheel.armed [kind]", (uint64_t)k,
+                         (uint64_t)0, 1);
+    }
     const struct glass_wheel_entry *e = &tcb->wheel;
     bool filed = e->pprev != NULL || e->far_idx != 0;
     /* A candidate for a compact record may hold its 2MSL timer unfiled (tcp_fsm.c). */

@@ -530,9 +530,37 @@ void glass_tcb_init_state(struct glass_stack *st, struct glass_tcb *tcb, enum gl
 void glass_tcb_fini_state(struct glass_stack *st, struct glass_tcb *tcb);
 
 /* ---- timers (timer.c, tcp_timer.c) ---- */
-void glass_timer_set(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k,
-                     glass_time_t at);
-void glass_timer_clear(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k);
+/* glass_timer_set and glass_timer_clear below: their common cases inline, the rest here. */
+void glass_timer_set_slow(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k,
+                          glass_time_t at);
+void glass_timer_clear_armed(struct glass_stack *st, struct glass_tcb *tcb,
+                             enum glass_timer_kind k);
+/* File e under e->deadline (not filed). */
+void glass_wheel_insert(struct glass_stack *st, struct glass_wheel_entry *e);
+
+/* Arm timer k of tcb for at (GLASS_TIME_NEVER: disarm) and keep the wheel on the earliest. */
+static inline void glass_timer_set(struct glass_stack *st, struct glass_tcb *tcb,
+                                   enum glass_timer_kind k, glass_time_t at)
+{
+    struct glass_wheel_entry *e = &tcb->wheel;
+    if (e->armed == 0 && e->pprev == NULL && e->far_idx == 0 && at != GLASS_TIME_NEVER) {
+        /* No timer armed, none filed: at is the earliest. */
+        tcb->timer[k] = at;
+        e->armed = (uint8_t)(1u << k);
+        e->deadline = at;
+        glass_wheel_insert(st, e);
+        return;
+    }
+    glass_timer_set_slow(st, tcb, k, at);
+}
+
+/* Disarm timer k of tcb. */
+static inline void glass_timer_clear(struct glass_stack *st, struct glass_tcb *tcb,
+                                     enum glass_timer_kind k)
+{
+    if (tcb->timer[k] != GLASS_TIME_NEVER)
+        glass_timer_clear_armed(st, tcb, k);
+}
 void glass_timer_clear_all(struct glass_stack *st, struct glass_tcb *tcb);
 /* Set timer k of a TCB with no timer filed, leaving the wheel alone: the caller files it
  * (glass_timer_reschedule) before the wheel may be asked for it. */

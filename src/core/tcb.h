@@ -23,7 +23,10 @@ struct glass_list {
 struct glass_wheel_entry {
     struct glass_wheel_entry *next, **pprev; /* in a slot: pprev != NULL */
     glass_time_t deadline;
-    uint32_t slot;
+    uint16_t slot;    /* below GLASS_WHEEL_SLOTS */
+    uint8_t armed;    /* the TCB's timers: bit k is set if tcb->timer[k] may be armed (!= NEVER);
+                         clear, it is not (timer.c keeps it, tcp_timer.c clears fired ones) */
+    uint8_t spare;
     uint32_t far_idx; /* in the far heap: 1 + its index there; 0: not there */
 };
 

@@ -139,6 +139,7 @@ void glass_tcp_timer_fire(struct glass_stack *st, struct glass_tcb *tcb, glass_t
         if (tcb->timer[k] > now || (tcb->flags & GLASS_TF_REAP))
             continue;
         tcb->timer[k] = GLASS_TIME_NEVER;
+        tcb->wheel.armed = (uint8_t)(tcb->wheel.armed & ~(1u << k));
         switch ((enum glass_timer_kind)k) {
         case GLASS_TT_REXMT:
             rexmt_timeout(st, tcb);

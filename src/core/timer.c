@@ -124,27 +124,53 @@ static void catch_up(struct glass_stack *st)
         advance_cursor(st, target);
 }
 
-static void wheel_insert(struct glass_stack *st, struct glass_wheel_entry *e)
+/* Put e in the slot of tick tk (within a revolution of the cursor, or one the far heap could
+ * not take). */
+static void slot_put(struct glass_wheel *w, struct glass_wheel_entry *e, uint64_t tk)
 {
-    struct glass_wheel *w = &st->wheel;
-    uint64_t tk = tick_of(e->deadline);
-    if (tk >= w->tick + GLASS_WHEEL_SLOTS)
-        catch_up(st);
-    if (tk < w->tick)
-        tk = w->tick; /* already due: the next run fires it */
-    if (tk < w->tick + GLASS_WHEEL_SLOTS || !far_push(st, e)) {
-        uint32_t s = (uint32_t)(tk % GLASS_WHEEL_SLOTS);
-        e->slot = s;
-        e->next = w->slot[s];
-        if (e->next != NULL)
-            e->next->pprev = &e->next;
-        w->slot[s] = e;
-        e->pprev = &w->slot[s];
-        w->bitmap[s / 64u] |= UINT64_C(1) << (s % 64u);
-    }
+    uint32_t s = (uint32_t)(tk % GLASS_WHEEL_SLOTS);
+    e->slot = (uint16_t)s;
+    e->next = w->slot[s];
+    if (e->next != NULL)
+        e->next->pprev = &e->next;
+    w->slot[s] = e;
+    e->pprev = &w->slot[s];
+    w->bitmap[s / 64u] |= UINT64_C(1) << (s % 64u);
+}
+
+static void note_added(struct glass_wheel *w, const struct glass_wheel_entry *e)
+{
     w->count++;
     if (!w->min_dirty && e->deadline < w->cached_min)
         w->cached_min = e->deadline;
+}
+
+/* glass_wheel_insert for a tick beyond the cursor's revolution: out of line, so that the near
+ * case saves no registers. */
+static __attribute__((noinline)) void insert_far(struct glass_stack *st,
+                                                  struct glass_wheel_entry *e, uint64_t tk)
+{
+    struct glass_wheel *w = &st->wheel;
+    catch_up(st);
+    if (tk < w->tick)
+        tk = w->tick; /* already due: the next run fires it */
+    if (tk < w->tick + GLASS_WHEEL_SLOTS || !far_push(st, e))
+        slot_put(w, e, tk);
+    note_added(w, e);
+}
+
+void glass_wheel_insert(struct glass_stack *st, struct glass_wheel_entry *e)
+{
+    struct glass_wheel *w = &st->wheel;
+    uint64_t tk = tick_of(e->deadline);
+    if (tk >= w->tick + GLASS_WHEEL_SLOTS) {
+        insert_far(st, e, tk);
+        return;
+    }
+    if (tk < w->tick)
+        tk = w->tick; /* already due: the next run fires it */
+    slot_put(w, e, tk);
+    note_added(w, e);
 }
 
 /* An entry left the wheel: the cached minimum holds unless the entry may have been it (an
@@ -156,13 +182,21 @@ static void note_removed(struct glass_wheel *w, const struct glass_wheel_entry *
         w->min_dirty = true;
 }
 
+/* wheel_unlink of an entry in the far heap, out of line (as insert_far). */
+static __attribute__((noinline)) void unlink_far(struct glass_stack *st,
+                                                  struct glass_wheel_entry *e)
+{
+    struct glass_wheel *w = &st->wheel;
+    far_remove(st, e);
+    w->count--;
+    note_removed(w, e);
+}
+
 static void wheel_unlink(struct glass_stack *st, struct glass_wheel_entry *e)
 {
     struct glass_wheel *w = &st->wheel;
     if (e->far_idx != 0) {
-        far_remove(st, e);
-        w->count--;
-        note_removed(w, e);
+        unlink_far(st, e);
         return;
     }
     if (e->pprev == NULL)
@@ -190,13 +224,24 @@ static bool filed(const struct glass_tcb *tcb)
     return tcb->wheel.pprev != NULL || tcb->wheel.far_idx != 0;
 }
 
+_Static_assert(GLASS_TT_COUNT <= 8, "glass_wheel_entry.armed has a bit per timer");
+
+/* The earliest of tcb's timers: only those armed may be below GLASS_TIME_NEVER. */
+static glass_time_t timer_min(const struct glass_tcb *tcb)
+{
+    glass_time_t min = GLASS_TIME_NEVER;
+    for (unsigned m = tcb->wheel.armed; m != 0; m &= m - 1u) {
+        glass_time_t t = tcb->timer[__builtin_ctz(m)];
+        if (t < min)
+            min = t;
+    }
+    return min;
+}
+
 /* Re-file tcb under the minimum of its timers. */
 void glass_timer_reschedule(struct glass_stack *st, struct glass_tcb *tcb)
 {
-    glass_time_t min = GLASS_TIME_NEVER;
-    for (int k = 0; k < GLASS_TT_COUNT; k++)
-        if (tcb->timer[k] < min)
-            min = tcb->timer[k];
+    glass_time_t min = timer_min(tcb);
     /* Unlink only a filed entry: most re-filings start from none (a retransmission timer
      * armed after the ACK that cleared the last one), and the call would find that out. */
     if (filed(tcb)) {
@@ -207,28 +252,57 @@ void glass_timer_reschedule(struct glass_stack *st, struct glass_tcb *tcb)
     if (min == GLASS_TIME_NEVER)
         return;
     tcb->wheel.deadline = min;
-    wheel_insert(st, &tcb->wheel);
+    glass_wheel_insert(st, &tcb->wheel);
 }
 
-void glass_timer_set(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k,
-                     glass_time_t at)
+/* A filed entry's deadline is at most every timer of its TCB (the minimum when it was filed;
+ * only a fired timer, set to NEVER in place, can since have left it behind), so the shortcuts
+ * below are what glass_timer_reschedule would do. */
+void glass_timer_set_slow(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k,
+                          glass_time_t at)
 {
+    struct glass_wheel_entry *e = &tcb->wheel;
     glass_time_t old = tcb->timer[k];
+    unsigned others = e->armed & ~(1u << k);
     tcb->timer[k] = at;
-    /* Neither the old value nor the new one is (or becomes) the minimum: the entry stays. */
-    if (filed(tcb) && old > tcb->wheel.deadline && at >= tcb->wheel.deadline)
+    e->armed = (uint8_t)(others | 1u << k);
+    if (filed(tcb)) {
+        /* Neither the old value nor the new one is (or becomes) the minimum: it stays. */
+        if (old > e->deadline && at >= e->deadline)
+            return;
+        if (at < e->deadline) { /* the new minimum */
+            wheel_unlink(st, e);
+            e->deadline = at;
+            glass_wheel_insert(st, e);
+            return;
+        }
+    } else if (others == 0) {
+        /* No other timer armed, nothing filed: at is the minimum. */
+        if (at != GLASS_TIME_NEVER) {
+            e->deadline = at;
+            glass_wheel_insert(st, e);
+        }
         return;
+    }
     glass_timer_reschedule(st, tcb);
 }
 
-void glass_timer_clear(struct glass_stack *st, struct glass_tcb *tcb, enum glass_timer_kind k)
+void glass_timer_clear_armed(struct glass_stack *st, struct glass_tcb *tcb,
+                             enum glass_timer_kind k)
 {
     glass_time_t old = tcb->timer[k];
     if (old == GLASS_TIME_NEVER)
         return;
     tcb->timer[k] = GLASS_TIME_NEVER;
-    if (filed(tcb) && old > tcb->wheel.deadline)
-        return; /* another timer is earlier: the minimum has not changed */
+    tcb->wheel.armed = (uint8_t)(tcb->wheel.armed & ~(1u << k));
+    if (filed(tcb)) {
+        if (old > tcb->wheel.deadline)
+            return; /* another timer is earlier: the minimum has not changed */
+        if (tcb->wheel.armed == 0) { /* none left: the minimum is NEVER */
+            wheel_unlink(st, &tcb->wheel);
+            return;
+        }
+    }
     glass_timer_reschedule(st, tcb);
 }
 
@@ -236,12 +310,14 @@ void glass_timer_set_unfiled(struct glass_tcb *tcb, enum glass_timer_kind k, gla
 {
     GLASS_ASSERT(!filed(tcb));
     tcb->timer[k] = at;
+    tcb->wheel.armed = (uint8_t)(tcb->wheel.armed | 1u << k);
 }
 
 void glass_timer_clear_all(struct glass_stack *st, struct glass_tcb *tcb)
 {
     for (int k = 0; k < GLASS_TT_COUNT; k++)
         tcb->timer[k] = GLASS_TIME_NEVER;
+    tcb->wheel.armed = 0;
     if (filed(tcb)) /* a TCB reaped with no timer running: no call */
         wheel_unlink(st, &tcb->wheel);
 }
@@ -303,7 +379,7 @@ static void advance_cursor(struct glass_stack *st, uint64_t tick)
         struct glass_wheel_entry *e = w->far[0];
         far_remove(st, e);
         w->count--;
-        wheel_insert(st, e); /* near now: into its slot (min unchanged) */
+        glass_wheel_insert(st, e); /* near now: into its slot (min unchanged) */
     }
 }
 

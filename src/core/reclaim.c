@@ -58,7 +58,8 @@ static bool grow(struct glass_stack *st, struct glass_reclaimq *q)
 static void compact(struct glass_stack *st, struct glass_reclaimq *q)
 {
     uint32_t k = 0;
-    for (uint32_t i = 0; i < q->len; i++) {
+    /* All dead (a crr stack's one entry, forgotten): nothing to walk. */
+    for (uint32_t i = 0; q->dead < q->len && i < q->len; i++) {
         struct glass_reclaim_ent e = q->ent[(q->head + i) % q->cap];
         if (e.tcb == NULL)
             continue;

@@ -93,11 +93,11 @@ static bool holds_buffers(const struct glass_tcb *tcb)
     return tcb->sb.buf != NULL || tcb->rb.buf != NULL || tcb->x->rack != NULL;
 }
 
-static void note_at(struct glass_stack *st, struct glass_tcb *tcb, glass_time_t at)
+/* note_at's entry, out of line: the tests before it, which most calls stop at, save no
+ * registers. */
+static __attribute__((noinline)) void enqueue(struct glass_stack *st, struct glass_tcb *tcb,
+                                               glass_time_t at)
 {
-    if (st->cfg.ring_idle == 0 || (tcb->flags2 & GLASS_TF2_RECLAIMQ) || !drained(tcb) ||
-        !holds_buffers(tcb))
-        return;
     struct glass_reclaimq *q = &st->reclaimq;
     if (q->len == q->cap && !grow(st, q))
         return;
@@ -106,6 +106,14 @@ static void note_at(struct glass_stack *st, struct glass_tcb *tcb, glass_time_t 
     *ent_at(q, seq) = (struct glass_reclaim_ent){.tcb = tcb, .at = at};
     tcb->reclaim_seq = seq;
     tcb->flags2 |= GLASS_TF2_RECLAIMQ;
+}
+
+static void note_at(struct glass_stack *st, struct glass_tcb *tcb, glass_time_t at)
+{
+    if (st->cfg.ring_idle == 0 || (tcb->flags2 & GLASS_TF2_RECLAIMQ) || !drained(tcb) ||
+        !holds_buffers(tcb))
+        return;
+    enqueue(st, tcb, at);
 }
 
 void glass_reclaim_note(struct glass_stack *st, struct glass_tcb *tcb)

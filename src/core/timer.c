@@ -17,8 +17,11 @@
 
 static uint64_t tick_of(glass_time_t t)
 {
-    /* round up: an entry never fires before its deadline */
-    return t / GLASS_WHEEL_TICK + (t % GLASS_WHEEL_TICK != 0);
+    /* round up: an entry never fires before its deadline (one division, unless t + TICK - 1
+     * would wrap) */
+    if (t > UINT64_MAX - (GLASS_WHEEL_TICK - 1u))
+        return t / GLASS_WHEEL_TICK + (t % GLASS_WHEEL_TICK != 0);
+    return (t + (GLASS_WHEEL_TICK - 1u)) / GLASS_WHEEL_TICK;
 }
 
 /* ---- the far heap (min-heap on deadline; far_idx = 1 + position) ---- */
@@ -289,12 +292,11 @@ void glass_timer_set_slow(struct glass_stack *st, struct glass_tcb *tcb, enum gl
     glass_timer_reschedule(st, tcb);
 }
 
+/* Timer k is armed (glass_timer_clear tested it). */
 void glass_timer_clear_armed(struct glass_stack *st, struct glass_tcb *tcb,
                              enum glass_timer_kind k)
 {
     glass_time_t old = tcb->timer[k];
-    if (old == GLASS_TIME_NEVER)
-        return;
     tcb->timer[k] = GLASS_TIME_NEVER;
     tcb->wheel.armed = (uint8_t)(tcb->wheel.armed & ~(1u << k));
     if (filed(tcb)) {

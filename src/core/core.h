@@ -222,18 +222,19 @@ struct glass_reclaimq {
     uint32_t dead;               /* entries whose TCB was freed (tcb NULL) */
 };
 
-/* Freed per-connection blocks (TCBs, extensions, RACK's blocks) and the smallest arrays of the
- * two structures that empty and fill again with every connection (the timer wheel's far heap:
- * TIME_WAIT's 2 MSL until the TCB becomes a record; the quiet-connection FIFO) kept for the
- * next allocation of the same size, so that opening and closing connections one after another
- * does not go to the allocator for them (a crr cycle frees two TCBs, two RACK blocks, an
- * extension and both arrays, and allocates as many again). At most GLASS_BLK_PER_KIND blocks of
- * each kind and GLASS_BLK_BYTES_MAX bytes (about 5 KiB in use); the bytes count against
+/* Freed per-connection blocks (TCBs, extensions, RACK's blocks, rings' first storage) and the
+ * smallest arrays of the two structures that empty and fill again with every connection (the
+ * timer wheel's far heap: TIME_WAIT's 2 MSL until the TCB becomes a record; the quiet-connection
+ * FIFO) kept for the next allocation of the same size, so that opening and closing connections
+ * one after another does not go to the allocator for them (a crr cycle frees two TCBs, two RACK
+ * blocks, an extension, four rings' first storage and both arrays, and allocates as many
+ * again). At most GLASS_BLK_PER_KIND blocks of
+ * each kind and GLASS_BLK_BYTES_MAX bytes (about 7 KiB in use); the bytes count against
  * mem_max but not in mem_used (stack.c glass_alloc). Blocks are kept only while the stack has
  * a connection (a TCB, a listener included, or a TIME-WAIT record), and given back when the
  * last one goes or when the cache has not been used for GLASS_BLK_IDLE (a server whose
  * connections have all closed), so a quiet stack holds what a new one holds. */
-#define GLASS_BLK_KINDS 5u    /* the kinds above, one size each (glass_blk_kind_size) */
+#define GLASS_BLK_KINDS 6u    /* the kinds above, one size each (glass_blk_kind_size) */
 #define GLASS_BLK_PER_KIND 4u /* blocks kept of each kind */
 #define GLASS_FAR_MIN_CAP 64u     /* the timer wheel's far heap array, when first needed */
 #define GLASS_RECLAIM_MIN_CAP 64u /* the quiet-connection FIFO's array, when first needed */

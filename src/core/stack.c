@@ -116,28 +116,31 @@ static void sys_free(const struct glass_stack *st, void *p, size_t size)
 }
 
 /* The kinds of freed block that may be kept (core.h glass_blkcache): the small per-connection
- * ones, a TCB, its extension, RACK's block, the smallest far-heap and reclaim-FIFO arrays. Not
- * rings: the cache holds its blocks as long as the stack has a connection, and rings would
- * show in every per-entry figure (four rings of the bench's 64 KiB read as 95 bytes per
- * TIME_WAIT entry at 10,000 entries); a ring's first storage is 576 bytes with its alignment,
- * which glibc's per-thread cache recycles quickly anyway (docs/performance.md "crr and the
- * allocator"). */
+ * ones, a TCB, its extension, RACK's block, the smallest far-heap and reclaim-FIFO arrays, and a
+ * ring's first storage (GLASS_RING_FIRST with its alignment, 576 bytes: a connection that
+ * carries a few bytes each way allocates two per end and frees them when it is done; taken from
+ * here they cost a crr connection about 280 instructions less than malloc and free). Not a
+ * ring's larger storage: the cache holds its blocks as long as the stack has a connection, and
+ * rings of the bench's 64 KiB would show in every per-entry figure (four read as 95 bytes per
+ * TIME_WAIT entry at 10,000 entries); four first storages are 2,304 bytes. */
 size_t glass_blk_kind_size(unsigned k)
 {
-    switch (k) {
+    switch (k) { /* the kinds most often taken and kept first: blk_kind tries them in order */
     case 0:
-        return sizeof(struct glass_tcb);
+        return (size_t)GLASS_RING_FIRST + GLASS_RING_ALIGN;
     case 1:
         return sizeof(struct glass_tcb_ext);
     case 2:
-        return glass_rack_size(GLASS_TXREC_MIN);
+        return sizeof(struct glass_tcb);
     case 3:
+        return glass_rack_size(GLASS_TXREC_MIN);
+    case 4:
         return sizeof(struct glass_wheel_entry *) * GLASS_FAR_MIN_CAP;
     default:
         return sizeof(struct glass_reclaim_ent) * GLASS_RECLAIM_MIN_CAP;
     }
 }
-_Static_assert(GLASS_BLK_KINDS == 5, "glass_blk_kind_size names every kind");
+_Static_assert(GLASS_BLK_KINDS == 6, "glass_blk_kind_size names every kind");
 
 /* The kind of a block of size bytes (the first whose size it is), GLASS_BLK_KINDS if none. A
  * stack per kind makes taking and keeping a block a push or a pop, not a search of the slots
@@ -171,20 +174,21 @@ static bool has_conns(const struct glass_stack *st)
     return st->n_tcbs > 0 || st->tw.live > 0;
 }
 
-/* Keep p (size bytes) for reuse if it is of a kept kind, that kind has room, the bytes stay
- * within GLASS_BLK_BYTES_MAX and the stack has connections (an idle stack holds what a new one
- * holds: glass_blk_check_idle empties the cache when the last goes); false if not. */
 /* GLASS_BLK_PER_KIND blocks of every kind stay within GLASS_BLK_BYTES_MAX: a kind with room
  * has room in the bytes too. */
-_Static_assert(GLASS_BLK_PER_KIND * (sizeof(struct glass_tcb) + sizeof(struct glass_tcb_ext) +
+_Static_assert(GLASS_BLK_PER_KIND * ((size_t)GLASS_RING_FIRST + GLASS_RING_ALIGN +
+                                     sizeof(struct glass_tcb) + sizeof(struct glass_tcb_ext) +
                                      sizeof(struct glass_rack) +
                                      sizeof(struct glass_txrec) * GLASS_TXREC_MIN +
                                      sizeof(struct glass_wheel_entry *) * GLASS_FAR_MIN_CAP +
                                      sizeof(struct glass_reclaim_ent) * GLASS_RECLAIM_MIN_CAP) <=
                    GLASS_BLK_BYTES_MAX,
                "the freed-block cache's kinds fit its byte bound");
-_Static_assert(GLASS_BLK_KINDS == 5, "the bound above names every kind");
+_Static_assert(GLASS_BLK_KINDS == 6, "the bound above names every kind");
 
+/* Keep p (size bytes) for reuse if it is of a kept kind, that kind has room, the bytes stay
+ * within GLASS_BLK_BYTES_MAX and the stack has connections (an idle stack holds what a new one
+ * holds: glass_blk_check_idle empties the cache when the last goes); false if not. */
 static bool blk_keep(struct glass_stack *st, void *p, size_t size)
 {
     struct glass_blkcache *c = &st->blk;

@@ -250,13 +250,13 @@ static bool tx_push(struct glass_stack *st, uint32_t src, uint32_t dst, struct g
         r->payload = NULL;
     }
     size_t tl = glass_tcp_emit_laid(tcp, cap - GLASS_IPV4_HDR_MIN, r, src, dst, hl, nsack);
-    struct glass_ipv4_repr ip = {
-        .src = src, .dst = dst, .proto = GLASS_IPV4_PROTO_TCP, .ttl = 64, .id = st->ip_id++,
-        .frag = GLASS_IPV4_DF,
-    };
-    size_t il = glass_ipv4_emit(out, cap, &ip, tl);
-    if (tl == 0 || il == 0)
+    uint16_t id = st->ip_id++;
+    if (tl == 0)
         return false;
+    /* TOS 0, TTL 64, DF: out holds 20 + tl bytes or more (tx_target) and tl <= 65515
+     * (glass_tcp_emit_laid). */
+    glass_ipv4_emit_tcp(out, src, dst, id, tl);
+    size_t il = GLASS_IPV4_HDR_MIN;
     /* Each piece of a super-segment takes the next identification (as a NIC does). */
     st->ip_id = (uint16_t)(st->ip_id + tso_pieces((uint32_t)r->payload_len, gso) - 1u);
     if (out == st->direct) {

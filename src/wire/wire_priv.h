@@ -86,6 +86,12 @@ int glass_ipv4_parse(const uint8_t *buf, size_t len, bool verify, struct glass_i
 size_t glass_ipv4_emit(uint8_t *buf, size_t cap, const struct glass_ipv4_repr *r,
                        size_t payload_len);
 
+/* The IPv4 header of a TCP segment we send, as glass_ipv4_emit writes it for TOS 0, TTL 64, DF
+ * and protocol TCP: buf holds 20 bytes and 20 + payload_len <= 65535 (the caller's checks). No
+ * repr to fill and read back, and the constant fields' sum is folded at compile time. */
+void glass_ipv4_emit_tcp(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t id,
+                         size_t payload_len);
+
 /* ---- TCP (RFC 9293 §3.1, options RFC 9293 §3.2, RFC 7323, RFC 2018) --------------------- */
 
 #define GLASS_TCP_HDR_MIN 20u

@@ -326,6 +326,30 @@ static void test_ipv4_emit_limits(void **state)
     assert_int_equal(glass_ipv4_emit(buf, 20, &in, (size_t)-1), 0);
 }
 
+/* glass_ipv4_emit_tcp writes what glass_ipv4_emit writes for TOS 0, TTL 64, DF and TCP. */
+static void test_ipv4_emit_tcp_matches_emit(void **state)
+{
+    (void)state;
+    static const uint32_t addrs[][2] = {{SRC, DST}, {0, 0}, {0xffffffffu, 0xffffffffu},
+                                        {0xc0000201u, 0xc0000202u}, {0x0a000001u, 0xfffe0001u}};
+    static const size_t lens[] = {0, 1, 20, 1460, 65535 - 20};
+    static const uint16_t ids[] = {0, 1, 0x1234, 0xbfff, 0xffff};
+    for (size_t a = 0; a < sizeof addrs / sizeof addrs[0]; a++) {
+        for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+            for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+                struct glass_ipv4_repr r = {.src = addrs[a][0], .dst = addrs[a][1],
+                                            .proto = GLASS_IPV4_PROTO_TCP, .ttl = 64,
+                                            .id = ids[i], .frag = GLASS_IPV4_DF};
+                uint8_t want[20], got[20];
+                assert_int_equal(glass_ipv4_emit(want, sizeof want, &r, lens[l]), 20);
+                memset(got, 0x5a, sizeof got);
+                glass_ipv4_emit_tcp(got, r.src, r.dst, r.id, lens[l]);
+                assert_memory_equal(got, want, sizeof want);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_ipv4_emit_known_header),
         cmocka_unit_test(test_ipv4_emit_parse_round_trip),
         cmocka_unit_test(test_ipv4_emit_limits),
+        cmocka_unit_test(test_ipv4_emit_tcp_matches_emit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

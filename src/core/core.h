@@ -296,7 +296,10 @@ struct glass_stack {
     struct glass_txpkt *tx;
     uint32_t tx_head, tx_len;
     /* While glass_stack_output pulls a segment from a TCB: the caller's buffer, which the
-     * segment is built straight into (no copy through a tx slot), and the length built. */
+     * segment is built straight into (no copy through a tx slot), and the length built. The
+     * fields below direct mean something only while direct is not NULL (every reader asks
+     * that first), and the last three only once direct_len is not 0 (tx_push sets them with
+     * it): pull_direct sets and clears no more than that. */
     uint8_t *direct;
     size_t direct_cap, direct_len;
     /* glass_stack_output_sg: the payload may stay in the send buffer (direct_ref); where the

@@ -668,7 +668,8 @@ bool glass_stack_has_output(const struct glass_stack *st)
 /* Pull segments from the TCBs with something to send, one at a time and round robin, built
  * straight into buf (the payload left in the send buffer when ref allows it: *out says).
  * Returns the length built into buf, or 0 (then the segment, if any, went to the tx queue
- * because it did not fit buf, or nothing was ready). */
+ * because it did not fit buf, or nothing was ready, and *out, which the caller has cleared, is
+ * left so). */
 static size_t pull_direct(struct glass_stack *st, uint8_t *buf, size_t cap, bool ref,
                           struct glass_output *out)
 {
@@ -676,9 +677,6 @@ static size_t pull_direct(struct glass_stack *st, uint8_t *buf, size_t cap, bool
     st->direct_cap = cap;
     st->direct_len = 0;
     st->direct_ref = ref;
-    st->direct_payload = NULL;
-    st->direct_payload_len = 0;
-    st->direct_gso = 0;
     while (st->tx_len == 0 && st->direct_len == 0 && st->outq_head != NULL) {
         struct glass_tcb *tcb = st->outq_head;
         st->outq_head = tcb->onext;
@@ -695,16 +693,13 @@ static size_t pull_direct(struct glass_stack *st, uint8_t *buf, size_t cap, bool
             break; /* a segment too big for buf and for a tx slot: EMSGSIZE below */
     }
     size_t n = st->direct_len;
-    out->len = n;
-    out->payload = st->direct_payload;
-    out->payload_len = st->direct_payload_len;
-    out->gso_size = st->direct_gso;
-    st->direct = NULL;
-    st->direct_len = 0;
-    st->direct_ref = false;
-    st->direct_payload = NULL;
-    st->direct_payload_len = 0;
-    st->direct_gso = 0;
+    if (n != 0) { /* else *out stays as output_slow cleared it */
+        out->len = n;
+        out->payload = st->direct_payload;
+        out->payload_len = st->direct_payload_len;
+        out->gso_size = st->direct_gso;
+    }
+    st->direct = NULL; /* the other direct fields are read only while it is set */
     return n;
 }
 

@@ -253,7 +253,7 @@ static bool tx_push(struct glass_stack *st, uint32_t src, uint32_t dst, struct g
     uint16_t id = st->ip_id++;
     if (tl == 0)
         return false;
-    /* TOS 0, TTL 64, DF: out holds 20 + tl bytes or more (tx_target) and tl <= 65515
+    /* TOS 0, TTL 64, DF: out has room for the 20 bytes (tx_target) and tl <= 65515
      * (glass_tcp_emit_laid). */
     glass_ipv4_emit_tcp(out, src, dst, id, tl);
     size_t il = GLASS_IPV4_HDR_MIN;

@@ -42,13 +42,10 @@ static void ring_storage_free(struct glass_stack *st, uint8_t *buf, uint32_t siz
  * 4 KiB blocks went through its bins, 1.9% of a crr connection's instructions. */
 _Static_assert(GLASS_RING_FIRST + GLASS_RING_ALIGN <= 1032u,
                "a ring's first block fits glibc's per-thread cache");
-bool glass_ring_reserve(struct glass_stack *st, struct glass_ring *r, uint32_t need,
-                        uint64_t stream)
+/* A ring's storage grown to hold need bytes (need <= r->cap), its bytes moved (below). */
+static __attribute__((noinline)) bool ring_grow(struct glass_stack *st, struct glass_ring *r,
+                                                 uint32_t need, uint64_t stream)
 {
-    if (need > r->cap)
-        need = r->cap;
-    if (r->buf != NULL && r->size >= need)
-        return true;
     uint64_t size = r->buf != NULL ? 2u * (uint64_t)r->size : GLASS_RING_FIRST;
     while (size < need)
         size *= 2u;
@@ -71,6 +68,26 @@ bool glass_ring_reserve(struct glass_stack *st, struct glass_ring *r, uint32_t n
     }
     n.len = r->len;
     *r = n;
+    return true;
+}
+
+bool glass_ring_reserve(struct glass_stack *st, struct glass_ring *r, uint32_t need,
+                        uint64_t stream)
+{
+    if (need > r->cap)
+        need = r->cap;
+    if (r->buf != NULL && r->size >= need)
+        return true;
+    if (r->buf != NULL || need > GLASS_RING_FIRST || r->cap < GLASS_RING_FIRST)
+        return ring_grow(st, r, need, stream);
+    /* The first storage, GLASS_RING_FIRST bytes (what ring_grow does, with nothing to move and
+     * the size known: the head's place is a mask, not a division). */
+    uint8_t *buf = ring_storage(st, GLASS_RING_FIRST);
+    if (buf == NULL)
+        return false;
+    r->buf = buf;
+    r->head = (uint32_t)(stream % GLASS_RING_FIRST);
+    r->size = GLASS_RING_FIRST;
     return true;
 }
 

@@ -50,12 +50,13 @@ static bool rack_grow(struct glass_stack *st, struct glass_tcb *tcb)
     return true;
 }
 
-/* A transmission of [seq, seq + len) (RFC 8985 §6.1 "upon transmitting"). */
-void glass_rack_on_send(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
-                        uint32_t len, bool retrans)
+/* glass_rack_on_send when the block is still to be allocated, the transmission is a
+ * retransmission, or the block is full. */
+static __attribute__((noinline)) void rack_on_send_slow(struct glass_stack *st,
+                                                         struct glass_tcb *tcb,
+                                                         struct glass_seq seq, uint32_t len,
+                                                         bool retrans)
 {
-    if (!glass_rack_enabled(st, tcb) || len == 0)
-        return;
     if (tcb->x->rack == NULL) {
         struct glass_tcb_ext *x = glass_tcb_xw(st, tcb);
         struct glass_rack *rk =
@@ -93,6 +94,26 @@ void glass_rack_on_send(struct glass_stack *st, struct glass_tcb *tcb, struct gl
     r->end = end;
     r->xmit = st->now;
     r->order = ++tcb->x->rack->tx_count;
+    r->flags = 0;
+}
+
+/* A transmission of [seq, seq + len) (RFC 8985 §6.1 "upon transmitting"): new data, with room
+ * for its record, here; the rest in rack_on_send_slow. */
+void glass_rack_on_send(struct glass_stack *st, struct glass_tcb *tcb, struct glass_seq seq,
+                        uint32_t len, bool retrans)
+{
+    if (!glass_rack_enabled(st, tcb) || len == 0)
+        return;
+    struct glass_rack *rk = tcb->x->rack;
+    if (rk == NULL || retrans || rk->len == rk->cap) {
+        rack_on_send_slow(st, tcb, seq, len, retrans);
+        return;
+    }
+    struct glass_txrec *r = &rk->rec[(rk->head + rk->len++) & (rk->cap - 1u)];
+    r->start = seq;
+    r->end = glass_seq_add(seq, len);
+    r->xmit = st->now;
+    r->order = ++rk->tx_count;
     r->flags = 0;
 }
 

@@ -220,8 +220,9 @@ void glass_wheel_remove(struct glass_stack *st, struct glass_tcb *tcb)
     wheel_unlink(st, &tcb->wheel);
 }
 
-/* Is tcb's wheel entry filed (in a slot or the far heap)? Then its deadline is the minimum of
- * tcb->timer[]. */
+/* Is tcb's wheel entry filed (in a slot or the far heap)? Then its deadline is at most every
+ * one of tcb->timer[]: the minimum when it was filed, or below it once a timer fired (set to
+ * GLASS_TIME_NEVER in place) until the entry is filed again. */
 static bool filed(const struct glass_tcb *tcb)
 {
     return tcb->wheel.pprev != NULL || tcb->wheel.far_idx != 0;

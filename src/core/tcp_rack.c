@@ -50,6 +50,18 @@ static bool rack_grow(struct glass_stack *st, struct glass_tcb *tcb)
     return true;
 }
 
+/* The record of a new transmission of [seq, seq + len) at now, after the newest (rk has room). */
+static inline void rack_append(struct glass_rack *rk, struct glass_seq seq, uint32_t len,
+                               glass_time_t now)
+{
+    struct glass_txrec *r = &rk->rec[(rk->head + rk->len++) & (rk->cap - 1u)];
+    r->start = seq;
+    r->end = glass_seq_add(seq, len);
+    r->xmit = now;
+    r->order = ++rk->tx_count;
+    r->flags = 0;
+}
+
 /* glass_rack_on_send when the block is still to be allocated, the transmission is a
  * retransmission, or the block is full. */
 static __attribute__((noinline)) void rack_on_send_slow(struct glass_stack *st,
@@ -89,12 +101,7 @@ static __attribute__((noinline)) void rack_on_send_slow(struct glass_stack *st,
         last->order = ++tcb->x->rack->tx_count;
         return;
     }
-    struct glass_txrec *r = rec(tcb, tcb->x->rack->len++);
-    r->start = seq;
-    r->end = end;
-    r->xmit = st->now;
-    r->order = ++tcb->x->rack->tx_count;
-    r->flags = 0;
+    rack_append(tcb->x->rack, seq, len, st->now);
 }
 
 /* A transmission of [seq, seq + len) (RFC 8985 §6.1 "upon transmitting"): new data, with room
@@ -109,12 +116,7 @@ void glass_rack_on_send(struct glass_stack *st, struct glass_tcb *tcb, struct gl
         rack_on_send_slow(st, tcb, seq, len, retrans);
         return;
     }
-    struct glass_txrec *r = &rk->rec[(rk->head + rk->len++) & (rk->cap - 1u)];
-    r->start = seq;
-    r->end = glass_seq_add(seq, len);
-    r->xmit = st->now;
-    r->order = ++rk->tx_count;
-    r->flags = 0;
+    rack_append(rk, seq, len, st->now);
 }
 
 static bool fully_sacked(const struct glass_tcb *tcb, const struct glass_txrec *r)
